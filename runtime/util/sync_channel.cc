@@ -1,0 +1,111 @@
+#include "runtime/util/sync_channel.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/util/raw_log.h"
+#include "runtime/util/status.h"
+#include "runtime/util/syscall.h"
+
+namespace nucleus {
+namespace {
+
+ssize_t RecvMessage(int fd, SyncMessage* msg) {
+  memset(msg, 0, sizeof(*msg));
+  return RetryEintr([&] { return ::recv(fd, msg, sizeof(*msg), 0); });
+}
+
+}  // namespace
+
+absl::StatusOr<SyncPair> SyncPair::Create() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+    return ErrnoStatus("socketpair", "AF_UNIX, SOCK_SEQPACKET");
+  }
+  SyncPair pair;
+  pair.parent.Reset(fds[0]);
+  pair.child.Reset(fds[1]);
+  return pair;
+}
+
+absl::Status SyncSend(int fd, SyncKind kind) {
+  SyncMessage msg{};
+  msg.kind = kind;
+  ssize_t n = RetryEintr([&] { return ::send(fd, &msg, sizeof(msg), MSG_NOSIGNAL); });
+  if (n != static_cast<ssize_t>(sizeof(msg))) return ErrnoStatus("send", "sync socket");
+  return absl::OkStatus();
+}
+
+absl::Status SyncErrorToStatus(const SyncMessage& msg) {
+  SyncMessage m = msg;
+  m.step[sizeof(m.step) - 1] = '\0';
+  m.detail[sizeof(m.detail) - 1] = '\0';
+  std::string call = m.detail[0] ? absl::StrCat(m.step, "(", m.detail, ")") : m.step;
+  if (m.err == 0) return absl::FailedPreconditionError(call);
+  return ErrnoStatus(call, "", m.err);
+}
+
+absl::Status SyncWaitFor(int fd, SyncKind kind) {
+  SyncMessage msg;
+  ssize_t n = RecvMessage(fd, &msg);
+  if (n < 0) return ErrnoStatus("recv", "sync socket");
+  if (n == 0) return absl::InternalError("container process exited during setup");
+  if (n != static_cast<ssize_t>(sizeof(msg))) {
+    return absl::InternalError(absl::StrCat("sync socket: short message (", n, " bytes)"));
+  }
+  if (msg.kind == SyncKind::kError) return SyncErrorToStatus(msg);
+  if (msg.kind != kind) {
+    return absl::InternalError(absl::StrCat("sync socket: expected message ",
+                                            static_cast<uint32_t>(kind), ", got ",
+                                            static_cast<uint32_t>(msg.kind)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SyncWaitExec(int fd, int* exit_code) {
+  if (exit_code) *exit_code = 0;
+  SyncMessage msg;
+  ssize_t n = RecvMessage(fd, &msg);
+  if (n < 0) return ErrnoStatus("recv", "sync socket");
+  if (n == 0) return absl::OkStatus();  // peer's end closed on execve (O_CLOEXEC)
+  if (msg.kind != SyncKind::kError) {
+    return absl::InternalError(absl::StrCat("sync socket: unexpected message ",
+                                            static_cast<uint32_t>(msg.kind)));
+  }
+  if (exit_code) *exit_code = msg.exit_code;
+  return SyncErrorToStatus(msg);
+}
+
+void ChildSyncSend(int fd, SyncKind kind) {
+  SyncMessage msg;
+  memset(&msg, 0, sizeof(msg));
+  msg.kind = kind;
+  while (::send(fd, &msg, sizeof(msg), MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+bool ChildSyncWait(int fd, SyncKind kind) {
+  SyncMessage msg;
+  ssize_t n;
+  do {
+    n = ::recv(fd, &msg, sizeof(msg), 0);
+  } while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(sizeof(msg)) && msg.kind == kind;
+}
+
+void ChildReportError(int fd, const char* step, const char* detail, int err, int exit_code) {
+  SyncMessage msg;
+  memset(&msg, 0, sizeof(msg));
+  msg.kind = SyncKind::kError;
+  msg.err = err;
+  msg.exit_code = exit_code;
+  RawCopy(msg.step, sizeof(msg.step), step ? step : "");
+  RawCopy(msg.detail, sizeof(msg.detail), detail ? detail : "");
+  while (::send(fd, &msg, sizeof(msg), MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace nucleus
