@@ -1,0 +1,67 @@
+// The Backend interface: how the CLI (and later the OCI front end) drives a container,
+// whichever isolation runs it. The CLI, state, probes and audit know only this header.
+//
+// Lifecycle: Create() returns a Container fully set up whose process waits at the start
+// gate; Start() releases it; Wait() reaps it and says how it ended; Destroy() removes every
+// trace (processes, mounts, cgroup). A Container destroyed without Start() never runs the
+// workload. Errors of nucleus itself are absl::Status; the workload's fate is ExitInfo.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<Container> c, backend.Create(spec));
+//   RETURN_IF_ERROR(c->Start());
+//   ASSIGN_OR_RETURN(ExitInfo info, c->Wait());
+//   RETURN_IF_ERROR(c->Destroy());
+//   return info.ExitStatus();
+#ifndef NUCLEUS_RUNTIME_API_H_
+#define NUCLEUS_RUNTIME_API_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "runtime/spec/container_spec.h"
+
+namespace nucleus {
+
+// How the container's process ended. Not an error: a container that exits 3 ran fine.
+struct ExitInfo {
+  enum class Kind { kExited, kSignaled, kOom, kSeccompKill, kTimeout };
+  Kind kind = Kind::kExited;
+  int code = 0;    // kExited: the exit status
+  int signal = 0;  // kSignaled/kOom/kSeccompKill/kTimeout: the terminating signal
+
+  // The status `nucleus run` exits with, docker's convention: code, or 128 + signal.
+  int ExitStatus() const { return kind == Kind::kExited ? code : 128 + signal; }
+  // "exited 3", "killed by signal 9 (SIGKILL)", ...
+  std::string Describe() const;
+
+  static ExitInfo FromWaitStatus(int wstatus);
+};
+
+class Container {
+ public:
+  virtual ~Container() = default;
+  // The container's first process as the host sees it (the init, or the workload).
+  virtual pid_t pid() const = 0;
+  // Releases the start gate: the workload execs.
+  virtual absl::Status Start() = 0;
+  // Blocks until the container's first process exits; idempotent after that.
+  virtual absl::StatusOr<ExitInfo> Wait() = 0;
+  // Sends sig to the container's first process (the init forwards it to the workload).
+  virtual absl::Status Kill(int sig) = 0;
+  // Kills whatever is left, reaps, and removes mounts, cgroup and state. Idempotent.
+  virtual absl::Status Destroy() = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  virtual absl::StatusOr<std::unique_ptr<Container>> Create(const ContainerSpec& spec) = 0;
+};
+
+}  // namespace nucleus
+
+#endif  // NUCLEUS_RUNTIME_API_H_

@@ -1,0 +1,43 @@
+// `nucleus run` command line -> ContainerSpec.
+//
+// Untrusted input (agent frameworks pass user text through): every error names the flag and
+// the bad value, one line: "--user: 'abc:' is not UID[:GID]". Accepts docker's spellings:
+// "--flag value" and "--flag=value"; boolean flags take no value; "--" ends the flags and is
+// required before the command when the command itself starts with '-'. Without "--", the
+// first non-flag argument starts the command (docker's `run IMAGE CMD` has no image here).
+//
+//   ASSIGN_OR_RETURN(RunRequest req, ParseRunArgs(args, HostDefaults()));
+#ifndef NUCLEUS_RUNTIME_SPEC_FLAGS_H_
+#define NUCLEUS_RUNTIME_SPEC_FLAGS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "runtime/spec/container_spec.h"
+
+namespace nucleus {
+
+// What the parser needs to know about the host; injected so tests need no root.
+struct HostDefaults {
+  uid_t euid = 0;  // non-root: rootless, a user namespace mapping euid to 0
+  gid_t egid = 0;
+};
+HostDefaults CurrentHostDefaults();
+
+struct RunRequest {
+  ContainerSpec spec;
+  bool help = false;               // --help / -h: print RunUsage() and exit 0
+  std::vector<std::string> warnings;  // e.g. refused LD_PRELOAD; printed by the CLI
+};
+
+// Parses everything after `nucleus run`.
+absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
+                                        const HostDefaults& host);
+
+// The flag reference printed by `nucleus run --help` (README's CLI reference matches it).
+const char* RunUsage();
+
+}  // namespace nucleus
+
+#endif  // NUCLEUS_RUNTIME_SPEC_FLAGS_H_
