@@ -45,6 +45,8 @@ class Container {
   virtual ~Container() = default;
   // The container's first process as the host sees it (the init, or the workload).
   virtual pid_t pid() const = 0;
+  // Becomes readable (poll POLLIN) when the first process exits; owned by the Container.
+  virtual int wait_fd() const = 0;
   // Releases the start gate: the workload execs.
   virtual absl::Status Start() = 0;
   // Blocks until the container's first process exits; idempotent after that.

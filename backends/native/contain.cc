@@ -1,0 +1,171 @@
+#include "backends/native/contain.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "backends/native/init.h"
+#include "backends/native/namespaces.h"
+#include "backends/native/rlimits.h"
+#include "runtime/util/raw_log.h"
+#include "runtime/util/status.h"
+#include "runtime/util/sync_channel.h"
+
+namespace nucleus {
+namespace {
+
+constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+[[noreturn]] void Die(const ChildPlan& plan, const StepError& e) {
+  ChildReportError(plan.sync_fd, e.step, e.detail, e.err, e.exit_code);
+  _exit(e.exit_code);
+}
+
+#define STEP(expr)                               \
+  do {                                           \
+    ::nucleus::StepError e_ = (expr);            \
+    if (e_.failed()) Die(plan, e_);              \
+  } while (0)
+
+void ResetSignalDispositions() {
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    (void)::sigaction(sig, &dfl, nullptr);  // EINVAL for the glibc-reserved RT signals
+  }
+}
+
+void UnblockAllSignals() {
+  sigset_t none;
+  sigemptyset(&none);
+  (void)::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// execve with a PATH search in the container's own PATH (not nucleus's), like a shell:
+// not found anywhere → 127; found but not executable → 126.
+StepError ExecWorkload(const ChildPlan& plan) {
+  const char* file = plan.argv[0];
+  if (strchr(file, '/') != nullptr) {
+    ::execve(file, plan.argv.data(), plan.envp.data());
+    int err = errno;
+    return StepError{"exec", file, err, (err == ENOENT || err == ENOTDIR) ? 127 : 126};
+  }
+  bool denied = false;
+  int other = 0;
+  for (const std::string& dir : plan.path_dirs) {
+    RawBuf<PATH_MAX> candidate;
+    candidate.Add(dir.c_str()).Add("/").Add(file);
+    ::execve(candidate.c_str(), plan.argv.data(), plan.envp.data());
+    switch (errno) {
+      case ENOENT:
+      case ENOTDIR:
+        break;
+      case EACCES:
+        denied = true;
+        break;
+      default:
+        other = errno;  // ENOEXEC, E2BIG, ...: found, but it did not run
+        break;
+    }
+  }
+  if (other != 0) return StepError{"exec", file, other, 126};
+  if (denied) return StepError{"exec", file, EACCES, 126};
+  return StepError{"executable file not found in $PATH", file, 0, 127};
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& spec) {
+  if (spec.process.args.empty()) return absl::InvalidArgumentError("missing command");
+  auto plan = std::make_unique<ChildPlan>();
+  ASSIGN_OR_RETURN(plan->mounts, PlanMounts(spec));
+  plan->hostname = spec.hostname.empty() ? "nucleus" : spec.hostname;
+  plan->user_namespace = spec.namespaces.user;
+  plan->net_namespace = spec.namespaces.net;
+  plan->rlimits = spec.process.rlimits;
+  ASSIGN_OR_RETURN(plan->caps, PlanCapabilities(spec.process.capabilities));
+  plan->groups = spec.process.additional_gids;
+  plan->identity.uid = spec.process.uid;
+  plan->identity.gid = spec.process.gid;
+  plan->identity.groups = plan->groups.data();
+  plan->identity.ngroups = plan->groups.size();
+  // Rootless: the kernel requires setgroups "deny" before an unprivileged gid_map.
+  plan->identity.setgroups_denied = spec.namespaces.user && ::geteuid() != 0;
+  if (plan->identity.setgroups_denied && !plan->groups.empty()) {
+    return absl::InvalidArgumentError(
+        "--group-add: supplementary groups need nucleus to run as root (rootless user "
+        "namespaces deny setgroups)");
+  }
+  plan->no_new_privileges = spec.process.no_new_privileges;
+  plan->cwd = spec.process.cwd.empty() ? "/" : spec.process.cwd;
+  plan->args = spec.process.args;
+  plan->env = spec.process.env;
+  std::string path = kDefaultPath;
+  for (const std::string& kv : plan->env) {
+    if (absl::StartsWith(kv, "PATH=")) path = kv.substr(5);
+  }
+  for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
+    plan->path_dirs.emplace_back(dir);
+  }
+  for (std::string& a : plan->args) plan->argv.push_back(a.data());
+  plan->argv.push_back(nullptr);
+  for (std::string& e : plan->env) plan->envp.push_back(e.data());
+  plan->envp.push_back(nullptr);
+  plan->init = spec.init;
+  return plan;
+}
+
+void ContainInChild(ChildPlan& plan) {
+  // 1. Signals stay blocked (the parent blocked them before clone) until the workload
+  //    execs; dispositions inherited from nucleus (e.g. SIG_IGN) must not reach it.
+  ResetSignalDispositions();
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_PDEATHSIG"));
+  // (If the parent died before this prctl, the next read of the sync socket sees EOF.)
+  // 2.
+  if (plan.user_namespace) {
+    ChildSyncSend(plan.sync_fd, SyncKind::kNeedIdMaps);
+    if (!ChildSyncWait(plan.sync_fd, SyncKind::kGo)) _exit(125);
+    STEP(BecomeNamespaceRootInChild());
+  }
+  // 3.
+  STEP(SetUpFilesystemInChild(plan.mounts));
+  // 4.
+  STEP(SetHostnameInChild(plan.hostname.c_str()));
+  if (plan.net_namespace) STEP(BringUpLoopbackInChild());
+  // 5.
+  STEP(ApplyRlimitsInChild(plan.rlimits.data(), plan.rlimits.size()));
+  // 6.
+  STEP(KeepCapsAcrossSetuidInChild());
+  STEP(DropBoundingSetInChild(plan.caps));
+  STEP(ApplyIdentityInChild(plan.identity));
+  STEP(SetCapabilitiesInChild(plan.caps));
+  if (plan.no_new_privileges) STEP(SetNoNewPrivsInChild());
+  // 7.
+  if (::chdir(plan.cwd.c_str()) != 0) Die(plan, StepError::Errno("chdir", plan.cwd.c_str()));
+  // 8.
+  ChildSyncSend(plan.sync_fd, SyncKind::kReady);
+  if (!ChildSyncWait(plan.sync_fd, SyncKind::kGo)) _exit(125);
+  // 9.
+  if (!plan.init) {
+    UnblockAllSignals();
+    Die(plan, ExecWorkload(plan));
+  }
+  pid_t workload = ::fork();
+  if (workload < 0) Die(plan, StepError::Errno("fork", "workload"));
+  if (workload == 0) {
+    UnblockAllSignals();
+    Die(plan, ExecWorkload(plan));
+  }
+  // The init keeps no channel to the parent but the status pipe: the sync socket must reach
+  // EOF when the workload's execve closes the last copy.
+  ::close(plan.sync_fd);
+  RunInit(workload, plan.status_fd);
+}
+
+}  // namespace nucleus
