@@ -70,6 +70,30 @@ TEST_F(NativeBackendTest, IsolationFromInside) {
             0);
 }
 
+TEST_F(NativeBackendTest, UserNamespaceMapsRootToAnUnprivilegedHostId) {
+  ContainerSpec spec = ShellSpec(
+      "test \"$(id -u)\" = 0 || exit 10;"
+      "grep -q '^ *0 *100000 *65536$' /proc/self/uid_map || exit 11;"
+      "grep -q '^ *0 *100000 *65536$' /proc/self/gid_map || exit 12;"
+      "touch /tmp/x || exit 13;"
+      "exit 0");
+  spec.namespaces.user = true;
+  spec.uid_mappings = {{0, 100000, 65536}};
+  spec.gid_mappings = {{0, 100000, 65536}};
+  EXPECT_EQ(Run(spec), 0);
+}
+
+TEST_F(NativeBackendTest, TimeNamespaceOnRequest) {
+  ContainerSpec spec = ShellSpec("test \"$(readlink /proc/self/ns/time)\" != \"$HOST_TIMENS\"");
+  char host_ns[64] = {};
+  ASSERT_GT(readlink("/proc/self/ns/time", host_ns, sizeof(host_ns) - 1), 0);
+  spec.process.env.push_back(std::string("HOST_TIMENS=") + host_ns);
+  spec.namespaces.time = true;
+  EXPECT_EQ(Run(spec), 0);
+  spec.namespaces.time = false;
+  EXPECT_EQ(Run(spec), 1);
+}
+
 TEST_F(NativeBackendTest, ExecFailuresAre126And127) {
   ContainerSpec spec = ShellSpec("");
   spec.process.args = {"no-such-command-anywhere"};
