@@ -129,8 +129,14 @@ void ContainInChild(ChildPlan& plan) {
   // (If the parent died before this prctl, the next read of the sync socket sees EOF.)
   // 2.
   if (plan.user_namespace) {
+    // A process that changed credentials (a setuid nucleus, or one started by a service
+    // manager that switched users) is not dumpable: its /proc/PID files belong to root and
+    // an unprivileged parent could not write our id maps. Only for the handshake.
+    const int dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    if (dumpable == 0) (void)::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     ChildSyncSend(plan.sync_fd, SyncKind::kNeedIdMaps);
     if (!ChildSyncWait(plan.sync_fd, SyncKind::kGo)) _exit(125);
+    if (dumpable == 0) (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     STEP(BecomeNamespaceRootInChild());
   }
   // 3.

@@ -3,6 +3,8 @@
 #include "backends/native/native_backend.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -81,6 +83,42 @@ TEST_F(NativeBackendTest, UserNamespaceMapsRootToAnUnprivilegedHostId) {
   spec.uid_mappings = {{0, 100000, 65536}};
   spec.gid_mappings = {{0, 100000, 65536}};
   EXPECT_EQ(Run(spec), 0);
+}
+
+TEST_F(NativeBackendTest, RootlessContainerFromAnUnprivilegedUser) {
+  // Drop to nobody in a forked child, then create a container there: a user namespace maps
+  // container root to nobody, and everything else must work without host privilege.
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+        setresuid(65534, 65534, 65534) != 0) {
+      _exit(90);
+    }
+    ContainerSpec spec = ShellSpec(
+        "test \"$(id -u)\" = 0 || exit 10;"
+        "grep -q '^ *0 *65534 *1$' /proc/self/uid_map || exit 11;"
+        "touch /tmp/x || exit 12;"
+        "test \"$(hostname)\" = backend-test || exit 13;"
+        "test -s /proc/kcore && exit 14;"
+        "exit 0");
+    spec.namespaces.user = true;
+    spec.uid_mappings = {{0, 65534, 1}};
+    spec.gid_mappings = {{0, 65534, 1}};
+    NativeBackend backend;
+    auto c = backend.Create(spec);
+    if (!c.ok()) {
+      fprintf(stderr, "create: %s\n", c.status().ToString().c_str());
+      _exit(91);
+    }
+    if (!(*c)->Start().ok()) _exit(92);
+    auto info = (*c)->Wait();
+    _exit(info.ok() ? info->ExitStatus() : 93);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST_F(NativeBackendTest, TimeNamespaceOnRequest) {
