@@ -85,7 +85,8 @@ absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& s
   if (spec.process.args.empty()) return absl::InvalidArgumentError("missing command");
   auto plan = std::make_unique<ChildPlan>();
   ASSIGN_OR_RETURN(plan->mounts, PlanMounts(spec));
-  plan->hostname = spec.hostname.empty() ? "nucleus" : spec.hostname;
+  // docker's default: the container's own name.
+  plan->hostname = !spec.hostname.empty() ? spec.hostname : !spec.id.empty() ? spec.id : "nucleus";
   plan->user_namespace = spec.namespaces.user;
   plan->net_namespace = spec.namespaces.net;
   plan->rlimits = spec.process.rlimits;

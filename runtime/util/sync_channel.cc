@@ -43,8 +43,12 @@ absl::Status SyncErrorToStatus(const SyncMessage& msg) {
   SyncMessage m = msg;
   m.step[sizeof(m.step) - 1] = '\0';
   m.detail[sizeof(m.detail) - 1] = '\0';
+  if (m.err == 0) {
+    // No errno: the step is a sentence about the detail ("'/evil/x': leads out of ...").
+    return absl::FailedPreconditionError(
+        m.detail[0] ? absl::StrCat("'", m.detail, "': ", m.step) : std::string(m.step));
+  }
   std::string call = m.detail[0] ? absl::StrCat(m.step, "(", m.detail, ")") : m.step;
-  if (m.err == 0) return absl::FailedPreconditionError(call);
   return ErrnoStatus(call, "", m.err);
 }
 

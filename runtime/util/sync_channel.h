@@ -38,8 +38,8 @@ struct SyncMessage {
   SyncKind kind;
   int32_t err;          // errno for kError
   int32_t exit_code;    // suggested exit status for kError (125, 126, 127)
-  char step[48];        // "mount /proc", "pivot_root", "execve"
-  char detail[208];     // the path or argument involved
+  char step[96];        // "mount /proc", "pivot_root", "execve", or a sentence when err == 0
+  char detail[256];     // the path or argument involved
 };
 
 struct SyncPair {
@@ -50,7 +50,8 @@ struct SyncPair {
 
 // --- parent side (may allocate) ---
 absl::Status SyncSend(int fd, SyncKind kind);
-// Waits for `kind`. A kError message becomes a Status "STEP(DETAIL): strerror"; EOF before
+// Waits for `kind`. A kError message becomes a Status "STEP(DETAIL): strerror" (or, when the
+// child sent no errno, "DETAIL: STEP", e.g. "/evil/x: leads out of ..."); EOF before
 // `kind` is an Internal error ("container init exited during setup").
 absl::Status SyncWaitFor(int fd, SyncKind kind);
 // After the last handshake: OK when the peer closed its end (execve succeeded); else the
