@@ -1,0 +1,564 @@
+#include "runtime/spec/flags.h"
+
+#include <sys/capability.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "runtime/env.h"
+#include "runtime/identity.h"
+#include "runtime/paths.h"
+#include "runtime/quote.h"
+#include "runtime/units.h"
+#include "runtime/util/status.h"
+
+namespace nucleus {
+namespace {
+
+enum class Flag {
+  kRootfs, kReadOnly, kRo, kRw, kTmpfs, kWorkdir,
+  kEnv, kEnvFile, kUser, kGroupAdd, kCapAdd, kCapDrop, kUlimit, kNoInit,
+  kName, kHostname, kNetwork, kUserns, kUidmap, kGidmap, kTimens, kHelp,
+};
+
+struct FlagDef {
+  const char* name;   // "--env"
+  const char* short_name;  // "-e" or nullptr
+  bool takes_value;
+  Flag flag;
+};
+
+constexpr FlagDef kFlags[] = {
+    {"--rootfs", nullptr, true, Flag::kRootfs},
+    {"--read-only", nullptr, false, Flag::kReadOnly},
+    {"--ro", nullptr, true, Flag::kRo},
+    {"--rw", nullptr, true, Flag::kRw},
+    {"--tmpfs", nullptr, true, Flag::kTmpfs},
+    {"--workdir", "-w", true, Flag::kWorkdir},
+    {"--env", "-e", true, Flag::kEnv},
+    {"--env-file", nullptr, true, Flag::kEnvFile},
+    {"--user", nullptr, true, Flag::kUser},
+    {"--group-add", nullptr, true, Flag::kGroupAdd},
+    {"--cap-add", nullptr, true, Flag::kCapAdd},
+    {"--cap-drop", nullptr, true, Flag::kCapDrop},
+    {"--ulimit", nullptr, true, Flag::kUlimit},
+    {"--no-init", nullptr, false, Flag::kNoInit},
+    {"--name", nullptr, true, Flag::kName},
+    {"--hostname", nullptr, true, Flag::kHostname},
+    {"--network", nullptr, true, Flag::kNetwork},
+    {"--userns", nullptr, false, Flag::kUserns},
+    {"--uidmap", nullptr, true, Flag::kUidmap},
+    {"--gidmap", nullptr, true, Flag::kGidmap},
+    {"--timens", nullptr, false, Flag::kTimens},
+    {"--help", "-h", false, Flag::kHelp},
+};
+
+// As root with --userns and no maps: podman's auto default range.
+constexpr IdMapping kDefaultRootUsernsMap = {0, 100000, 65536};
+constexpr size_t kMaxHostnameLen = 64;
+constexpr size_t kMaxNameLen = 128;
+
+const char kMissingCommand[] = "run: missing command (usage: nucleus run [FLAGS] -- CMD [ARGS...])";
+
+absl::Status Invalid(absl::string_view flag, absl::string_view value, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(flag, ": ", Quote(value), " ", why));
+}
+
+// Everything gathered from the command line before the spec is assembled: --user depends on
+// --rootfs, HOME on --user, the id maps on all of them, and flags come in any order.
+struct Parsed {
+  RunRequest req;
+  EnvBuilder env;
+  std::optional<std::string> user;
+  std::vector<std::string> group_adds;
+  bool cap_add_all = false;
+  std::set<int> cap_add;
+  std::set<int> cap_drop;
+  bool read_only = false;
+  bool userns = false;
+  std::vector<IdMapping> uid_maps;
+  std::vector<IdMapping> gid_maps;
+  std::vector<std::string> command;
+};
+
+// ---- single-flag value parsers ----
+
+// "NET_ADMIN", "cap_net_admin", "ALL" (nullopt). libcap knows the names; it also takes bare
+// numbers, which docker does not, so only letters, digits and '_' that are not all digits pass.
+absl::StatusOr<std::optional<int>> ParseCapability(absl::string_view text, absl::string_view flag) {
+  std::string lower = absl::AsciiStrToLower(text);
+  if (lower == "all") return std::optional<int>();
+  if (!absl::StartsWith(lower, "cap_")) lower = absl::StrCat("cap_", lower);
+  bool word = std::all_of(lower.begin(), lower.end(),
+                          [](char c) { return absl::ascii_isalnum(c) || c == '_'; });
+  bool digits = std::all_of(lower.begin() + 4, lower.end(), absl::ascii_isdigit);
+  cap_value_t cap = -1;
+  if (!word || digits || cap_from_name(lower.c_str(), &cap) != 0 || cap < 0 ||
+      cap > CAP_LAST_CAP) {
+    return Invalid(flag, text, "is not a capability (e.g. NET_ADMIN, CAP_CHOWN, ALL)");
+  }
+  return std::optional<int>(cap);
+}
+
+absl::Status ValidateHostname(absl::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxHostnameLen && name[0] != '-' &&
+            std::all_of(name.begin(), name.end(), [](char c) {
+              return absl::ascii_isalnum(c) || c == '.' || c == '-';
+            });
+  if (ok) return absl::OkStatus();
+  return Invalid("--hostname", name,
+                 "is not a hostname (1-64 of A-Z a-z 0-9 . -, not starting with '-')");
+}
+
+absl::Status ValidateName(absl::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxNameLen && absl::ascii_isalnum(name[0]) &&
+            std::all_of(name.begin(), name.end(), [](char c) {
+              return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
+            });
+  if (ok) return absl::OkStatus();
+  return Invalid("--name", name, "is not a name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128)");
+}
+
+std::string GenerateContainerId() {
+  absl::BitGen gen;
+  uint64_t bits = absl::Uniform<uint64_t>(gen, 0, uint64_t{1} << 48);
+  char hex[13];
+  snprintf(hex, sizeof(hex), "%012llx", static_cast<unsigned long long>(bits));
+  return absl::StrCat("nucleus-", hex);
+}
+
+// Mount destinations: a clean absolute path that is not "/" (that is --rootfs) and not inside
+// /proc, where a bind mount could shadow the masked and read-only paths (runc's rule).
+absl::StatusOr<std::string> MountDestination(absl::string_view dst, absl::string_view flag) {
+  ASSIGN_OR_RETURN(std::string clean, ValidateContainerPath(dst, flag));
+  if (clean == "/") return Invalid(flag, dst, "would cover the container's root (use --rootfs)");
+  if (clean == "/proc" || absl::StartsWith(clean, "/proc/")) {
+    return Invalid(flag, dst, "is inside /proc, which nucleus mounts itself");
+  }
+  return clean;
+}
+
+// --ro / --rw SRC[:DST].
+absl::StatusOr<MountSpec> ParseBind(absl::string_view value, bool read_only,
+                                    absl::string_view flag) {
+  std::vector<absl::string_view> parts = absl::StrSplit(value, ':');
+  if (parts.size() > 2 || parts[0].empty() || (parts.size() == 2 && parts[1].empty())) {
+    return Invalid(flag, value, "is not SRC[:DST]");
+  }
+  MountSpec m;
+  m.type = MountSpec::Type::kBind;
+  m.read_only = read_only;
+  ASSIGN_OR_RETURN(m.source, ValidateHostPath(parts[0], flag));
+  ASSIGN_OR_RETURN(m.destination,
+                   MountDestination(parts.size() == 2 ? parts[1] : m.source, flag));
+  return m;
+}
+
+absl::StatusOr<uint32_t> ParseMode(absl::string_view text, absl::string_view value) {
+  uint32_t mode = 0;
+  if (text.empty() || text.size() > 5 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; })) {
+    return Invalid("--tmpfs", value, absl::StrCat("has mode ", Quote(text), ", not octal 0..7777"));
+  }
+  for (char c : text) mode = mode * 8 + static_cast<uint32_t>(c - '0');
+  if (mode > 07777) {
+    return Invalid("--tmpfs", value, absl::StrCat("has mode ", Quote(text), ", not octal 0..7777"));
+  }
+  return mode;
+}
+
+// --tmpfs DST[:size=N[,mode=OCTAL]].
+absl::StatusOr<MountSpec> ParseTmpfs(absl::string_view value) {
+  std::pair<absl::string_view, absl::string_view> parts =
+      absl::StrSplit(value, absl::MaxSplits(':', 1));
+  bool has_opts = value.find(':') != absl::string_view::npos;
+  if (parts.first.empty() || (has_opts && parts.second.empty())) {
+    return Invalid("--tmpfs", value, "is not DST[:size=N[,mode=OCTAL]]");
+  }
+  MountSpec m;
+  m.type = MountSpec::Type::kTmpfs;
+  m.read_only = false;
+  ASSIGN_OR_RETURN(m.destination, MountDestination(parts.first, "--tmpfs"));
+  if (!has_opts) return m;
+  for (absl::string_view opt : absl::StrSplit(parts.second, ',')) {
+    if (absl::ConsumePrefix(&opt, "size=")) {
+      ASSIGN_OR_RETURN(m.tmpfs_size, ParseSize(opt, "--tmpfs"));
+    } else if (absl::ConsumePrefix(&opt, "mode=")) {
+      ASSIGN_OR_RETURN(m.tmpfs_mode, ParseMode(opt, value));
+    } else {
+      return Invalid("--tmpfs", value,
+                     absl::StrCat("has unknown option ", Quote(opt), " (size=N, mode=OCTAL)"));
+    }
+  }
+  return m;
+}
+
+absl::Status AddMount(MountSpec m, absl::string_view flag, ContainerSpec* spec) {
+  for (const MountSpec& other : spec->mounts) {
+    if (other.destination == m.destination) {
+      return Invalid(flag, m.destination, "is already a mount destination");
+    }
+  }
+  spec->mounts.push_back(std::move(m));
+  return absl::OkStatus();
+}
+
+void AddRlimit(Rlimit r, ProcessSpec* process) {
+  for (Rlimit& existing : process->rlimits) {
+    if (existing.resource == r.resource) {  // later --ulimit for the same name wins
+      existing = std::move(r);
+      return;
+    }
+  }
+  process->rlimits.push_back(std::move(r));
+}
+
+absl::StatusOr<bool> ParseBool(absl::string_view flag, absl::string_view value) {
+  if (value == "true" || value == "1") return true;
+  if (value == "false" || value == "0") return false;
+  return Invalid(flag, value, "is not true or false");
+}
+
+// Applies one flag with its value ("" for booleans without "=value").
+absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
+  ContainerSpec& spec = p->req.spec;
+  const char* flag = def.name;
+  switch (def.flag) {
+    case Flag::kRootfs: {
+      ASSIGN_OR_RETURN(spec.rootfs, ValidateHostPath(value, flag));
+      return absl::OkStatus();
+    }
+    case Flag::kReadOnly:
+      return absl::OkStatus();  // booleans are handled by the caller
+    case Flag::kRo:
+    case Flag::kRw: {
+      ASSIGN_OR_RETURN(MountSpec m, ParseBind(value, def.flag == Flag::kRo, flag));
+      return AddMount(std::move(m), flag, &spec);
+    }
+    case Flag::kTmpfs: {
+      ASSIGN_OR_RETURN(MountSpec m, ParseTmpfs(value));
+      return AddMount(std::move(m), flag, &spec);
+    }
+    case Flag::kWorkdir: {
+      ASSIGN_OR_RETURN(spec.process.cwd, ValidateContainerPath(value, flag));
+      return absl::OkStatus();
+    }
+    case Flag::kEnv:
+      return p->env.AddFlag(value);
+    case Flag::kEnvFile:
+      // Validated like any host path, read as given so messages show the name typed.
+      RETURN_IF_ERROR(ValidateHostPath(value, flag).status());
+      return p->env.AddFile(value);
+    case Flag::kUser:
+      p->user = value;
+      return absl::OkStatus();
+    case Flag::kGroupAdd:
+      p->group_adds.push_back(value);
+      return absl::OkStatus();
+    case Flag::kCapAdd:
+    case Flag::kCapDrop: {
+      ASSIGN_OR_RETURN(std::optional<int> cap, ParseCapability(value, flag));
+      if (def.flag == Flag::kCapAdd) {
+        if (cap) p->cap_add.insert(*cap); else p->cap_add_all = true;
+      } else if (cap) {
+        p->cap_drop.insert(*cap);  // "--cap-drop ALL": the default already drops everything
+      }
+      return absl::OkStatus();
+    }
+    case Flag::kUlimit: {
+      ASSIGN_OR_RETURN(Rlimit r, ParseUlimit(value, flag));
+      AddRlimit(std::move(r), &spec.process);
+      return absl::OkStatus();
+    }
+    case Flag::kNoInit:
+      return absl::OkStatus();
+    case Flag::kName:
+      RETURN_IF_ERROR(ValidateName(value));
+      spec.id = value;
+      return absl::OkStatus();
+    case Flag::kHostname:
+      RETURN_IF_ERROR(ValidateHostname(value));
+      spec.hostname = value;
+      return absl::OkStatus();
+    case Flag::kNetwork:
+      if (value != "none") {
+        return absl::InvalidArgumentError("--network: only 'none' is supported");
+      }
+      spec.namespaces.net = true;
+      return absl::OkStatus();
+    case Flag::kUidmap:
+    case Flag::kGidmap: {
+      ASSIGN_OR_RETURN(IdMapping m, ParseIdMapping(value, flag));
+      (def.flag == Flag::kUidmap ? p->uid_maps : p->gid_maps).push_back(m);
+      return absl::OkStatus();
+    }
+    case Flag::kUserns:
+    case Flag::kTimens:
+    case Flag::kHelp:
+      return absl::OkStatus();
+  }
+  return absl::InternalError(absl::StrCat("run: unhandled flag ", flag));
+}
+
+void ApplyBool(const FlagDef& def, bool on, Parsed* p) {
+  switch (def.flag) {
+    case Flag::kReadOnly: p->read_only = on; break;
+    case Flag::kNoInit: p->req.spec.init = !on; break;
+    case Flag::kUserns: p->userns = on; break;
+    case Flag::kTimens: p->req.spec.namespaces.time = on; break;
+    case Flag::kHelp: p->req.help = on; break;
+    default: break;
+  }
+}
+
+const FlagDef* FindFlag(absl::string_view name) {
+  for (const FlagDef& def : kFlags) {
+    if (name == def.name || (def.short_name != nullptr && name == def.short_name)) return &def;
+  }
+  return nullptr;
+}
+
+// ---- the command line ----
+
+// Walks the arguments: flags until "--" or the first non-flag, then the command.
+absl::Status ParseArgs(const std::vector<std::string>& args, Parsed* p) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      p->command.assign(args.begin() + i + 1, args.end());
+      return absl::OkStatus();
+    }
+    if (arg.size() < 2 || arg[0] != '-') {
+      p->command.assign(args.begin() + i, args.end());
+      return absl::OkStatus();
+    }
+    // "--flag=value", "--flag value", "-e value", "-eVALUE", "-e=VALUE".
+    std::string name = arg;
+    std::optional<std::string> inline_value;
+    if (arg[1] == '-') {
+      size_t eq = arg.find('=');
+      if (eq != std::string::npos) {
+        name = arg.substr(0, eq);
+        inline_value = arg.substr(eq + 1);
+      }
+    } else if (arg.size() > 2) {
+      name = arg.substr(0, 2);
+      inline_value = arg.substr(arg[2] == '=' ? 3 : 2);
+    }
+    const FlagDef* def = FindFlag(name);
+    if (def == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("run: unknown flag ", Quote(name)));
+    }
+    if (!def->takes_value && arg[1] != '-' && inline_value) {  // "-hx": no combined shorts
+      return absl::InvalidArgumentError(absl::StrCat("run: unknown flag ", Quote(arg)));
+    }
+    if (!def->takes_value) {
+      bool on = true;
+      if (inline_value) {
+        ASSIGN_OR_RETURN(on, ParseBool(def->name, *inline_value));
+      }
+      ApplyBool(*def, on, p);
+      if (p->req.help) return absl::OkStatus();  // --help wins over whatever follows
+      continue;
+    }
+    std::string value;
+    if (inline_value) {
+      value = *inline_value;
+    } else if (i + 1 < args.size() && args[i + 1] != "--") {
+      value = args[++i];
+    }
+    if (value.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(def->name, ": needs a value"));
+    }
+    RETURN_IF_ERROR(Apply(*def, value, p));
+  }
+  return absl::OkStatus();
+}
+
+// ---- assembling the spec ----
+
+absl::Status ResolveIdentity(Parsed* p) {
+  ProcessSpec& proc = p->req.spec.process;
+  std::string home;
+  if (p->user || !p->group_adds.empty()) {
+    const std::string root = p->req.spec.rootfs.empty() ? "/" : p->req.spec.rootfs;
+    auto db = UserDb::Load(root);
+    if (!db.ok()) {
+      // Numeric ids need no database; a missing or odd rootfs is the backend's to report.
+      bool numeric = !p->user || IsNumericUserSpec(*p->user);
+      for (const std::string& g : p->group_adds) numeric = numeric && IsNumericId(g);
+      if (!numeric) return Annotate(db.status(), p->user ? "--user" : "--group-add");
+      db = UserDb();
+    }
+    if (p->user) {
+      ASSIGN_OR_RETURN(UserIdentity who, ResolveUser(*p->user, *db, "--user"));
+      proc.uid = who.uid;
+      proc.gid = who.gid;
+      home = who.home;
+    }
+    for (const std::string& g : p->group_adds) {
+      ASSIGN_OR_RETURN(gid_t gid, ResolveGroup(g, *db, "--group-add"));
+      if (std::find(proc.additional_gids.begin(), proc.additional_gids.end(), gid) ==
+          proc.additional_gids.end()) {
+        proc.additional_gids.push_back(gid);
+      }
+    }
+  }
+  proc.env = p->env.Build(proc.uid, home);
+  return absl::OkStatus();
+}
+
+std::string MapsText(const std::vector<IdMapping>& maps) {
+  return absl::StrJoin(maps, " ", [](std::string* out, const IdMapping& m) {
+    absl::StrAppend(out, m.container_id, ":", m.host_id, ":", m.size);
+  });
+}
+
+absl::Status CheckMapped(const std::vector<IdMapping>& maps, uint32_t id, absl::string_view flag,
+                         absl::string_view what) {
+  if (IsIdMapped(maps, id)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(flag, ": ", what, " ", id,
+                                                 " is not mapped in the user namespace (maps: ",
+                                                 MapsText(maps), ")"));
+}
+
+absl::Status ResolveUserNamespace(const HostDefaults& host, Parsed* p) {
+  ContainerSpec& spec = p->req.spec;
+  const bool explicit_maps = !p->uid_maps.empty() || !p->gid_maps.empty();
+  if (host.euid != 0) {
+    // Rootless: the kernel lets an unprivileged user map only its own ids, one each.
+    if (explicit_maps) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(p->uid_maps.empty() ? "--gidmap" : "--uidmap",
+                       ": needs root (a rootless run maps only your own uid and gid to 0)"));
+    }
+    spec.namespaces.user = true;
+    spec.uid_mappings = {{0, static_cast<uint32_t>(host.euid), 1}};
+    spec.gid_mappings = {{0, static_cast<uint32_t>(host.egid), 1}};
+  } else if (p->userns || explicit_maps) {
+    spec.namespaces.user = true;
+    if (!explicit_maps) {
+      spec.uid_mappings = spec.gid_mappings = {kDefaultRootUsernsMap};
+    } else {
+      spec.uid_mappings = p->uid_maps.empty() ? p->gid_maps : p->uid_maps;
+      spec.gid_mappings = p->gid_maps.empty() ? p->uid_maps : p->gid_maps;
+    }
+    RETURN_IF_ERROR(ValidateIdMappings(spec.uid_mappings, "--uidmap"));
+    RETURN_IF_ERROR(ValidateIdMappings(spec.gid_mappings, "--gidmap"));
+  }
+  if (!spec.namespaces.user) return absl::OkStatus();
+  const ProcessSpec& proc = spec.process;
+  RETURN_IF_ERROR(CheckMapped(spec.uid_mappings, proc.uid, "--user", "uid"));
+  RETURN_IF_ERROR(CheckMapped(spec.gid_mappings, proc.gid, "--user", "gid"));
+  for (gid_t g : proc.additional_gids) {
+    RETURN_IF_ERROR(CheckMapped(spec.gid_mappings, g, "--group-add", "gid"));
+  }
+  return absl::OkStatus();
+}
+
+// Docker's rule with an empty base set: --cap-add ALL starts from every capability, otherwise
+// from the added ones; then every named --cap-drop is removed (unlike docker, a capability
+// both added and dropped ends up dropped: the safer reading of a contradiction).
+std::vector<int> ResolveCapabilities(const Parsed& p) {
+  std::vector<int> caps;
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+    bool added = p.cap_add_all || p.cap_add.count(cap) > 0;
+    if (added && p.cap_drop.count(cap) == 0) caps.push_back(cap);
+  }
+  return caps;
+}
+
+}  // namespace
+
+HostDefaults CurrentHostDefaults() {
+  HostDefaults host;
+  host.euid = geteuid();
+  host.egid = getegid();
+  return host;
+}
+
+absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
+                                        const HostDefaults& host) {
+  Parsed p;
+  RETURN_IF_ERROR(ParseArgs(args, &p));
+  if (p.req.help) return std::move(p.req);
+  if (p.command.empty()) return absl::InvalidArgumentError(kMissingCommand);
+  if (p.command[0].empty()) return absl::InvalidArgumentError("run: the command is empty");
+
+  ContainerSpec& spec = p.req.spec;
+  spec.process.args = p.command;
+  spec.process.no_new_privileges = true;
+  if (spec.id.empty()) spec.id = GenerateContainerId();
+  spec.readonly_rootfs = p.read_only || spec.rootfs.empty();
+  spec.masked_paths = DefaultMaskedPaths();
+  spec.readonly_paths = DefaultReadonlyPaths();
+  spec.process.capabilities = ResolveCapabilities(p);
+  RETURN_IF_ERROR(ResolveIdentity(&p));
+  RETURN_IF_ERROR(ResolveUserNamespace(host, &p));
+  p.req.warnings = p.env.warnings();
+  return std::move(p.req);
+}
+
+const char* RunUsage() {
+  return R"(Usage: nucleus run [FLAGS] [--] CMD [ARGS...]
+
+Runs CMD in a new container and exits with its exit status (128+N when killed by signal N,
+125 when nucleus itself fails). "--" is needed before CMD only when CMD starts with '-'.
+Defaults: the host's "/" as a read-only root, private /tmp, fresh /proc, minimal /dev,
+loopback-only network, all capabilities dropped, no_new_privs. A non-root caller gets a user
+namespace mapping its own uid and gid to 0. Flags take "--flag VALUE" or "--flag=VALUE".
+
+Filesystem:
+      --rootfs DIR                       root filesystem (default: the host's /, read-only)
+      --read-only                        mount the --rootfs read-only
+      --ro SRC[:DST]                     bind-mount host path SRC read-only at DST
+                                         (DST defaults to SRC; repeatable, applied in order)
+      --rw SRC[:DST]                     bind-mount host path SRC read-write at DST (repeatable)
+      --tmpfs DST[:size=N[,mode=OCTAL]]  mount an empty tmpfs at DST (size like 64m, 1.5g;
+                                         mode default 1777; repeatable)
+  -w, --workdir DIR                      working directory in the container (default: /)
+
+Process:
+  -e, --env KEY=VALUE                    set a variable; a bare KEY copies nucleus's own value
+                                         (repeatable; LD_PRELOAD and other loader variables
+                                         are refused with a warning)
+      --env-file FILE                    read KEY=VALUE lines, '#' comments (repeatable)
+      --user UID[:GID] | NAME[:GROUP]    run as this user (names from the root's etc/passwd
+                                         and etc/group; default group: the user's, or 0)
+      --group-add GID | NAME             add a supplementary group (repeatable)
+      --cap-add CAP                      keep a capability: NET_ADMIN, CAP_CHOWN, ALL
+                                         (repeatable; the default keeps none)
+      --cap-drop CAP                     remove a capability again, e.g. after --cap-add ALL
+                                         (repeatable; wins over --cap-add of the same name)
+      --ulimit NAME=SOFT[:HARD]          set an rlimit: as, core, cpu, data, fsize, locks,
+                                         memlock, msgqueue, nice, nofile, nproc, rss, rtprio,
+                                         rttime, sigpending, stack; -1 or unlimited (repeatable)
+      --no-init                          run CMD as PID 1, without nucleus's init
+
+Isolation:
+      --name NAME                        container name, [a-zA-Z0-9][a-zA-Z0-9_.-]* up to 128
+                                         (default: nucleus-<12 hex digits>)
+      --hostname NAME                    hostname, 1-64 of A-Z a-z 0-9 . - (default: the name)
+      --network none                     loopback only (the only mode so far)
+      --userns                           new user namespace; as root without maps, container
+                                         ids 0-65535 map to host ids 100000-165535
+      --uidmap CONTAINER:HOST:SIZE       map a uid range (repeatable; implies --userns; root
+                                         only; without --gidmap, gids are mapped the same)
+      --gidmap CONTAINER:HOST:SIZE       map a gid range (repeatable; implies --userns)
+      --timens                           new time namespace
+  -h, --help                             print this help
+)";
+}
+
+}  // namespace nucleus

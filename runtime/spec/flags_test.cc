@@ -1,0 +1,508 @@
+#include "runtime/spec/flags.h"
+
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "runtime/util/status_matchers.h"
+
+namespace nucleus {
+namespace {
+
+using ::nucleus::testing::StatusIs;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::Eq;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::SizeIs;
+
+constexpr auto kInvalid = absl::StatusCode::kInvalidArgument;
+const HostDefaults kRoot{0, 0};
+const HostDefaults kRootless{1000, 1001};
+
+absl::StatusOr<RunRequest> Parse(const std::vector<std::string>& args,
+                                 const HostDefaults& host = kRoot) {
+  return ParseRunArgs(args, host);
+}
+
+std::string Cwd() {
+  char buf[4096];
+  return getcwd(buf, sizeof(buf)) ? buf : "";
+}
+
+bool SameIds(const IdMapping& a, const IdMapping& b) {
+  return a.container_id == b.container_id && a.host_id == b.host_id && a.size == b.size;
+}
+
+TEST(ParseRunArgsTest, MinimalDefaults) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"echo", "hi"}));
+  const ContainerSpec& s = req.spec;
+  EXPECT_FALSE(req.help);
+  EXPECT_THAT(req.warnings, IsEmpty());
+  EXPECT_THAT(s.process.args, ElementsAre("echo", "hi"));
+  EXPECT_TRUE(std::regex_match(s.id, std::regex("nucleus-[0-9a-f]{12}"))) << s.id;
+  EXPECT_EQ(s.hostname, "");
+  EXPECT_EQ(s.rootfs, "");
+  EXPECT_TRUE(s.readonly_rootfs);
+  EXPECT_THAT(s.mounts, IsEmpty());
+  EXPECT_EQ(s.masked_paths, DefaultMaskedPaths());
+  EXPECT_EQ(s.readonly_paths, DefaultReadonlyPaths());
+  EXPECT_EQ(s.process.cwd, "/");
+  EXPECT_EQ(s.process.uid, 0u);
+  EXPECT_EQ(s.process.gid, 0u);
+  EXPECT_THAT(s.process.additional_gids, IsEmpty());
+  EXPECT_THAT(s.process.capabilities, IsEmpty());
+  EXPECT_THAT(s.process.rlimits, IsEmpty());
+  EXPECT_TRUE(s.process.no_new_privileges);
+  EXPECT_THAT(s.process.env,
+              ElementsAre("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                          "HOME=/root"));
+  EXPECT_TRUE(s.namespaces.pid && s.namespaces.mount && s.namespaces.uts && s.namespaces.ipc &&
+              s.namespaces.net && s.namespaces.cgroup);
+  EXPECT_FALSE(s.namespaces.user);
+  EXPECT_FALSE(s.namespaces.time);
+  EXPECT_THAT(s.uid_mappings, IsEmpty());
+  EXPECT_TRUE(s.init);
+}
+
+TEST(ParseRunArgsTest, GeneratedIdsDiffer) {
+  ASSERT_OK_AND_ASSIGN(RunRequest a, Parse({"true"}));
+  ASSERT_OK_AND_ASSIGN(RunRequest b, Parse({"true"}));
+  EXPECT_NE(a.spec.id, b.spec.id);
+}
+
+TEST(ParseRunArgsTest, CommandBoundaries) {
+  ASSERT_OK_AND_ASSIGN(RunRequest a, Parse({"--read-only", "--", "-weird", "--rw", "x"}));
+  EXPECT_THAT(a.spec.process.args, ElementsAre("-weird", "--rw", "x"));
+  // Without "--" the first non-flag starts the command; what follows is the command's.
+  ASSERT_OK_AND_ASSIGN(RunRequest b, Parse({"--no-init", "ls", "-l", "--user", "x", "--"}));
+  EXPECT_THAT(b.spec.process.args, ElementsAre("ls", "-l", "--user", "x", "--"));
+  EXPECT_FALSE(b.spec.init);
+  ASSERT_OK_AND_ASSIGN(RunRequest c, Parse({"-", "x"}));
+  EXPECT_THAT(c.spec.process.args, ElementsAre("-", "x"));
+}
+
+TEST(ParseRunArgsTest, MissingCommand) {
+  const std::string msg = "run: missing command (usage: nucleus run [FLAGS] -- CMD [ARGS...])";
+  EXPECT_THAT(Parse({}), StatusIs(kInvalid, Eq(msg)));
+  EXPECT_THAT(Parse({"--read-only"}), StatusIs(kInvalid, Eq(msg)));
+  EXPECT_THAT(Parse({"--name", "x", "--"}), StatusIs(kInvalid, Eq(msg)));
+  EXPECT_THAT(Parse({"--", ""}), StatusIs(kInvalid, Eq("run: the command is empty")));
+}
+
+TEST(ParseRunArgsTest, Help) {
+  for (const char* h : {"--help", "-h"}) {
+    ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--read-only", h}));
+    EXPECT_TRUE(req.help);
+  }
+  ASSERT_OK_AND_ASSIGN(RunRequest after_junk, Parse({"-h", "--bogus"}));
+  EXPECT_TRUE(after_junk.help);
+  EXPECT_THAT(Parse({"--bogus", "-h"}), StatusIs(kInvalid, HasSubstr("unknown flag")));
+  // After the command starts, --help is the command's.
+  ASSERT_OK_AND_ASSIGN(RunRequest cmd, Parse({"ls", "--help"}));
+  EXPECT_FALSE(cmd.help);
+}
+
+TEST(ParseRunArgsTest, UnknownFlags) {
+  EXPECT_THAT(Parse({"--foo", "ls"}), StatusIs(kInvalid, Eq("run: unknown flag '--foo'")));
+  EXPECT_THAT(Parse({"--foo=bar", "ls"}), StatusIs(kInvalid, Eq("run: unknown flag '--foo'")));
+  EXPECT_THAT(Parse({"-x", "ls"}), StatusIs(kInvalid, Eq("run: unknown flag '-x'")));
+  EXPECT_THAT(Parse({"-hx", "ls"}), StatusIs(kInvalid, Eq("run: unknown flag '-hx'")));
+  EXPECT_THAT(Parse({"--ENV", "A=1", "ls"}), StatusIs(kInvalid, HasSubstr("'--ENV'")));
+  EXPECT_THAT(Parse({"--memory\n", "ls"}), StatusIs(kInvalid, Eq("run: unknown flag '--memory\\n'")));
+}
+
+TEST(ParseRunArgsTest, MissingValues) {
+  EXPECT_THAT(Parse({"--user"}), StatusIs(kInvalid, Eq("--user: needs a value")));
+  EXPECT_THAT(Parse({"--user", "--", "ls"}), StatusIs(kInvalid, Eq("--user: needs a value")));
+  EXPECT_THAT(Parse({"--user=", "ls"}), StatusIs(kInvalid, Eq("--user: needs a value")));
+  EXPECT_THAT(Parse({"-e"}), StatusIs(kInvalid, Eq("--env: needs a value")));
+  EXPECT_THAT(Parse({"-w", "", "ls"}), StatusIs(kInvalid, Eq("--workdir: needs a value")));
+}
+
+TEST(ParseRunArgsTest, ValueSpellings) {
+  ASSERT_OK_AND_ASSIGN(
+      RunRequest req,
+      Parse({"--env=A=1", "-e", "B=2", "-eC=3", "-e=D=4", "--workdir=/w", "--hostname", "h", "ls"}));
+  EXPECT_THAT(req.spec.process.env, ElementsAre(HasSubstr("PATH="), "HOME=/root", "A=1", "B=2",
+                                                "C=3", "D=4"));
+  EXPECT_EQ(req.spec.process.cwd, "/w");
+  EXPECT_EQ(req.spec.hostname, "h");
+  // A value may itself look like a flag: it is taken, then validated.
+  EXPECT_THAT(Parse({"--hostname", "--read-only", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--hostname: '--read-only' is not a hostname")));
+}
+
+TEST(ParseRunArgsTest, BooleanValues) {
+  ASSERT_OK_AND_ASSIGN(RunRequest a, Parse({"--rootfs", "/r", "--read-only=true", "ls"}));
+  EXPECT_TRUE(a.spec.readonly_rootfs);
+  ASSERT_OK_AND_ASSIGN(RunRequest b,
+                       Parse({"--rootfs", "/r", "--read-only", "--read-only=false", "ls"}));
+  EXPECT_FALSE(b.spec.readonly_rootfs);
+  EXPECT_THAT(Parse({"--read-only=yes", "ls"}),
+              StatusIs(kInvalid, Eq("--read-only: 'yes' is not true or false")));
+  ASSERT_OK_AND_ASSIGN(RunRequest c, Parse({"--timens", "--no-init=1", "ls"}));
+  EXPECT_TRUE(c.spec.namespaces.time);
+  EXPECT_FALSE(c.spec.init);
+}
+
+TEST(ParseRunArgsTest, Rootfs) {
+  ASSERT_OK_AND_ASSIGN(RunRequest a, Parse({"--rootfs", "/srv/root/./", "ls"}));
+  EXPECT_EQ(a.spec.rootfs, "/srv/root");
+  EXPECT_FALSE(a.spec.readonly_rootfs);
+  ASSERT_OK_AND_ASSIGN(RunRequest b, Parse({"--rootfs", "img", "--read-only", "ls"}));
+  EXPECT_EQ(b.spec.rootfs, Cwd() + "/img");
+  EXPECT_TRUE(b.spec.readonly_rootfs);
+  EXPECT_THAT(Parse({"--rootfs", std::string("a\0b", 3), "ls"}),
+              StatusIs(kInvalid, HasSubstr("--rootfs: 'a\\000b' contains a NUL byte")));
+}
+
+TEST(ParseRunArgsTest, BindMountsInOrder) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req,
+                       Parse({"--ro", "/etc/ssl", "--rw", "out:/work/out/", "--tmpfs",
+                              "/scratch:size=64m,mode=700", "--ro", "/a/../b:/c", "ls"}));
+  const std::vector<MountSpec>& m = req.spec.mounts;
+  ASSERT_THAT(m, SizeIs(4));
+  EXPECT_EQ(m[0].type, MountSpec::Type::kBind);
+  EXPECT_EQ(m[0].source, "/etc/ssl");
+  EXPECT_EQ(m[0].destination, "/etc/ssl");
+  EXPECT_TRUE(m[0].read_only);
+  EXPECT_EQ(m[1].source, Cwd() + "/out");
+  EXPECT_EQ(m[1].destination, "/work/out");
+  EXPECT_FALSE(m[1].read_only);
+  EXPECT_EQ(m[2].type, MountSpec::Type::kTmpfs);
+  EXPECT_EQ(m[2].destination, "/scratch");
+  EXPECT_EQ(m[2].tmpfs_size, 64u << 20);
+  EXPECT_EQ(m[2].tmpfs_mode, 0700u);
+  EXPECT_FALSE(m[2].read_only);
+  EXPECT_EQ(m[3].source, "/b");
+  EXPECT_EQ(m[3].destination, "/c");
+}
+
+TEST(ParseRunArgsTest, RelativeSourceWithoutDestinationMountsAtItsAbsolutePath) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--rw", "../x", "ls"}));
+  std::string parent = Cwd().substr(0, Cwd().rfind('/'));
+  EXPECT_EQ(req.spec.mounts[0].source, (parent.empty() ? "" : parent) + "/x");
+  EXPECT_EQ(req.spec.mounts[0].destination, req.spec.mounts[0].source);
+}
+
+TEST(ParseRunArgsTest, BindMountErrors) {
+  EXPECT_THAT(Parse({"--rw", "a:b:c", "ls"}),
+              StatusIs(kInvalid, Eq("--rw: 'a:b:c' is not SRC[:DST]")));
+  EXPECT_THAT(Parse({"--ro", ":/x", "ls"}), StatusIs(kInvalid, HasSubstr("is not SRC[:DST]")));
+  EXPECT_THAT(Parse({"--ro", "/x:", "ls"}), StatusIs(kInvalid, HasSubstr("is not SRC[:DST]")));
+  EXPECT_THAT(Parse({"--ro", "/x:rel", "ls"}),
+              StatusIs(kInvalid, Eq("--ro: 'rel' is not an absolute path")));
+  EXPECT_THAT(Parse({"--ro", "/x:/a/../../etc", "ls"}),
+              StatusIs(kInvalid, HasSubstr("contains a '..' component")));
+  EXPECT_THAT(Parse({"--rw", "/:/", "ls"}),
+              StatusIs(kInvalid, HasSubstr("would cover the container's root")));
+  EXPECT_THAT(Parse({"--rw", "/x:/proc/sys", "ls"}),
+              StatusIs(kInvalid, Eq("--rw: '/proc/sys' is inside /proc, which nucleus mounts itself")));
+  EXPECT_THAT(Parse({"--rw", "/x:/proc", "ls"}), StatusIs(kInvalid, HasSubstr("inside /proc")));
+  ASSERT_OK(Parse({"--rw", "/x:/processes", "ls"}));
+  EXPECT_THAT(Parse({"--rw", "/x:/d", "--tmpfs", "/d/", "ls"}),
+              StatusIs(kInvalid, Eq("--tmpfs: '/d' is already a mount destination")));
+}
+
+TEST(ParseRunArgsTest, TmpfsOptions) {
+  ASSERT_OK_AND_ASSIGN(RunRequest a, Parse({"--tmpfs", "/t", "ls"}));
+  EXPECT_EQ(a.spec.mounts[0].tmpfs_size, 0u);
+  EXPECT_EQ(a.spec.mounts[0].tmpfs_mode, 01777u);
+  ASSERT_OK_AND_ASSIGN(RunRequest b, Parse({"--tmpfs", "/t:mode=1777,size=1.5g", "ls"}));
+  EXPECT_EQ(b.spec.mounts[0].tmpfs_size, 1610612736u);
+  EXPECT_THAT(Parse({"--tmpfs", "/t:size=12xb", "ls"}),
+              StatusIs(kInvalid, Eq("--tmpfs: '12xb' is not a size")));
+  EXPECT_THAT(Parse({"--tmpfs", "/t:noexec", "ls"}),
+              StatusIs(kInvalid, HasSubstr("has unknown option 'noexec' (size=N, mode=OCTAL)")));
+  EXPECT_THAT(Parse({"--tmpfs", "/t:", "ls"}),
+              StatusIs(kInvalid, HasSubstr("is not DST[:size=N[,mode=OCTAL]]")));
+  EXPECT_THAT(Parse({"--tmpfs", "/t:size=1m,,mode=1", "ls"}),
+              StatusIs(kInvalid, HasSubstr("unknown option ''")));
+  for (const char* mode : {"/t:mode=8", "/t:mode=17777", "/t:mode=", "/t:mode=-1", "/t:mode=077777"}) {
+    EXPECT_THAT(Parse({"--tmpfs", mode, "ls"}), StatusIs(kInvalid, HasSubstr("not octal")))
+        << mode;
+  }
+  EXPECT_THAT(Parse({"--tmpfs", "t", "ls"}), StatusIs(kInvalid, HasSubstr("not an absolute path")));
+}
+
+TEST(ParseRunArgsTest, Workdir) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"-w", "//app/./src/", "ls"}));
+  EXPECT_EQ(req.spec.process.cwd, "/app/src");
+  EXPECT_THAT(Parse({"--workdir", "app", "ls"}),
+              StatusIs(kInvalid, Eq("--workdir: 'app' is not an absolute path")));
+  EXPECT_THAT(Parse({"--workdir", "/app/..", "ls"}), StatusIs(kInvalid, HasSubstr("'..'")));
+}
+
+class UserFlagsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmp = ::testing::TempDir();
+    while (tmp.size() > 1 && tmp.back() == '/') tmp.pop_back();
+    std::string tmpl = tmp + "/flags_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    root_ = tmpl;
+    ASSERT_EQ(mkdir((root_ + "/etc").c_str(), 0755), 0);
+    Write("/etc/passwd",
+          "root:x:0:0:root:/root:/bin/sh\n"
+          "app:x:1000:1000::/home/app:/bin/sh\n");
+    Write("/etc/group", "root:x:0:\napp:x:1000:\nvideo:x:44:\n");
+  }
+  void TearDown() override { std::system(("rm -rf '" + root_ + "'").c_str()); }
+  void Write(const std::string& rel, const std::string& text) {
+    FILE* f = fopen((root_ + rel).c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs(text.c_str(), f);
+    fclose(f);
+  }
+  std::string root_;
+};
+
+TEST_F(UserFlagsTest, NameFromRootfsPasswd) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--user", "app", "--rootfs", root_, "id"}));
+  EXPECT_EQ(req.spec.process.uid, 1000u);
+  EXPECT_EQ(req.spec.process.gid, 1000u);
+  EXPECT_THAT(req.spec.process.env, Contains("HOME=/home/app"));
+}
+
+TEST_F(UserFlagsTest, NumericUserAndGroups) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req,
+                       Parse({"--rootfs", root_, "--user", "1000:44", "--group-add", "video",
+                              "--group-add", "7", "--group-add", "44", "id"}));
+  EXPECT_EQ(req.spec.process.uid, 1000u);
+  EXPECT_EQ(req.spec.process.gid, 44u);
+  EXPECT_THAT(req.spec.process.additional_gids, ElementsAre(44u, 7u));
+  EXPECT_THAT(req.spec.process.env, Contains("HOME=/home/app"));
+}
+
+TEST_F(UserFlagsTest, UnlistedUidHasGroupZeroAndHomeSlash) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--rootfs", root_, "--user", "4242", "id"}));
+  EXPECT_EQ(req.spec.process.gid, 0u);
+  EXPECT_THAT(req.spec.process.env, Contains("HOME=/"));
+}
+
+TEST_F(UserFlagsTest, Errors) {
+  EXPECT_THAT(Parse({"--rootfs", root_, "--user", "abc:", "id"}),
+              StatusIs(kInvalid, Eq("--user: 'abc:' is not UID[:GID]")));
+  EXPECT_THAT(Parse({"--rootfs", root_, "--user", "ghost", "id"}),
+              StatusIs(absl::StatusCode::kNotFound,
+                       Eq("--user: no user 'ghost' in " + root_ + "/etc/passwd")));
+  EXPECT_THAT(Parse({"--rootfs", root_, "--group-add", "nogroup", "id"}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("--group-add: no group 'nogroup'")));
+  EXPECT_THAT(Parse({"--user", "4294967295", "id"}),
+              StatusIs(kInvalid, HasSubstr("--user: uid '4294967295' is out of range")));
+  EXPECT_THAT(Parse({"--user", "-1", "id"}),
+              StatusIs(kInvalid, HasSubstr("is not a uid or user name")));
+}
+
+TEST_F(UserFlagsTest, MissingRootfsIsFineForNumericIdsOnly) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req,
+                       Parse({"--rootfs", root_ + "/absent", "--user", "5:6", "--group-add", "7", "id"}));
+  EXPECT_EQ(req.spec.process.uid, 5u);
+  EXPECT_EQ(req.spec.process.gid, 6u);
+  EXPECT_THAT(Parse({"--rootfs", root_ + "/absent", "--user", "app", "id"}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("--user: open(")));
+}
+
+TEST(ParseRunArgsTest, Capabilities) {
+  ASSERT_OK_AND_ASSIGN(RunRequest a,
+                       Parse({"--cap-add", "NET_ADMIN", "--cap-add", "cap_chown", "--cap-add",
+                              "Net_Bind_Service", "ls"}));
+  EXPECT_THAT(a.spec.process.capabilities,
+              ElementsAre(CAP_CHOWN, CAP_NET_BIND_SERVICE, CAP_NET_ADMIN));
+  ASSERT_OK_AND_ASSIGN(RunRequest all, Parse({"--cap-add", "ALL", "ls"}));
+  EXPECT_THAT(all.spec.process.capabilities, SizeIs(CAP_LAST_CAP + 1));
+  ASSERT_OK_AND_ASSIGN(RunRequest most,
+                       Parse({"--cap-add", "all", "--cap-drop", "SYS_ADMIN", "--cap-drop",
+                              "CAP_SYS_MODULE", "ls"}));
+  EXPECT_THAT(most.spec.process.capabilities, SizeIs(CAP_LAST_CAP - 1));
+  EXPECT_THAT(most.spec.process.capabilities, Not(Contains(CAP_SYS_ADMIN)));
+  ASSERT_OK_AND_ASSIGN(RunRequest idiom,
+                       Parse({"--cap-drop", "ALL", "--cap-add", "CHOWN", "ls"}));
+  EXPECT_THAT(idiom.spec.process.capabilities, ElementsAre(CAP_CHOWN));
+  ASSERT_OK_AND_ASSIGN(RunRequest both,
+                       Parse({"--cap-add", "CHOWN", "--cap-drop", "chown", "ls"}));
+  EXPECT_THAT(both.spec.process.capabilities, IsEmpty());
+  ASSERT_OK_AND_ASSIGN(RunRequest last, Parse({"--cap-add", "CHECKPOINT_RESTORE", "ls"}));
+  EXPECT_THAT(last.spec.process.capabilities, ElementsAre(CAP_CHECKPOINT_RESTORE));
+}
+
+TEST(ParseRunArgsTest, CapabilityErrors) {
+  EXPECT_THAT(Parse({"--cap-add", "FOO", "ls"}),
+              StatusIs(kInvalid, Eq("--cap-add: 'FOO' is not a capability (e.g. NET_ADMIN, "
+                                    "CAP_CHOWN, ALL)")));
+  for (const char* bad : {"12", "CAP_12", "cap_", "NET ADMIN", "net-admin", "CAP_CAP_CHOWN"}) {
+    EXPECT_THAT(Parse({"--cap-drop", bad, "ls"}),
+                StatusIs(kInvalid, HasSubstr("is not a capability")))
+        << bad;
+  }
+}
+
+TEST(ParseRunArgsTest, Ulimits) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--ulimit", "nofile=1024:4096", "--ulimit",
+                                              "core=0", "--ulimit", "nofile=10", "ls"}));
+  const std::vector<Rlimit>& r = req.spec.process.rlimits;
+  ASSERT_THAT(r, SizeIs(2));
+  EXPECT_EQ(r[0].resource, RLIMIT_NOFILE);
+  EXPECT_EQ(r[0].soft, 10u);
+  EXPECT_EQ(r[0].hard, 10u);
+  EXPECT_EQ(r[1].resource, RLIMIT_CORE);
+  EXPECT_THAT(Parse({"--ulimit", "nofile=2:1", "ls"}),
+              StatusIs(kInvalid, HasSubstr("soft limit above its hard limit")));
+}
+
+TEST(ParseRunArgsTest, HostnameAndName) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req,
+                       Parse({"--name", "web-1.a_b", "--hostname", "web-1.example", "ls"}));
+  EXPECT_EQ(req.spec.id, "web-1.a_b");
+  EXPECT_EQ(req.spec.hostname, "web-1.example");
+  EXPECT_OK(Parse({"--hostname", std::string(64, 'h'), "ls"}));
+  EXPECT_OK(Parse({"--name", std::string(128, 'n'), "ls"}));
+  for (const std::string& bad : {std::string(65, 'h'), std::string("-lead"), std::string("a_b"),
+                                std::string("a b"), std::string("h\n")}) {
+    EXPECT_THAT(Parse({"--hostname", bad, "ls"}),
+                StatusIs(kInvalid, HasSubstr("is not a hostname")))
+        << bad;
+  }
+  for (const std::string& bad : {std::string(129, 'n'), std::string("-x"), std::string("_x"),
+                                std::string(".x"), std::string("a/b"), std::string("a:b")}) {
+    EXPECT_THAT(Parse({"--name", bad, "ls"}), StatusIs(kInvalid, HasSubstr("is not a name")))
+        << bad;
+  }
+}
+
+TEST(ParseRunArgsTest, Network) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--network", "none", "ls"}));
+  EXPECT_TRUE(req.spec.namespaces.net);
+  EXPECT_THAT(Parse({"--network=host", "ls"}),
+              StatusIs(kInvalid, Eq("--network: only 'none' is supported")));
+}
+
+TEST(ParseRunArgsTest, RootlessForcesUserNamespace) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"ls"}, kRootless));
+  EXPECT_TRUE(req.spec.namespaces.user);
+  ASSERT_THAT(req.spec.uid_mappings, SizeIs(1));
+  EXPECT_TRUE(SameIds(req.spec.uid_mappings[0], IdMapping{0, 1000, 1}));
+  ASSERT_THAT(req.spec.gid_mappings, SizeIs(1));
+  EXPECT_TRUE(SameIds(req.spec.gid_mappings[0], IdMapping{0, 1001, 1}));
+  EXPECT_EQ(req.spec.process.uid, 0u);
+  EXPECT_THAT(req.spec.process.env, Contains("HOME=/root"));
+}
+
+TEST(ParseRunArgsTest, RootlessLimits) {
+  EXPECT_THAT(Parse({"--uidmap", "0:1000:1", "ls"}, kRootless),
+              StatusIs(kInvalid, HasSubstr("--uidmap: needs root")));
+  EXPECT_THAT(Parse({"--gidmap", "0:1000:1", "ls"}, kRootless),
+              StatusIs(kInvalid, HasSubstr("--gidmap: needs root")));
+  EXPECT_THAT(Parse({"--user", "5", "ls"}, kRootless),
+              StatusIs(kInvalid, Eq("--user: uid 5 is not mapped in the user namespace "
+                                    "(maps: 0:1000:1)")));
+  EXPECT_THAT(Parse({"--group-add", "3", "ls"}, kRootless),
+              StatusIs(kInvalid, HasSubstr("--group-add: gid 3 is not mapped")));
+  EXPECT_OK(Parse({"--userns", "--user", "0:0", "ls"}, kRootless));
+}
+
+TEST(ParseRunArgsTest, RootUserNamespaceDefaults) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--userns", "--user", "1000", "ls"}));
+  EXPECT_TRUE(req.spec.namespaces.user);
+  ASSERT_THAT(req.spec.uid_mappings, SizeIs(1));
+  EXPECT_TRUE(SameIds(req.spec.uid_mappings[0], IdMapping{0, 100000, 65536}));
+  EXPECT_TRUE(SameIds(req.spec.gid_mappings[0], IdMapping{0, 100000, 65536}));
+  EXPECT_THAT(Parse({"--userns", "--user", "65536", "ls"}),
+              StatusIs(kInvalid, HasSubstr("uid 65536 is not mapped")));
+}
+
+TEST(ParseRunArgsTest, ExplicitMaps) {
+  ASSERT_OK_AND_ASSIGN(RunRequest a,
+                       Parse({"--uidmap", "0:5000:1", "--uidmap", "1:200000:1000", "ls"}));
+  EXPECT_TRUE(a.spec.namespaces.user);
+  ASSERT_THAT(a.spec.uid_mappings, SizeIs(2));
+  ASSERT_THAT(a.spec.gid_mappings, SizeIs(2));  // copied from the uid maps
+  EXPECT_TRUE(SameIds(a.spec.gid_mappings[1], IdMapping{1, 200000, 1000}));
+  ASSERT_OK_AND_ASSIGN(RunRequest b,
+                       Parse({"--uidmap", "0:5000:10", "--gidmap", "0:6000:20", "ls"}));
+  EXPECT_TRUE(SameIds(b.spec.gid_mappings[0], IdMapping{0, 6000, 20}));
+  ASSERT_OK_AND_ASSIGN(RunRequest c, Parse({"--gidmap", "0:6000:20", "ls"}));
+  EXPECT_TRUE(SameIds(c.spec.uid_mappings[0], IdMapping{0, 6000, 20}));
+  EXPECT_THAT(Parse({"--uidmap", "0:1000:10", "--uidmap", "5:3000:1", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--uidmap: '0:1000:10' and '5:3000:1' overlap")));
+  EXPECT_THAT(Parse({"--gidmap", "0:1000", "ls"}),
+              StatusIs(kInvalid, Eq("--gidmap: '0:1000' is not CONTAINER:HOST:SIZE")));
+  EXPECT_THAT(Parse({"--uidmap", "1:1000:10", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--user: uid 0 is not mapped")));
+}
+
+TEST(ParseRunArgsTest, EnvironmentAndWarnings) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"-e", "LD_PRELOAD=/x.so", "-e", "A=1", "ls"}));
+  EXPECT_THAT(req.warnings, ElementsAre(HasSubstr("LD_PRELOAD refused")));
+  EXPECT_THAT(req.spec.process.env, ElementsAre(HasSubstr("PATH="), "HOME=/root", "A=1"));
+  EXPECT_THAT(Parse({"-e", "A B=1", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--env: 'A B' is not a valid variable name")));
+  setenv("NUCLEUS_FLAGS_TEST_VAR", "from-host", 1);
+  ASSERT_OK_AND_ASSIGN(RunRequest bare, Parse({"-e", "NUCLEUS_FLAGS_TEST_VAR", "ls"}));
+  EXPECT_THAT(bare.spec.process.env, Contains("NUCLEUS_FLAGS_TEST_VAR=from-host"));
+}
+
+TEST(ParseRunArgsTest, EnvFile) {
+  std::string path = ::testing::TempDir() + "/flags_test.env";
+  FILE* f = fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("# x\nA=file\nLD_AUDIT=/a.so\n", f);
+  fclose(f);
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--env-file", path, "-e", "B=2", "ls"}));
+  EXPECT_THAT(req.spec.process.env, ElementsAre(HasSubstr("PATH="), "HOME=/root", "A=file", "B=2"));
+  EXPECT_THAT(req.warnings, ElementsAre(HasSubstr(path + ":3: LD_AUDIT refused")));
+  EXPECT_THAT(Parse({"--env-file", "/nonexistent.env", "ls"}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("--env-file: open(/nonexistent.env)")));
+  unlink(path.c_str());
+}
+
+TEST(ParseRunArgsTest, ErrorsAreOneLine) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"--user", "a\nb", "ls"},     {"--rw", "/x:y\n", "ls"},   {"--hostname", "\n", "ls"},
+      {"--tmpfs", "/t:size=\n", "ls"}, {"--ulimit", "\n=1", "ls"}, {"--cap-add", "\n", "ls"},
+      {"--uidmap", "\n", "ls"},     {"-e", "\n=1", "ls"},        {"--name", "\n", "ls"},
+      {"--\n", "ls"},
+  };
+  for (const auto& args : bad) {
+    absl::Status s = Parse(args).status();
+    EXPECT_FALSE(s.ok()) << args[0];
+    EXPECT_THAT(std::string(s.message()), Not(HasSubstr("\n"))) << s;
+  }
+}
+
+TEST(RunUsageTest, ListsEveryFlagAndIsAligned) {
+  const std::string usage = RunUsage();
+  for (const char* flag :
+       {"--rootfs", "--read-only", "--ro", "--rw", "--tmpfs", "--workdir", "-w,", "--env", "-e,",
+        "--env-file", "--user", "--group-add", "--cap-add", "--cap-drop", "--ulimit", "--no-init",
+        "--name", "--hostname", "--network", "--userns", "--uidmap", "--gidmap", "--timens",
+        "--help", "-h,"}) {
+    EXPECT_THAT(usage, HasSubstr(flag));
+  }
+  // Descriptions start in one column.
+  for (absl::string_view line : absl::StrSplit(usage, '\n')) {
+    EXPECT_LE(line.size(), 100u) << line;
+    bool flag_line = absl::StartsWith(line, "      -") || absl::StartsWith(line, "  -");
+    if (flag_line) {
+      size_t desc = line.find_first_not_of(' ', line.find("  ", line.find_first_not_of(' ')));
+      EXPECT_EQ(desc, 41u) << line;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nucleus
