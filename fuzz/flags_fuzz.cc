@@ -1,0 +1,36 @@
+// Fuzzes `nucleus run` flag parsing: the input is argv, split at NUL bytes.
+// Inputs naming --env-file are skipped: that flag reads host files (runtime/env's parser has
+// its own target), and a fuzzer must not block on a FIFO or read /dev/zero.
+#include <string>
+#include <vector>
+
+#include "fuzz/fuzz_input.h"
+#include "runtime/spec/flags.h"
+
+using nucleus::fuzz::Check;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  absl::string_view text = nucleus::fuzz::AsText(data, size);
+  if (text.find("env-file") != absl::string_view::npos) return 0;
+  std::vector<std::string> args = nucleus::fuzz::SplitNul(text);
+  nucleus::HostDefaults host;
+  if (size % 2 == 1) host = nucleus::HostDefaults{1000, 1000};  // rootless half the time
+  auto req = nucleus::ParseRunArgs(args, host);
+  if (!req.ok()) {
+    Check(std::string(req.status().message()).find('\n') == std::string::npos,
+          "errors are one line");
+    return 0;
+  }
+  if (req->help) return 0;
+  const nucleus::ContainerSpec& spec = req->spec;
+  Check(!spec.process.args.empty() && !spec.process.args[0].empty(), "a command");
+  Check(!spec.id.empty(), "an id");
+  Check(spec.process.cwd[0] == '/', "absolute cwd");
+  Check(spec.process.no_new_privileges, "no_new_privs always");
+  Check(host.euid == 0 || spec.namespaces.user, "rootless implies a user namespace");
+  for (const nucleus::MountSpec& m : spec.mounts) {
+    Check(!m.destination.empty() && m.destination[0] == '/' && m.destination != "/",
+          "mount destinations absolute, not /");
+  }
+  return 0;
+}
