@@ -1,0 +1,45 @@
+// `nucleus check [--json]`: what this host supports (runtime/hostinfo). Exits 0 whatever the
+// host lacks: the report is the answer, not an error.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/cli/commands.h"
+#include "runtime/hostinfo/hostinfo.h"
+
+namespace nucleus {
+
+namespace {
+
+constexpr char kCheckUsage[] =
+    "usage: nucleus check [--json]\n"
+    "\n"
+    "Reports what this host supports: namespaces, cgroup layout, seccomp, Landlock, pidfd,\n"
+    "the new mount API, no_new_privs and runsc. Each line is ok, degraded or missing, with\n"
+    "the reason. Exits 0 whatever the host lacks.\n"
+    "\n"
+    "  --json   print the report as JSON\n";
+
+}  // namespace
+
+int CheckMain(const std::vector<std::string>& args) {
+  bool json = false;
+  for (const std::string& arg : args) {
+    if (arg == "--json") {
+      json = true;
+    } else if (arg == "--help" || arg == "-h") {
+      fputs(kCheckUsage, stdout);
+      return 0;
+    } else {
+      return Fail(absl::StrCat("check: unknown flag '", arg, "' (see 'nucleus check --help')"));
+    }
+  }
+  HostReport report = ProbeHost();
+  std::string out = json ? ToJson(report).dump(2) + "\n" : ToText(report);
+  fputs(out.c_str(), stdout);
+  if (fflush(stdout) != 0) return Fail("check: writing the report failed");
+  return 0;
+}
+
+}  // namespace nucleus

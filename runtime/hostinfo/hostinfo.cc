@@ -1,0 +1,620 @@
+#include "runtime/hostinfo/hostinfo.h"
+
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "runtime/util/syscall.h"
+#include "runtime/util/unique_fd.h"
+
+extern char** environ;
+
+// Since Linux 5.1 these numbers are the same on every architecture but alpha; glibc 2.36
+// (Debian 12) defines them, older headers may not.
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#endif
+#ifndef LANDLOCK_CREATE_RULESET_VERSION
+#define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+#endif
+
+namespace nucleus {
+namespace {
+
+using Status = ProbeStatus;
+
+HostFeature Feature(std::string name, Status status, std::string detail) {
+  return HostFeature{std::move(name), status, std::move(detail)};
+}
+
+std::optional<std::string> ReadSmallFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFileToString(path, 1 << 20);
+  if (!text.ok()) return std::nullopt;
+  return *std::move(text);
+}
+
+std::optional<long> ReadLong(const std::string& path) {
+  std::optional<std::string> text = ReadSmallFile(path);
+  long value = 0;
+  if (!text || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &value)) return std::nullopt;
+  return value;
+}
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string UnescapeMountField(absl::string_view field) {
+  std::string out;
+  out.reserve(field.size());
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '3' &&
+        field[i + 2] >= '0' && field[i + 2] <= '7' && field[i + 3] >= '0' && field[i + 3] <= '7') {
+      out.push_back(static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
+                                      (field[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(field[i]);
+    }
+  }
+  return out;
+}
+
+// The v1 controllers the kernel knows (Documentation/admin-guide/cgroup-v1). Anything else in
+// a cgroup mount's super options is a mount option (rw, nsdelegate, xattr, ...).
+bool IsV1Controller(absl::string_view token) {
+  static const std::set<absl::string_view> kControllers = {
+      "blkio",   "cpu",      "cpuacct",    "cpuset", "devices", "freezer", "hugetlb", "memory",
+      "net_cls", "net_prio", "perf_event", "pids",   "rdma",    "misc",    "debug"};
+  return kControllers.count(token) > 0;
+}
+
+std::string Words(const std::vector<std::string>& words) {
+  return words.empty() ? "none" : absl::StrJoin(words, " ");
+}
+
+// ---- namespaces ----
+
+struct NsKind {
+  const char* name;    // feature name suffix
+  const char* file;    // /proc/self/ns/FILE
+  const char* config;  // why it may be missing
+};
+constexpr NsKind kNamespaces[] = {
+    {"pid", "pid", "CONFIG_PID_NS"},
+    {"mount", "mnt", "mount namespaces (always built in; /proc not mounted?)"},
+    {"uts", "uts", "CONFIG_UTS_NS"},
+    {"ipc", "ipc", "CONFIG_IPC_NS"},
+    {"net", "net", "CONFIG_NET_NS"},
+    {"cgroup", "cgroup", "CONFIG_CGROUPS (Linux 4.6+)"},
+    {"user", "user", "CONFIG_USER_NS"},
+    {"time", "time", "CONFIG_TIME_NS (Linux 5.6+)"},
+};
+
+bool NsPresent(const char* file) {
+  struct stat st;
+  return ::lstat(absl::StrCat("/proc/self/ns/", file).c_str(), &st) == 0;
+}
+
+HostFeature ProbeNamespace(const NsKind& ns) {
+  std::string name = absl::StrCat("namespace.", ns.name);
+  if (NsPresent(ns.file))
+    return Feature(name, Status::kOk, absl::StrCat("/proc/self/ns/", ns.file));
+  return Feature(name, Status::kMissing,
+                 absl::StrCat("no /proc/self/ns/", ns.file, ": kernel without ", ns.config));
+}
+
+// ---- syscall probes ----
+
+HostFeature ProbePidfd() {
+  long fd = ::syscall(SYS_pidfd_open, ::getpid(), 0);
+  if (fd >= 0) {
+    ::close(static_cast<int>(fd));
+    return Feature("pidfd", Status::kOk, "pidfd_open works (Linux 5.3+)");
+  }
+  int err = errno;
+  if (err == ENOSYS) return Feature("pidfd", Status::kMissing, "pidfd_open: ENOSYS (Linux < 5.3)");
+  return Feature("pidfd", Status::kDegraded,
+                 absl::StrCat("pidfd_open: ", strerror(err),
+                              err == EPERM ? " (blocked by a seccomp filter?)" : ""));
+}
+
+// Returns "" when the syscall exists (it rejected our invalid flags), else why not.
+std::string SyscallExists(long result, int err, const char* name) {
+  if (result >= 0 || err == EINVAL || err == EBADF || err == ENOENT) return "";
+  if (err == ENOSYS) return absl::StrCat(name, ": ENOSYS");
+  return absl::StrCat(name, ": ", strerror(err));
+}
+
+HostFeature ProbeMountApi() {
+  // open_tree without OPEN_TREE_CLONE only opens an O_PATH fd; it needs no privilege.
+  long fd = ::syscall(SYS_open_tree, AT_FDCWD, "/", O_CLOEXEC);
+  int open_tree_err = errno;
+  if (fd >= 0) ::close(static_cast<int>(fd));
+  std::string open_tree = SyscallExists(fd, open_tree_err, "open_tree");
+  // Unknown flags are rejected (EINVAL) before anything else is looked at.
+  long r = ::syscall(SYS_move_mount, -1, "", -1, "", 0x80000000u);
+  std::string move_mount = SyscallExists(r, errno, "move_mount");
+  r = ::syscall(SYS_mount_setattr, -1, "", 0x80000000u, nullptr, 0);
+  std::string mount_setattr = SyscallExists(r, errno, "mount_setattr");
+
+  if (open_tree.empty() && move_mount.empty()) {
+    return Feature("mount_api", Status::kOk,
+                   mount_setattr.empty()
+                       ? "open_tree, move_mount, mount_setattr (idmapped mounts) available"
+                       : absl::StrCat("open_tree, move_mount available; ", mount_setattr,
+                                      " (no idmapped mounts, Linux < 5.12)"));
+  }
+  std::vector<std::string> problems;
+  for (const std::string* p : {&open_tree, &move_mount, &mount_setattr}) {
+    if (!p->empty()) problems.push_back(*p);
+  }
+  bool all_enosys = open_tree_err == ENOSYS;
+  return Feature("mount_api", all_enosys ? Status::kMissing : Status::kDegraded,
+                 absl::StrCat(absl::StrJoin(problems, "; "),
+                              all_enosys ? " (new mount API needs Linux 5.2+)" : ""));
+}
+
+HostFeature ProbeNoNewPrivs() {
+  int r = ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+  if (r < 0) {
+    return Feature("no_new_privs", Status::kMissing,
+                   absl::StrCat("prctl(PR_GET_NO_NEW_PRIVS): ", strerror(errno), " (Linux < 3.5)"));
+  }
+  return Feature("no_new_privs", Status::kOk,
+                 absl::StrCat("supported; this process: ", r == 1 ? "already set" : "not set"));
+}
+
+// ---- runsc ----
+
+std::string FindInPath(const std::string& name, const std::string& path) {
+  for (absl::string_view dir : absl::StrSplit(path, ':')) {
+    if (dir.empty() || dir[0] != '/') continue;  // never search the cwd
+    std::string candidate = absl::StrCat(dir, "/", name);
+    struct stat st;
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return "";
+}
+
+// `runsc --version`, started before the other probes and collected after them: runsc is a
+// large Go binary and takes ~25 ms to start, far more than every other probe together.
+class RunscVersionProbe {
+ public:
+  void Start(const std::string& runsc) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return;
+    UniqueFd read_end(fds[0]), write_end(fds[1]);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    std::string arg0 = runsc;
+    std::string arg1 = "--version";
+    char* argv[] = {arg0.data(), arg1.data(), nullptr};
+    pid_t pid = -1;
+    int err = ::posix_spawn(&pid, runsc.c_str(), &actions, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (err != 0) {
+      error_ = absl::StrCat("spawn: ", strerror(err));
+      return;
+    }
+    pid_ = pid;
+    out_ = std::move(read_end);
+  }
+
+  // Output, or nullopt with error() set. Always reaps the child.
+  std::optional<std::string> Collect(int timeout_ms) {
+    if (pid_ < 0) {
+      if (error_.empty()) error_ = "not started";
+      return std::nullopt;
+    }
+    std::string output;
+    bool timed_out = false;
+    struct timespec start;
+    ::clock_gettime(CLOCK_MONOTONIC, &start);
+    char buf[4096];
+    while (output.size() < 64 * 1024) {
+      struct timespec now;
+      ::clock_gettime(CLOCK_MONOTONIC, &now);
+      long elapsed_ms =
+          (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+      if (elapsed_ms >= timeout_ms) {
+        timed_out = true;
+        break;
+      }
+      struct pollfd pfd = {out_.get(), POLLIN, 0};
+      int n = ::poll(&pfd, 1, static_cast<int>(timeout_ms - elapsed_ms));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        timed_out = n == 0;
+        break;
+      }
+      ssize_t got = RetryEintr([&] { return ::read(out_.get(), buf, sizeof buf); });
+      if (got <= 0) break;
+      output.append(buf, static_cast<size_t>(got));
+    }
+    out_.Reset();
+    if (timed_out) ::kill(pid_, SIGKILL);
+    int wstatus = 0;
+    pid_t reaped = RetryEintr([&] { return ::waitpid(pid_, &wstatus, 0); });
+    pid_ = -1;
+    if (timed_out) {
+      error_ = absl::StrCat("`runsc --version` did not finish in ", timeout_ms, " ms");
+      return std::nullopt;
+    }
+    if (reaped > 0 && !(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)) {
+      error_ = "`runsc --version` failed";
+      return std::nullopt;
+    }
+    return output;
+  }
+
+  const std::string& error() const { return error_; }
+
+ private:
+  pid_t pid_ = -1;
+  UniqueFd out_;
+  std::string error_;
+};
+
+bool KvmUsable() {
+  int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+HostFeature DescribeRunsc(const std::string& path, bool ran,
+                          const std::optional<std::string>& output, const std::string& error) {
+  if (path.empty()) {
+    return Feature("runsc", Status::kMissing, "runsc not in PATH (Debian: apt-get install runsc)");
+  }
+  if (!ran) return Feature("runsc", Status::kOk, path);
+  if (!output) return Feature("runsc", Status::kDegraded, absl::StrCat(path, ": ", error));
+  RunscVersion v = ParseRunscVersion(*output, KvmUsable());
+  std::string detail = absl::StrCat(path, " ", v.version, "; platforms: ", Words(v.platforms));
+  if (!v.note.empty()) absl::StrAppend(&detail, " (", v.note, ")");
+  return Feature("runsc", Status::kOk, detail);
+}
+
+}  // namespace
+
+const char* ProbeStatusName(ProbeStatus status) {
+  switch (status) {
+    case ProbeStatus::kOk:
+      return "ok";
+    case ProbeStatus::kDegraded:
+      return "degraded";
+    case ProbeStatus::kMissing:
+      return "missing";
+  }
+  return "?";
+}
+
+const HostFeature* HostReport::Find(absl::string_view name) const {
+  for (const HostFeature& f : features) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+CgroupLayout ParseCgroupLayout(absl::string_view mountinfo) {
+  CgroupLayout layout;
+  std::set<std::string> controllers, named;
+  bool has_v2 = false;
+  for (absl::string_view line : absl::StrSplit(mountinfo, '\n', absl::SkipEmpty())) {
+    // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    auto dash = std::find(fields.begin(), fields.end(), "-");
+    if (fields.size() < 5 || dash == fields.end() || dash - fields.begin() < 6 ||
+        fields.end() - dash < 4) {
+      continue;
+    }
+    absl::string_view fstype = dash[1];
+    absl::string_view super_options = dash[3];
+    if (fstype == "cgroup2") {
+      if (!has_v2) layout.v2_mount = UnescapeMountField(fields[4]);
+      has_v2 = true;
+    } else if (fstype == "cgroup") {
+      for (absl::string_view option : absl::StrSplit(super_options, ',')) {
+        if (absl::ConsumePrefix(&option, "name=")) {
+          if (!option.empty()) named.insert(std::string(option));
+        } else if (IsV1Controller(option)) {
+          controllers.insert(std::string(option));
+        }
+      }
+    }
+  }
+  layout.v1_controllers.assign(controllers.begin(), controllers.end());
+  layout.v1_named.assign(named.begin(), named.end());
+  // A named v1 hierarchy without controllers (systemd's name=systemd) beside cgroup2 is still
+  // a v2 host for every resource nucleus limits.
+  if (!controllers.empty()) {
+    layout.kind = has_v2 ? CgroupLayout::Kind::kHybrid : CgroupLayout::Kind::kV1;
+  } else if (has_v2) {
+    layout.kind = CgroupLayout::Kind::kV2;
+  } else if (!named.empty()) {
+    layout.kind = CgroupLayout::Kind::kV1;
+  }
+  return layout;
+}
+
+HostFeature DescribeCgroup(const CgroupLayout& layout,
+                           const std::optional<std::string>& v2_controllers) {
+  std::string v2_holds = "unreadable";
+  if (v2_controllers) {
+    std::vector<std::string> words =
+        absl::StrSplit(absl::StripAsciiWhitespace(*v2_controllers), ' ', absl::SkipEmpty());
+    v2_holds = Words(words);
+  }
+  std::string named;
+  if (!layout.v1_named.empty()) {
+    named = absl::StrCat("; named v1: ", absl::StrJoin(layout.v1_named, " "));
+  }
+  switch (layout.kind) {
+    case CgroupLayout::Kind::kV2:
+      return Feature(
+          "cgroup", Status::kOk,
+          absl::StrCat("v2 unified at ", layout.v2_mount, "; controllers: ", v2_holds, named));
+    case CgroupLayout::Kind::kHybrid:
+      return Feature("cgroup", Status::kDegraded,
+                     absl::StrCat("hybrid: v1 controllers ", Words(layout.v1_controllers),
+                                  "; v2 at ", layout.v2_mount, " holds: ", v2_holds, named));
+    case CgroupLayout::Kind::kV1:
+      return Feature("cgroup", Status::kDegraded,
+                     absl::StrCat("v1 only: controllers ", Words(layout.v1_controllers), named));
+    case CgroupLayout::Kind::kNone:
+      break;
+  }
+  return Feature("cgroup", Status::kMissing, "no cgroup or cgroup2 mount in /proc/self/mountinfo");
+}
+
+RunscVersion ParseRunscVersion(absl::string_view output, bool kvm_usable) {
+  RunscVersion v;
+  absl::string_view first = output.substr(0, output.find('\n'));
+  first = absl::StripAsciiWhitespace(first);
+  absl::ConsumePrefix(&first, "runsc version ");
+  v.version = std::string(absl::StripAsciiWhitespace(first));
+  // Debian: "0.0~20221219.0"; upstream: "release-20231009.0". The first 8 digits that read as
+  // a plausible date.
+  for (size_t i = 0; i + 8 <= v.version.size(); ++i) {
+    if (i > 0 && std::isdigit(static_cast<unsigned char>(v.version[i - 1]))) continue;
+    int date = 0;
+    if (!absl::SimpleAtoi(absl::string_view(v.version).substr(i, 8), &date)) continue;
+    if (i + 8 < v.version.size() && std::isdigit(static_cast<unsigned char>(v.version[i + 8]))) {
+      continue;
+    }
+    int year = date / 10000, month = date / 100 % 100, day = date % 100;
+    if (year >= 2018 && year <= 2100 && month >= 1 && month <= 12 && day >= 1 && day <= 31) {
+      v.date = date;
+      break;
+    }
+  }
+  v.platforms.push_back("ptrace");
+  std::vector<std::string> notes;
+  // systrap became a gVisor platform in 2023 (and the default that year); `runsc help platforms`
+  // would say for sure but costs another ~25 ms runsc start.
+  if (v.date >= 20230101) {
+    v.platforms.push_back("systrap");
+  } else {
+    notes.push_back(v.date == 0 ? "systrap: unknown, no date in the version"
+                                : "no systrap: runsc before 2023");
+  }
+  if (kvm_usable) {
+    v.platforms.push_back("kvm");
+  } else {
+    notes.push_back("no kvm: /dev/kvm not usable");
+  }
+  v.note = absl::StrJoin(notes, "; ");
+  return v;
+}
+
+HostFeature DescribeUserNamespaces(bool ns_present, std::optional<long> unprivileged_userns_clone,
+                                   std::optional<long> max_user_namespaces,
+                                   std::optional<long> apparmor_restrict_unprivileged_userns) {
+  const std::string name = "namespace.user";
+  if (!ns_present) {
+    return Feature(name, Status::kMissing, "no /proc/self/ns/user: kernel without CONFIG_USER_NS");
+  }
+  std::string max = max_user_namespaces ? absl::StrCat(*max_user_namespaces) : "unknown";
+  if (max_user_namespaces && *max_user_namespaces == 0) {
+    return Feature(name, Status::kMissing, "user.max_user_namespaces=0: user namespaces disabled");
+  }
+  if (unprivileged_userns_clone && *unprivileged_userns_clone == 0) {
+    return Feature(name, Status::kDegraded,
+                   absl::StrCat("root only: kernel.unprivileged_userns_clone=0 (no rootless "
+                                "containers); max_user_namespaces=",
+                                max));
+  }
+  if (apparmor_restrict_unprivileged_userns && *apparmor_restrict_unprivileged_userns != 0) {
+    return Feature(
+        name, Status::kDegraded,
+        absl::StrCat("root only unless an AppArmor profile allows it: "
+                     "kernel.apparmor_restrict_unprivileged_userns=",
+                     *apparmor_restrict_unprivileged_userns, "; max_user_namespaces=", max));
+  }
+  return Feature(name, Status::kOk,
+                 absl::StrCat("unprivileged allowed; max_user_namespaces=", max));
+}
+
+HostFeature DescribeSeccomp(int prctl_result, int prctl_errno,
+                            const std::optional<std::string>& actions_avail) {
+  if (prctl_result < 0) {
+    if (prctl_errno == EINVAL) {
+      return Feature("seccomp", Status::kMissing, "kernel without CONFIG_SECCOMP");
+    }
+    return Feature("seccomp", Status::kDegraded,
+                   absl::StrCat("prctl(PR_GET_SECCOMP): ", strerror(prctl_errno)));
+  }
+  std::string self = prctl_result == 0
+                         ? "this process: unfiltered"
+                         : absl::StrCat("this process: already filtered (mode ", prctl_result,
+                                        ", e.g. inside another container)");
+  if (!actions_avail) {
+    return Feature(
+        "seccomp", Status::kDegraded,
+        absl::StrCat("filters work but actions_avail is unreadable (Linux < 4.14); ", self));
+  }
+  std::vector<std::string> actions =
+      absl::StrSplit(absl::StripAsciiWhitespace(*actions_avail), ' ', absl::SkipEmpty());
+  std::vector<std::string> lacking;
+  // kill_process: a violation ends the whole container process, not one thread;
+  // errno: the default profile's answer; user_notif: later supervisor features.
+  for (const char* wanted : {"kill_process", "errno", "allow", "user_notif"}) {
+    if (std::find(actions.begin(), actions.end(), wanted) == actions.end()) {
+      lacking.push_back(wanted);
+    }
+  }
+  if (!lacking.empty()) {
+    return Feature("seccomp", Status::kDegraded,
+                   absl::StrCat("actions lack ", absl::StrJoin(lacking, " "),
+                                "; available: ", Words(actions), "; ", self));
+  }
+  return Feature("seccomp", Status::kOk,
+                 absl::StrCat("filter mode; actions: ", Words(actions), "; ", self));
+}
+
+HostFeature DescribeLandlock(long abi, int err) {
+  if (abi >= 1) return Feature("landlock", Status::kOk, absl::StrCat("ABI ", abi));
+  if (err == ENOSYS) {
+    return Feature(
+        "landlock", Status::kMissing,
+        "not supported: kernel without Landlock (Linux 5.13+, CONFIG_SECURITY_LANDLOCK)");
+  }
+  if (err == EOPNOTSUPP) {
+    return Feature("landlock", Status::kMissing,
+                   "not supported: built in but disabled (add landlock to the lsm= boot option)");
+  }
+  return Feature("landlock", Status::kDegraded,
+                 absl::StrCat("landlock_create_ruleset: ", strerror(err)));
+}
+
+HostReport ProbeHost(const ProbeOptions& options) {
+  std::string path_env;
+  if (options.path) {
+    path_env = *options.path;
+  } else if (const char* p = ::getenv("PATH"); p != nullptr) {
+    path_env = p;
+  } else {
+    path_env = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  }
+  std::string runsc = FindInPath("runsc", path_env);
+  RunscVersionProbe runsc_probe;
+  bool run_runsc = options.run_runsc && !runsc.empty();
+  if (run_runsc) runsc_probe.Start(runsc);
+
+  HostReport report;
+  for (const NsKind& ns : kNamespaces) {
+    if (std::string(ns.name) == "user") {
+      report.features.push_back(DescribeUserNamespaces(
+          NsPresent(ns.file), ReadLong("/proc/sys/kernel/unprivileged_userns_clone"),
+          ReadLong("/proc/sys/user/max_user_namespaces"),
+          ReadLong("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")));
+    } else {
+      report.features.push_back(ProbeNamespace(ns));
+    }
+  }
+
+  std::optional<std::string> mountinfo = ReadSmallFile("/proc/self/mountinfo");
+  if (!mountinfo) {
+    report.features.push_back(
+        Feature("cgroup", Status::kMissing, "/proc/self/mountinfo unreadable (no /proc?)"));
+  } else {
+    CgroupLayout layout = ParseCgroupLayout(*mountinfo);
+    std::optional<std::string> v2_controllers;
+    if (!layout.v2_mount.empty()) {
+      v2_controllers = ReadSmallFile(absl::StrCat(layout.v2_mount, "/cgroup.controllers"));
+    }
+    report.features.push_back(DescribeCgroup(layout, v2_controllers));
+  }
+
+  int seccomp = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+  int seccomp_errno = errno;
+  report.features.push_back(DescribeSeccomp(
+      seccomp, seccomp_errno, ReadSmallFile("/proc/sys/kernel/seccomp/actions_avail")));
+
+  long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  report.features.push_back(DescribeLandlock(abi, errno));
+
+  report.features.push_back(ProbeNoNewPrivs());
+  report.features.push_back(ProbePidfd());
+  report.features.push_back(ProbeMountApi());
+
+  std::optional<std::string> runsc_output;
+  if (run_runsc) runsc_output = runsc_probe.Collect(/*timeout_ms=*/2000);
+  report.features.push_back(DescribeRunsc(runsc, run_runsc, runsc_output, runsc_probe.error()));
+  return report;
+}
+
+nlohmann::ordered_json ToJson(const HostReport& report) {
+  nlohmann::ordered_json features = nlohmann::ordered_json::array();
+  int counts[3] = {0, 0, 0};
+  for (const HostFeature& f : report.features) {
+    features.push_back(
+        {{"name", f.name}, {"status", ProbeStatusName(f.status)}, {"detail", f.detail}});
+    ++counts[static_cast<int>(f.status)];
+  }
+  return {{"features", features},
+          {"summary", {{"ok", counts[0]}, {"degraded", counts[1]}, {"missing", counts[2]}}}};
+}
+
+std::string ToText(const HostReport& report) {
+  size_t name_width = std::string("FEATURE").size();
+  for (const HostFeature& f : report.features) name_width = std::max(name_width, f.name.size());
+  const size_t status_width = std::string("degraded").size();
+  auto row = [&](absl::string_view name, absl::string_view status, absl::string_view detail) {
+    std::string line(name);
+    line.resize(name_width + 2, ' ');
+    absl::StrAppend(&line, status);
+    line.resize(name_width + 2 + status_width + 2, ' ');
+    absl::StrAppend(&line, detail, "\n");
+    return line;
+  };
+  std::string out = row("FEATURE", "STATUS", "DETAIL");
+  int counts[3] = {0, 0, 0};
+  for (const HostFeature& f : report.features) {
+    absl::StrAppend(&out, row(f.name, ProbeStatusName(f.status), f.detail));
+    ++counts[static_cast<int>(f.status)];
+  }
+  absl::StrAppend(&out, "\n", report.features.size(), " features: ", counts[0], " ok, ", counts[1],
+                  " degraded, ", counts[2], " missing\n");
+  return out;
+}
+
+}  // namespace nucleus

@@ -1,0 +1,103 @@
+// What this host supports, for `nucleus check` and for the backends' own decisions.
+//
+// Contract:
+//  - ProbeHost() asks the kernel and /proc; it creates no namespace, mount, cgroup or file.
+//    The probes that need a syscall use one that either only reads (prctl(PR_GET_*),
+//    landlock_create_ruleset(VERSION)) or opens an fd that is closed at once (pidfd_open on
+//    ourselves, open_tree without OPEN_TREE_CLONE); move_mount and mount_setattr are called
+//    with invalid flags, which the kernel rejects before doing anything.
+//  - The one outside program it runs is `runsc --version` (when runsc is in PATH), started
+//    first and collected last so it overlaps the other probes; it is killed after 2 s.
+//  - A missing feature is not an error: it is a HostFeature with status kMissing and a
+//    detail saying why. ProbeHost() itself cannot fail.
+//  - The Parse*/Describe* functions are the pure parts, exposed for tests; they take the
+//    text the kernel (or runsc) printed and never touch the host.
+//
+//   HostReport report = ProbeHost();
+//   if (report.Find("landlock")->status != ProbeStatus::kOk) ...
+//   std::cout << ToText(report);
+#ifndef NUCLEUS_RUNTIME_HOSTINFO_HOSTINFO_H_
+#define NUCLEUS_RUNTIME_HOSTINFO_HOSTINFO_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+
+namespace nucleus {
+
+enum class ProbeStatus {
+  kOk,        // works as nucleus wants it
+  kDegraded,  // present, with a limit the detail names (e.g. root-only user namespaces)
+  kMissing,   // absent or disabled; the detail says why
+};
+// "ok", "degraded", "missing".
+const char* ProbeStatusName(ProbeStatus status);
+
+struct HostFeature {
+  std::string name;  // "namespace.pid", "cgroup", "seccomp", "landlock", ...
+  ProbeStatus status = ProbeStatus::kMissing;
+  std::string detail;  // one line, no newline
+};
+
+struct HostReport {
+  std::vector<HostFeature> features;  // in a fixed order
+  // nullptr when there is no feature of that name.
+  const HostFeature* Find(absl::string_view name) const;
+};
+
+struct ProbeOptions {
+  bool run_runsc = true;  // false: report runsc's path only, do not execute it
+  // Where to look for runsc; nullopt: the PATH environment variable (or the default PATH).
+  std::optional<std::string> path;
+};
+
+HostReport ProbeHost(const ProbeOptions& options = {});
+
+// {"features": [{"name": ..., "status": "ok", "detail": ...}, ...],
+//  "summary": {"ok": N, "degraded": N, "missing": N}}
+nlohmann::ordered_json ToJson(const HostReport& report);
+// An aligned table, FEATURE / STATUS / DETAIL, one feature a line, and a summary line.
+std::string ToText(const HostReport& report);
+
+// ---- The pure parts (tests feed them fake kernel text) ----
+
+struct CgroupLayout {
+  enum class Kind { kNone, kV1, kV2, kHybrid };
+  Kind kind = Kind::kNone;
+  std::string v2_mount;                     // first cgroup2 mount point; empty when none
+  std::vector<std::string> v1_controllers;  // sorted, unique: "cpu", "memory", ...
+  std::vector<std::string> v1_named;        // named v1 hierarchies: "systemd" for name=systemd
+};
+// From the text of /proc/self/mountinfo. Lines that do not parse are skipped.
+CgroupLayout ParseCgroupLayout(absl::string_view mountinfo);
+// v2_controllers: the contents of V2_MOUNT/cgroup.controllers (nullopt: unreadable).
+HostFeature DescribeCgroup(const CgroupLayout& layout,
+                           const std::optional<std::string>& v2_controllers);
+
+struct RunscVersion {
+  std::string version;                 // "0.0~20221219.0", "release-20231009.0"
+  int date = 0;                        // YYYYMMDD found in the version; 0: none
+  std::vector<std::string> platforms;  // usable here: "ptrace" always, then "systrap", "kvm"
+  std::string note;                    // why a platform is not listed; may be empty
+};
+// From `runsc --version` output ("runsc version 0.0~20221219.0\nspec: 1.0.2-dev").
+// systrap: gVisor releases from 2023 on have it; kvm: only when /dev/kvm opens read-write.
+RunscVersion ParseRunscVersion(absl::string_view output, bool kvm_usable);
+
+// namespace.user: the ns file, Debian's kernel.unprivileged_userns_clone, user.max_user_namespaces
+// and Ubuntu's kernel.apparmor_restrict_unprivileged_userns (nullopt: the file is absent).
+HostFeature DescribeUserNamespaces(bool ns_present, std::optional<long> unprivileged_userns_clone,
+                                   std::optional<long> max_user_namespaces,
+                                   std::optional<long> apparmor_restrict_unprivileged_userns);
+// seccomp: prctl(PR_GET_SECCOMP)'s result and errno, and /proc/sys/kernel/seccomp/actions_avail.
+HostFeature DescribeSeccomp(int prctl_result, int prctl_errno,
+                            const std::optional<std::string>& actions_avail);
+// landlock: landlock_create_ruleset(NULL, 0, VERSION)'s result and errno.
+HostFeature DescribeLandlock(long abi, int err);
+
+}  // namespace nucleus
+
+#endif  // NUCLEUS_RUNTIME_HOSTINFO_HOSTINFO_H_
