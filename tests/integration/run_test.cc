@@ -1,0 +1,568 @@
+// `nucleus run` end to end: real containers, checked from the inside with the probe
+// (tests/testcases/probe.c) and from the outside by the harness (nothing left behind).
+//
+// Two roots: the default (the host's "/" read-only, where the probe's own absolute path is
+// visible) and the busybox rootfs from //tests:rootfs_tar with the probe bound at /probe.
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness.h"
+
+namespace nucleus {
+namespace testing {
+namespace {
+
+using ::testing::AnyOf;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+constexpr unsigned long long kNetBindService = 1ULL << 10;
+
+// nucleus run FLAGS -- PROBE ARGS
+RunResult RunProbe(const std::vector<std::string>& flags, const std::vector<std::string>& args,
+                   const RunOptions& options = {}) {
+  std::vector<std::string> all = flags;
+  all.push_back("--");
+  all.push_back(ProbePath());
+  all.insert(all.end(), args.begin(), args.end());
+  return RunNucleus(all, options);
+}
+
+std::set<std::string> ToSet(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
+
+std::string UniqueName(const std::string& prefix) {
+  static int counter = 0;
+  return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+}
+
+// A fresh empty directory under $TEST_TMPDIR.
+std::string MakeHostDir(const std::string& prefix) {
+  std::string dir = TestTmpDir() + "/" + UniqueName(prefix);
+  EXPECT_EQ(mkdir(dir.c_str(), 0755), 0) << dir << ": " << strerror(errno);
+  return dir;
+}
+
+class RunTest : public ContainerTest {};
+
+// ---------------------------------------------------------------------------------------
+// PID namespace and init
+
+TEST_F(RunTest, InitIsPid1AndWorkloadIsItsChild) {
+  RunResult r = RunProbe({}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  KeyValues f = r.Facts();
+  EXPECT_EQ(f["comm"], "probe") << r;
+  EXPECT_NE(f["pid"], "1") << "the workload must not be PID 1 when the init runs" << r;
+  EXPECT_EQ(f["ppid"], "1") << "the workload's parent is the init" << r;
+  EXPECT_NE(f["pid1_comm"], "probe") << r;
+  EXPECT_THAT(f["pid1_comm"], Not(HasSubstr("missing"))) << r;
+}
+
+TEST_F(RunTest, NoInitMakesWorkloadPid1) {
+  RunResult r = RunProbe({"--no-init"}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  KeyValues f = r.Facts();
+  EXPECT_EQ(f["pid"], "1") << r;
+  EXPECT_EQ(f["pid1_comm"], "probe") << r;
+  EXPECT_EQ(f["nprocs_visible"], "1") << r;
+}
+
+TEST_F(RunTest, OnlyContainerProcessesVisible) {
+  RunResult r = RunProbe({}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  int n = atoi(r.Facts()["nprocs_visible"].c_str());
+  EXPECT_GE(n, 2) << "init and probe" << r;
+  EXPECT_LE(n, 3) << "host processes are visible" << r;
+}
+
+TEST_F(RunTest, OrphanedZombiesAreReaped) {
+  RunResult r = RunProbe({}, {"orphans", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["zombies"], "0") << "the init must reap reparented orphans" << r;
+}
+
+// ---------------------------------------------------------------------------------------
+// UTS namespace
+
+TEST_F(RunTest, HostnameIsPrivate) {
+  char host[256] = {0};
+  ASSERT_EQ(gethostname(host, sizeof(host) - 1), 0);
+  RunResult r = RunProbe({"--hostname", "box"}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["hostname"], "box") << r;
+  char after[256] = {0};
+  ASSERT_EQ(gethostname(after, sizeof(after) - 1), 0);
+  EXPECT_STREQ(after, host) << "the host's hostname changed";
+}
+
+TEST_F(RunTest, DefaultHostnameIsNotTheHosts) {
+  char host[256] = {0};
+  ASSERT_EQ(gethostname(host, sizeof(host) - 1), 0);
+  RunResult r = RunProbe({}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.Facts()["hostname"], "") << r;
+  EXPECT_NE(r.Facts()["hostname"], host) << r;
+}
+
+// ---------------------------------------------------------------------------------------
+// Identity
+
+// nucleus itself runs with extra host supplementary groups; none of them may leak.
+RunOptions WithHostGroups() {
+  RunOptions o;
+  o.supplementary_groups = std::vector<gid_t>{0, 4242, 4343};
+  return o;
+}
+
+TEST_F(RunTest, RootHasNoHostSupplementaryGroups) {
+  RunResult r = RunProbe({"--user", "0"}, {"facts"}, WithHostGroups());
+  ASSERT_EQ(r.exit_code, 0) << r;
+  KeyValues f = r.Facts();
+  EXPECT_EQ(f["uid"], "0") << r;
+  EXPECT_EQ(f["gid"], "0") << r;
+  EXPECT_THAT(f["groups"], AnyOf("", "0")) << "setgroups() did not replace the host's groups"
+                                           << r;
+}
+
+TEST_F(RunTest, DefaultUserHasNoHostSupplementaryGroups) {
+  RunResult r = RunProbe({}, {"facts"}, WithHostGroups());
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.Facts()["groups"], AnyOf("", "0")) << r;
+}
+
+// ---------------------------------------------------------------------------------------
+// Capabilities, no_new_privs, seccomp
+
+TEST_F(RunTest, AllCapabilitiesDroppedByDefault) {
+  RunResult r = RunProbe({}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  KeyValues f = r.Facts();
+  for (const char* key : {"CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb"}) {
+    std::optional<unsigned long long> v = ParseHex(f[key]);
+    ASSERT_TRUE(v.has_value()) << key << "=" << f[key] << r;
+    EXPECT_EQ(*v, 0u) << key << r;
+  }
+}
+
+TEST_F(RunTest, CapAddKeepsExactlyThatCapability) {
+  RunResult r = RunProbe({"--cap-add", "NET_BIND_SERVICE"}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  KeyValues f = r.Facts();
+  for (const char* key : {"CapBnd", "CapEff", "CapPrm"}) {
+    std::optional<unsigned long long> v = ParseHex(f[key]);
+    ASSERT_TRUE(v.has_value()) << key << "=" << f[key] << r;
+    EXPECT_EQ(*v, kNetBindService) << key << " (root keeps exactly CAP_NET_BIND_SERVICE)" << r;
+  }
+}
+
+TEST_F(RunTest, NoNewPrivsIsSet) {
+  RunResult r = RunProbe({}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["NoNewPrivs"], "1") << r;
+}
+
+// ---------------------------------------------------------------------------------------
+// /proc, /dev and the host root
+
+TEST_F(RunTest, ProcKcoreIsMasked) {
+  RunResult r = RunProbe({}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  KeyValues f = r.Facts();
+  EXPECT_EQ(f["kcore_readable"], "no") << r;
+  EXPECT_THAT(f["kcore_size"], AnyOf("0", "missing")) << r;
+}
+
+// The OCI masked paths that this host's /proc really has must read as empty or be refused.
+TEST_F(RunTest, MaskedProcFilesRevealNothing) {
+  int checked = 0;
+  for (const char* path : {"/proc/timer_list", "/proc/keys", "/proc/sched_debug",
+                           "/proc/latency_stats", "/proc/kcore"}) {
+    std::optional<std::string> host = ReadFile(path);
+    if (!host || host->empty()) continue;  // nothing to hide on this host
+    ++checked;
+    RunResult r = RunProbe({}, {"read", path});
+    KeyValues f = r.Facts();
+    if (f["read"] == "ok") {
+      EXPECT_EQ(f["data"], "") << path << " is not masked" << r;
+    } else {
+      EXPECT_THAT(f["read"], AnyOf("EACCES", "EPERM", "ENOENT")) << path << r;
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "this host has none of the masked /proc files";
+}
+
+TEST_F(RunTest, ProcSysAndSysrqAreReadOnly) {
+  RunResult r = RunProbe({}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  KeyValues f = r.Facts();
+  EXPECT_EQ(f["proc_sys_writable"], "no") << r;
+  EXPECT_THAT(f["proc_sys_writable_err"], AnyOf("EROFS", "EACCES", "EPERM")) << r;
+  EXPECT_EQ(f["sysrq_writable"], "no") << r;
+}
+
+TEST_F(RunTest, HostRootIsReadOnly) {
+  RunResult r = RunProbe({}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  KeyValues f = r.Facts();
+  EXPECT_EQ(f["root_writable"], "no") << r;
+  EXPECT_EQ(f["root_writable_err"], "EROFS") << r;
+  // Also somewhere the test itself can write on the host.
+  std::string target = TestTmpDir() + "/" + UniqueName("host-root-write");
+  RunResult w = RunProbe({}, {"write", target});
+  EXPECT_EQ(w.Facts()["write"], "EROFS") << w;
+  EXPECT_FALSE(PathExists(target)) << "the container wrote to the host's disk";
+}
+
+TEST_F(RunTest, TmpIsWritableAndPrivate) {
+  std::string name = "/tmp/" + UniqueName("nucleus-it-private-tmp");
+  RunResult r = RunProbe({}, {"write", name});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["write"], "ok") << r;
+  EXPECT_FALSE(PathExists(name)) << "the container's /tmp is the host's";
+  RunResult facts = RunProbe({}, {"facts"});
+  EXPECT_EQ(facts.Facts()["tmp_writable"], "yes") << facts;
+}
+
+TEST_F(RunTest, DevIsMinimal) {
+  RunResult r = RunProbe({}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  std::set<std::string> dev = ToSet(SplitCommas(r.Facts()["dev"]));
+  for (const char* needed : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    EXPECT_TRUE(dev.count(needed)) << "/dev/" << needed << " missing" << r;
+  }
+  for (const char* host_only : {"mem", "kmem", "port", "kmsg", "sda", "vda", "nvme0", "loop0",
+                                "loop-control", "fuse", "userfaultfd", "console", "tty0"}) {
+    EXPECT_FALSE(dev.count(host_only)) << "host device /dev/" << host_only << " visible" << r;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Environment
+
+TEST_F(RunTest, LdPreloadFlagIsRefusedWithWarning) {
+  RunResult r = RunProbe({"--env", "LD_PRELOAD=/x"}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["env_LD_PRELOAD"], "absent") << r;
+  EXPECT_THAT(r.err, HasSubstr("LD_PRELOAD")) << "no warning on stderr" << r;
+}
+
+TEST_F(RunTest, LdPreloadFromNucleusEnvironmentNeverArrives) {
+  RunOptions o;
+  o.set_env = {"LD_PRELOAD=/nonexistent/nucleus-it-preload.so"};
+  RunResult r = RunProbe({}, {"facts"}, o);
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["env_LD_PRELOAD"], "absent") << r;
+}
+
+TEST_F(RunTest, EnvAndEnvFileReachWorkload) {
+  std::string env_file = TestTmpDir() + "/" + UniqueName("env-file");
+  ASSERT_NO_FATAL_FAILURE(WriteFile(env_file, "# a comment\nB=2\n\nC=three words\n"));
+  RunResult r = RunProbe({"--env", "A=1", "--env-file", env_file}, {"env"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  std::vector<std::string> env = SplitLines(r.out);
+  EXPECT_THAT(env, Contains("A=1")) << r;
+  EXPECT_THAT(env, Contains("B=2")) << r;
+  EXPECT_THAT(env, Contains("C=three words")) << r;
+}
+
+TEST_F(RunTest, DefaultEnvironmentIsClean) {
+  RunOptions o;
+  o.set_env = {"NUCLEUS_IT_HOST_SECRET=leaked"};
+  RunResult r = RunProbe({}, {"env"}, o);
+  ASSERT_EQ(r.exit_code, 0) << r;
+  std::vector<std::string> env = SplitLines(r.out);
+  for (const std::string& var : env) {
+    std::string key = var.substr(0, var.find('='));
+    EXPECT_THAT(key, Not(AnyOf("NUCLEUS_IT_HOST_SECRET", "TEST_SRCDIR", "TEST_TMPDIR",
+                               "RUNFILES_DIR", "LD_PRELOAD", "LD_LIBRARY_PATH")))
+        << "host variable leaked into the container" << r;
+  }
+  EXPECT_LE(env.size(), 10u) << "the default environment is not minimal" << r;
+}
+
+// ---------------------------------------------------------------------------------------
+// Exit status
+
+TEST_F(RunTest, ExitCodesPropagate) {
+  for (int code : {0, 3, 255}) {
+    RunResult r = RunProbe({}, {"exit", std::to_string(code)});
+    EXPECT_EQ(r.exit_code, code) << r;
+  }
+}
+
+TEST_F(RunTest, DeathBySignalIs128PlusSignal) {
+  for (int sig : {SIGKILL, SIGTERM}) {
+    RunResult r = RunProbe({}, {"kill-self", std::to_string(sig)});
+    EXPECT_EQ(r.exit_code, 128 + sig) << r;
+  }
+}
+
+TEST_F(RunTest, MissingCommandIs127) {
+  RunResult abs = RunNucleus({"--", "/nonexistent/nucleus-it-command"});
+  EXPECT_EQ(abs.exit_code, 127) << abs;
+  EXPECT_FALSE(abs.err.empty()) << "no message" << abs;
+  RunResult path = RunNucleus({"--", "nucleus-it-no-such-command"});
+  EXPECT_EQ(path.exit_code, 127) << path;
+}
+
+TEST_F(RunTest, NotExecutableIs126) {
+  RunResult r = RunNucleus({"--", "/etc/passwd"});
+  EXPECT_EQ(r.exit_code, 126) << r;
+  EXPECT_FALSE(r.err.empty()) << "no message" << r;
+}
+
+// ---------------------------------------------------------------------------------------
+// Signals: sent to the nucleus process, they reach the workload (through the init)
+
+struct SignalCase {
+  int sig;
+  const char* name;
+  bool init;
+};
+
+class SignalTest : public ContainerTest, public ::testing::WithParamInterface<SignalCase> {};
+
+TEST_P(SignalTest, ForwardedToWorkload) {
+  const SignalCase& c = GetParam();
+  std::vector<std::string> argv = {NucleusPath(), "run"};
+  if (!c.init) argv.push_back("--no-init");
+  argv.insert(argv.end(), {"--", ProbePath(), "wait-signal"});
+  Subprocess p;
+  std::string error;
+  ASSERT_TRUE(p.Start(argv, RunOptions(), &error)) << error;
+  bool ready = p.WaitForStdout("ready\n", 20);
+  if (!ready) {
+    RunResult r = p.Finish(5);
+    FAIL() << "the probe never printed ready" << r;
+  }
+  ASSERT_EQ(kill(p.pid(), c.sig), 0) << strerror(errno);
+  RunResult r = p.Finish(20);
+  EXPECT_EQ(r.exit_code, 100 + c.sig) << r;
+  EXPECT_EQ(r.Facts()["got"], c.name) << r;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Signals, SignalTest,
+    ::testing::Values(SignalCase{SIGTERM, "SIGTERM", true}, SignalCase{SIGINT, "SIGINT", true},
+                      SignalCase{SIGHUP, "SIGHUP", true}, SignalCase{SIGQUIT, "SIGQUIT", true},
+                      SignalCase{SIGUSR1, "SIGUSR1", true}, SignalCase{SIGUSR2, "SIGUSR2", true},
+                      SignalCase{SIGTERM, "SIGTERM", false}),
+    [](const ::testing::TestParamInfo<SignalCase>& info) {
+      return std::string(info.param.name + 3) + (info.param.init ? "" : "_NoInit");
+    });
+
+// ---------------------------------------------------------------------------------------
+// Mounts on the host root
+
+TEST_F(RunTest, RwBindIsWritableAndVisibleOnHost) {
+  std::string dir = MakeHostDir("rw");
+  RunResult r = RunProbe({"--rw", dir}, {"write", dir + "/from-container"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["write"], "ok") << r;
+  EXPECT_EQ(ReadFile(dir + "/from-container").value_or("<missing>"), "probe\n");
+}
+
+TEST_F(RunTest, RoBindIsReadableButNotWritable) {
+  std::string dir = MakeHostDir("ro");
+  ASSERT_NO_FATAL_FAILURE(WriteFile(dir + "/existing", "host data\n"));
+  RunResult read = RunProbe({"--ro", dir}, {"read", dir + "/existing"});
+  ASSERT_EQ(read.exit_code, 0) << read;
+  EXPECT_EQ(read.Facts()["data"], "host data") << read;
+  RunResult write = RunProbe({"--ro", dir}, {"write", dir + "/from-container"});
+  EXPECT_EQ(write.Facts()["write"], "EROFS") << write;
+  EXPECT_FALSE(PathExists(dir + "/from-container"));
+}
+
+TEST_F(RunTest, TmpfsIsWritableAndBounded) {
+  // /mnt exists on the host; the default root is read-only, so the mount point must exist.
+  RunResult small = RunProbe({"--tmpfs", "/mnt:size=1m"}, {"write", "/mnt/small", "4096"});
+  ASSERT_EQ(small.exit_code, 0) << small;
+  EXPECT_EQ(small.Facts()["write"], "ok") << small;
+  RunResult big = RunProbe({"--tmpfs", "/mnt:size=1m"}, {"write", "/mnt/big", "2097152"});
+  EXPECT_EQ(big.Facts()["write"], "ENOSPC") << big;
+  EXPECT_LE(atoll(big.Facts()["written"].c_str()), 1 << 20) << big;
+}
+
+// ---------------------------------------------------------------------------------------
+// Network
+
+TEST_F(RunTest, OnlyLoopbackAndItIsUp) {
+  RunResult r = RunProbe({}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["netdevs"], "lo") << r;
+  EXPECT_EQ(r.Facts()["lo_up"], "yes") << r;
+  RunResult lb = RunProbe({}, {"loopback"});
+  EXPECT_EQ(lb.exit_code, 0) << lb;
+  EXPECT_EQ(lb.Facts()["loopback"], "ok") << lb;
+}
+
+// ---------------------------------------------------------------------------------------
+// The busybox rootfs (--rootfs), with the probe bound at /probe
+
+class RootfsTest : public ContainerTest {
+ protected:
+  void SetUp() override {
+    ContainerTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    static std::string* rootfs = nullptr;
+    if (rootfs == nullptr) {
+      std::string dir = UnpackRootfs("busybox-rootfs");
+      if (HasFailure()) return;
+      rootfs = new std::string(dir);
+    }
+    rootfs_ = *rootfs;
+  }
+
+  // nucleus run --rootfs ROOTFS --ro PROBE:/probe FLAGS -- /probe ARGS
+  RunResult Probe(const std::vector<std::string>& flags, const std::vector<std::string>& args,
+                  const RunOptions& options = {}) {
+    std::vector<std::string> all = {"--rootfs", rootfs_, "--ro", ProbePath() + ":/probe"};
+    all.insert(all.end(), flags.begin(), flags.end());
+    all.push_back("--");
+    all.push_back("/probe");
+    all.insert(all.end(), args.begin(), args.end());
+    return RunNucleus(all, options);
+  }
+
+  std::string rootfs_;
+};
+
+TEST_F(RootfsTest, ShellRuns) {
+  RunResult r = RunNucleus({"--rootfs", rootfs_, "--", "/bin/sh", "-c", "echo hi"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, "hi\n") << r;
+}
+
+TEST_F(RootfsTest, PathLookupFindsBusyboxApplets) {
+  RunResult r = RunNucleus({"--rootfs", rootfs_, "--", "sh", "-c", "exit 7"});
+  EXPECT_EQ(r.exit_code, 7) << r;
+}
+
+TEST_F(RootfsTest, IsolationHoldsInRootfs) {
+  RunResult r = Probe({"--hostname", "bb"}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  KeyValues f = r.Facts();
+  EXPECT_NE(f["pid"], "1") << r;
+  EXPECT_LE(atoi(f["nprocs_visible"].c_str()), 3) << r;
+  EXPECT_EQ(f["hostname"], "bb") << r;
+  EXPECT_EQ(ParseHex(f["CapEff"]).value_or(~0ULL), 0u) << r;
+  EXPECT_EQ(ParseHex(f["CapBnd"]).value_or(~0ULL), 0u) << r;
+  EXPECT_EQ(f["NoNewPrivs"], "1") << r;
+  EXPECT_EQ(f["netdevs"], "lo") << r;
+  EXPECT_EQ(f["tmp_writable"], "yes") << r;
+  EXPECT_EQ(f["proc_sys_writable"], "no") << r;
+  EXPECT_EQ(f["kcore_readable"], "no") << r;
+}
+
+TEST_F(RootfsTest, ReadOnlyRootfs) {
+  RunResult r = Probe({"--read-only"}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["root_writable"], "no") << r;
+  EXPECT_EQ(r.Facts()["root_writable_err"], "EROFS") << r;
+  EXPECT_EQ(r.Facts()["tmp_writable"], "yes") << "/tmp stays writable under --read-only" << r;
+}
+
+TEST_F(RootfsTest, WritableRootfsByDefault) {
+  RunResult r = Probe({}, {"write", "/written-by-container"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["write"], "ok") << r;
+  EXPECT_EQ(ReadFile(rootfs_ + "/written-by-container").value_or("<missing>"), "probe\n");
+  unlink((rootfs_ + "/written-by-container").c_str());
+}
+
+TEST_F(RootfsTest, RwBindWithDestination) {
+  std::string dir = MakeHostDir("rw-dest");
+  RunResult r = Probe({"--rw", dir + ":/data"}, {"write", "/data/from-container"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["write"], "ok") << r;
+  EXPECT_EQ(ReadFile(dir + "/from-container").value_or("<missing>"), "probe\n");
+}
+
+TEST_F(RootfsTest, RoBindWithDestination) {
+  std::string dir = MakeHostDir("ro-dest");
+  RunResult r = Probe({"--ro", dir + ":/data"}, {"write", "/data/from-container"});
+  EXPECT_EQ(r.Facts()["write"], "EROFS") << r;
+  EXPECT_FALSE(PathExists(dir + "/from-container"));
+}
+
+TEST_F(RootfsTest, RwBindStaysWritableUnderReadOnlyRoot) {
+  std::string dir = MakeHostDir("rw-ro-root");
+  RunResult r = Probe({"--read-only", "--rw", dir + ":/data"}, {"write", "/data/f"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["write"], "ok") << r;
+  EXPECT_TRUE(PathExists(dir + "/f"));
+}
+
+TEST_F(RootfsTest, TmpfsWritableAndBounded) {
+  RunResult small = Probe({"--tmpfs", "/scratch:size=1m"}, {"write", "/scratch/small", "4096"});
+  ASSERT_EQ(small.exit_code, 0) << small;
+  EXPECT_EQ(small.Facts()["write"], "ok") << small;
+  RunResult big = Probe({"--tmpfs", "/scratch:size=1m"}, {"write", "/scratch/big", "2097152"});
+  EXPECT_EQ(big.Facts()["write"], "ENOSPC") << big;
+}
+
+// Non-root identities run on the rootfs: on the host root the probe lives under /root (0700),
+// which uid 1000 cannot traverse; bound at /probe it can run.
+TEST_F(RootfsTest, UserGroupAndAdditionalGroups) {
+  RunResult r = Probe({"--user", "1000:1000", "--group-add", "2000"}, {"facts"},
+                      WithHostGroups());
+  ASSERT_EQ(r.exit_code, 0) << r;
+  KeyValues f = r.Facts();
+  EXPECT_EQ(f["uid"], "1000") << r;
+  EXPECT_EQ(f["euid"], "1000") << r;
+  EXPECT_EQ(f["gid"], "1000") << r;
+  EXPECT_EQ(f["egid"], "1000") << r;
+  std::vector<std::string> groups = SplitCommas(f["groups"]);
+  EXPECT_THAT(groups, Contains("2000")) << r;
+  for (const std::string& g : groups) {
+    EXPECT_THAT(g, AnyOf("1000", "2000")) << "host supplementary group leaked" << r;
+  }
+}
+
+TEST_F(RootfsTest, CapAddForNonRootStaysInBoundingSet) {
+  RunResult r = Probe({"--user", "1000:1000", "--cap-add", "NET_BIND_SERVICE"}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  std::optional<unsigned long long> bnd = ParseHex(r.Facts()["CapBnd"]);
+  ASSERT_TRUE(bnd.has_value()) << r;
+  EXPECT_EQ(*bnd, kNetBindService) << r;
+  std::optional<unsigned long long> eff = ParseHex(r.Facts()["CapEff"]);
+  ASSERT_TRUE(eff.has_value()) << r;
+  EXPECT_EQ(*eff & ~kNetBindService, 0u) << "more than the added capability" << r;
+}
+
+TEST_F(RootfsTest, UserFromRootfs) {
+  RunResult r = RunNucleus({"--rootfs", rootfs_, "--user", "1000:1000", "--group-add", "2000",
+                            "--", "/bin/id"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("uid=1000(app)")) << r;
+  EXPECT_THAT(r.out, HasSubstr("gid=1000(app)")) << r;
+  EXPECT_THAT(r.out, HasSubstr("2000(extra)")) << r;
+}
+
+TEST_F(RootfsTest, ExitCodesForMissingAndNonExecutable) {
+  RunResult missing = RunNucleus({"--rootfs", rootfs_, "--", "/nonexistent"});
+  EXPECT_EQ(missing.exit_code, 127) << missing;
+  RunResult not_exec = RunNucleus({"--rootfs", rootfs_, "--", "/etc/passwd"});
+  EXPECT_EQ(not_exec.exit_code, 126) << not_exec;
+}
+
+TEST_F(RootfsTest, OrphansReapedInRootfs) {
+  RunResult r = Probe({}, {"orphans", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["zombies"], "0") << r;
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace nucleus
