@@ -63,6 +63,69 @@ struct NamespaceSpec {
   bool time = false;
 };
 
+// Seccomp, in the OCI runtime-spec model (linux.seccomp), so that config.json, `nucleus run`
+// flags and the gVisor backend (runsc --oci-seccomp) share one representation.
+enum class SeccompAction {
+  kAllow,        // SCMP_ACT_ALLOW
+  kErrno,        // SCMP_ACT_ERRNO(errno_ret)
+  kKillThread,   // SCMP_ACT_KILL / SCMP_ACT_KILL_THREAD
+  kKillProcess,  // SCMP_ACT_KILL_PROCESS
+  kTrap,         // SCMP_ACT_TRAP
+  kTrace,        // SCMP_ACT_TRACE(errno_ret)
+  kLog,          // SCMP_ACT_LOG
+};
+
+struct SeccompArg {
+  enum class Op { kNotEqual, kLessThan, kLessEqual, kEqualTo, kGreaterEqual, kGreaterThan,
+                  kMaskedEqual };
+  uint32_t index = 0;  // 0..5
+  uint64_t value = 0;
+  uint64_t value_two = 0;  // kMaskedEqual: (arg & value) == value_two
+  Op op = Op::kEqualTo;
+};
+
+struct SeccompRule {
+  std::vector<std::string> names;  // syscall names, as libseccomp spells them
+  SeccompAction action = SeccompAction::kAllow;
+  uint32_t errno_ret = 1;          // kErrno / kTrace; EPERM unless the profile says otherwise
+  std::vector<SeccompArg> args;    // all must match (AND)
+};
+
+struct SeccompSpec {
+  SeccompAction default_action = SeccompAction::kErrno;
+  uint32_t default_errno_ret = 1;
+  // "SCMP_ARCH_X86_64", ...; empty: the native architecture only. Any other architecture's
+  // system calls (i386 int 0x80, x32) are killed.
+  std::vector<std::string> architectures;
+  std::vector<SeccompRule> syscalls;  // one syscall may have several rules, told apart by args
+  // --seccomp-log: every action that would deny (errno, kill, trap) becomes kLog.
+  bool log_only = false;
+};
+
+// Landlock (no runtime-spec field: `nucleus run` flags, a policy file, and for config.json
+// annotations). Access rights are LANDLOCK_ACCESS_FS_* bits (linux/landlock.h).
+struct LandlockPathRule {
+  std::string path;     // absolute, inside the container
+  uint64_t access = 0;  // LANDLOCK_ACCESS_FS_* bits
+};
+
+struct LandlockSpec {
+  enum class Mode { kOff, kBestEffort, kStrict };
+  Mode mode = Mode::kBestEffort;
+  // Empty and !custom_policy: the default rules, derived by the backend from the mounts
+  // (read+execute everywhere; write to /tmp, writable mounts and the device nodes).
+  bool custom_policy = false;       // true: `paths` replaces the default rules
+  std::vector<LandlockPathRule> paths;
+  // TCP ports (Landlock ABI 4). Handled only when restrict_tcp_*: then only these ports.
+  bool restrict_tcp_connect = false;
+  std::vector<uint16_t> tcp_connect;
+  bool restrict_tcp_bind = false;
+  std::vector<uint16_t> tcp_bind;
+  // ABI 6 scoping: no connect to abstract unix sockets, no signals, outside the domain.
+  bool scope_abstract_unix_socket = true;
+  bool scope_signal = true;
+};
+
 struct ContainerSpec {
   std::string id;
   std::string hostname;  // empty: the id (or "nucleus")
@@ -80,6 +143,11 @@ struct ContainerSpec {
   std::vector<IdMapping> gid_mappings;
 
   bool init = true;  // run nucleus's PID 1 init in front of the workload
+
+  // nullopt: unconfined (`--seccomp=unconfined`, logged). The front ends fill the default
+  // profile (runtime/seccomp/default_profile.h) unless told otherwise.
+  std::optional<SeccompSpec> seccomp;
+  LandlockSpec landlock;
 };
 
 // The OCI runtime-spec defaults (runc's / docker's lists).
