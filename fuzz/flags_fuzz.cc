@@ -1,6 +1,7 @@
 // Fuzzes `nucleus run` flag parsing: the input is argv, split at NUL bytes.
-// Inputs naming --env-file are skipped: that flag reads host files (runtime/env's parser has
-// its own target), and a fuzzer must not block on a FIFO or read /dev/zero.
+// Inputs naming --env-file or --seccomp-profile are skipped: those flags read host files
+// (runtime/env's and runtime/seccomp's parsers have their own targets), and a fuzzer must not
+// block on a FIFO or read /dev/zero.
 #include <string>
 #include <vector>
 
@@ -12,6 +13,9 @@ using nucleus::fuzz::Check;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view text = nucleus::fuzz::AsText(data, size);
   if (text.find("env-file") != absl::string_view::npos) return 0;
+  if (text.find("seccomp-profile") != absl::string_view::npos) return 0;
+  // --landlock-policy reads host files too (runtime/landlock has its own target).
+  if (text.find("landlock-policy") != absl::string_view::npos) return 0;
   std::vector<std::string> args = nucleus::fuzz::SplitNul(text);
   nucleus::HostDefaults host;
   if (size % 2 == 1) host = nucleus::HostDefaults{1000, 1000};  // rootless half the time

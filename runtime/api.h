@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -55,6 +56,10 @@ class Container {
   virtual absl::Status Kill(int sig) = 0;
   // Kills whatever is left, reaps, and removes mounts, cgroup and state. Idempotent.
   virtual absl::Status Destroy() = 0;
+  // What Create() could not do as asked but went on without (e.g. a Landlock right this
+  // kernel cannot enforce under --landlock=best-effort): one line each, no prefix. The CLI
+  // prints them as "nucleus: warning: ..." before Start(), like RunRequest::warnings.
+  virtual std::vector<std::string> warnings() const { return {}; }
 };
 
 class Backend {

@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "absl/strings/match.h"
@@ -39,6 +41,27 @@ void ResetSignalDispositions() {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     (void)::sigaction(sig, &dfl, nullptr);  // EINVAL for the glibc-reserved RT signals
   }
+}
+
+// Closes every descriptor but 0-2 and the two the child itself needs. Whatever nucleus's
+// caller left open without O_CLOEXEC (a shell's fd 10, a directory of the host) must not reach
+// the container: openat() relative to a host directory walks the host's tree, past every
+// mount and Landlock rule (tests/escape: inherited_fds).
+StepError CloseInheritedFdsInChild(int keep_a, int keep_b) {
+  int keep[2] = {keep_a < keep_b ? keep_a : keep_b, keep_a < keep_b ? keep_b : keep_a};
+  unsigned first = 3;  // the next descriptor that may be closed
+  for (int i = 0; i <= 2; ++i) {
+    unsigned last = i < 2 ? static_cast<unsigned>(keep[i]) - 1 : ~0U;
+    if (i < 2 && keep[i] < static_cast<int>(first)) continue;  // stdio, -1, or a duplicate
+    if (first <= last && ::syscall(SYS_close_range, first, last, 0) != 0) {
+      if (errno != ENOSYS) return StepError::Errno("close_range", "inherited descriptors");
+      struct rlimit lim;  // Linux < 5.9: one by one, up to the descriptor limit
+      if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return StepError::Errno("getrlimit", "NOFILE");
+      for (unsigned fd = first; fd <= last && fd < lim.rlim_cur; ++fd) (void)::close(fd);
+    }
+    if (i < 2) first = static_cast<unsigned>(keep[i]) + 1;
+  }
+  return StepError{};
 }
 
 void UnblockAllSignals() {
@@ -104,6 +127,9 @@ absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& s
         "namespaces deny setgroups)");
   }
   plan->no_new_privileges = spec.process.no_new_privileges;
+  ASSIGN_OR_RETURN(plan->landlock, PlanLandlock(spec, DetectLandlockAbiFromParent()));
+  plan->warnings.insert(plan->warnings.end(), plan->landlock.warnings.begin(),
+                        plan->landlock.warnings.end());
   plan->cwd = spec.process.cwd.empty() ? "/" : spec.process.cwd;
   plan->args = spec.process.args;
   plan->env = spec.process.env;
@@ -119,6 +145,15 @@ absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& s
   for (std::string& e : plan->env) plan->envp.push_back(e.data());
   plan->envp.push_back(nullptr);
   plan->init = spec.init;
+  // Compiled here, in the parent: the child must not call libseccomp (it allocates).
+  if (spec.seccomp) {
+    ASSIGN_OR_RETURN(plan->seccomp, CompileSeccomp(*spec.seccomp));
+  }
+  if (plan->init) {
+    absl::StatusOr<SeccompProgram> init_filter = CompileSeccomp(InitSeccompSpec());
+    if (!init_filter.ok()) return Annotate(init_filter.status(), "the init's seccomp filter");
+    plan->init_seccomp = *std::move(init_filter);
+  }
   return plan;
 }
 
@@ -128,6 +163,11 @@ void ContainInChild(ChildPlan& plan) {
   ResetSignalDispositions();
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_PDEATHSIG"));
   // (If the parent died before this prctl, the next read of the sync socket sees EOF.)
+  STEP(CloseInheritedFdsInChild(plan.sync_fd, plan.status_fd));
+  // A session of its own, without a controlling terminal: otherwise, on kernels with
+  // dev.tty.legacy_tiocsti=1, ioctl(TIOCSTI) on an inherited terminal types commands into
+  // the caller's shell (bubblewrap's CVE-2017-5226; runc does the same).
+  if (::setsid() < 0) Die(plan, StepError::Errno("setsid", ""));
   // 2.
   if (plan.user_namespace) {
     // A process that changed credentials (a setuid nucleus, or one started by a service
@@ -147,12 +187,19 @@ void ContainInChild(ChildPlan& plan) {
   if (plan.net_namespace) STEP(BringUpLoopbackInChild());
   // 5.
   STEP(ApplyRlimitsInChild(plan.rlimits.data(), plan.rlimits.size()));
-  // 6.
+  // 6. Without no_new_privs the kernel accepts a filter only from a CAP_SYS_ADMIN holder, so
+  //    it goes in now, before the drop (runc's order); the rest of the setup, the init and
+  //    the workload then all run under it, and the profile must allow their calls.
+  // Landlock likewise (6b), and before seccomp, whose profile need not allow landlock_*.
+  if (!plan.no_new_privileges) STEP(ApplyLandlockInChild(plan.landlock));
+  if (!plan.no_new_privileges && plan.seccomp) STEP(InstallSeccompInChild(*plan.seccomp));
   STEP(KeepCapsAcrossSetuidInChild());
   STEP(DropBoundingSetInChild(plan.caps));
   STEP(ApplyIdentityInChild(plan.identity));
   STEP(SetCapabilitiesInChild(plan.caps));
   if (plan.no_new_privileges) STEP(SetNoNewPrivsInChild());
+  // 6b.
+  if (plan.no_new_privileges) STEP(ApplyLandlockInChild(plan.landlock));
   // 7.
   if (::chdir(plan.cwd.c_str()) != 0) Die(plan, StepError::Errno("chdir", plan.cwd.c_str()));
   // 8.
@@ -161,14 +208,27 @@ void ContainInChild(ChildPlan& plan) {
   // 9.
   if (!plan.init) {
     UnblockAllSignals();
+    // The container's filter is the very last step, so it can be tight: it has to allow
+    // only execve and what the workload itself does.
+    if (plan.no_new_privileges && plan.seccomp) STEP(InstallSeccompInChild(*plan.seccomp));
     Die(plan, ExecWorkload(plan));
   }
   pid_t workload = ::fork();
   if (workload < 0) Die(plan, StepError::Errno("fork", "workload"));
   if (workload == 0) {
     UnblockAllSignals();
+    if (plan.no_new_privileges && plan.seccomp) STEP(InstallSeccompInChild(*plan.seccomp));
     Die(plan, ExecWorkload(plan));
   }
+  // The init's own filter, after the fork so the workload never inherits it (contain.h).
+  // no_new_privs first: the init never execs, so it costs nothing, and it lets the filter
+  // in even when the container runs without no_new_privs and without CAP_SYS_ADMIN. A
+  // failure is reported like any step: PID 1 exits and the kernel kills the workload.
+  STEP(SetNoNewPrivsInChild());
+  // Not dumpable: the workload runs as the same uid, and /proc/1/fd, /proc/1/mem would
+  // otherwise hand it the init's descriptors (the status pipe to nucleus) and memory.
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_DUMPABLE"));
+  STEP(InstallSeccompInChild(plan.init_seccomp));
   // The init keeps no channel to the parent but the status pipe: the sync socket must reach
   // EOF when the workload's execve closes the last copy.
   ::close(plan.sync_fd);

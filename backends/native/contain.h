@@ -12,20 +12,39 @@
 //   5. rlimits (before the identity switch, while raising a hard limit is still allowed)
 //   6. capabilities: keep-caps, drop the bounding set; identity: setgroups, setgid, setuid;
 //      then the kept set in effective/permitted/inheritable/ambient; no_new_privs
+//      (without no_new_privs, the container's seccomp filter is installed first, before the
+//      capabilities go: the kernel then needs CAP_SYS_ADMIN for it; runc's order)
+//   6b. Landlock (landlock.h): ruleset built in the parent, restrict_self here, after
+//      pivot_root (rule paths are the container's) and no_new_privs (which it needs;
+//      without no_new_privs it goes in before the capability drop, as seccomp does)
 //   7. working directory (checked as the container user)
 //   8. report ready and wait at the start gate (the parent's Start())
-//   9. with init: fork the workload, which execs; this process becomes PID 1 (init.h).
-//      without: exec the workload directly as PID 1
+//   9. with init: fork the workload, which installs the container's seccomp filter as its
+//      very last step and execs; this process becomes PID 1 (init.h) and installs the
+//      init's own filter (seccomp.h: InitSeccompSpec).
+//      without: install the container's seccomp filter, exec the workload directly as PID 1
+//
+// Seccomp and the init: the init does NOT run under the container's filter (it is installed
+// in the workload after the fork, and filters are inherited, never shared backwards), but
+// under its own fixed, tighter one: only the ~10 system calls RunInit makes, anything else
+// kills it (and with it the container). The container's profile is written for arbitrary
+// programs and allows hundreds of calls the init never needs; a process the workload can
+// signal and that outlives it deserves the smallest surface. Installing the init's filter
+// after the fork keeps it out of the workload. (Without no_new_privs the container's filter
+// is installed before the fork, so the init runs under both, stacked.)
 #ifndef NUCLEUS_BACKENDS_NATIVE_CONTAIN_H_
 #define NUCLEUS_BACKENDS_NATIVE_CONTAIN_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "backends/native/caps.h"
+#include "backends/native/landlock.h"
 #include "backends/native/mounts.h"
+#include "backends/native/seccomp.h"
 #include "backends/native/user.h"
 #include "runtime/spec/container_spec.h"
 
@@ -41,6 +60,10 @@ struct ChildPlan {
   std::vector<gid_t> groups;
   IdentityPlan identity;  // .groups points into `groups`
   bool no_new_privileges = true;
+  LandlockPlan landlock;
+  // What the plan could not do as asked but went on without (Landlock best-effort gaps),
+  // one line each without prefix; the backend hands them to the CLI (Container::warnings).
+  std::vector<std::string> warnings;
   std::string cwd;
   std::vector<std::string> args;
   std::vector<std::string> env;
@@ -48,6 +71,8 @@ struct ChildPlan {
   std::vector<char*> argv;             // null-terminated views of args / env
   std::vector<char*> envp;
   bool init = true;
+  std::optional<SeccompProgram> seccomp;  // the workload's filter; nullopt: unconfined
+  SeccompProgram init_seccomp;             // the init's own filter (used when `init`)
   int sync_fd = -1;    // child end of the sync socket
   int status_fd = -1;  // write end of the init's exit-status pipe
 };

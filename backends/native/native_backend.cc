@@ -47,6 +47,8 @@ class NativeContainer : public Container {
   }
 
   pid_t pid() const override { return pid_; }
+  std::vector<std::string> warnings() const override { return warnings_; }
+  void set_warnings(std::vector<std::string> w) { warnings_ = std::move(w); }
   int wait_fd() const override { return pidfd_.get(); }
 
   absl::Status Start() override {
@@ -104,6 +106,7 @@ class NativeContainer : public Container {
   bool started_ = false;
   bool reaped_ = false;
   ExitInfo exit_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace
@@ -136,6 +139,7 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
                                                      std::move(status_read));
   // On an error, the container's destructor kills and reaps the child.
   RETURN_IF_ERROR(container->AwaitSetup(spec));
+  container->set_warnings(std::move(plan->warnings));
   return container;
 }
 

@@ -72,6 +72,9 @@ int RunMain(const std::vector<std::string>& args) {
   NativeBackend backend;
   absl::StatusOr<std::unique_ptr<Container>> c = backend.Create(req->spec);
   if (!c.ok()) return Fail(std::string(c.status().message()));
+  for (const std::string& w : (*c)->warnings()) {
+    fprintf(stderr, "nucleus: warning: %s\n", w.c_str());
+  }
   absl::Status started = (*c)->Start();
   absl::StatusOr<ExitInfo> info = started.ok() ? WaitForwarding(**c, sigfd.get()) : (*c)->Wait();
   absl::Status destroyed = (*c)->Destroy();

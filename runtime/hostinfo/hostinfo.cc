@@ -26,6 +26,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "runtime/landlock/access.h"
 #include "runtime/util/syscall.h"
 #include "runtime/util/unique_fd.h"
 
@@ -494,9 +495,10 @@ HostFeature DescribeSeccomp(int prctl_result, int prctl_errno,
   std::vector<std::string> actions =
       absl::StrSplit(absl::StripAsciiWhitespace(*actions_avail), ' ', absl::SkipEmpty());
   std::vector<std::string> lacking;
-  // kill_process: a violation ends the whole container process, not one thread;
-  // errno: the default profile's answer; user_notif: later supervisor features.
-  for (const char* wanted : {"kill_process", "errno", "allow", "user_notif"}) {
+  // kill_process: a violation ends the whole container process, not one thread (and the
+  // bad-architecture action for i386/x32 calls); errno: the default profile's answer; log:
+  // --seccomp-log; user_notif: later supervisor features.
+  for (const char* wanted : {"kill_process", "errno", "allow", "log", "user_notif"}) {
     if (std::find(actions.begin(), actions.end(), wanted) == actions.end()) {
       lacking.push_back(wanted);
     }
@@ -511,7 +513,23 @@ HostFeature DescribeSeccomp(int prctl_result, int prctl_errno,
 }
 
 HostFeature DescribeLandlock(long abi, int err) {
-  if (abi >= 1) return Feature("landlock", Status::kOk, absl::StrCat("ABI ", abi));
+  // Landlock enforces, per ABI, what landlock/access.h lists; below 6 the default sandbox
+  // (scoping on) has gaps that best-effort warns about and strict refuses.
+  if (abi >= 6) {
+    return Feature("landlock", Status::kOk,
+                   absl::StrCat("ABI ", abi, ": ", landlock::DescribeAbi(abi)));
+  }
+  if (abi >= 1) {
+    std::vector<std::string> lacks;
+    if (abi < 3) lacks.push_back("truncate (3)");
+    if (abi < 4) lacks.push_back("tcp bind/connect (4)");
+    if (abi < 5) lacks.push_back("ioctl_dev (5)");
+    lacks.push_back("scoping (6)");
+    return Feature("landlock", Status::kDegraded,
+                   absl::StrCat("ABI ", abi, ": ", landlock::DescribeAbi(abi), "; lacks ",
+                                absl::StrJoin(lacks, ", "),
+                                ": --landlock=strict refuses the defaults"));
+  }
   if (err == ENOSYS) {
     return Feature(
         "landlock", Status::kMissing,

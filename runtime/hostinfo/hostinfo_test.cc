@@ -183,7 +183,10 @@ TEST(DescribeSeccomp, Cases) {
 
   HostFeature old = DescribeSeccomp(0, 0, std::string("kill trap errno trace allow\n"));
   EXPECT_EQ(old.status, ProbeStatus::kDegraded);
-  EXPECT_THAT(old.detail, HasSubstr("lack kill_process user_notif"));
+  EXPECT_THAT(old.detail, HasSubstr("lack kill_process log user_notif"));
+  HostFeature no_log = DescribeSeccomp(0, 0, std::string("kill_process errno user_notif allow"));
+  EXPECT_EQ(no_log.status, ProbeStatus::kDegraded);
+  EXPECT_THAT(no_log.detail, HasSubstr("lack log;"));
 
   EXPECT_EQ(DescribeSeccomp(0, 0, std::nullopt).status, ProbeStatus::kDegraded);
   EXPECT_EQ(DescribeSeccomp(-1, EINVAL, std::nullopt).status, ProbeStatus::kMissing);
@@ -192,7 +195,14 @@ TEST(DescribeSeccomp, Cases) {
 TEST(DescribeLandlock, Cases) {
   HostFeature ok = DescribeLandlock(7, 0);
   EXPECT_EQ(ok.status, ProbeStatus::kOk);
-  EXPECT_EQ(ok.detail, "ABI 7");
+  EXPECT_EQ(ok.detail,
+            "ABI 7: fs, refer, truncate, tcp bind/connect, ioctl_dev, scoping (abstract unix "
+            "sockets, signals), audit logging");
+  HostFeature v3 = DescribeLandlock(3, 0);
+  EXPECT_EQ(v3.status, ProbeStatus::kDegraded);
+  EXPECT_EQ(v3.detail,
+            "ABI 3: fs, refer, truncate; lacks tcp bind/connect (4), ioctl_dev (5), scoping (6): "
+            "--landlock=strict refuses the defaults");
   HostFeature enosys = DescribeLandlock(-1, ENOSYS);
   EXPECT_EQ(enosys.status, ProbeStatus::kMissing);
   EXPECT_THAT(enosys.detail, HasSubstr("not supported"));

@@ -18,8 +18,11 @@
 #include "absl/strings/str_split.h"
 #include "runtime/env.h"
 #include "runtime/identity.h"
+#include "runtime/landlock/policy.h"
 #include "runtime/paths.h"
 #include "runtime/quote.h"
+#include "runtime/seccomp/default_profile.h"
+#include "runtime/seccomp/profile.h"
 #include "runtime/units.h"
 #include "runtime/util/status.h"
 
@@ -30,6 +33,8 @@ enum class Flag {
   kRootfs, kReadOnly, kRo, kRw, kTmpfs, kWorkdir,
   kEnv, kEnvFile, kUser, kGroupAdd, kCapAdd, kCapDrop, kUlimit, kNoInit,
   kName, kHostname, kNetwork, kUserns, kUidmap, kGidmap, kTimens, kHelp,
+  kSeccomp, kSeccompProfile, kSeccompLog,
+  kLandlock, kLandlockPolicy, kAllowTcpConnect, kAllowTcpBind,
 };
 
 struct FlagDef {
@@ -61,6 +66,13 @@ constexpr FlagDef kFlags[] = {
     {"--uidmap", nullptr, true, Flag::kUidmap},
     {"--gidmap", nullptr, true, Flag::kGidmap},
     {"--timens", nullptr, false, Flag::kTimens},
+    {"--seccomp", nullptr, true, Flag::kSeccomp},
+    {"--seccomp-profile", nullptr, true, Flag::kSeccompProfile},
+    {"--seccomp-log", nullptr, false, Flag::kSeccompLog},
+    {"--landlock", nullptr, true, Flag::kLandlock},
+    {"--landlock-policy", nullptr, true, Flag::kLandlockPolicy},
+    {"--allow-tcp-connect", nullptr, true, Flag::kAllowTcpConnect},
+    {"--allow-tcp-bind", nullptr, true, Flag::kAllowTcpBind},
     {"--help", "-h", false, Flag::kHelp},
 };
 
@@ -90,6 +102,15 @@ struct Parsed {
   std::vector<IdMapping> uid_maps;
   std::vector<IdMapping> gid_maps;
   std::vector<std::string> command;
+  // Seccomp: loaded at the end, since includes/excludes.caps depend on --cap-add/--cap-drop.
+  std::optional<std::string> seccomp_profile;
+  bool seccomp_unconfined = false;
+  bool seccomp_log = false;
+  // Landlock: the policy file, the mode and the --allow-tcp-* ports, merged at the end.
+  LandlockSpec::Mode landlock_mode = LandlockSpec::Mode::kBestEffort;
+  std::optional<LandlockSpec> landlock_policy;
+  std::optional<std::set<uint16_t>> allow_tcp_connect;  // set: the flag was given
+  std::optional<std::set<uint16_t>> allow_tcp_bind;
 };
 
 // ---- single-flag value parsers ----
@@ -224,6 +245,28 @@ void AddRlimit(Rlimit r, ProcessSpec* process) {
   process->rlimits.push_back(std::move(r));
 }
 
+absl::StatusOr<LandlockSpec::Mode> ParseLandlockMode(absl::string_view value) {
+  if (value == "strict") return LandlockSpec::Mode::kStrict;
+  if (value == "best-effort") return LandlockSpec::Mode::kBestEffort;
+  if (value == "off") return LandlockSpec::Mode::kOff;
+  return Invalid("--landlock", value, "is not strict, best-effort or off");
+}
+
+// --allow-tcp-connect / --allow-tcp-bind PORT[,PORT...], added to `ports`.
+absl::Status ParseTcpPorts(absl::string_view flag, absl::string_view value,
+                           std::optional<std::set<uint16_t>>* ports) {
+  if (!*ports) ports->emplace();
+  for (absl::string_view port : absl::StrSplit(value, ',')) {
+    if (port.empty()) return Invalid(flag, value, "is not PORT[,PORT...]");
+    uint32_t n = 0;
+    bool ok = port.size() <= 5 && std::all_of(port.begin(), port.end(), absl::ascii_isdigit);
+    for (char c : port) n = ok ? n * 10 + static_cast<uint32_t>(c - '0') : 0;
+    if (!ok || n < 1 || n > 65535) return Invalid(flag, port, "is not a TCP port (1-65535)");
+    (*ports)->insert(static_cast<uint16_t>(n));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> ParseBool(absl::string_view flag, absl::string_view value) {
   if (value == "true" || value == "1") return true;
   if (value == "false" || value == "0") return false;
@@ -303,6 +346,39 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
       (def.flag == Flag::kUidmap ? p->uid_maps : p->gid_maps).push_back(m);
       return absl::OkStatus();
     }
+    case Flag::kLandlock: {
+      ASSIGN_OR_RETURN(p->landlock_mode, ParseLandlockMode(value));
+      return absl::OkStatus();
+    }
+    case Flag::kLandlockPolicy: {
+      if (p->landlock_policy) {
+        return Invalid(flag, value, "is a second policy file (give one)");
+      }
+      // Validated like any host path, read as given so messages show the name typed.
+      RETURN_IF_ERROR(ValidateHostPath(value, flag).status());
+      ASSIGN_OR_RETURN(p->landlock_policy, LoadLandlockPolicy(value));
+      return absl::OkStatus();
+    }
+    case Flag::kAllowTcpConnect:
+      return ParseTcpPorts(flag, value, &p->allow_tcp_connect);
+    case Flag::kAllowTcpBind:
+      return ParseTcpPorts(flag, value, &p->allow_tcp_bind);
+    case Flag::kSeccomp:
+      if (value == "unconfined") {
+        p->seccomp_unconfined = true;
+      } else if (value == "default") {
+        p->seccomp_unconfined = false;
+      } else {
+        return Invalid(flag, value,
+                       "is not 'unconfined' or 'default' (a profile: --seccomp-profile FILE)");
+      }
+      return absl::OkStatus();
+    case Flag::kSeccompProfile:
+      if (p->seccomp_profile) return Invalid(flag, value, "is a second profile (give one)");
+      RETURN_IF_ERROR(ValidateHostPath(value, flag).status());
+      p->seccomp_profile = value;  // read as given, so messages show the name typed
+      return absl::OkStatus();
+    case Flag::kSeccompLog:
     case Flag::kUserns:
     case Flag::kTimens:
     case Flag::kHelp:
@@ -317,6 +393,7 @@ void ApplyBool(const FlagDef& def, bool on, Parsed* p) {
     case Flag::kNoInit: p->req.spec.init = !on; break;
     case Flag::kUserns: p->userns = on; break;
     case Flag::kTimens: p->req.spec.namespaces.time = on; break;
+    case Flag::kSeccompLog: p->seccomp_log = on; break;
     case Flag::kHelp: p->req.help = on; break;
     default: break;
   }
@@ -470,6 +547,29 @@ absl::Status ResolveUserNamespace(const HostDefaults& host, Parsed* p) {
 // Docker's rule with an empty base set: --cap-add ALL starts from every capability, otherwise
 // from the added ones; then every named --cap-drop is removed (unlike docker, a capability
 // both added and dropped ends up dropped: the safer reading of a contradiction).
+// The policy file (if any) is the base; --landlock sets the mode whatever the order; the
+// --allow-tcp-* ports are added to the policy's and turn that restriction on.
+void ResolveLandlock(Parsed* p) {
+  LandlockSpec& ll = p->req.spec.landlock;
+  if (p->landlock_policy) ll = *p->landlock_policy;
+  ll.mode = p->landlock_mode;
+  auto merge = [](const std::optional<std::set<uint16_t>>& flag, bool* restrict,
+                  std::vector<uint16_t>* ports) {
+    if (!flag) return;
+    *restrict = true;
+    std::set<uint16_t> all(ports->begin(), ports->end());
+    all.insert(flag->begin(), flag->end());
+    ports->assign(all.begin(), all.end());
+  };
+  merge(p->allow_tcp_connect, &ll.restrict_tcp_connect, &ll.tcp_connect);
+  merge(p->allow_tcp_bind, &ll.restrict_tcp_bind, &ll.tcp_bind);
+  if (ll.mode == LandlockSpec::Mode::kOff &&
+      (p->landlock_policy || p->allow_tcp_connect || p->allow_tcp_bind)) {
+    p->req.warnings.push_back(
+        "--landlock=off: --landlock-policy and --allow-tcp-* have no effect");
+  }
+}
+
 std::vector<int> ResolveCapabilities(const Parsed& p) {
   std::vector<int> caps;
   for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
@@ -477,6 +577,44 @@ std::vector<int> ResolveCapabilities(const Parsed& p) {
     if (added && p.cap_drop.count(cap) == 0) caps.push_back(cap);
   }
   return caps;
+}
+
+// After the capabilities are known: the default profile and docker-style profiles open
+// calls by kept capability. Unconfined only when asked, and then said on stderr.
+absl::Status ResolveSeccomp(Parsed* p) {
+  ContainerSpec& spec = p->req.spec;
+  if (p->seccomp_unconfined) {
+    if (p->seccomp_profile) {
+      return absl::InvalidArgumentError("--seccomp=unconfined: conflicts with --seccomp-profile");
+    }
+    if (p->seccomp_log) {
+      return absl::InvalidArgumentError("--seccomp-log: nothing to log with --seccomp=unconfined");
+    }
+    spec.seccomp.reset();
+    p->req.warnings.push_back("seccomp disabled (--seccomp=unconfined)");
+    return absl::OkStatus();
+  }
+  if (p->seccomp_profile) {
+    absl::StatusOr<ParsedSeccompProfile> parsed = LoadSeccompProfile(
+        *p->seccomp_profile, SeccompProfileContext::ForHost(spec.process.capabilities));
+    if (!parsed.ok()) {
+      // "--seccomp-profile /x.json: syscalls[3].action: 'SCMP_ACT_FOO' is not ..."
+      return absl::Status(parsed.status().code(),
+                          absl::StrCat("--seccomp-profile ", parsed.status().message()));
+    }
+    for (const std::string& w : parsed->warnings) {
+      p->req.warnings.push_back(absl::StrCat("--seccomp-profile ", w));
+    }
+    spec.seccomp = std::move(parsed->spec);
+  } else {
+    spec.seccomp = DefaultSeccompProfile(spec.process.capabilities);
+  }
+  spec.seccomp->log_only = p->seccomp_log;
+  if (p->seccomp_log) {
+    p->req.warnings.push_back(
+        "seccomp in log-only mode (--seccomp-log): denied system calls are logged and allowed");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -507,6 +645,8 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
   RETURN_IF_ERROR(ResolveIdentity(&p));
   RETURN_IF_ERROR(ResolveUserNamespace(host, &p));
   p.req.warnings = p.env.warnings();
+  RETURN_IF_ERROR(ResolveSeccomp(&p));
+  ResolveLandlock(&p);
   return std::move(p.req);
 }
 
@@ -557,6 +697,25 @@ Isolation:
                                          only; without --gidmap, gids are mapped the same)
       --gidmap CONTAINER:HOST:SIZE       map a gid range (repeatable; implies --userns)
       --timens                           new time namespace
+
+Seccomp:
+      --seccomp-profile FILE             OCI / Docker JSON seccomp profile instead of the
+                                         default (docker's includes/excludes honoured)
+      --seccomp unconfined|default       unconfined: no seccomp filter at all (warned)
+      --seccomp-log                      log what the profile would deny, deny nothing
+                                         (SCMP_ACT_LOG; see the kernel log / audit)
+
+Landlock (native backend; see README "Landlock"):
+      --landlock strict|best-effort|off  best-effort (default): enforce what this kernel's
+                                         Landlock ABI can, warn about the rest; strict: fail
+                                         (exit 125) if anything asked cannot be enforced;
+                                         off: no Landlock (warned)
+      --landlock-policy FILE             JSON policy: "paths" (replace the default rules:
+                                         read+execute everywhere, write to /tmp, --rw,
+                                         --tmpfs, devices), "tcp_connect", "tcp_bind", "scope"
+      --allow-tcp-connect PORT[,PORT]    restrict TCP connect to these ports (repeatable;
+                                         Landlock ABI 4)
+      --allow-tcp-bind PORT[,PORT]       restrict TCP bind to these ports (repeatable)
   -h, --help                             print this help
 )";
 }

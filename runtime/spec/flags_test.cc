@@ -504,5 +504,214 @@ TEST(RunUsageTest, ListsEveryFlagAndIsAligned) {
   }
 }
 
+// ---- seccomp ----
+
+std::string WriteTempFile(const std::string& name, const std::string& content) {
+  const char* tmp = getenv("TEST_TMPDIR");
+  std::string path = std::string(tmp ? tmp : "/tmp") + "/" + name;
+  FILE* f = fopen(path.c_str(), "w");
+  EXPECT_NE(f, nullptr) << path;
+  if (f != nullptr) {
+    fputs(content.c_str(), f);
+    fclose(f);
+  }
+  return path;
+}
+
+bool HasUnconditional(const SeccompSpec& spec, const std::string& name, SeccompAction action) {
+  for (const SeccompRule& r : spec.syscalls) {
+    if (r.action != action || !r.args.empty()) continue;
+    for (const std::string& n : r.names) {
+      if (n == name) return true;
+    }
+  }
+  return false;
+}
+
+TEST(ParseRunArgsSeccompTest, DefaultProfileFollowsTheKeptCapabilities) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"ls"}));
+  ASSERT_TRUE(req.spec.seccomp.has_value());
+  EXPECT_FALSE(req.spec.seccomp->log_only);
+  EXPECT_TRUE(HasUnconditional(*req.spec.seccomp, "mount", SeccompAction::kErrno));
+  EXPECT_THAT(req.warnings, IsEmpty());
+  // --cap-add after nothing else: the profile is built once every flag is known.
+  ASSERT_OK_AND_ASSIGN(RunRequest admin, Parse({"--cap-add", "SYS_ADMIN", "ls"}));
+  ASSERT_TRUE(admin.spec.seccomp.has_value());
+  EXPECT_TRUE(HasUnconditional(*admin.spec.seccomp, "mount", SeccompAction::kAllow));
+  ASSERT_OK_AND_ASSIGN(RunRequest dropped,
+                       Parse({"--cap-add", "ALL", "--cap-drop", "SYS_ADMIN", "ls"}));
+  EXPECT_TRUE(HasUnconditional(*dropped.spec.seccomp, "mount", SeccompAction::kErrno));
+}
+
+TEST(ParseRunArgsSeccompTest, UnconfinedIsWarned) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--seccomp=unconfined", "ls"}));
+  EXPECT_FALSE(req.spec.seccomp.has_value());
+  EXPECT_THAT(req.warnings, Contains("seccomp disabled (--seccomp=unconfined)"));
+  ASSERT_OK_AND_ASSIGN(RunRequest dflt, Parse({"--seccomp", "default", "ls"}));
+  EXPECT_TRUE(dflt.spec.seccomp.has_value());
+  EXPECT_THAT(Parse({"--seccomp", "off", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--seccomp: 'off' is not 'unconfined'")));
+  EXPECT_THAT(Parse({"--seccomp=unconfined", "--seccomp-log", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--seccomp-log")));
+}
+
+TEST(ParseRunArgsSeccompTest, LogOnly) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--seccomp-log", "ls"}));
+  ASSERT_TRUE(req.spec.seccomp.has_value());
+  EXPECT_TRUE(req.spec.seccomp->log_only);
+  EXPECT_THAT(req.warnings, Contains(HasSubstr("log-only")));
+}
+
+TEST(ParseRunArgsSeccompTest, ProfileFile) {
+  std::string good = WriteTempFile("flags-seccomp-good.json", R"({
+      "defaultAction": "SCMP_ACT_ALLOW",
+      "syscalls": [{"names": ["mkdir", "mkdirat", "not_a_syscall"], "action": "SCMP_ACT_ERRNO",
+                    "errnoRet": 13},
+                   {"names": ["mount"], "action": "SCMP_ACT_ERRNO",
+                    "excludes": {"caps": ["CAP_SYS_ADMIN"]}}]})");
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--seccomp-profile", good, "--seccomp-log", "ls"}));
+  ASSERT_TRUE(req.spec.seccomp.has_value());
+  EXPECT_EQ(req.spec.seccomp->default_action, SeccompAction::kAllow);
+  ASSERT_THAT(req.spec.seccomp->syscalls, SizeIs(2));
+  EXPECT_THAT(req.spec.seccomp->syscalls[0].names, ElementsAre("mkdir", "mkdirat"));
+  EXPECT_TRUE(req.spec.seccomp->log_only);
+  EXPECT_THAT(req.warnings,
+              Contains("--seccomp-profile " + good +
+                       ": syscalls[0].names[2]: 'not_a_syscall' is not a system call "
+                       "libseccomp knows; ignored"));
+  // The capabilities count whatever the flag order.
+  ASSERT_OK_AND_ASSIGN(RunRequest admin,
+                       Parse({"--seccomp-profile", good, "--cap-add", "SYS_ADMIN", "ls"}));
+  EXPECT_THAT(admin.spec.seccomp->syscalls, SizeIs(1));
+
+  std::string bad = WriteTempFile("flags-seccomp-bad.json", R"({"defaultAction":
+      "SCMP_ACT_ALLOW", "syscalls": [{"names": ["a"], "action": "SCMP_ACT_ERRNO"},
+      {"names": ["b"], "action": "SCMP_ACT_ERRNO"}, {"names": ["c"], "action": "SCMP_ACT_ERRNO"},
+      {"names": ["mkdir"], "action": "SCMP_ACT_FOO"}]})");
+  EXPECT_THAT(Parse({"--seccomp-profile", bad, "ls"}),
+              StatusIs(kInvalid, "--seccomp-profile " + bad +
+                                     ": syscalls[3].action: 'SCMP_ACT_FOO' is not a seccomp "
+                                     "action"));
+  EXPECT_THAT(Parse({"--seccomp-profile", "/nonexistent/p.json", "ls"}),
+              StatusIs(absl::StatusCode::kNotFound,
+                       "--seccomp-profile /nonexistent/p.json: No such file or directory"));
+  EXPECT_THAT(Parse({"--seccomp-profile", good, "--seccomp-profile", good, "ls"}),
+              StatusIs(kInvalid, HasSubstr("second profile")));
+  EXPECT_THAT(Parse({"--seccomp-profile", good, "--seccomp=unconfined", "ls"}),
+              StatusIs(kInvalid, HasSubstr("conflicts with --seccomp-profile")));
+}
+
+TEST(RunUsageTest, ListsSeccompFlags) {
+  const std::string usage = RunUsage();
+  for (const char* flag : {"--seccomp-profile FILE", "--seccomp unconfined", "--seccomp-log"}) {
+    EXPECT_THAT(usage, HasSubstr(flag));
+  }
+}
+
+// ---- Landlock ----
+
+std::string WriteLandlockPolicy(const std::string& name, const std::string& content) {
+  const char* tmp = getenv("TEST_TMPDIR");
+  std::string path = std::string(tmp ? tmp : "/tmp") + "/" + name;
+  FILE* f = fopen(path.c_str(), "w");
+  EXPECT_NE(f, nullptr) << path;
+  if (f != nullptr) {
+    fputs(content.c_str(), f);
+    fclose(f);
+  }
+  return path;
+}
+
+TEST(LandlockFlagsTest, DefaultsAreBestEffortWithDefaultRules) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"ls"}));
+  const LandlockSpec& ll = req.spec.landlock;
+  EXPECT_EQ(ll.mode, LandlockSpec::Mode::kBestEffort);
+  EXPECT_FALSE(ll.custom_policy);
+  EXPECT_FALSE(ll.restrict_tcp_connect);
+  EXPECT_FALSE(ll.restrict_tcp_bind);
+  EXPECT_TRUE(ll.scope_abstract_unix_socket);
+  EXPECT_TRUE(ll.scope_signal);
+}
+
+TEST(LandlockFlagsTest, Modes) {
+  ASSERT_OK_AND_ASSIGN(RunRequest strict, Parse({"--landlock=strict", "ls"}));
+  EXPECT_EQ(strict.spec.landlock.mode, LandlockSpec::Mode::kStrict);
+  ASSERT_OK_AND_ASSIGN(RunRequest off, Parse({"--landlock", "off", "ls"}));
+  EXPECT_EQ(off.spec.landlock.mode, LandlockSpec::Mode::kOff);
+  ASSERT_OK_AND_ASSIGN(RunRequest be, Parse({"--landlock=off", "--landlock=best-effort", "ls"}));
+  EXPECT_EQ(be.spec.landlock.mode, LandlockSpec::Mode::kBestEffort);
+  EXPECT_THAT(Parse({"--landlock=on", "ls"}),
+              StatusIs(kInvalid, "--landlock: 'on' is not strict, best-effort or off"));
+}
+
+TEST(LandlockFlagsTest, TcpPorts) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--allow-tcp-connect", "443,80", "--allow-tcp-bind",
+                                              "8080", "--allow-tcp-connect=443,8443", "ls"}));
+  const LandlockSpec& ll = req.spec.landlock;
+  EXPECT_TRUE(ll.restrict_tcp_connect);
+  EXPECT_THAT(ll.tcp_connect, ElementsAre(80, 443, 8443));
+  EXPECT_TRUE(ll.restrict_tcp_bind);
+  EXPECT_THAT(ll.tcp_bind, ElementsAre(8080));
+  EXPECT_THAT(Parse({"--allow-tcp-bind", "0", "ls"}),
+              StatusIs(kInvalid, "--allow-tcp-bind: '0' is not a TCP port (1-65535)"));
+  EXPECT_THAT(Parse({"--allow-tcp-bind", "80,65536", "ls"}),
+              StatusIs(kInvalid, "--allow-tcp-bind: '65536' is not a TCP port (1-65535)"));
+  EXPECT_THAT(Parse({"--allow-tcp-connect", "http", "ls"}),
+              StatusIs(kInvalid, "--allow-tcp-connect: 'http' is not a TCP port (1-65535)"));
+  EXPECT_THAT(Parse({"--allow-tcp-connect", "80,", "ls"}),
+              StatusIs(kInvalid, "--allow-tcp-connect: '80,' is not PORT[,PORT...]"));
+  EXPECT_THAT(Parse({"--allow-tcp-connect", "-1", "ls"}), StatusIs(kInvalid, HasSubstr("-1")));
+}
+
+TEST(LandlockFlagsTest, PolicyFileMergesWithFlagsInAnyOrder) {
+  std::string policy = WriteLandlockPolicy("flags-landlock.json", R"({
+      "paths": [{"path": "/", "access": "rx"}, {"path": "/tmp", "access": "rw"}],
+      "tcp_connect": [9000], "scope": ["signal"]})");
+  ASSERT_OK_AND_ASSIGN(RunRequest req,
+                       Parse({"--landlock=strict", "--allow-tcp-connect", "443",
+                              "--landlock-policy", policy, "ls"}));
+  const LandlockSpec& ll = req.spec.landlock;
+  EXPECT_EQ(ll.mode, LandlockSpec::Mode::kStrict) << "the flag's mode survives the policy";
+  EXPECT_TRUE(ll.custom_policy);
+  ASSERT_EQ(ll.paths.size(), 2u);
+  EXPECT_EQ(ll.paths[1].path, "/tmp");
+  EXPECT_TRUE(ll.restrict_tcp_connect);
+  EXPECT_THAT(ll.tcp_connect, ElementsAre(443, 9000));
+  EXPECT_FALSE(ll.restrict_tcp_bind);
+  EXPECT_FALSE(ll.scope_abstract_unix_socket);
+  EXPECT_TRUE(ll.scope_signal);
+  EXPECT_THAT(req.warnings, IsEmpty());
+}
+
+TEST(LandlockFlagsTest, PolicyErrorsNameFlagFileAndJsonPath) {
+  std::string bad = WriteLandlockPolicy(
+      "flags-landlock-bad.json",
+      R"({"paths": [{"path": "/", "access": "rx"}, {"path": "/a", "access": "ro"},
+                    {"path": "/b", "access": ["wrte"]}]})");
+  EXPECT_THAT(Parse({"--landlock-policy", bad, "ls"}),
+              StatusIs(kInvalid, ::testing::StartsWith(
+                                     "--landlock-policy " + bad +
+                                     ": paths[2].access[0]: 'wrte' is not a Landlock access right")));
+  EXPECT_THAT(Parse({"--landlock-policy", "/nonexistent/p.json", "ls"}),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("--landlock-policy /nonexistent/p.json: ")));
+  std::string good = WriteLandlockPolicy("flags-landlock-good.json", "{}");
+  EXPECT_THAT(Parse({"--landlock-policy", good, "--landlock-policy", good, "ls"}),
+              StatusIs(kInvalid, HasSubstr("second policy file")));
+}
+
+TEST(LandlockFlagsTest, OffWithPolicyWarns) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--landlock=off", "--allow-tcp-bind", "80", "ls"}));
+  EXPECT_THAT(req.warnings, Contains(HasSubstr("--landlock=off")));
+}
+
+TEST(RunUsageTest, ListsLandlockFlags) {
+  const std::string usage = RunUsage();
+  for (const char* flag : {"--landlock strict|best-effort|off", "--landlock-policy FILE",
+                           "--allow-tcp-connect PORT[,PORT]", "--allow-tcp-bind PORT[,PORT]"}) {
+    EXPECT_THAT(usage, HasSubstr(flag));
+  }
+}
+
 }  // namespace
 }  // namespace nucleus

@@ -563,6 +563,108 @@ TEST_F(RootfsTest, OrphansReapedInRootfs) {
   EXPECT_EQ(r.Facts()["zombies"], "0") << r;
 }
 
+// ---------------------------------------------------------------------------------------
+// Seccomp (runtime/seccomp, backends/native/seccomp)
+
+// Seccomp_filters of this test process: nucleus and the container inherit them (a nested
+// run, e.g. inside another container, starts above 0).
+int HostSeccompFilters() {
+  std::optional<std::string> status = ReadFile("/proc/self/status");
+  if (!status) return -1;
+  for (const std::string& line : SplitLines(*status)) {
+    if (line.rfind("Seccomp_filters:", 0) == 0) return std::stoi(line.substr(16));
+  }
+  return -1;
+}
+
+std::string SeccompProfileFile(const std::string& name, const std::string& json) {
+  std::string path = TestTmpDir() + "/" + UniqueName(name) + ".json";
+  WriteFile(path, json);
+  return path;
+}
+
+constexpr char kDenyMkdirProfile[] = R"({
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]
+})";
+
+TEST_F(RunTest, SeccompFilterIsOnByDefault) {
+  RunResult r = RunProbe({}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  KeyValues f = r.Facts();
+  EXPECT_EQ(f["Seccomp"], "2") << "filter mode" << r;
+  const int host = HostSeccompFilters();
+  ASSERT_GE(host, 0);
+  // Exactly one filter of ours: the container's, not also the init's (installed after fork).
+  EXPECT_EQ(f["Seccomp_filters"], std::to_string(host + 1)) << r;
+  EXPECT_THAT(r.err, Not(HasSubstr("seccomp"))) << r;
+}
+
+TEST_F(RunTest, InitRunsUnderItsOwnFilter) {
+  RunResult r = RunNucleus({"--", "/bin/grep", "Seccomp", "/proc/1/status"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("Seccomp:\t2")) << r;
+  EXPECT_THAT(r.out, HasSubstr("Seccomp_filters:\t" + std::to_string(HostSeccompFilters() + 1)))
+      << r;
+}
+
+TEST_F(RunTest, SeccompUnconfinedHasNoFilterAndWarns) {
+  RunResult r = RunProbe({"--seccomp=unconfined"}, {"facts"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.Facts()["Seccomp_filters"], std::to_string(HostSeccompFilters())) << r;
+  if (HostSeccompFilters() == 0) EXPECT_EQ(r.Facts()["Seccomp"], "0") << r;
+  EXPECT_THAT(r.ErrLines(), Contains("nucleus: warning: seccomp disabled (--seccomp=unconfined)"))
+      << r;
+}
+
+TEST_F(RunTest, SeccompBadProfileIs125WithOneLineNamingFileAndPath) {
+  std::string path = SeccompProfileFile("bad-profile", R"({"defaultAction": "SCMP_ACT_ALLOW",
+      "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"},
+                   {"names": ["rmdir"], "action": "SCMP_ACT_FOO"}]})");
+  RunResult r = RunProbe({"--seccomp-profile", path}, {"facts"});
+  EXPECT_EQ(r.exit_code, 125) << r;
+  EXPECT_THAT(r.out, IsEmpty()) << r;
+  ASSERT_EQ(r.ErrLines().size(), 1u) << r;
+  EXPECT_THAT(r.ErrLines()[0], HasSubstr("--seccomp-profile " + path +
+                                         ": syscalls[1].action: 'SCMP_ACT_FOO' is not a seccomp "
+                                         "action"))
+      << r;
+  RunResult missing = RunProbe({"--seccomp-profile", path + ".missing"}, {"facts"});
+  EXPECT_EQ(missing.exit_code, 125) << missing;
+  EXPECT_THAT(missing.err, HasSubstr(path + ".missing: No such file or directory")) << missing;
+}
+
+TEST_F(RunTest, SeccompProfileDenyingMkdirUsesItsErrno) {
+  std::string path = SeccompProfileFile("deny-mkdir", kDenyMkdirProfile);
+  RunResult r = RunNucleus({"--seccomp-profile", path, "--", "/bin/mkdir", "/tmp/d"});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_THAT(r.err, HasSubstr("Permission denied")) << "errnoRet 13 = EACCES" << r;
+  // Everything else is allowed by that profile.
+  RunResult write = RunProbe({"--seccomp-profile", path}, {"write", "/tmp/f"});
+  EXPECT_EQ(write.exit_code, 0) << write;
+}
+
+TEST_F(RunTest, SeccompLogLetsADeniedCallThrough) {
+  std::string path = SeccompProfileFile("deny-mkdir-log", kDenyMkdirProfile);
+  RunResult r = RunNucleus(
+      {"--seccomp-profile", path, "--seccomp-log", "--", "/bin/mkdir", "/tmp/d"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.err, HasSubstr("log-only")) << r;
+}
+
+TEST_F(RunTest, DefaultProfileDeniesUnshareWithEpermAndTheProgramGoesOn) {
+  if (!PathExists("/usr/bin/unshare")) GTEST_SKIP() << "no /usr/bin/unshare on this host";
+  RunResult r = RunNucleus({"--", "/bin/sh", "-c",
+                            "/usr/bin/unshare -U /bin/true; echo after=$?"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("after=1")) << r;
+  EXPECT_THAT(r.err, HasSubstr("Operation not permitted")) << r;
+  // --seccomp-log: the same call reaches the kernel (which allows an unprivileged user
+  // namespace here).
+  RunResult logged = RunNucleus({"--seccomp-log", "--", "/usr/bin/unshare", "-U", "/bin/true"});
+  EXPECT_THAT(logged.err, Not(HasSubstr("Operation not permitted"))) << logged;
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace nucleus

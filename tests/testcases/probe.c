@@ -14,6 +14,13 @@
 //   probe write PATH [BYTES]  create PATH and write BYTES (default 6) bytes: write=ok|ERRNO
 //   probe read PATH           read=ok|ERRNO, data=<first line>
 //   probe loopback            TCP connect over 127.0.0.1: loopback=ok|fail:STEP:ERRNO
+//   probe tcp-bind PORT       bind 127.0.0.1:PORT: tcp_bind=ok|ERRNO
+//   probe tcp-connect PORT    connect 127.0.0.1:PORT (nothing listens): tcp_connect=ERRNO
+//                             (ECONNREFUSED: the connect was allowed to reach the stack)
+//   probe signal-scope        Landlock signal scoping from inside: kill_init=ok|ERRNO (the
+//                             init shares our domain), kill_sibling=ok|ERRNO, and from a
+//                             child in a nested domain with LANDLOCK_SCOPE_SIGNAL:
+//                             nested_kill_outer=ok|ERRNO, nested_kill_self=ok|ERRNO
 //
 // Plain C, no dependencies, linked statically: it must run in a rootfs with nothing in it.
 #define _GNU_SOURCE
@@ -30,6 +37,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -84,7 +92,7 @@ static void chomp(char* s) {
 // Prints selected "Key:\tvalue" lines of /proc/self/status as key=value.
 static void print_status_fields(void) {
   static const char* const kKeys[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
-                                      "NoNewPrivs", "Seccomp"};
+                                      "NoNewPrivs", "Seccomp", "Seccomp_filters"};
   const size_t nkeys = sizeof(kKeys) / sizeof(kKeys[0]);
   int found[sizeof(kKeys) / sizeof(kKeys[0])] = {0};
   FILE* f = fopen("/proc/self/status", "re");
@@ -513,10 +521,66 @@ static int cmd_loopback(void) {
   return 0;
 }
 
+static int cmd_tcp(int do_bind, const char* port_arg) {
+  const char* key = do_bind ? "tcp_bind" : "tcp_connect";
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    printf("%s=socket:%s\n", key, errname(errno));
+    return 1;
+  }
+  struct sockaddr_in addr;
+  memset(&addr, 0, sizeof(addr));
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons((uint16_t)atoi(port_arg));
+  int rc = do_bind ? bind(fd, (struct sockaddr*)&addr, sizeof(addr))
+                   : connect(fd, (struct sockaddr*)&addr, sizeof(addr));
+  printf("%s=%s\n", key, rc == 0 ? "ok" : errname(errno));
+  close(fd);
+  return 0;
+}
+
+// Landlock ABI 6 (values from the kernel UAPI; the build host's header may predate them).
+struct probe_ruleset_attr {
+  unsigned long long handled_access_fs, handled_access_net, scoped;
+};
+#define PROBE_LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
+
+static int cmd_signal_scope(void) {
+  printf("kill_init=%s\n", kill(1, 0) == 0 ? "ok" : errname(errno));
+  pid_t sibling = fork();
+  if (sibling == 0) {
+    pause();
+    _exit(0);
+  }
+  printf("kill_sibling=%s\n", kill(sibling, 0) == 0 ? "ok" : errname(errno));
+  fflush(stdout);
+  pid_t nested = fork();
+  if (nested == 0) {
+    struct probe_ruleset_attr attr = {0, 0, PROBE_LANDLOCK_SCOPE_SIGNAL};
+    long fd = syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+    if (fd < 0 || syscall(SYS_landlock_restrict_self, fd, 0) != 0) {
+      printf("nested_kill_outer=setup:%s\n", errname(errno));
+      fflush(stdout);
+      _exit(1);
+    }
+    printf("nested_kill_outer=%s\n", kill(sibling, 0) == 0 ? "ok" : errname(errno));
+    printf("nested_kill_self=%s\n", kill(getpid(), 0) == 0 ? "ok" : errname(errno));
+    fflush(stdout);
+    _exit(0);
+  }
+  int status;
+  waitpid(nested, &status, 0);
+  kill(sibling, SIGKILL);
+  waitpid(sibling, &status, 0);
+  return 0;
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: probe facts | env | exit N | kill-self SIG | sleep SECS | orphans N |\n"
-          "             wait-signal | write PATH [BYTES] | read PATH | loopback\n");
+          "             wait-signal | write PATH [BYTES] | read PATH | loopback |\n"
+          "             tcp-bind PORT | tcp-connect PORT | signal-scope\n");
   return 2;
 }
 
@@ -546,6 +610,12 @@ int main(int argc, char** argv) {
     rc = cmd_read(argv[2]);
   } else if (strcmp(cmd, "loopback") == 0) {
     rc = cmd_loopback();
+  } else if (strcmp(cmd, "tcp-bind") == 0 && argc == 3) {
+    rc = cmd_tcp(1, argv[2]);
+  } else if (strcmp(cmd, "tcp-connect") == 0 && argc == 3) {
+    rc = cmd_tcp(0, argv[2]);
+  } else if (strcmp(cmd, "signal-scope") == 0) {
+    rc = cmd_signal_scope();
   } else {
     return usage();
   }
