@@ -1,0 +1,382 @@
+// The escape battery (tests/escape/escape.c) in real containers: every attempt must be
+// blocked, in every configuration, and the host must show no trace of any of them.
+//
+// What the test sets up on the host for the battery to aim at, and checks afterwards:
+//   - a "sentry" process (a fork of this test, comm "escape-sentry"): the battery tries
+//     kill(PID, SIGTERM), pidfd_open(PID) and kill(-1, SIGCONT); the sentry must still be
+//     alive and must not have seen a SIGCONT;
+//   - an abstract unix socket this test listens on: the battery tries to connect; nothing may
+//     arrive;
+//   - marker files in the host's /tmp and next to the rootfs: the battery looks for them
+//     after each way out (chroot, /proc/*/root, fds, file handles);
+//   - a stray directory fd of the host's "/" (no O_CLOEXEC) in the nucleus process, as a
+//     careless caller would leave one: nucleus must not hand it to the container;
+//   - a setuid-root copy of the battery, which the battery execs to regain privileges;
+//   - a directory bound read-only, which the battery tries to write;
+//   - the host's hostname (the battery calls sethostname), restored here if it changed.
+// The harness (ContainerTest) adds its own leftover checks: mounts, cgroups, state, child
+// processes.
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/integration/harness.h"
+
+namespace nucleus {
+namespace testing {
+namespace {
+
+constexpr char kSentryComm[] = "escape-sentry";
+// The battery creates files with this name when a write works (and removes them at once).
+constexpr char kWriteProbeName[] = ".nucleus-escape-write";
+// An attempt count below this means the battery did not really run.
+constexpr size_t kMinAttempts = 30;
+
+// The battery's canonical host path (nucleus binds and execs real paths, not runfile links).
+std::string EscapePath() {
+  std::string rel = Runfile("tests/escape/escape");
+  char buf[PATH_MAX];
+  return realpath(rel.c_str(), buf) != nullptr ? std::string(buf) : rel;
+}
+
+std::string UniqueName(const std::string& prefix) {
+  static int counter = 0;
+  return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+}
+
+std::string HostHostname() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return host;
+}
+
+struct Attempt {
+  std::string name;
+  std::string verdict;  // blocked | SUCCEEDED | skipped | ERROR
+  std::string line;
+};
+
+// "escape NAME VERDICT DETAIL" lines of the battery's output.
+std::vector<Attempt> ParseAttempts(const std::string& out) {
+  std::vector<Attempt> attempts;
+  for (const std::string& line : SplitLines(out)) {
+    if (line.rfind("escape ", 0) != 0) continue;
+    size_t name_end = line.find(' ', 7);
+    if (name_end == std::string::npos) continue;
+    size_t verdict_end = line.find(' ', name_end + 1);
+    Attempt a;
+    a.name = line.substr(7, name_end - 7);
+    a.verdict = line.substr(name_end + 1, verdict_end == std::string::npos
+                                              ? std::string::npos
+                                              : verdict_end - name_end - 1);
+    a.line = line;
+    attempts.push_back(a);
+  }
+  return attempts;
+}
+
+class EscapeTest : public ContainerTest {
+ protected:
+  void SetUp() override {
+    ContainerTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    ASSERT_EQ(access(EscapePath().c_str(), X_OK), 0) << "battery missing: " << EscapePath();
+    hostname_before_ = HostHostname();
+    ASSERT_NO_FATAL_FAILURE(StartSentry());
+    ASSERT_NO_FATAL_FAILURE(ListenAbstract());
+    // A marker in the host's /tmp: every container here has a private /tmp.
+    host_marker_ = "/tmp/" + UniqueName("nucleus-escape-marker");
+    int fd = open(host_marker_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0) << host_marker_ << ": " << strerror(errno);
+    close(fd);
+    // No O_CLOEXEC on purpose: inherited by nucleus, which must not pass it on.
+    stray_fd_ = open("/", O_RDONLY | O_DIRECTORY);
+    ASSERT_GE(stray_fd_, 0) << strerror(errno);
+  }
+
+  void TearDown() override {
+    if (sentry_pid_ > 0) {
+      int status = 0;
+      pid_t r = waitpid(sentry_pid_, &status, WNOHANG);
+      EXPECT_EQ(r, 0) << "the host sentry process " << sentry_pid_
+                      << " died: a signal from the container reached the host";
+      char c;
+      EXPECT_EQ(read(sentry_pipe_, &c, 1), -1)
+          << "the host sentry process got SIGCONT: kill(-1) reached the host";
+      if (r == 0) {
+        kill(sentry_pid_, SIGKILL);
+        waitpid(sentry_pid_, nullptr, 0);
+      }
+      close(sentry_pipe_);
+      sentry_pid_ = -1;
+    }
+    if (listen_fd_ >= 0) {
+      int conn = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      EXPECT_LT(conn, 0) << "a container connected to the host's abstract socket @"
+                         << abstract_name_;
+      if (conn >= 0) close(conn);
+      close(listen_fd_);
+      listen_fd_ = -1;
+    }
+    if (stray_fd_ >= 0) close(stray_fd_);
+    stray_fd_ = -1;
+    std::string host_now = HostHostname();
+    if (!hostname_before_.empty() && host_now != hostname_before_) {
+      ADD_FAILURE() << "the host's hostname changed: '" << hostname_before_ << "' -> '"
+                    << host_now << "' (restored)";
+      sethostname(hostname_before_.data(), hostname_before_.size());
+    }
+    if (!host_marker_.empty()) unlink(host_marker_.c_str());
+    for (const std::string& path : cleanup_) {
+      RunResult rm = RunCommand({"/bin/rm", "-rf", path});
+      EXPECT_EQ(rm.exit_code, 0) << rm;
+    }
+    ContainerTest::TearDown();
+  }
+
+  // A forked copy of this test that waits for signals: SIGTERM kills it (checked above),
+  // SIGCONT is reported through a pipe.
+  void StartSentry() {
+    int p[2];
+    ASSERT_EQ(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0) << strerror(errno);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0) << strerror(errno);
+    if (pid == 0) {
+      static int report_fd;
+      report_fd = p[1];
+      prctl(PR_SET_NAME, kSentryComm);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      struct sigaction sa;
+      memset(&sa, 0, sizeof(sa));
+      sa.sa_handler = [](int) { (void)!write(report_fd, "C", 1); };
+      sigaction(SIGCONT, &sa, nullptr);
+      signal(SIGTERM, SIG_DFL);
+      for (;;) pause();
+    }
+    close(p[1]);
+    sentry_pid_ = pid;
+    sentry_pipe_ = p[0];
+  }
+
+  void ListenAbstract() {
+    abstract_name_ = UniqueName("nucleus-escape-abstract");
+    listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    ASSERT_GE(listen_fd_, 0) << strerror(errno);
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path + 1, abstract_name_.data(), abstract_name_.size());
+    socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 + abstract_name_.size();
+    ASSERT_EQ(bind(listen_fd_, reinterpret_cast<struct sockaddr*>(&addr), len), 0)
+        << strerror(errno);
+    ASSERT_EQ(listen(listen_fd_, 4), 0) << strerror(errno);
+  }
+
+  // A copy of the battery at path, owned by uid:gid, mode 4755.
+  void MakeSetuidCopy(const std::string& path, uid_t uid, gid_t gid) {
+    std::optional<std::string> bytes = ReadFile(EscapePath());
+    ASSERT_TRUE(bytes.has_value()) << EscapePath();
+    ASSERT_NO_FATAL_FAILURE(WriteFile(path, *bytes));
+    ASSERT_EQ(chown(path.c_str(), uid, gid), 0) << path << ": " << strerror(errno);
+    ASSERT_EQ(chmod(path.c_str(), 04755), 0) << path << ": " << strerror(errno);
+  }
+
+  // A fresh empty directory below parent, removed in TearDown.
+  std::string MakeDir(const std::string& parent, const std::string& prefix) {
+    std::string dir = parent + "/" + UniqueName(prefix);
+    EXPECT_EQ(mkdir(dir.c_str(), 0755), 0) << dir << ": " << strerror(errno);
+    cleanup_.push_back(dir);
+    chmod(dir.c_str(), 0755);  // whatever the umask
+    return dir;
+  }
+
+  // What a --rootfs run aims at, all in one directory `base`:
+  //   base/rootfs          the busybox rootfs, with a setuid copy of the battery at /escape-suid
+  //   base/escape          the battery (bound read-only at /escape)
+  //   base/ro              an empty directory (bound read-only at /ro)
+  //   base/outside-marker  a marker next to the rootfs, outside it
+  struct Layout {
+    std::string base, rootfs, battery, ro_dir, outside_marker;
+  };
+
+  // parent: TestTmpDir(), or the host's /tmp for user-namespace runs, whose mapped root
+  // cannot traverse Bazel's output base (under /root, mode 0700).
+  Layout PrepareRootfs(const std::string& parent, uid_t suid_owner) {
+    Layout l;
+    l.base = MakeDir(parent, "escape-run");
+    l.rootfs = l.base + "/rootfs";
+    l.battery = l.base + "/escape";
+    l.ro_dir = l.base + "/ro";
+    l.outside_marker = l.base + "/outside-marker";
+    EXPECT_EQ(mkdir(l.rootfs.c_str(), 0755), 0) << strerror(errno);
+    EXPECT_EQ(mkdir(l.ro_dir.c_str(), 0755), 0) << strerror(errno);
+    RunResult tar = RunCommand({"/bin/tar", "--extract", "--same-permissions", "--numeric-owner",
+                                "--file", RootfsTarPath(), "--directory", l.rootfs});
+    EXPECT_EQ(tar.exit_code, 0) << tar;
+    std::optional<std::string> bytes = ReadFile(EscapePath());
+    EXPECT_TRUE(bytes.has_value()) << EscapePath();
+    WriteFile(l.battery, bytes.value_or(""));
+    EXPECT_EQ(chmod(l.battery.c_str(), 0755), 0) << strerror(errno);
+    WriteFile(l.outside_marker, "outside\n");
+    // The mount points, made here: in a user namespace, nucleus's setup runs as the mapped
+    // root, which may not create files in a rootfs owned by the host's root.
+    WriteFile(l.rootfs + "/escape", "");
+    EXPECT_EQ(mkdir((l.rootfs + "/ro").c_str(), 0755), 0) << strerror(errno);
+    MakeSetuidCopy(l.rootfs + "/escape-suid", suid_owner, suid_owner);
+    return l;
+  }
+
+  // The battery's arguments for what the test set up. suid and ro_dir are container paths;
+  // outside_marker is empty for the default container (which sees the host's files).
+  std::vector<std::string> BatteryArgs(const std::string& suid, const std::string& ro_dir,
+                                       const std::string& outside_marker) {
+    std::vector<std::string> args = {
+        "--host-pid", std::to_string(sentry_pid_), "--host-comm", kSentryComm,
+        "--abstract", abstract_name_,              "--marker",    host_marker_,
+        "--suid",     suid,                        "--ro-dir",    ro_dir};
+    if (!outside_marker.empty()) args.insert(args.end(), {"--marker", outside_marker});
+    return args;
+  }
+
+  // nucleus run --rootfs ROOTFS --ro BATTERY:/escape --ro RO:/ro FLAGS -- /escape ARGS
+  RunResult RunInRootfs(const Layout& l, const std::vector<std::string>& flags,
+                        std::vector<std::string> extra_args = {}) {
+    std::vector<std::string> all = {"--rootfs", l.rootfs, "--ro", l.battery + ":/escape",
+                                    "--ro", l.ro_dir + ":/ro"};
+    all.insert(all.end(), flags.begin(), flags.end());
+    std::vector<std::string> args = BatteryArgs("/escape-suid", "/ro", l.outside_marker);
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    return RunBattery(all, "/escape", args);
+  }
+
+  void ExpectHostUntouched(const Layout& l, const std::string& config, bool rootfs_writable) {
+    EXPECT_FALSE(PathExists(l.ro_dir + "/" + kWriteProbeName))
+        << config << ": the container wrote into a --ro bind";
+    if (!rootfs_writable) ExpectNoWriteProbes(l.rootfs, config);
+  }
+
+  RunResult RunBattery(const std::vector<std::string>& flags, const std::string& battery,
+                       const std::vector<std::string>& args) {
+    std::vector<std::string> all = flags;
+    all.push_back("--");
+    all.push_back(battery);
+    all.insert(all.end(), args.begin(), args.end());
+    RunOptions options;
+    options.timeout_s = 300;
+    return RunNucleus(all, options);
+  }
+
+  // Every attempt blocked; enough of them ran; the ones the test prepared were not skipped.
+  void ExpectAllBlocked(const RunResult& r, const std::string& config,
+                        const std::set<std::string>& may_skip = {}) {
+    std::cout << "==== escape battery, " << config << " ====\n" << r.out;
+    if (!r.err.empty()) std::cout << "---- stderr ----\n" << r.err;
+    ASSERT_NE(r.out.find("\nsummary: "), std::string::npos)
+        << config << ": the battery did not finish" << r;
+    std::vector<Attempt> attempts = ParseAttempts(r.out);
+    std::set<std::string> ran;
+    std::map<std::string, int> seen;
+    for (const Attempt& a : attempts) {
+      EXPECT_EQ(++seen[a.name], 1) << config << ": attempt reported twice: " << a.name;
+      if (a.verdict == "skipped") {
+        EXPECT_TRUE(may_skip.count(a.name)) << config << ": " << a.line;
+        continue;
+      }
+      EXPECT_EQ(a.verdict, "blocked") << config << ": " << a.line;
+      if (a.verdict == "blocked" || a.verdict == "SUCCEEDED") ran.insert(a.name);
+    }
+    EXPECT_GE(ran.size(), kMinAttempts) << config << ": too few attempts ran" << r;
+    EXPECT_EQ(r.exit_code, 0) << config << ": the battery reports escapes (exit 1) or failed";
+  }
+
+  void ExpectNoWriteProbes(const std::string& root, const std::string& config) {
+    for (const char* dir : {"", "/etc", "/usr"}) {
+      std::string path = root + dir + "/" + kWriteProbeName;
+      EXPECT_FALSE(PathExists(path)) << config << ": the container created " << path;
+    }
+  }
+
+  pid_t sentry_pid_ = -1;
+  int sentry_pipe_ = -1;
+  int listen_fd_ = -1;
+  int stray_fd_ = -1;
+  std::string abstract_name_;
+  std::string host_marker_;
+  std::string hostname_before_;
+  std::vector<std::string> cleanup_;
+};
+
+// (a) The default container: the host's "/" read-only, the battery at its host path.
+TEST_F(EscapeTest, DefaultContainer) {
+  std::string dir = MakeDir(TestTmpDir(), "escape-default");
+  std::string ro_dir = dir + "/ro";
+  ASSERT_EQ(mkdir(ro_dir.c_str(), 0755), 0) << strerror(errno);
+  std::string suid = dir + "/escape-suid";
+  ASSERT_NO_FATAL_FAILURE(MakeSetuidCopy(suid, 0, 0));
+  RunResult r = RunBattery({"--ro", ro_dir}, EscapePath(), BatteryArgs(suid, ro_dir, ""));
+  ExpectAllBlocked(r, "default container");
+  ExpectNoWriteProbes("", "default container");
+  EXPECT_FALSE(PathExists(ro_dir + "/" + kWriteProbeName)) << "wrote into a --ro bind";
+}
+
+// (b) The busybox rootfs, writable by configuration: writes under / are no escape there
+// (the battery skips them); the --ro binds and everything else still count.
+TEST_F(EscapeTest, WritableRootfs) {
+  Layout l = PrepareRootfs(TestTmpDir(), 0);
+  ASSERT_FALSE(HasFailure());
+  RunResult r = RunInRootfs(l, {}, {"--writable-root"});
+  ExpectAllBlocked(r, "writable busybox rootfs",
+                   {"write_root", "write_etc", "write_usr", "write_etc_passwd"});
+  ExpectHostUntouched(l, "writable busybox rootfs", true);
+}
+
+// (c) A non-root user in the rootfs: setuid(0), the setuid-root binary and the user-namespace
+// tricks are the interesting ones here.
+TEST_F(EscapeTest, NonRootUser) {
+  Layout l = PrepareRootfs(TestTmpDir(), 0);
+  ASSERT_FALSE(HasFailure());
+  RunResult r = RunInRootfs(l, {"--user", "1000:1000"});
+  ExpectAllBlocked(r, "non-root user (--user 1000:1000)");
+  ExpectHostUntouched(l, "non-root user", false);
+}
+
+// (d) Root in a user namespace (container ids 0-65535 are host ids 100000-165535). The
+// setuid copy belongs to the container's root.
+TEST_F(EscapeTest, UserNamespace) {
+  Layout l = PrepareRootfs("/tmp", 100000);
+  ASSERT_FALSE(HasFailure());
+  RunResult r = RunInRootfs(l, {"--userns"});
+  ExpectAllBlocked(r, "user namespace (--userns)");
+  ExpectHostUntouched(l, "user namespace", false);
+}
+
+// (e) A non-root user inside a user namespace: the setuid copy belongs to the container's
+// root, so exec'ing it with privileges would make the caller root in the container.
+TEST_F(EscapeTest, NonRootUserInUserNamespace) {
+  Layout l = PrepareRootfs("/tmp", 100000);
+  ASSERT_FALSE(HasFailure());
+  RunResult r = RunInRootfs(l, {"--userns", "--user", "1000:1000"});
+  ExpectAllBlocked(r, "non-root user in a user namespace (--userns --user 1000:1000)");
+  ExpectHostUntouched(l, "non-root user in a user namespace", false);
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace nucleus
