@@ -377,7 +377,50 @@ TEST(InstallSeccompInChild, X32SyscallIsKilled) {
   SeccompProgram p = Compile(DefaultSeccompProfile({}));
   int status = RunFiltered(p, [] { return static_cast<int>(syscall(kX32Bit | SYS_getpid) < 0); });
   EXPECT_TRUE(WIFSIGNALED(status)) << "status " << status;
-  if (WIFSIGNALED(status)) EXPECT_EQ(WTERMSIG(status), SIGSYS);
+  if (WIFSIGNALED(status)) {
+    EXPECT_EQ(WTERMSIG(status), SIGSYS);
+  }
+}
+
+bool SameProgram(const SeccompProgram& a, const SeccompProgram& b) {
+  return a.filter.size() == b.filter.size() &&
+         memcmp(a.filter.data(), b.filter.data(), a.filter.size() * sizeof(sock_filter)) == 0;
+}
+
+// The build-time table must give exactly what libseccomp gives now, and only for equal specs.
+TEST(CompileSeccomp, PrecompiledProgramsEqualAFreshCompile) {
+  for (const SeccompSpec& spec : {DefaultSeccompProfile({}), InitSeccompSpec()}) {
+    absl::StatusOr<SeccompProgram> table = CompileSeccomp(spec);
+    absl::StatusOr<SeccompProgram> fresh = CompileSeccompBpf(spec);
+    ASSERT_OK(table.status());
+    ASSERT_OK(fresh.status());
+    EXPECT_TRUE(SameProgram(*table, *fresh));
+  }
+  SeccompSpec logged = DefaultSeccompProfile({});
+  logged.log_only = true;
+  absl::StatusOr<SeccompProgram> a = CompileSeccomp(logged);
+  absl::StatusOr<SeccompProgram> b = CompileSeccomp(DefaultSeccompProfile({}));
+  ASSERT_OK(a.status());
+  ASSERT_OK(b.status());
+  EXPECT_FALSE(SameProgram(*a, *b)) << "a log-only spec must not reuse the stored program";
+}
+
+TEST(SeccompSpecKey, DiffersWhenAnyFieldDiffers) {
+  SeccompSpec a;
+  SeccompRule r;
+  r.names = {"read,write"};
+  a.syscalls.push_back(r);
+  SeccompSpec b;
+  r.names = {"read", "write"};
+  b.syscalls.push_back(r);
+  EXPECT_NE(SeccompSpecKey(a), SeccompSpecKey(b));
+  SeccompSpec c = b;
+  c.syscalls[0].errno_ret = 38;
+  EXPECT_NE(SeccompSpecKey(b), SeccompSpecKey(c));
+  SeccompSpec d = b;
+  d.syscalls[0].args.push_back(SeccompArg{});
+  EXPECT_NE(SeccompSpecKey(b), SeccompSpecKey(d));
+  EXPECT_EQ(SeccompSpecKey(b), SeccompSpecKey(SeccompSpec(b)));
 }
 
 TEST(InstallSeccompInChild, LogOnlyLetsTheCallThrough) {
