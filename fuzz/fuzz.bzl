@@ -1,6 +1,8 @@
 """nucleus_fuzz_target: one libFuzzer target per untrusted input, replayed by `bazel test`.
 
-nucleus_fuzz_target(name, srcs, deps) defines
+nucleus_fuzz_target(name, srcs, deps, testonly = False) defines (both testonly when the
+target depends on a testonly library, such as //backends/native:bpf_interpreter)
+
   <name>_replay_test  cc_test (small) that runs LLVMFuzzerTestOneInput on every file under
                       fuzz/corpus/<name>/ (fails when there is none), so plain `bazel test //...`
                       keeps every seed and past crash fixed;
@@ -13,11 +15,12 @@ nucleus_fuzz_target(name, srcs, deps) defines
 # std::function then misses __ubsan_handle_function_type_mismatch_v1 at link time.
 _CXX_SANITIZER_RUNTIME = ["-fsanitize-link-c++-runtime"]
 
-def nucleus_fuzz_target(name, srcs, deps = []):
+def nucleus_fuzz_target(name, srcs, deps = [], testonly = False):
     corpus = "corpus/%s" % name
     native.cc_test(
         name = name + "_replay_test",
         size = "small",
+        testonly = testonly,
         srcs = srcs,
         deps = deps + [Label("//fuzz:replay_main")],
         data = native.glob([corpus + "/**"]),
@@ -29,6 +32,7 @@ def nucleus_fuzz_target(name, srcs, deps = []):
     )
     native.cc_binary(
         name = name,
+        testonly = testonly,
         srcs = srcs,
         deps = deps + select({
             "//fuzz:fuzzing": [],

@@ -6,6 +6,24 @@
 #include "absl/strings/str_cat.h"
 
 namespace nucleus {
+namespace {
+
+// "32 MiB", "1.5 GiB", "512 KiB", "100 B": binary units, at most one decimal.
+std::string FormatBytes(uint64_t bytes) {
+  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int unit = 0;
+  uint64_t whole = bytes, rem = 0;
+  while (whole >= 1024 && unit < 6) {
+    rem = whole % 1024;
+    whole /= 1024;
+    ++unit;
+  }
+  uint64_t tenth = rem * 10 / 1024;
+  if (tenth == 0) return absl::StrCat(whole, " ", kUnits[unit]);
+  return absl::StrCat(whole, ".", tenth, " ", kUnits[unit]);
+}
+
+}  // namespace
 
 ExitInfo ExitInfo::FromWaitStatus(int wstatus) {
   ExitInfo info;
@@ -28,7 +46,9 @@ std::string ExitInfo::Describe() const {
     case Kind::kSignaled:
       return absl::StrCat("killed by ", sig);
     case Kind::kOom:
-      return "killed: out of memory";
+      return memory_limit == 0 ? "killed: out of memory"
+                               : absl::StrCat("killed: out of memory (limit ",
+                                              FormatBytes(memory_limit), ")");
     case Kind::kSeccompKill:
       return absl::StrCat("killed by seccomp (", sig, ")");
     case Kind::kTimeout:

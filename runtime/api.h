@@ -16,6 +16,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,10 +33,14 @@ struct ExitInfo {
   Kind kind = Kind::kExited;
   int code = 0;    // kExited: the exit status
   int signal = 0;  // kSignaled/kOom/kSeccompKill/kTimeout: the terminating signal
+  // kOom: the kernel's OOM killer killed a process in the container's cgroup and the
+  // workload died of SIGKILL (or exited 137, a shell reporting it). The memory limit then in
+  // force, in bytes (0: none known); state and `inspect` record kind and limit.
+  uint64_t memory_limit = 0;
 
   // The status `nucleus run` exits with, docker's convention: code, or 128 + signal.
   int ExitStatus() const { return kind == Kind::kExited ? code : 128 + signal; }
-  // "exited 3", "killed by signal 9 (SIGKILL)", ...
+  // "exited 3", "killed by signal 9 (SIGKILL)", "killed: out of memory (limit 32 MiB)", ...
   std::string Describe() const;
 
   static ExitInfo FromWaitStatus(int wstatus);

@@ -24,6 +24,8 @@ constexpr char kUsage[] =
     "Commands:\n"
     "  run [FLAGS] -- CMD [ARGS...]   run a command in a new sandbox and return its status\n"
     "  check [--json]                 report what this host supports\n"
+    "  stats NAME [--json]            memory, CPU, pids and I/O of a running container\n"
+    "  gc                             remove cgroups left by containers whose nucleus is gone\n"
     "  version                        print the version\n"
     "\n"
     "`nucleus run --help` lists the run flags.\n";
@@ -37,6 +39,8 @@ int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "run") return RunMain(args);
   if (cmd == "check") return CheckMain(args);
+  if (cmd == "stats") return StatsMain(args);
+  if (cmd == "gc") return GcMain(args);
   if (cmd == "version" || cmd == "--version") {
     fputs("nucleus 0.1.0\n", stdout);
     return 0;

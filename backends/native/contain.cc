@@ -1,6 +1,7 @@
 #include "backends/native/contain.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -164,6 +165,13 @@ void ContainInChild(ChildPlan& plan) {
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_PDEATHSIG"));
   // (If the parent died before this prctl, the next read of the sync socket sees EOF.)
   STEP(CloseInheritedFdsInChild(plan.sync_fd, plan.status_fd));
+  // 1b.
+  if (plan.await_cgroup) {
+    if (!ChildSyncWait(plan.sync_fd, SyncKind::kCgroupReady)) _exit(125);
+    if (plan.cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0) {
+      Die(plan, StepError::Errno("unshare", "CLONE_NEWCGROUP"));
+    }
+  }
   // A session of its own, without a controlling terminal: otherwise, on kernels with
   // dev.tty.legacy_tiocsti=1, ioctl(TIOCSTI) on an inherited terminal types commands into
   // the caller's shell (bubblewrap's CVE-2017-5226; runc does the same).

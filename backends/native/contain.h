@@ -6,6 +6,10 @@
 //
 // Steps, in order (ContainInChild in contain.cc):
 //   1. reset signal dispositions; die with the parent (PR_SET_PDEATHSIG)
+//   1b. cgroup: wait until the parent has placed us in the container's cgroup in every
+//      hierarchy (v2: clone3 CLONE_INTO_CGROUP already did; v1: the parent writes our pid to
+//      each cgroup.procs), then unshare(CLONE_NEWCGROUP): the namespace's root is the cgroup
+//      we are in at that moment, so it must come after the move (runtime/cgroup/cgroup.h)
 //   2. user namespace: ask the parent for the id maps, then become root in it
 //   3. filesystem: mounts, masks, pivot_root (mounts.h)
 //   4. hostname; loopback up
@@ -73,6 +77,10 @@ struct ChildPlan {
   bool init = true;
   std::optional<SeccompProgram> seccomp;  // the workload's filter; nullopt: unconfined
   SeccompProgram init_seccomp;             // the init's own filter (used when `init`)
+  // 1b: wait for SyncKind::kCgroupReady; then unshare the cgroup namespace when asked (the
+  // clone flags leave CLONE_NEWCGROUP out whenever await_cgroup is set).
+  bool await_cgroup = false;
+  bool cgroup_namespace = false;
   int sync_fd = -1;    // child end of the sync socket
   int status_fd = -1;  // write end of the init's exit-status pipe
 };

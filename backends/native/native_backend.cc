@@ -1,10 +1,13 @@
 #include "backends/native/native_backend.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "backends/native/contain.h"
 #include "backends/native/namespaces.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/cgroup/layout.h"
 #include "runtime/util/status.h"
 #include "runtime/util/sync_channel.h"
 #include "runtime/util/syscall.h"
@@ -21,12 +26,35 @@ namespace nucleus {
 namespace {
 
 // clone3 without a new stack behaves like fork(): the child returns 0 on a copy of our stack.
-pid_t Clone3(uint64_t flags, int* pidfd) {
+// cgroup_fd >= 0: the child is born in that cgroup v2 group (CLONE_INTO_CGROUP, Linux 5.7+),
+// so not one instruction of it runs outside its limits there.
+pid_t Clone3(uint64_t flags, int* pidfd, int cgroup_fd) {
   struct clone_args args = {};
   args.flags = flags | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uint64_t>(pidfd);
   args.exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  }
   return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof(args)));
+}
+
+// The default device list, plus the character devices that are the container's own stdin,
+// stdout and stderr (a terminal like /dev/ttyS0 or /dev/tty1), with the access their open mode
+// already grants, so that reopening /dev/stdout works as it does outside.
+std::vector<DeviceRule> ContainerDeviceRules() {
+  std::vector<DeviceRule> rules = DefaultDeviceRules();
+  for (int fd = 0; fd <= 2; ++fd) {
+    struct stat st;
+    int mode = ::fcntl(fd, F_GETFL);
+    if (mode < 0 || ::fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) continue;
+    mode &= O_ACCMODE;
+    rules.push_back({'c', static_cast<int64_t>(major(st.st_rdev)),
+                     static_cast<int64_t>(minor(st.st_rdev)),
+                     mode == O_RDWR ? "rw" : mode == O_WRONLY ? "w" : "r"});
+  }
+  return rules;
 }
 
 class NativeContainer : public Container {
@@ -35,8 +63,19 @@ class NativeContainer : public Container {
       : pid_(pid), pidfd_(std::move(pidfd)), sync_(std::move(sync)), status_(std::move(status)) {}
   ~NativeContainer() override { (void)Destroy(); }
 
+  // Owns the container's cgroup from here on: Destroy() removes it after the processes.
+  void set_cgroup(std::unique_ptr<Cgroup> cgroup, bool joined_by_clone) {
+    cgroup_ = std::move(cgroup);
+    joined_by_clone_ = joined_by_clone;
+  }
+
   // Runs the parent's half of the setup handshake; OK once the child waits at the gate.
   absl::Status AwaitSetup(const ContainerSpec& spec) {
+    if (cgroup_) {
+      // v1 (and hybrid's v1 side): the child waits at step 1b until it is in every group.
+      RETURN_IF_ERROR(cgroup_->AddProcess(pid_, joined_by_clone_));
+      RETURN_IF_ERROR(SyncSend(sync_.get(), SyncKind::kCgroupReady));
+    }
     if (spec.namespaces.user) {
       RETURN_IF_ERROR(SyncWaitFor(sync_.get(), SyncKind::kNeedIdMaps));
       RETURN_IF_ERROR(WriteIdMapsFromParent(pid_, spec.uid_mappings, spec.gid_mappings,
@@ -76,6 +115,21 @@ class NativeContainer : public Container {
       wstatus = workload_status;
     }
     exit_ = ExitInfo::FromWaitStatus(wstatus);
+    // SIGKILL (or a shell's 137) plus an OOM kill counted in the container's cgroup: the
+    // kernel's OOM killer did it, and the user should hear that, with the limit.
+    bool killed = (exit_.kind == ExitInfo::Kind::kSignaled && exit_.signal == SIGKILL) ||
+                  (exit_.kind == ExitInfo::Kind::kExited && exit_.code == 128 + SIGKILL);
+    if (killed && cgroup_) {
+      absl::StatusOr<uint64_t> ooms = cgroup_->OomKills();
+      if (ooms.ok() && *ooms > 0) {
+        exit_.kind = ExitInfo::Kind::kOom;
+        exit_.signal = SIGKILL;
+        exit_.memory_limit = cgroup_->memory_limit().value_or(0);
+      }
+    }
+    // The container has ended (its init and with it the PID namespace are gone): its groups
+    // go now, so the name is free again at once. A failure is Destroy()'s to report.
+    if (cgroup_) (void)cgroup_->KillAndRemove();
     return exit_;
   }
 
@@ -95,6 +149,9 @@ class NativeContainer : public Container {
     }
     sync_.Reset();
     status_.Reset();
+    // The init is gone and with it the PID namespace; whatever is left in the cgroup (a
+    // process that joined some other way) is killed before the groups are removed.
+    if (cgroup_) RETURN_IF_ERROR(cgroup_->KillAndRemove());
     return absl::OkStatus();
   }
 
@@ -107,6 +164,10 @@ class NativeContainer : public Container {
   bool reaped_ = false;
   ExitInfo exit_;
   std::vector<std::string> warnings_;
+  // Destroy() (run by our destructor) removes the groups; should it have failed, the
+  // Cgroup's own destructor (first among the members) kills and removes them anyway.
+  std::unique_ptr<Cgroup> cgroup_;
+  bool joined_by_clone_ = false;
 };
 
 }  // namespace
@@ -122,11 +183,37 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
 
   // The child starts with every signal blocked: nothing may kill or divert it half-way
   // through setup, and the init later collects them all with sigwaitinfo.
+  // The cgroup exists, limits applied, before the child does: a failure here leaves nothing
+  // (the Cgroup's destructor removes what it made).
+  uint64_t clone_flags = CloneFlagsFor(spec.namespaces);
+  std::unique_ptr<Cgroup> cgroup;
+  // Rootless: no group unless limits were asked for (which then fail to be created, clearly).
+  if (!spec.cgroup_parent.empty() && (::geteuid() == 0 || spec.resources.HasLimits())) {
+    ASSIGN_OR_RETURN(CgroupHierarchies hierarchies, DetectCgroupHierarchies());
+    CgroupConfig config;
+    config.parent = spec.cgroup_parent;
+    config.name = spec.id;
+    config.resources = spec.resources;
+    config.devices = ContainerDeviceRules();
+    ASSIGN_OR_RETURN(cgroup, CreateCgroup(hierarchies, config));
+    // The cgroup namespace is the child's own unshare at step 1b, once it is in its groups.
+    clone_flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
+    plan->await_cgroup = true;
+    plan->cgroup_namespace = spec.namespaces.cgroup;
+  } else if (spec.resources.HasLimits()) {
+    return absl::InvalidArgumentError("resource limits need a cgroup (no --cgroup-parent)");
+  }
+  int cgroup_fd = cgroup ? cgroup->clone_into_fd() : -1;
+
   sigset_t all, old;
   sigfillset(&all);
   ::sigprocmask(SIG_SETMASK, &all, &old);
   int pidfd_raw = -1;
-  pid_t pid = Clone3(CloneFlagsFor(spec.namespaces), &pidfd_raw);
+  pid_t pid = Clone3(clone_flags, &pidfd_raw, cgroup_fd);
+  if (pid < 0 && cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG)) {
+    cgroup_fd = -1;  // Linux < 5.7: no CLONE_INTO_CGROUP; AddProcess writes cgroup.procs
+    pid = Clone3(clone_flags, &pidfd_raw, -1);
+  }
   if (pid == 0) ContainInChild(*plan);  // never returns
   int clone_errno = errno;
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
@@ -137,6 +224,7 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   auto container = std::make_unique<NativeContainer>(pid, UniqueFd(pidfd_raw),
                                                      std::move(sync.parent),
                                                      std::move(status_read));
+  if (cgroup) container->set_cgroup(std::move(cgroup), /*joined_by_clone=*/cgroup_fd >= 0);
   // On an error, the container's destructor kills and reaps the child.
   RETURN_IF_ERROR(container->AwaitSetup(spec));
   container->set_warnings(std::move(plan->warnings));

@@ -8,6 +8,10 @@
 // Every signal to the container goes through its pidfd, so a recycled pid can never be hit.
 // Destroy() (also run by the destructor) SIGKILLs and reaps the container's first process;
 // with it the PID namespace, and with that everything the container mounted, goes away.
+// Cgroups (runtime/cgroup, as root or with limits): the container's group is made with its
+// limits before clone3 (v2: the child is born in it, CLONE_INTO_CGROUP; v1: the parent writes
+// its pid to each cgroup.procs while the child waits at step 1b, contain.h), and removed once
+// the first process is reaped (Wait) or at Destroy(), after killing whatever is left in it.
 #ifndef NUCLEUS_BACKENDS_NATIVE_NATIVE_BACKEND_H_
 #define NUCLEUS_BACKENDS_NATIVE_NATIVE_BACKEND_H_
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/native/bpf_interpreter.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/seccomp/default_profile.h"
@@ -31,83 +32,20 @@ using ::testing::HasSubstr;
 
 constexpr uint32_t kX32Bit = 0x40000000;
 
-// A classic-BPF interpreter for seccomp programs: what the kernel would return for one
-// struct seccomp_data. Covers the instructions libseccomp emits (and the rest of the
-// classic set seccomp allows); anything else fails the test.
+// What the kernel would return for one struct seccomp_data (bpf_interpreter.h); a filter the
+// kernel would refuse, or a run that goes wrong, fails the test.
 uint32_t Evaluate(const SeccompProgram& p, const seccomp_data& d) {
-  uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {};
-  const auto* bytes = reinterpret_cast<const uint8_t*>(&d);
-  for (size_t pc = 0; pc < p.filter.size(); ++pc) {
-    const sock_filter& f = p.filter[pc];
-    const uint32_t k = f.k;
-    switch (BPF_CLASS(f.code)) {
-      case BPF_LD:
-        if (f.code == (BPF_LD | BPF_W | BPF_ABS)) {
-          EXPECT_LE(k + 4, sizeof(d));
-          memcpy(&a, bytes + k, 4);
-        } else if (f.code == (BPF_LD | BPF_IMM)) {
-          a = k;
-        } else if (f.code == (BPF_LD | BPF_MEM)) {
-          a = mem[k];
-        } else if (f.code == (BPF_LD | BPF_W | BPF_LEN)) {
-          a = sizeof(d);
-        } else {
-          ADD_FAILURE() << "unhandled LD " << f.code;
-          return 0xdead;
-        }
-        break;
-      case BPF_LDX:
-        if (f.code == (BPF_LDX | BPF_IMM)) x = k;
-        else if (f.code == (BPF_LDX | BPF_MEM)) x = mem[k];
-        else if (f.code == (BPF_LDX | BPF_W | BPF_LEN)) x = sizeof(d);
-        else { ADD_FAILURE() << "unhandled LDX " << f.code; return 0xdead; }
-        break;
-      case BPF_ST: mem[k] = a; break;
-      case BPF_STX: mem[k] = x; break;
-      case BPF_ALU: {
-        const uint32_t v = BPF_SRC(f.code) == BPF_X ? x : k;
-        switch (BPF_OP(f.code)) {
-          case BPF_ADD: a += v; break;
-          case BPF_SUB: a -= v; break;
-          case BPF_MUL: a *= v; break;
-          case BPF_DIV: a = v ? a / v : 0; break;
-          case BPF_AND: a &= v; break;
-          case BPF_OR: a |= v; break;
-          case BPF_XOR: a ^= v; break;
-          case BPF_LSH: a <<= v; break;
-          case BPF_RSH: a >>= v; break;
-          case BPF_NEG: a = -a; break;
-          default: ADD_FAILURE() << "unhandled ALU " << f.code; return 0xdead;
-        }
-        break;
-      }
-      case BPF_JMP: {
-        if (BPF_OP(f.code) == BPF_JA) {
-          pc += k;
-          break;
-        }
-        const uint32_t v = BPF_SRC(f.code) == BPF_X ? x : k;
-        bool cond = false;
-        switch (BPF_OP(f.code)) {
-          case BPF_JEQ: cond = a == v; break;
-          case BPF_JGT: cond = a > v; break;
-          case BPF_JGE: cond = a >= v; break;
-          case BPF_JSET: cond = (a & v) != 0; break;
-          default: ADD_FAILURE() << "unhandled JMP " << f.code; return 0xdead;
-        }
-        pc += cond ? f.jt : f.jf;
-        break;
-      }
-      case BPF_RET:
-        return BPF_RVAL(f.code) == BPF_A ? a : k;
-      case BPF_MISC:
-        if (BPF_MISCOP(f.code) == BPF_TAX) x = a;
-        else a = x;
-        break;
-    }
+  const std::string bad = CheckSeccompFilter(p.filter);
+  if (!bad.empty()) {
+    ADD_FAILURE() << "invalid filter: " << bad;
+    return 0xdead;
   }
-  ADD_FAILURE() << "fell off the end of the program";
-  return 0xdead;
+  BpfRun r = RunSeccompFilter(p.filter, d);
+  if (!r.ok) {
+    ADD_FAILURE() << r.error;
+    return 0xdead;
+  }
+  return r.ret;
 }
 
 uint32_t Eval(const SeccompProgram& p, uint32_t nr, std::vector<uint64_t> args = {},

@@ -15,6 +15,8 @@ inline constexpr int kExitNotFound = 127;
 
 int RunMain(const std::vector<std::string>& args);    // cli/run.cc
 int CheckMain(const std::vector<std::string>& args);  // cli/check.cc
+int StatsMain(const std::vector<std::string>& args);  // cli/stats.cc
+int GcMain(const std::vector<std::string>& args);     // cli/gc.cc
 // The PID 1 init when re-executed as `nucleus init` is not used: the init runs in the
 // forked container process itself (backends/native/init.h).
 

@@ -88,6 +88,8 @@ int RunMain(const std::vector<std::string>& args) {
     return kExitNucleusError;
   }
   if (!info.ok()) return Fail(std::string(info.status().message()));
+  // "nucleus: killed: out of memory (limit 32 MiB)"; the status stays 137 (128 + SIGKILL).
+  if (info->kind == ExitInfo::Kind::kOom) Fail(info->Describe());
   if (!destroyed.ok()) Fail(absl::StrCat("cleanup: ", destroyed.message()));
   return info->ExitStatus();
 }

@@ -388,18 +388,42 @@ HostFeature DescribeCgroup(const CgroupLayout& layout,
   if (!layout.v1_named.empty()) {
     named = absl::StrCat("; named v1: ", absl::StrJoin(layout.v1_named, " "));
   }
+  // What nucleus uses of it (runtime/cgroup/cgroup.h): the v1 controllers it places
+  // containers in, and on v2 the ones it enables.
+  static const char* const kUsedV1[] = {"blkio", "cpu", "cpuacct", "cpuset",
+                                        "devices", "freezer", "memory", "pids"};
+  std::vector<std::string> used_v1;
+  for (const char* c : kUsedV1) {
+    if (std::count(layout.v1_controllers.begin(), layout.v1_controllers.end(), c)) {
+      used_v1.push_back(c);
+    }
+  }
+  std::vector<std::string> used_v2;
+  if (v2_controllers) {
+    for (absl::string_view c : absl::StrSplit(*v2_controllers, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
+      if (c == "memory" || c == "pids" || c == "cpu" || c == "io" || c == "cpuset") {
+        used_v2.emplace_back(c);
+      }
+    }
+  }
   switch (layout.kind) {
     case CgroupLayout::Kind::kV2:
       return Feature(
           "cgroup", Status::kOk,
-          absl::StrCat("v2 unified at ", layout.v2_mount, "; controllers: ", v2_holds, named));
+          absl::StrCat("v2 unified at ", layout.v2_mount, "; controllers: ", v2_holds, named,
+                       "; nucleus uses: ", Words(used_v2),
+                       ", joins at clone (CLONE_INTO_CGROUP), devices by BPF, cgroup.kill"));
     case CgroupLayout::Kind::kHybrid:
       return Feature("cgroup", Status::kDegraded,
                      absl::StrCat("hybrid: v1 controllers ", Words(layout.v1_controllers),
-                                  "; v2 at ", layout.v2_mount, " holds: ", v2_holds, named));
+                                  "; v2 at ", layout.v2_mount, " holds: ", v2_holds, named,
+                                  "; nucleus uses: v1 ", Words(used_v1),
+                                  ", v2 group for joining at clone and cgroup.kill"));
     case CgroupLayout::Kind::kV1:
       return Feature("cgroup", Status::kDegraded,
-                     absl::StrCat("v1 only: controllers ", Words(layout.v1_controllers), named));
+                     absl::StrCat("v1 only: controllers ", Words(layout.v1_controllers), named,
+                                  "; nucleus uses: ", Words(used_v1),
+                                  ", joins by cgroup.procs, kills with the freezer"));
     case CgroupLayout::Kind::kNone:
       break;
   }

@@ -97,7 +97,8 @@ TEST(DescribeCgroup, HybridListsBothHierarchies) {
   EXPECT_EQ(f.status, ProbeStatus::kDegraded);
   EXPECT_EQ(f.detail,
             "hybrid: v1 controllers cpu cpuacct memory pids; v2 at /sys/fs/cgroup/unified "
-            "holds: hugetlb; named v1: systemd");
+            "holds: hugetlb; named v1: systemd; nucleus uses: v1 cpu cpuacct memory pids, v2 "
+            "group for joining at clone and cgroup.kill");
 }
 
 TEST(DescribeCgroup, HybridWithEmptyUnified) {
@@ -109,7 +110,10 @@ TEST(DescribeCgroup, V2AndV1AndNone) {
   HostFeature v2 =
       DescribeCgroup(ParseCgroupLayout(kV2Mountinfo), std::string("cpuset cpu io memory pids\n"));
   EXPECT_EQ(v2.status, ProbeStatus::kOk);
-  EXPECT_EQ(v2.detail, "v2 unified at /sys/fs/cgroup; controllers: cpuset cpu io memory pids");
+  EXPECT_EQ(v2.detail,
+            "v2 unified at /sys/fs/cgroup; controllers: cpuset cpu io memory pids; nucleus uses: "
+            "cpuset cpu io memory pids, joins at clone (CLONE_INTO_CGROUP), devices by BPF, "
+            "cgroup.kill");
 
   HostFeature v1 = DescribeCgroup(ParseCgroupLayout(kV1Mountinfo), std::nullopt);
   EXPECT_EQ(v1.status, ProbeStatus::kDegraded);

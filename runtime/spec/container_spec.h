@@ -80,7 +80,7 @@ struct SeccompArg {
                   kMaskedEqual };
   uint32_t index = 0;  // 0..5
   uint64_t value = 0;
-  uint64_t value_two = 0;  // kMaskedEqual: (arg & value) == value_two
+  uint64_t value_two = 0;  // kMaskedEqual: (arg & value) == (value_two & value), libseccomp's rule
   Op op = Op::kEqualTo;
 };
 
@@ -126,6 +126,28 @@ struct LandlockSpec {
   bool scope_signal = true;
 };
 
+// Cgroup limits (docker's flags; runtime/cgroup maps them onto v1 and v2 files). nullopt / empty:
+// not limited. Values are validated by the front end (ranges below) and written as given.
+struct ResourcesSpec {
+  std::optional<uint64_t> memory;              // --memory: bytes (memory.max, limit_in_bytes)
+  std::optional<int64_t> memory_swap;          // --memory-swap: memory+swap bytes; -1 unlimited
+  std::optional<uint64_t> memory_reservation;  // --memory-reservation: soft limit / memory.low
+  std::optional<uint64_t> cpu_quota_us;        // --cpus * cpu_period_us
+  uint64_t cpu_period_us = 100000;
+  std::optional<uint64_t> cpu_shares;          // --cpu-shares: v1 scale, 2..262144
+  std::optional<uint64_t> cpu_weight;          // --cpu-weight: v2 scale, 1..10000
+  std::string cpuset_cpus;                     // --cpuset-cpus: "0-3,5"
+  std::string cpuset_mems;                     // --cpuset-mems
+  std::optional<int64_t> pids_limit;           // --pids-limit: > 0 (unlimited: nullopt)
+  std::optional<uint16_t> blkio_weight;        // --blkio-weight: 10..1000 (io.weight on v2)
+
+  bool HasLimits() const {
+    return memory || memory_swap || memory_reservation || cpu_quota_us || cpu_shares ||
+           cpu_weight || !cpuset_cpus.empty() || !cpuset_mems.empty() || pids_limit ||
+           blkio_weight;
+  }
+};
+
 struct ContainerSpec {
   std::string id;
   std::string hostname;  // empty: the id (or "nucleus")
@@ -148,6 +170,13 @@ struct ContainerSpec {
   // profile (runtime/seccomp/default_profile.h) unless told otherwise.
   std::optional<SeccompSpec> seccomp;
   LandlockSpec landlock;
+
+  ResourcesSpec resources;
+  // The container's cgroup is CGROUP_PARENT/ID in every hierarchy (runtime/cgroup). A relative,
+  // clean path below each hierarchy's root; "": no cgroup at all (what the flag parser sets
+  // for rootless runs; the native backend also makes none for a non-root caller without
+  // limits). The group exists from before the process runs until the container ends.
+  std::string cgroup_parent = "nucleus";
 };
 
 // The OCI runtime-spec defaults (runc's / docker's lists).

@@ -16,6 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/cgroup/limits.h"
 #include "runtime/env.h"
 #include "runtime/identity.h"
 #include "runtime/landlock/policy.h"
@@ -35,6 +37,8 @@ enum class Flag {
   kName, kHostname, kNetwork, kUserns, kUidmap, kGidmap, kTimens, kHelp,
   kSeccomp, kSeccompProfile, kSeccompLog,
   kLandlock, kLandlockPolicy, kAllowTcpConnect, kAllowTcpBind,
+  kMemory, kMemorySwap, kMemoryReservation, kCpus, kCpuShares, kCpuWeight, kCpusetCpus,
+  kCpusetMems, kPidsLimit, kBlkioWeight, kCgroupParent,
 };
 
 struct FlagDef {
@@ -73,6 +77,17 @@ constexpr FlagDef kFlags[] = {
     {"--landlock-policy", nullptr, true, Flag::kLandlockPolicy},
     {"--allow-tcp-connect", nullptr, true, Flag::kAllowTcpConnect},
     {"--allow-tcp-bind", nullptr, true, Flag::kAllowTcpBind},
+    {"--memory", "-m", true, Flag::kMemory},
+    {"--memory-swap", nullptr, true, Flag::kMemorySwap},
+    {"--memory-reservation", nullptr, true, Flag::kMemoryReservation},
+    {"--cpus", nullptr, true, Flag::kCpus},
+    {"--cpu-shares", "-c", true, Flag::kCpuShares},
+    {"--cpu-weight", nullptr, true, Flag::kCpuWeight},
+    {"--cpuset-cpus", nullptr, true, Flag::kCpusetCpus},
+    {"--cpuset-mems", nullptr, true, Flag::kCpusetMems},
+    {"--pids-limit", nullptr, true, Flag::kPidsLimit},
+    {"--blkio-weight", nullptr, true, Flag::kBlkioWeight},
+    {"--cgroup-parent", nullptr, true, Flag::kCgroupParent},
     {"--help", "-h", false, Flag::kHelp},
 };
 
@@ -267,6 +282,50 @@ absl::Status ParseTcpPorts(absl::string_view flag, absl::string_view value,
   return absl::OkStatus();
 }
 
+// A decimal integer in [lo, hi] ("-1" allowed when lo < 0).
+absl::StatusOr<int64_t> ParseInt(absl::string_view flag, absl::string_view value, int64_t lo,
+                                 int64_t hi) {
+  absl::string_view digits = value;
+  bool neg = absl::ConsumePrefix(&digits, "-");
+  int64_t n = 0;
+  bool ok = !digits.empty() && digits.size() <= 18 &&
+            std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit);
+  for (char c : digits) n = ok ? n * 10 + (c - '0') : 0;
+  if (neg) n = -n;
+  if (!ok || n < lo || n > hi) {
+    return Invalid(flag, value, absl::StrCat("is not a number from ", lo, " to ", hi));
+  }
+  return n;
+}
+
+// --cpus: a decimal with up to 3 fractional digits, 0.01 .. 10000; CFS quota per 100 ms.
+absl::StatusOr<uint64_t> ParseCpus(absl::string_view value, uint64_t period_us) {
+  auto bad = [&] { return Invalid("--cpus", value, "is not a number of CPUs (e.g. 0.5, 2)"); };
+  std::pair<absl::string_view, absl::string_view> parts =
+      absl::StrSplit(value, absl::MaxSplits('.', 1));
+  bool has_dot = value.find('.') != absl::string_view::npos;
+  auto digits = [](absl::string_view s) {
+    return std::all_of(s.begin(), s.end(), absl::ascii_isdigit);
+  };
+  if (parts.first.size() > 5 || !digits(parts.first) || !digits(parts.second) ||
+      parts.second.size() > 3 || (parts.first.empty() && parts.second.empty()) ||
+      (has_dot && parts.second.empty())) {
+    return bad();
+  }
+  uint64_t milli = 0;
+  for (char c : parts.first) milli = milli * 10 + static_cast<uint64_t>(c - '0');
+  milli *= 1000;
+  uint64_t scale = 100;
+  for (char c : parts.second) {
+    milli += static_cast<uint64_t>(c - '0') * scale;
+    scale /= 10;
+  }
+  if (milli < 10 || milli > 10000 * 1000) {
+    return Invalid("--cpus", value, "is out of range (0.01 to 10000)");
+  }
+  return milli * period_us / 1000;
+}
+
 absl::StatusOr<bool> ParseBool(absl::string_view flag, absl::string_view value) {
   if (value == "true" || value == "1") return true;
   if (value == "false" || value == "0") return false;
@@ -378,6 +437,58 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
       RETURN_IF_ERROR(ValidateHostPath(value, flag).status());
       p->seccomp_profile = value;  // read as given, so messages show the name typed
       return absl::OkStatus();
+    case Flag::kMemory:
+    case Flag::kMemoryReservation: {
+      ASSIGN_OR_RETURN(uint64_t bytes, ParseSize(value, flag));
+      (def.flag == Flag::kMemory ? spec.resources.memory : spec.resources.memory_reservation) =
+          bytes;
+      return absl::OkStatus();
+    }
+    case Flag::kMemorySwap: {
+      if (value == "-1") {
+        spec.resources.memory_swap = -1;
+        return absl::OkStatus();
+      }
+      ASSIGN_OR_RETURN(uint64_t bytes, ParseSize(value, flag));
+      spec.resources.memory_swap = static_cast<int64_t>(bytes);
+      return absl::OkStatus();
+    }
+    case Flag::kCpus: {
+      ASSIGN_OR_RETURN(spec.resources.cpu_quota_us, ParseCpus(value, spec.resources.cpu_period_us));
+      return absl::OkStatus();
+    }
+    case Flag::kCpuShares: {
+      ASSIGN_OR_RETURN(int64_t n, ParseInt(flag, value, 2, 262144));
+      spec.resources.cpu_shares = static_cast<uint64_t>(n);
+      return absl::OkStatus();
+    }
+    case Flag::kCpuWeight: {
+      ASSIGN_OR_RETURN(int64_t n, ParseInt(flag, value, 1, 10000));
+      spec.resources.cpu_weight = static_cast<uint64_t>(n);
+      return absl::OkStatus();
+    }
+    case Flag::kCpusetCpus:
+    case Flag::kCpusetMems:
+      RETURN_IF_ERROR(ValidateCpuList(value, flag));
+      (def.flag == Flag::kCpusetCpus ? spec.resources.cpuset_cpus : spec.resources.cpuset_mems) =
+          value;
+      return absl::OkStatus();
+    case Flag::kPidsLimit: {
+      // docker: 0 or -1 means unlimited.
+      ASSIGN_OR_RETURN(int64_t n, ParseInt(flag, value, -1, 4194304));
+      if (n > 0) spec.resources.pids_limit = n; else spec.resources.pids_limit.reset();
+      return absl::OkStatus();
+    }
+    case Flag::kBlkioWeight: {
+      ASSIGN_OR_RETURN(int64_t n, ParseInt(flag, value, 0, 1000));
+      if (n != 0 && n < 10) return Invalid(flag, value, "is not a number from 10 to 1000 (0: unset)");
+      if (n > 0) spec.resources.blkio_weight = static_cast<uint16_t>(n); else spec.resources.blkio_weight.reset();
+      return absl::OkStatus();
+    }
+    case Flag::kCgroupParent: {
+      ASSIGN_OR_RETURN(spec.cgroup_parent, ValidateCgroupParent(value, flag));
+      return absl::OkStatus();
+    }
     case Flag::kSeccompLog:
     case Flag::kUserns:
     case Flag::kTimens:
@@ -617,6 +728,38 @@ absl::Status ResolveSeccomp(Parsed* p) {
   return absl::OkStatus();
 }
 
+// Cross-flag rules (docker's): swap needs and exceeds --memory, the reservation stays below
+// it, one CPU weight scale. Rootless runs get no cgroup (nucleus cannot create one).
+absl::Status ResolveResources(const HostDefaults& host, Parsed* p) {
+  ContainerSpec& spec = p->req.spec;
+  const ResourcesSpec& r = spec.resources;
+  if (r.memory && *r.memory < (6 << 20)) {
+    return absl::InvalidArgumentError("--memory: the minimum is 6 MiB (6m)");
+  }
+  if (r.memory_swap) {
+    if (!r.memory) return absl::InvalidArgumentError("--memory-swap: needs --memory as well");
+    if (*r.memory_swap >= 0 && static_cast<uint64_t>(*r.memory_swap) < *r.memory) {
+      return absl::InvalidArgumentError(
+          "--memory-swap: is memory plus swap, so it cannot be below --memory (-1: unlimited swap)");
+    }
+  }
+  if (r.memory_reservation && r.memory && *r.memory_reservation > *r.memory) {
+    return absl::InvalidArgumentError("--memory-reservation: cannot be above --memory");
+  }
+  if (r.cpu_shares && r.cpu_weight) {
+    return absl::InvalidArgumentError("--cpu-weight: conflicts with --cpu-shares (give one)");
+  }
+  if (host.euid != 0) {
+    if (r.HasLimits()) {
+      return absl::InvalidArgumentError(
+          "resource limits (--memory, --cpus, --pids-limit, ...) need nucleus to run as root "
+          "(rootless cgroups are not supported)");
+    }
+    spec.cgroup_parent.clear();
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 HostDefaults CurrentHostDefaults() {
@@ -647,6 +790,7 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
   p.req.warnings = p.env.warnings();
   RETURN_IF_ERROR(ResolveSeccomp(&p));
   ResolveLandlock(&p);
+  RETURN_IF_ERROR(ResolveResources(host, &p));
   return std::move(p.req);
 }
 
@@ -716,6 +860,23 @@ Landlock (native backend; see README "Landlock"):
       --allow-tcp-connect PORT[,PORT]    restrict TCP connect to these ports (repeatable;
                                          Landlock ABI 4)
       --allow-tcp-bind PORT[,PORT]       restrict TCP bind to these ports (repeatable)
+
+Resources (cgroups; root only):
+  -m, --memory SIZE                      memory limit (e.g. 512m, 1g; at least 6m); the
+                                         OOM killer's kill exits 137 with "killed: out of
+                                         memory"
+      --memory-swap SIZE                 memory plus swap (>= --memory; -1: unlimited swap;
+                                         default: twice --memory)
+      --memory-reservation SIZE          soft limit (v1 soft_limit_in_bytes, v2 memory.low)
+      --cpus N                           CPU quota, e.g. 0.5 or 2 (per 100 ms period)
+  -c, --cpu-shares N                     relative CPU weight, 2-262144 (v1 scale, default 1024)
+      --cpu-weight N                     relative CPU weight, 1-10000 (v2 scale, default 100)
+      --cpuset-cpus LIST                 CPUs allowed, e.g. 0-3,5
+      --cpuset-mems LIST                 memory nodes allowed, e.g. 0
+      --pids-limit N                     most processes/threads at once (0 or -1: unlimited)
+      --blkio-weight N                   relative I/O weight, 10-1000 (io.weight on v2)
+      --cgroup-parent PATH               parent cgroup in every hierarchy (default: nucleus);
+                                         the container's group is PATH/NAME
   -h, --help                             print this help
 )";
 }

@@ -713,5 +713,92 @@ TEST(RunUsageTest, ListsLandlockFlags) {
   }
 }
 
+// ---- resources (cgroups) ----
+
+TEST(ResourceFlagsTest, DefaultsCreateAGroupWithoutLimits) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"ls"}));
+  EXPECT_FALSE(req.spec.resources.HasLimits());
+  EXPECT_EQ(req.spec.cgroup_parent, "nucleus");
+  ASSERT_OK_AND_ASSIGN(RunRequest rootless, Parse({"ls"}, kRootless));
+  EXPECT_EQ(rootless.spec.cgroup_parent, "") << "rootless: no cgroup";
+}
+
+TEST(ResourceFlagsTest, EveryFlag) {
+  ASSERT_OK_AND_ASSIGN(
+      RunRequest req,
+      Parse({"--memory", "32m", "--memory-swap=64m", "--memory-reservation", "16m", "--cpus",
+             "0.5", "--cpu-shares", "512", "--cpuset-cpus", "0-1", "--cpuset-mems", "0",
+             "--pids-limit", "32", "--blkio-weight", "300", "--cgroup-parent", "/a/b", "ls"}));
+  const ResourcesSpec& r = req.spec.resources;
+  EXPECT_EQ(r.memory, uint64_t{32} << 20);
+  EXPECT_EQ(r.memory_swap, int64_t{64} << 20);
+  EXPECT_EQ(r.memory_reservation, uint64_t{16} << 20);
+  EXPECT_EQ(r.cpu_quota_us, 50000u);
+  EXPECT_EQ(r.cpu_period_us, 100000u);
+  EXPECT_EQ(r.cpu_shares, 512u);
+  EXPECT_EQ(r.cpuset_cpus, "0-1");
+  EXPECT_EQ(r.cpuset_mems, "0");
+  EXPECT_EQ(r.pids_limit, 32);
+  EXPECT_EQ(r.blkio_weight, 300);
+  EXPECT_EQ(req.spec.cgroup_parent, "a/b");
+  ASSERT_OK_AND_ASSIGN(RunRequest w, Parse({"-m", "1g", "--cpu-weight", "200", "--cpus", "2",
+                                            "--memory-swap", "-1", "ls"}));
+  EXPECT_EQ(w.spec.resources.memory, uint64_t{1} << 30);
+  EXPECT_EQ(w.spec.resources.memory_swap, -1);
+  EXPECT_EQ(w.spec.resources.cpu_weight, 200u);
+  EXPECT_EQ(w.spec.resources.cpu_quota_us, 200000u);
+  ASSERT_OK_AND_ASSIGN(RunRequest cpus, Parse({"--cpus", "1.25", "ls"}));
+  EXPECT_EQ(cpus.spec.resources.cpu_quota_us, 125000u);
+  ASSERT_OK_AND_ASSIGN(RunRequest unl, Parse({"--pids-limit", "-1", "--blkio-weight", "0", "ls"}));
+  EXPECT_FALSE(unl.spec.resources.pids_limit.has_value());
+  EXPECT_FALSE(unl.spec.resources.blkio_weight.has_value());
+}
+
+TEST(ResourceFlagsTest, OneLineErrors) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* message;
+  } cases[] = {
+      {{"--memory", "12xb"}, "--memory: '12xb' is not a size"},
+      {{"--memory", "1m"}, "--memory: the minimum is 6 MiB (6m)"},
+      {{"--memory-swap", "64m"}, "--memory-swap: needs --memory as well"},
+      {{"--memory", "64m", "--memory-swap", "32m"}, "--memory-swap: is memory plus swap"},
+      {{"--memory", "32m", "--memory-reservation", "64m"},
+       "--memory-reservation: cannot be above --memory"},
+      {{"--cpus", "abc"}, "--cpus: 'abc' is not a number of CPUs (e.g. 0.5, 2)"},
+      {{"--cpus", "0"}, "--cpus: '0' is out of range (0.01 to 10000)"},
+      {{"--cpus", "0.0001"}, "--cpus: '0.0001' is not a number of CPUs"},
+      {{"--cpus", "1."}, "--cpus: '1.' is not a number of CPUs"},
+      {{"--cpus", "-1"}, "--cpus: '-1' is not a number of CPUs"},
+      {{"--cpu-shares", "1"}, "--cpu-shares: '1' is not a number from 2 to 262144"},
+      {{"--cpu-weight", "0"}, "--cpu-weight: '0' is not a number from 1 to 10000"},
+      {{"--cpu-shares", "2", "--cpu-weight", "2"}, "--cpu-weight: conflicts with --cpu-shares"},
+      {{"--cpuset-cpus", "0-"}, "--cpuset-cpus: '0-' is not a CPU list (e.g. 0-3,5)"},
+      {{"--cpuset-mems", "x"}, "--cpuset-mems: 'x' is not a CPU list"},
+      {{"--pids-limit", "many"}, "--pids-limit: 'many' is not a number"},
+      {{"--blkio-weight", "5"}, "--blkio-weight: '5' is not a number from 10 to 1000"},
+      {{"--blkio-weight", "1001"}, "--blkio-weight: '1001' is not a number from 0 to 1000"},
+      {{"--cgroup-parent", "../x"}, "--cgroup-parent: '../x' is not a clean relative path"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = c.args;
+    args.push_back("ls");
+    absl::StatusOr<RunRequest> r = Parse(args);
+    EXPECT_THAT(r.status(), StatusIs(kInvalid, HasSubstr(c.message))) << args[0];
+    EXPECT_EQ(r.status().message().find('\n'), absl::string_view::npos);
+  }
+  EXPECT_THAT(Parse({"--memory", "32m", "ls"}, kRootless),
+              StatusIs(kInvalid, HasSubstr("need nucleus to run as root")));
+}
+
+TEST(RunUsageTest, ListsResourceFlags) {
+  const std::string usage = RunUsage();
+  for (const char* flag : {"--memory SIZE", "-m,", "--memory-swap", "--memory-reservation",
+                           "--cpus N", "--cpu-shares", "-c,", "--cpu-weight", "--cpuset-cpus",
+                           "--cpuset-mems", "--pids-limit", "--blkio-weight", "--cgroup-parent"}) {
+    EXPECT_THAT(usage, HasSubstr(flag));
+  }
+}
+
 }  // namespace
 }  // namespace nucleus

@@ -32,6 +32,7 @@ enum class SyncKind : uint32_t {
   kGo = 3,          // parent -> child: proceed
   kReady = 4,       // child -> parent: fully set up, about to wait for start / exec
   kAbort = 5,       // parent -> child: give up and _exit
+  kCgroupReady = 6, // parent -> child: you are in the container's cgroup(s) in every hierarchy
 };
 
 struct SyncMessage {

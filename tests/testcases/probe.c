@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -576,11 +577,105 @@ static int cmd_signal_scope(void) {
   return 0;
 }
 
+// ---- cgroup probes ----
+
+// Allocates and touches memory 1 MiB at a time until the OOM killer ends it (or 4 GiB).
+static int cmd_hog(void) {
+  printf("hogging\n");
+  fflush(stdout);
+  for (int i = 0; i < 4096; ++i) {
+    char* p = malloc(1 << 20);
+    if (p == NULL) {
+      printf("hog=malloc_failed\nmib=%d\n", i);
+      return 1;
+    }
+    memset(p, 0x5a, 1 << 20);
+  }
+  printf("hog=survived\n");
+  return 1;
+}
+
+// Forks children that wait, until fork fails or `max` children exist; reports how many and
+// the error, then kills and reaps them all.
+static int cmd_forkbomb(const char* arg) {
+  int max = atoi(arg);
+  pid_t* kids = calloc((size_t)max, sizeof(pid_t));
+  int n = 0, err = 0;
+  while (n < max) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      err = errno;
+      break;
+    }
+    if (pid == 0) {
+      pause();
+      _exit(0);
+    }
+    kids[n++] = pid;
+  }
+  for (int i = 0; i < n; ++i) kill(kids[i], SIGKILL);
+  for (int i = 0; i < n; ++i) waitpid(kids[i], NULL, 0);
+  printf("forks=%d\nfork_error=%s\n", n, err ? errname(err) : "none");
+  return 0;
+}
+
+// Burns CPU in one thread for `secs` of wall time; says "spinning" first.
+static int cmd_spin(const char* arg) {
+  double secs = atof(arg);
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  printf("spinning\n");
+  fflush(stdout);
+  volatile unsigned long x = 0;
+  do {
+    for (int i = 0; i < 100000; ++i) x += (unsigned long)i;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  } while ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 < secs);
+  printf("spun=%.2f\n", secs);
+  return 0;
+}
+
+// mknod PATH (TYPE c|b, MAJOR, MINOR), then open it read-only: mknod=..., open=...
+static int cmd_mknod_open(const char* path, const char* type, const char* maj, const char* min) {
+  mode_t mode = (type[0] == 'b' ? S_IFBLK : S_IFCHR) | 0600;
+  if (mknod(path, mode, makedev((unsigned)atoi(maj), (unsigned)atoi(min))) != 0) {
+    printf("mknod=%s\n", errname(errno));
+    return 1;
+  }
+  printf("mknod=ok\n");
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  printf("open=%s\n", fd >= 0 ? "ok" : errname(errno));
+  if (fd >= 0) close(fd);
+  unlink(path);
+  return 0;
+}
+
+// Every line of /proc/self/cgroup as cgroup_<hierarchy id>=<path>.
+static int cmd_cgroup(void) {
+  FILE* f = fopen("/proc/self/cgroup", "re");
+  if (f == NULL) {
+    printf("cgroup=%s\n", errname(errno));
+    return 1;
+  }
+  char line[4096];
+  while (fgets(line, sizeof(line), f) != NULL) {
+    chomp(line);
+    char* c1 = strchr(line, ':');
+    char* c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c2 == NULL) continue;
+    *c1 = '\0';
+    printf("cgroup_%s=%s\n", line, c2 + 1);
+  }
+  fclose(f);
+  return 0;
+}
+
 static int usage(void) {
   fprintf(stderr,
           "usage: probe facts | env | exit N | kill-self SIG | sleep SECS | orphans N |\n"
           "             wait-signal | write PATH [BYTES] | read PATH | loopback |\n"
-          "             tcp-bind PORT | tcp-connect PORT | signal-scope\n");
+          "             tcp-bind PORT | tcp-connect PORT | signal-scope | hog |\n"
+          "             forkbomb MAX | spin SECS | mknod-open PATH c|b MAJ MIN | cgroup\n");
   return 2;
 }
 
@@ -616,6 +711,16 @@ int main(int argc, char** argv) {
     rc = cmd_tcp(0, argv[2]);
   } else if (strcmp(cmd, "signal-scope") == 0) {
     rc = cmd_signal_scope();
+  } else if (strcmp(cmd, "hog") == 0) {
+    rc = cmd_hog();
+  } else if (strcmp(cmd, "forkbomb") == 0 && argc == 3) {
+    rc = cmd_forkbomb(argv[2]);
+  } else if (strcmp(cmd, "spin") == 0 && argc == 3) {
+    rc = cmd_spin(argv[2]);
+  } else if (strcmp(cmd, "mknod-open") == 0 && argc == 6) {
+    rc = cmd_mknod_open(argv[2], argv[3], argv[4], argv[5]);
+  } else if (strcmp(cmd, "cgroup") == 0) {
+    rc = cmd_cgroup();
   } else {
     return usage();
   }

@@ -1,0 +1,847 @@
+#include "runtime/cgroup/cgroup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "runtime/cgroup/device_bpf.h"
+#include "runtime/cgroup/parse.h"
+#include "runtime/quote.h"
+#include "runtime/util/status.h"
+#include "runtime/util/syscall.h"
+#include "runtime/util/unique_fd.h"
+
+namespace nucleus {
+namespace {
+
+constexpr double kEmptyTimeoutS = 5.0;
+// v1 reports "no limit" as the largest page-aligned long (9223372036854771712).
+constexpr uint64_t kV1Unlimited = uint64_t{1} << 62;
+
+double Now() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void SleepMs(int ms) {
+  struct timespec ts = {0, ms * 1000000L};
+  nanosleep(&ts, nullptr);
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::optional<std::string> ReadControl(const std::string& path) {
+  absl::StatusOr<std::string> s = ReadFileToString(path, 1 << 20);
+  if (!s.ok()) return std::nullopt;
+  return *std::move(s);
+}
+
+template <typename T>
+std::optional<T> Opt(const absl::StatusOr<T>& s) {
+  if (!s.ok()) return std::nullopt;
+  return *s;
+}
+
+// One write() of `value` to DIR/FILE: cgroupfs takes each write as one command.
+absl::Status WriteControl(const std::string& path, absl::string_view value, bool fake) {
+  int flags = O_WRONLY | O_CLOEXEC | (fake ? O_CREAT | O_TRUNC : 0);
+  UniqueFd fd(::open(path.c_str(), flags, 0644));
+  if (!fd.valid()) return ErrnoStatus("open", path);
+  ssize_t n = RetryEintr([&] { return ::write(fd.get(), value.data(), value.size()); });
+  if (n != static_cast<ssize_t>(value.size())) {
+    return ErrnoStatus("write", absl::StrCat(path, ", ", Quote(value)), n < 0 ? errno : EIO);
+  }
+  return absl::OkStatus();
+}
+
+// mkdir; EEXIST is fine for a parent, an error for the group itself.
+absl::StatusOr<bool> MakeDir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) == 0) return true;
+  if (errno == EEXIST) return false;
+  return ErrnoStatus("mkdir", path);
+}
+
+absl::Status RemoveDir(const std::string& path, bool fake) {
+  if (fake) {  // a plain directory: the "control files" are ours to delete
+    if (DIR* d = ::opendir(path.c_str())) {
+      while (struct dirent* e = ::readdir(d)) {
+        if (e->d_type == DT_REG) (void)::unlink(absl::StrCat(path, "/", e->d_name).c_str());
+      }
+      ::closedir(d);
+    }
+  }
+  // EBUSY: the last exiting task has not left the group yet (it is still being reaped).
+  double deadline = Now() + kEmptyTimeoutS;
+  while (::rmdir(path.c_str()) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    if (errno != EBUSY || Now() > deadline) return ErrnoStatus("rmdir", path);
+    SleepMs(10);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<pid_t>> ReadPids(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(dir + "/cgroup.procs"));
+  absl::StatusOr<std::vector<pid_t>> pids = ParsePidList(text);
+  if (!pids.ok()) return Annotate(pids.status(), dir + "/cgroup.procs");
+  return pids;
+}
+
+// One directory of the group in one hierarchy.
+struct Dir {
+  std::string path;
+  std::vector<std::string> controllers;  // v1: what this hierarchy holds; v2: enabled ones
+  UniqueFd fd;                           // O_DIRECTORY; flocked by the owner
+  bool created = false;                  // ours to remove
+  bool Has(absl::string_view c) const {
+    return std::find(controllers.begin(), controllers.end(), c) != controllers.end();
+  }
+};
+
+absl::StatusOr<UniqueFd> OpenDir(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus("open", path);
+  return fd;
+}
+
+absl::StatusOr<bool> TryLockFd(int fd, const std::string& path) {
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+  if (errno == EWOULDBLOCK) return false;
+  return ErrnoStatus("flock", path);
+}
+
+absl::Status Apply(const Dir& dir, const CgroupWrite& w, bool fake) {
+  std::string file = w.file;
+  if (!fake && !Exists(dir.path + "/" + file)) {
+    for (const std::string& alt : w.fallback_files) {
+      if (Exists(dir.path + "/" + alt)) {
+        file = alt;
+        break;
+      }
+    }
+    if (!Exists(dir.path + "/" + file)) {
+      if (w.optional) return absl::OkStatus();
+      return absl::FailedPreconditionError(
+          absl::StrCat(w.flag, ": ", dir.path, "/", w.file,
+                       " does not exist (the kernel does not offer this limit here)"));
+    }
+  }
+  absl::Status st = WriteControl(dir.path + "/" + file, w.value, fake);
+  if (!st.ok()) return Annotate(st, w.flag);
+  return absl::OkStatus();
+}
+
+std::string MissingController(absl::string_view flag, absl::string_view controller,
+                              absl::string_view where) {
+  return absl::StrCat(flag, ": the ", controller, " controller is not available (", where, ")");
+}
+
+// ---------------------------------------------------------------------------------------
+// v2
+
+class V2Cgroup : public Cgroup {
+ public:
+  V2Cgroup(bool fake, bool owner) : fake_(fake), owner_(owner) {}
+  ~V2Cgroup() override {
+    if (owner_) (void)KillAndRemove();
+  }
+
+  // Creates ROOT/PARENT/NAME, enabling `wanted` controllers on the way (errors only for
+  // `required`), applies the writes and, with rules, the device program.
+  absl::Status Create(const std::string& root, const std::string& parent, const std::string& name,
+                      const std::set<std::string>& offered, const std::set<std::string>& wanted,
+                      const std::set<std::string>& required,
+                      const std::vector<CgroupWrite>& writes,
+                      const std::vector<DeviceRule>& devices, bool device_bpf) {
+    std::set<std::string> avail = offered;
+    std::string level = root;
+    std::vector<std::string> parts = absl::StrSplit(parent, '/', absl::SkipEmpty());
+    for (size_t i = 0; i <= parts.size(); ++i) {
+      // Enable at `level` what its children (the next level) need.
+      std::string enabled = ReadControl(level + "/cgroup.subtree_control").value_or("");
+      std::set<std::string> on;
+      for (absl::string_view c : absl::StrSplit(enabled, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
+        on.insert(std::string(c));
+      }
+      std::set<std::string> next;
+      for (const std::string& c : wanted) {
+        if (!avail.count(c)) continue;
+        if (!on.count(c)) {
+          absl::Status st = WriteControl(level + "/cgroup.subtree_control", "+" + c, fake_);
+          if (!st.ok()) {
+            if (required.count(c)) return Annotate(st, "enabling the " + c + " controller");
+            continue;
+          }
+          if (fake_) {  // the fake file holds only the last write: keep the whole set
+            on.insert(c);
+            RETURN_IF_ERROR(WriteControl(level + "/cgroup.subtree_control",
+                                         absl::StrJoin(on, " "), true));
+          }
+        }
+        next.insert(c);
+      }
+      avail = next;
+      if (i == parts.size()) break;
+      level = absl::StrCat(level, "/", parts[i]);
+      RETURN_IF_ERROR(MakeDir(level).status());
+    }
+    for (const std::string& c : required) {
+      if (!avail.count(c)) {
+        std::string flag;
+        for (const CgroupWrite& w : writes) {
+          if (w.controller == c) flag = w.flag;
+        }
+        return absl::FailedPreconditionError(MissingController(
+            flag, c, absl::StrCat("cgroup v2 at ", root, " offers: ", absl::StrJoin(offered, " "))));
+      }
+    }
+    dir_.path = absl::StrCat(level, "/", name);
+    ASSIGN_OR_RETURN(bool made, MakeDir(dir_.path));
+    if (!made) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "cgroup ", dir_.path, " already exists (a container named ", Quote(name),
+          " is running? `nucleus gc` removes abandoned ones)"));
+    }
+    dir_.created = true;
+    dir_.controllers.assign(avail.begin(), avail.end());
+    ASSIGN_OR_RETURN(dir_.fd, OpenDir(dir_.path));
+    ASSIGN_OR_RETURN(bool locked, TryLockFd(dir_.fd.get(), dir_.path));
+    if (!locked) return absl::InternalError(absl::StrCat(dir_.path, ": locked by another process"));
+    for (const CgroupWrite& w : writes) {
+      uint64_t v = 0;
+      if (w.file == "memory.max" && absl::SimpleAtoi(w.value, &v)) memory_limit_ = v;
+      RETURN_IF_ERROR(Apply(dir_, w, fake_));
+    }
+    if (!devices.empty() && device_bpf) {
+      ASSIGN_OR_RETURN(bpf_prog_, LoadDeviceProgram(AssembleDeviceProgram(devices)));
+      absl::Status st = AttachDeviceProgram(dir_.fd.get(), bpf_prog_.get());
+      if (!st.ok()) return Annotate(st, dir_.path);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Open(const std::string& path) {
+    if (!Exists(path)) return absl::NotFoundError(absl::StrCat("no cgroup ", path));
+    dir_.path = path;
+    ASSIGN_OR_RETURN(dir_.fd, OpenDir(path));
+    dir_.created = true;  // removable by KillAndRemove when asked (gc), never implicitly
+    std::string enabled = ReadControl(path + "/cgroup.controllers").value_or("");
+    dir_.controllers = absl::StrSplit(enabled, absl::ByAnyChar(" \n"), absl::SkipEmpty());
+    if (std::optional<std::string> max = ReadControl(path + "/memory.max")) {
+      if (auto v = ParseMaxValue(*max); v.ok() && v->has_value()) memory_limit_ = **v;
+    }
+    return absl::OkStatus();
+  }
+
+  const char* kind() const override { return "v2"; }
+  std::vector<std::string> paths() const override { return {dir_.path}; }
+  int clone_into_fd() const override { return dir_.fd.get(); }
+
+  absl::Status AddProcess(pid_t pid, bool joined_by_clone) override {
+    if (joined_by_clone) return absl::OkStatus();
+    return WriteControl(dir_.path + "/cgroup.procs", absl::StrCat(pid), fake_);
+  }
+
+  absl::StatusOr<std::vector<pid_t>> Processes() const override {
+    if (fake_ && !Exists(dir_.path + "/cgroup.procs")) return std::vector<pid_t>();
+    return ReadPids(dir_.path);
+  }
+
+  CgroupStats Stats() const override {
+    CgroupStats s;
+    const std::string& d = dir_.path;
+    auto single = [&](const char* f) -> std::optional<uint64_t> {
+      std::optional<std::string> t = ReadControl(d + "/" + f);
+      return t ? Opt(ParseSingleValue(*t)) : std::nullopt;
+    };
+    auto max = [&](const char* f) -> std::optional<uint64_t> {
+      std::optional<std::string> t = ReadControl(d + "/" + f);
+      if (!t) return std::nullopt;
+      absl::StatusOr<std::optional<uint64_t>> v = ParseMaxValue(*t);
+      return v.ok() ? *v : std::nullopt;
+    };
+    s.memory_current = single("memory.current");
+    s.memory_peak = single("memory.peak");
+    s.memory_limit = max("memory.max");
+    if (std::optional<std::string> t = ReadControl(d + "/cpu.stat")) {
+      if (absl::StatusOr<KeyedValues> kv = ParseKeyedFile(*t); kv.ok() && kv->count("usage_usec")) {
+        s.cpu_usage_ns = kv->at("usage_usec") * 1000;
+      }
+    }
+    s.pids_current = single("pids.current");
+    s.pids_limit = max("pids.max");
+    if (std::optional<std::string> t = ReadControl(d + "/io.stat")) {
+      if (absl::StatusOr<IoTotals> io = ParseIoStat(*t); io.ok()) {
+        s.io_read_bytes = io->read_bytes;
+        s.io_write_bytes = io->write_bytes;
+      }
+    }
+    s.oom_kills = Opt(OomKills());
+    return s;
+  }
+
+  absl::StatusOr<uint64_t> OomKills() const override {
+    std::optional<std::string> t = ReadControl(dir_.path + "/memory.events");
+    if (!t) return 0;
+    absl::StatusOr<KeyedValues> kv = ParseKeyedFile(*t);
+    if (!kv.ok()) return Annotate(kv.status(), dir_.path + "/memory.events");
+    return kv->count("oom_kill") ? kv->at("oom_kill") : 0;
+  }
+
+  std::optional<uint64_t> memory_limit() const override { return memory_limit_; }
+
+  absl::StatusOr<bool> TryLock() override {
+    if (!dir_.fd.valid()) return true;
+    return TryLockFd(dir_.fd.get(), dir_.path);
+  }
+
+  // Kills through cgroup.kill (Linux 5.14+), else pid by pid; no removal.
+  absl::Status Kill() {
+    // A fake tree's cgroup.procs holds whatever a test wrote: never signal those pids.
+    if (!dir_.created || !Exists(dir_.path) || fake_) return absl::OkStatus();
+    bool has_kill = Exists(dir_.path + "/cgroup.kill");
+    if (has_kill) RETURN_IF_ERROR(WriteControl(dir_.path + "/cgroup.kill", "1", false));
+    double deadline = Now() + kEmptyTimeoutS;
+    for (;;) {
+      ASSIGN_OR_RETURN(std::vector<pid_t> pids, Processes());
+      if (pids.empty()) return absl::OkStatus();
+      if (Now() > deadline) {
+        return absl::DeadlineExceededError(absl::StrCat(dir_.path, ": ", pids.size(),
+                                                        " processes survive SIGKILL"));
+      }
+      if (!has_kill) {
+        for (pid_t p : pids) (void)::kill(p, SIGKILL);
+      }
+      SleepMs(5);
+    }
+  }
+
+  absl::Status KillAndRemove() override {
+    if (!dir_.created) return absl::OkStatus();
+    RETURN_IF_ERROR(Kill());
+    dir_.fd.Reset();
+    bpf_prog_.Reset();
+    RETURN_IF_ERROR(RemoveDir(dir_.path, fake_));
+    dir_.created = false;
+    return absl::OkStatus();
+  }
+
+ private:
+  bool fake_;
+  bool owner_;
+  Dir dir_;
+  UniqueFd bpf_prog_;
+  std::optional<uint64_t> memory_limit_;
+};
+
+// ---------------------------------------------------------------------------------------
+// v1
+
+// The v1 controllers nucleus places containers in.
+constexpr const char* kV1Controllers[] = {"memory", "cpu",     "cpuacct", "cpuset",
+                                          "pids",   "blkio",   "devices", "freezer"};
+
+class V1Cgroup : public Cgroup {
+ public:
+  V1Cgroup(bool fake, bool owner) : fake_(fake), owner_(owner) {}
+  ~V1Cgroup() override {
+    if (owner_) (void)KillAndRemove();
+  }
+
+  absl::Status Create(const CgroupHierarchies& h, const std::string& parent,
+                      const std::string& name, const std::vector<CgroupWrite>& writes,
+                      const std::vector<DeviceRule>& devices) {
+    for (const CgroupWrite& w : writes) {
+      if (!h.V1Mount(w.controller)) {
+        return absl::FailedPreconditionError(
+            MissingController(w.flag, w.controller, "no cgroup v1 mount has it"));
+      }
+    }
+    // mount point -> the controllers it holds (co-mounted ones share one directory).
+    std::map<std::string, std::vector<std::string>> mounts;
+    for (const char* c : kV1Controllers) {
+      if (const std::string* m = h.V1Mount(c)) mounts[*m].push_back(c);
+    }
+    std::vector<std::string> parts = absl::StrSplit(parent, '/', absl::SkipEmpty());
+    for (auto& [mount, controllers] : mounts) {
+      bool cpuset = std::find(controllers.begin(), controllers.end(), "cpuset") != controllers.end();
+      std::string level = mount;
+      for (const std::string& p : parts) {
+        std::string up = level;
+        level = absl::StrCat(level, "/", p);
+        ASSIGN_OR_RETURN(bool made, MakeDir(level));
+        if (cpuset) RETURN_IF_ERROR(InheritCpuset(up, level, made));
+      }
+      Dir dir;
+      dir.path = absl::StrCat(level, "/", name);
+      dir.controllers = controllers;
+      ASSIGN_OR_RETURN(bool made, MakeDir(dir.path));
+      if (!made) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "cgroup ", dir.path, " already exists (a container named ", Quote(name),
+            " is running? `nucleus gc` removes abandoned ones)"));
+      }
+      dir.created = true;
+      dirs_.push_back(std::move(dir));
+      Dir& d = dirs_.back();
+      ASSIGN_OR_RETURN(d.fd, OpenDir(d.path));
+      ASSIGN_OR_RETURN(bool locked, TryLockFd(d.fd.get(), d.path));
+      if (!locked) return absl::InternalError(absl::StrCat(d.path, ": locked by another process"));
+      if (cpuset) RETURN_IF_ERROR(InheritCpuset(level, d.path, true));
+    }
+    for (const CgroupWrite& w : writes) {
+      const Dir* d = Find(w.controller);
+      uint64_t v = 0;
+      if (w.file == "memory.limit_in_bytes" && absl::SimpleAtoi(w.value, &v)) memory_limit_ = v;
+      RETURN_IF_ERROR(Apply(*d, w, fake_));
+    }
+    if (!devices.empty()) {
+      const Dir* d = Find("devices");
+      if (d == nullptr) {
+        return absl::FailedPreconditionError("device access: no devices controller (cgroup v1)");
+      }
+      RETURN_IF_ERROR(WriteControl(d->path + "/devices.deny", "a", fake_));
+      for (const DeviceRule& r : devices) {
+        RETURN_IF_ERROR(WriteControl(d->path + "/devices.allow", r.ToV1(), fake_));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The directories of an existing group; NotFound when no hierarchy has it.
+  absl::Status Open(const CgroupHierarchies& h, const std::string& parent, const std::string& name) {
+    std::map<std::string, std::vector<std::string>> mounts;
+    for (const char* c : kV1Controllers) {
+      if (const std::string* m = h.V1Mount(c)) mounts[*m].push_back(c);
+    }
+    for (auto& [mount, controllers] : mounts) {
+      Dir d;
+      d.path = absl::StrCat(mount, "/", parent, "/", name);
+      if (!Exists(d.path)) continue;
+      d.controllers = controllers;
+      ASSIGN_OR_RETURN(d.fd, OpenDir(d.path));
+      d.created = true;  // removable when asked (gc), never implicitly: owner_ is false
+      dirs_.push_back(std::move(d));
+    }
+    if (dirs_.empty()) return absl::NotFoundError(absl::StrCat("no cgroup ", parent, "/", name));
+    if (const Dir* m = Find("memory")) {
+      if (std::optional<std::string> t = ReadControl(m->path + "/memory.limit_in_bytes")) {
+        if (auto v = ParseSingleValue(*t); v.ok() && *v < kV1Unlimited) memory_limit_ = *v;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  const char* kind() const override { return "v1"; }
+  std::vector<std::string> paths() const override {
+    std::vector<std::string> p;
+    for (const Dir& d : dirs_) p.push_back(d.path);
+    return p;
+  }
+  int clone_into_fd() const override { return -1; }
+
+  absl::Status AddProcess(pid_t pid, bool) override {
+    for (const Dir& d : dirs_) {
+      RETURN_IF_ERROR(WriteControl(d.path + "/cgroup.procs", absl::StrCat(pid), fake_));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<pid_t>> Processes() const override {
+    std::set<pid_t> all;
+    for (const Dir& d : dirs_) {
+      if (!Exists(d.path)) continue;
+      if (fake_ && !Exists(d.path + "/cgroup.procs")) continue;
+      ASSIGN_OR_RETURN(std::vector<pid_t> pids, ReadPids(d.path));
+      all.insert(pids.begin(), pids.end());
+    }
+    return std::vector<pid_t>(all.begin(), all.end());
+  }
+
+  CgroupStats Stats() const override {
+    CgroupStats s;
+    auto single = [&](const char* controller, const char* f) -> std::optional<uint64_t> {
+      const Dir* d = Find(controller);
+      if (d == nullptr) return std::nullopt;
+      std::optional<std::string> t = ReadControl(d->path + "/" + f);
+      return t ? Opt(ParseSingleValue(*t)) : std::nullopt;
+    };
+    s.memory_current = single("memory", "memory.usage_in_bytes");
+    s.memory_peak = single("memory", "memory.max_usage_in_bytes");
+    s.memory_limit = single("memory", "memory.limit_in_bytes");
+    if (s.memory_limit && *s.memory_limit >= kV1Unlimited) s.memory_limit.reset();
+    s.cpu_usage_ns = single("cpuacct", "cpuacct.usage");
+    s.pids_current = single("pids", "pids.current");
+    if (const Dir* d = Find("pids")) {
+      if (std::optional<std::string> t = ReadControl(d->path + "/pids.max")) {
+        absl::StatusOr<std::optional<uint64_t>> v = ParseMaxValue(*t);
+        if (v.ok()) s.pids_limit = *v;
+      }
+    }
+    if (const Dir* d = Find("blkio")) {
+      std::optional<std::string> t =
+          ReadControl(d->path + "/blkio.throttle.io_service_bytes_recursive");
+      if (!t) t = ReadControl(d->path + "/blkio.throttle.io_service_bytes");
+      if (t) {
+        if (absl::StatusOr<IoTotals> io = ParseBlkioBytes(*t); io.ok()) {
+          s.io_read_bytes = io->read_bytes;
+          s.io_write_bytes = io->write_bytes;
+        }
+      }
+    }
+    s.oom_kills = Opt(OomKills());
+    return s;
+  }
+
+  absl::StatusOr<uint64_t> OomKills() const override {
+    const Dir* d = Find("memory");
+    if (d == nullptr) return 0;
+    std::optional<std::string> t = ReadControl(d->path + "/memory.oom_control");
+    if (!t) return 0;
+    absl::StatusOr<KeyedValues> kv = ParseKeyedFile(*t);
+    if (!kv.ok()) return Annotate(kv.status(), d->path + "/memory.oom_control");
+    return kv->count("oom_kill") ? kv->at("oom_kill") : 0;
+  }
+
+  std::optional<uint64_t> memory_limit() const override { return memory_limit_; }
+
+  absl::StatusOr<bool> TryLock() override {
+    for (Dir& d : dirs_) {
+      if (!d.fd.valid()) continue;
+      ASSIGN_OR_RETURN(bool ok, TryLockFd(d.fd.get(), d.path));
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  // Freeze (so nothing forks while we kill), SIGKILL every pid, thaw (a frozen task cannot
+  // die), wait until every hierarchy's group is empty.
+  absl::Status Kill() {
+    const Dir* freezer = Find("freezer");
+    if (freezer != nullptr && (!freezer->created || !Exists(freezer->path))) freezer = nullptr;
+    if (fake_) return absl::OkStatus();  // never signal the pids a test wrote
+    ASSIGN_OR_RETURN(std::vector<pid_t> pids, Processes());
+    if (pids.empty()) return absl::OkStatus();
+    if (freezer != nullptr && !fake_) {
+      const std::string state = freezer->path + "/freezer.state";
+      RETURN_IF_ERROR(WriteControl(state, "FROZEN", false));
+      double deadline = Now() + 1.0;
+      while (absl::StripAsciiWhitespace(ReadControl(state).value_or("")) != "FROZEN" &&
+             Now() < deadline) {
+        SleepMs(1);
+      }
+    }
+    double deadline = Now() + kEmptyTimeoutS;
+    for (bool thawed = false;;) {
+      ASSIGN_OR_RETURN(pids, Processes());
+      for (pid_t p : pids) (void)::kill(p, SIGKILL);
+      if (!thawed && freezer != nullptr && !fake_) {
+        RETURN_IF_ERROR(WriteControl(freezer->path + "/freezer.state", "THAWED", false));
+        thawed = true;
+      }
+      if (pids.empty()) return absl::OkStatus();
+      if (Now() > deadline) {
+        return absl::DeadlineExceededError(
+            absl::StrCat(paths()[0], ": ", pids.size(), " processes survive SIGKILL"));
+      }
+      SleepMs(5);
+    }
+  }
+
+  absl::Status KillAndRemove() override {
+    bool any = false;
+    for (const Dir& d : dirs_) any = any || d.created;
+    if (!any) return absl::OkStatus();
+    RETURN_IF_ERROR(Kill());
+    absl::Status first;
+    for (Dir& d : dirs_) {
+      if (!d.created) continue;
+      d.fd.Reset();
+      absl::Status st = RemoveDir(d.path, fake_);
+      if (st.ok()) {
+        d.created = false;
+      } else if (first.ok()) {
+        first = st;
+      }
+    }
+    return first;
+  }
+
+ private:
+  const Dir* Find(absl::string_view controller) const {
+    for (const Dir& d : dirs_) {
+      if (d.Has(controller)) return &d;
+    }
+    return nullptr;
+  }
+
+  // A new v1 cpuset group has empty cpus/mems and refuses tasks until they are set; copy the
+  // parent's (what cgroup.clone_children would do, without changing the parent's setting).
+  absl::Status InheritCpuset(const std::string& up, const std::string& dir, bool made) {
+    for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+      std::string mine = std::string(absl::StripAsciiWhitespace(
+          ReadControl(dir + "/" + f).value_or("")));
+      if (!mine.empty() || (!made && !fake_)) continue;
+      std::string theirs = std::string(absl::StripAsciiWhitespace(
+          ReadControl(up + "/" + f).value_or("")));
+      if (theirs.empty()) continue;
+      RETURN_IF_ERROR(WriteControl(dir + "/" + f, theirs, fake_));
+    }
+    return absl::OkStatus();
+  }
+
+  bool fake_;
+  bool owner_;
+  std::vector<Dir> dirs_;
+  std::optional<uint64_t> memory_limit_;
+};
+
+// ---------------------------------------------------------------------------------------
+// hybrid: v1 controllers + a group in the cgroup2 hierarchy
+
+class HybridCgroup : public Cgroup {
+ public:
+  HybridCgroup(std::unique_ptr<V1Cgroup> v1, std::unique_ptr<V2Cgroup> v2, bool owner)
+      : v1_(std::move(v1)), v2_(std::move(v2)), owner_(owner) {}
+  ~HybridCgroup() override {
+    if (owner_) (void)KillAndRemove();
+  }
+
+  const char* kind() const override { return "hybrid"; }
+  std::vector<std::string> paths() const override {
+    std::vector<std::string> p = v1_->paths();
+    if (v2_) {
+      for (const std::string& x : v2_->paths()) p.push_back(x);
+    }
+    return p;
+  }
+  int clone_into_fd() const override { return v2_ ? v2_->clone_into_fd() : -1; }
+  absl::Status AddProcess(pid_t pid, bool joined_by_clone) override {
+    if (v2_) RETURN_IF_ERROR(v2_->AddProcess(pid, joined_by_clone));
+    return v1_->AddProcess(pid, false);
+  }
+  absl::StatusOr<std::vector<pid_t>> Processes() const override {
+    ASSIGN_OR_RETURN(std::vector<pid_t> a, v1_->Processes());
+    if (v2_) {
+      ASSIGN_OR_RETURN(std::vector<pid_t> b, v2_->Processes());
+      a.insert(a.end(), b.begin(), b.end());
+      std::sort(a.begin(), a.end());
+      a.erase(std::unique(a.begin(), a.end()), a.end());
+    }
+    return a;
+  }
+  CgroupStats Stats() const override {
+    CgroupStats s = v1_->Stats();
+    if (v2_) {
+      CgroupStats t = v2_->Stats();
+      if (!s.cpu_usage_ns) s.cpu_usage_ns = t.cpu_usage_ns;
+      if (!s.memory_current) s.memory_current = t.memory_current;
+      if (!s.memory_peak) s.memory_peak = t.memory_peak;
+      if (!s.pids_current) s.pids_current = t.pids_current;
+      if (!s.io_read_bytes) s.io_read_bytes = t.io_read_bytes;
+      if (!s.io_write_bytes) s.io_write_bytes = t.io_write_bytes;
+    }
+    return s;
+  }
+  absl::StatusOr<uint64_t> OomKills() const override {
+    ASSIGN_OR_RETURN(uint64_t a, v1_->OomKills());
+    if (!v2_) return a;
+    ASSIGN_OR_RETURN(uint64_t b, v2_->OomKills());
+    return a + b;
+  }
+  std::optional<uint64_t> memory_limit() const override {
+    return v1_->memory_limit() ? v1_->memory_limit() : v2_ ? v2_->memory_limit() : std::nullopt;
+  }
+  absl::StatusOr<bool> TryLock() override {
+    ASSIGN_OR_RETURN(bool a, v1_->TryLock());
+    if (!a || !v2_) return a;
+    return v2_->TryLock();
+  }
+  // cgroup.kill on the v2 side first: it kills every process at once, which a v1 freezer
+  // loop only approximates; then the v1 groups (already empty) go.
+  absl::Status KillAndRemove() override {
+    absl::Status st = v2_ ? v2_->Kill() : absl::OkStatus();
+    absl::Status v1 = v1_->KillAndRemove();
+    if (v2_) {
+      absl::Status v2 = v2_->KillAndRemove();
+      if (st.ok()) st = v2;
+    }
+    return v1.ok() ? st : v1;
+  }
+
+ private:
+  std::unique_ptr<V1Cgroup> v1_;
+  std::unique_ptr<V2Cgroup> v2_;
+  bool owner_;
+};
+
+// v2 writes whose controller the v2 side offers and v1 does not have.
+std::vector<CgroupWrite> WritesFor(const std::vector<CgroupWrite>& all,
+                                   const std::function<bool(const std::string&)>& keep) {
+  std::vector<CgroupWrite> out;
+  for (const CgroupWrite& w : all) {
+    if (keep(w.controller)) out.push_back(w);
+  }
+  return out;
+}
+
+// v2's name for the v1 controller a write is about ("blkio" -> "io"; cpuacct has no own).
+std::string V2Name(const std::string& v1) { return v1 == "blkio" ? "io" : v1; }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Cgroup>> CreateCgroup(const CgroupHierarchies& h,
+                                                     const CgroupConfig& config) {
+  RETURN_IF_ERROR(ValidateCgroupName(config.name));
+  ASSIGN_OR_RETURN(std::string parent, ValidateCgroupParent(config.parent, "--cgroup-parent"));
+  static const std::set<std::string> kV2Wanted = {"memory", "pids", "cpu", "io"};
+  switch (h.kind) {
+    case CgroupHierarchies::Kind::kNone:
+      return absl::FailedPreconditionError(
+          "no cgroup hierarchy is mounted (/sys/fs/cgroup); limits and cleanup need one");
+    case CgroupHierarchies::Kind::kV2: {
+      std::vector<CgroupWrite> writes = V2LimitWrites(config.resources);
+      std::set<std::string> wanted = kV2Wanted;
+      std::vector<std::string> required_v = ControllersOf(writes);
+      std::set<std::string> required(required_v.begin(), required_v.end());
+      wanted.insert(required.begin(), required.end());
+      auto cg = std::make_unique<V2Cgroup>(h.fake_fs, /*owner=*/true);
+      RETURN_IF_ERROR(cg->Create(h.v2_root, parent, config.name, h.v2_controllers, wanted,
+                                 required, writes, config.devices, config.device_bpf));
+      return std::unique_ptr<Cgroup>(std::move(cg));
+    }
+    case CgroupHierarchies::Kind::kV1:
+    case CgroupHierarchies::Kind::kHybrid: {
+      // Each limit goes where its controller lives: v1 when mounted there, else the v2 side.
+      std::vector<CgroupWrite> v1_all = V1LimitWrites(config.resources);
+      std::vector<CgroupWrite> v2_all = V2LimitWrites(config.resources);
+      auto on_v1 = [&](const std::string& c) { return h.V1Mount(c) != nullptr; };
+      auto on_v2_only = [&](const std::string& c) {
+        return h.V1Mount(c == "io" ? "blkio" : c) == nullptr && h.OnV2(c);
+      };
+      std::vector<CgroupWrite> v1_writes = WritesFor(v1_all, [&](const std::string& c) {
+        return on_v1(c) || !h.OnV2(V2Name(c));  // neither: v1 reports the missing controller
+      });
+      std::vector<CgroupWrite> v2_writes = WritesFor(v2_all, on_v2_only);
+      bool devices_on_v2 = !config.devices.empty() && !on_v1("devices") && !h.v2_root.empty();
+      auto v1 = std::make_unique<V1Cgroup>(h.fake_fs, /*owner=*/true);
+      std::unique_ptr<V2Cgroup> v2;
+      absl::Status st = v1->Create(h, parent, config.name, v1_writes,
+                                   devices_on_v2 ? std::vector<DeviceRule>() : config.devices);
+      if (st.ok() && !h.v2_root.empty()) {
+        v2 = std::make_unique<V2Cgroup>(h.fake_fs, /*owner=*/true);
+        std::vector<std::string> req = ControllersOf(v2_writes);
+        std::set<std::string> required(req.begin(), req.end());
+        std::set<std::string> wanted = required;
+        for (const std::string& c : kV2Wanted) {
+          if (on_v2_only(c)) wanted.insert(c);
+        }
+        st = v2->Create(h.v2_root, parent, config.name, h.v2_controllers, wanted, required,
+                        v2_writes, devices_on_v2 ? config.devices : std::vector<DeviceRule>(),
+                        config.device_bpf);
+      }
+      if (!st.ok()) return st;  // the destructors remove what was made
+      if (h.kind == CgroupHierarchies::Kind::kV1) return std::unique_ptr<Cgroup>(std::move(v1));
+      return std::unique_ptr<Cgroup>(
+          std::make_unique<HybridCgroup>(std::move(v1), std::move(v2), /*owner=*/true));
+    }
+  }
+  return absl::InternalError("unknown cgroup layout");
+}
+
+absl::StatusOr<std::unique_ptr<Cgroup>> OpenCgroup(const CgroupHierarchies& h,
+                                                   const std::string& parent_in,
+                                                   const std::string& name) {
+  RETURN_IF_ERROR(ValidateCgroupName(name));
+  ASSIGN_OR_RETURN(std::string parent, ValidateCgroupParent(parent_in, "--cgroup-parent"));
+  std::unique_ptr<V2Cgroup> v2;
+  if (!h.v2_root.empty()) {
+    v2 = std::make_unique<V2Cgroup>(h.fake_fs, /*owner=*/false);
+    if (!v2->Open(absl::StrCat(h.v2_root, "/", parent, "/", name)).ok()) v2.reset();
+  }
+  if (h.kind == CgroupHierarchies::Kind::kV2) {
+    if (!v2) return absl::NotFoundError(absl::StrCat("no cgroup ", parent, "/", name));
+    return std::unique_ptr<Cgroup>(std::move(v2));
+  }
+  auto v1 = std::make_unique<V1Cgroup>(h.fake_fs, /*owner=*/false);
+  absl::Status st = v1->Open(h, parent, name);
+  if (!st.ok() && !v2) return st;
+  if (h.kind == CgroupHierarchies::Kind::kV1) return std::unique_ptr<Cgroup>(std::move(v1));
+  return std::unique_ptr<Cgroup>(
+      std::make_unique<HybridCgroup>(std::move(v1), std::move(v2), /*owner=*/false));
+}
+
+std::vector<std::string> ListCgroups(const CgroupHierarchies& h, const std::string& parent) {
+  std::set<std::string> roots;
+  if (!h.v2_root.empty()) roots.insert(h.v2_root);
+  for (const auto& [c, mount] : h.v1_mounts) {
+    for (const char* used : kV1Controllers) {
+      if (c == used) roots.insert(mount);
+    }
+  }
+  std::set<std::string> names;
+  for (const std::string& root : roots) {
+    DIR* d = ::opendir(absl::StrCat(root, "/", parent).c_str());
+    if (d == nullptr) continue;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (e->d_type == DT_DIR && ValidateCgroupName(n).ok()) names.insert(n);
+    }
+    ::closedir(d);
+  }
+  return {names.begin(), names.end()};
+}
+
+absl::StatusOr<std::string> ValidateCgroupParent(absl::string_view parent,
+                                                 absl::string_view flag) {
+  absl::string_view p = parent;
+  absl::ConsumePrefix(&p, "/");
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", Quote(parent), " ", why));
+  };
+  if (p.empty() || p.size() > 255) return bad("is not a cgroup path (1-255 bytes, e.g. nucleus)");
+  std::vector<absl::string_view> parts = absl::StrSplit(p, '/');
+  if (parts.size() > 16) return bad("has more than 16 components");
+  for (absl::string_view part : parts) {
+    if (part.empty() || part == "." || part == "..") {
+      return bad("is not a clean relative path (no empty, '.' or '..' components)");
+    }
+    for (char c : part) {
+      if (!absl::ascii_isalnum(c) && c != '_' && c != '.' && c != ':' && c != '@' && c != '-') {
+        return bad("has a character outside [A-Za-z0-9_.:@-]");
+      }
+    }
+  }
+  return std::string(p);
+}
+
+absl::Status ValidateCgroupName(absl::string_view name) {
+  bool ok = !name.empty() && name.size() <= 128 && absl::ascii_isalnum(name[0]);
+  for (char c : name) ok = ok && (absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-');
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(Quote(name), " is not a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)"));
+}
+
+}  // namespace nucleus

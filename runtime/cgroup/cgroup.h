@@ -1,0 +1,130 @@
+// One container's cgroup(s): created under PARENT/NAME in every hierarchy nucleus uses, with
+// the limits applied, the processes placed, statistics read, and everything killed and
+// removed at the end.
+//
+// One interface, three implementations chosen by the host's layout (layout.h):
+//   v2      one directory in the unified hierarchy. Controllers are enabled in
+//           cgroup.subtree_control from the root down to PARENT (only those missing there:
+//           memory, pids, cpu, io always when offered; cpuset when asked). The process joins
+//           at birth: clone3(CLONE_INTO_CGROUP, clone_into_fd()). Devices: a BPF program.
+//           Kill: cgroup.kill.
+//   v1      one directory per mounted hierarchy of memory, cpu, cpuacct, cpuset, pids, blkio,
+//           devices, freezer (co-mounted ones share it). New cpuset groups get their parent's
+//           cpus/mems. The parent writes the child's pid to each cgroup.procs (AddProcess)
+//           before the child may run anything of the workload. Devices: devices.deny "a" then
+//           devices.allow. Kill: freeze, SIGKILL every pid, thaw, wait until empty.
+//   hybrid  v1 for the controllers, plus a group in the cgroup2 hierarchy (joined at birth
+//           with CLONE_INTO_CGROUP; its cgroup.kill kills everything at once, and any controller
+//           that lives on the v2 side, like the device BPF program when v1 has no devices
+//           controller, is applied there).
+//
+// Ownership (RAII): the object returned by CreateCgroup owns the directories it made; its
+// destructor, and a Create that fails half-way, kill what is inside and remove them. It holds
+// flock(LOCK_EX) on every directory while it lives: `nucleus gc` treats a group whose lock it
+// can take as abandoned (the nucleus that made it is gone, gc.h). OpenCgroup returns a view of
+// an existing group that owns nothing: its destructor removes nothing.
+//
+// Parent side only; not thread-safe. Errors name the file and the flag: "--cpuset-cpus:
+// write(/sys/fs/cgroup/cpuset/nucleus/web/cpuset.cpus, '99'): Invalid argument".
+//
+//   CgroupConfig config{.parent = "nucleus", .name = spec.id, .resources = spec.resources,
+//                       .devices = DefaultDeviceRules()};
+//   ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cg, CreateCgroup(hierarchies, config));
+//   pid = clone3(... CLONE_INTO_CGROUP, cg->clone_into_fd() ...);
+//   RETURN_IF_ERROR(cg->AddProcess(pid, /*joined_by_clone=*/true));
+//   ... wait ...
+//   if (*cg->OomKills() > 0) ...;
+//   RETURN_IF_ERROR(cg->KillAndRemove());
+#ifndef NUCLEUS_RUNTIME_CGROUP_CGROUP_H_
+#define NUCLEUS_RUNTIME_CGROUP_CGROUP_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "runtime/cgroup/layout.h"
+#include "runtime/cgroup/limits.h"
+#include "runtime/spec/container_spec.h"
+
+namespace nucleus {
+
+struct CgroupStats {
+  std::optional<uint64_t> memory_current;  // bytes
+  std::optional<uint64_t> memory_peak;     // bytes (v2: memory.peak, Linux 5.19+)
+  std::optional<uint64_t> memory_limit;    // bytes; nullopt: unlimited or unknown
+  std::optional<uint64_t> cpu_usage_ns;    // total CPU time of every process, ever
+  std::optional<uint64_t> pids_current;
+  std::optional<uint64_t> pids_limit;      // nullopt: unlimited or unknown
+  std::optional<uint64_t> io_read_bytes;
+  std::optional<uint64_t> io_write_bytes;
+  std::optional<uint64_t> oom_kills;       // processes the OOM killer killed in the group
+};
+
+class Cgroup {
+ public:
+  virtual ~Cgroup() = default;
+  // "v2", "v1", "hybrid".
+  virtual const char* kind() const = 0;
+  // The group's directories, one per hierarchy.
+  virtual std::vector<std::string> paths() const = 0;
+  // A directory fd in the v2 hierarchy for clone3(CLONE_INTO_CGROUP); -1 when none.
+  virtual int clone_into_fd() const = 0;
+  // Moves pid (a whole process) into the group in every hierarchy; the v2 one is skipped when
+  // joined_by_clone (clone3 put it there).
+  virtual absl::Status AddProcess(pid_t pid, bool joined_by_clone) = 0;
+  // Every pid in the group (any hierarchy), host pid namespace.
+  virtual absl::StatusOr<std::vector<pid_t>> Processes() const = 0;
+  // What can be read; a field whose file is missing stays nullopt.
+  virtual CgroupStats Stats() const = 0;
+  // The OOM killer's kills in the group (v2 memory.events oom_kill, v1 memory.oom_control
+  // oom_kill); 0 without a memory controller.
+  virtual absl::StatusOr<uint64_t> OomKills() const = 0;
+  // The memory limit applied (bytes), for messages; nullopt: none.
+  virtual std::optional<uint64_t> memory_limit() const = 0;
+  // flock(LOCK_EX|LOCK_NB) on every directory: true when all were taken (no nucleus holds
+  // the group), false when one is held by another process.
+  virtual absl::StatusOr<bool> TryLock() = 0;
+  // Kills every process in the group, waits (up to ~5 s) until it is empty, and removes its
+  // directories (never PARENT). Idempotent.
+  virtual absl::Status KillAndRemove() = 0;
+};
+
+struct CgroupConfig {
+  std::string parent = "nucleus";
+  std::string name;
+  ResourcesSpec resources;
+  // Allowed devices; empty: device access is not restricted.
+  std::vector<DeviceRule> devices;
+  // v2: load and attach the device BPF program (a fake tree cannot take one).
+  bool device_bpf = true;
+};
+
+// Makes the group in every hierarchy and applies the limits. Fails (removing whatever it made)
+// when the group already exists ("a container named NAME is running?"), a controller a flag
+// needs is missing, or the kernel refuses a value.
+absl::StatusOr<std::unique_ptr<Cgroup>> CreateCgroup(const CgroupHierarchies& h,
+                                                     const CgroupConfig& config);
+// An existing group (in any hierarchy that has it); NotFound when none has it. Owns nothing.
+absl::StatusOr<std::unique_ptr<Cgroup>> OpenCgroup(const CgroupHierarchies& h,
+                                                   const std::string& parent,
+                                                   const std::string& name);
+// Names of the groups under PARENT in any hierarchy, sorted.
+std::vector<std::string> ListCgroups(const CgroupHierarchies& h, const std::string& parent);
+
+// --cgroup-parent: a relative path of 1..16 components of [A-Za-z0-9_.:@-], none "." or "..",
+// at most 255 bytes; a leading '/' is dropped. Returns the clean path.
+absl::StatusOr<std::string> ValidateCgroupParent(absl::string_view parent,
+                                                 absl::string_view flag);
+// A group name (a container id): [A-Za-z0-9][A-Za-z0-9_.-]*, at most 128 bytes.
+absl::Status ValidateCgroupName(absl::string_view name);
+
+}  // namespace nucleus
+
+#endif  // NUCLEUS_RUNTIME_CGROUP_CGROUP_H_
