@@ -229,7 +229,17 @@ absl::StatusOr<SeccompProgram> CompileSeccompBpf(const SeccompSpec& spec) {
       }
     }
   }
-  return Export(ctx.get());
+  ASSIGN_OR_RETURN(SeccompProgram program, Export(ctx.get()));
+  const int stale = FindStaleAccumulatorJump(program.filter);
+  if (stale >= 0) {
+    // Fail closed: the filter would not do what the profile says (seccomp_bpf.h).
+    return absl::InvalidArgumentError(absl::StrCat(
+        "seccomp: libseccomp ", SCMP_VER_MAJOR, ".", SCMP_VER_MINOR, ".", SCMP_VER_MICRO,
+        " compiles this profile wrongly (instruction ", stale,
+        " compares a stale argument word, a known libseccomp bug with several argument rules "
+        "for one system call); combine or simplify the argument rules of that system call"));
+  }
+  return program;
 }
 
 SeccompSpec InitSeccompSpec() {
@@ -267,6 +277,34 @@ void KeyString(std::string* out, absl::string_view s) { absl::StrAppend(out, s.s
 void KeyNumber(std::string* out, uint64_t n) { absl::StrAppend(out, n, ";"); }
 
 }  // namespace
+
+int FindStaleAccumulatorJump(const std::vector<sock_filter>& f) {
+  std::vector<std::set<int>> sources(f.size());  // where A came from at entry; -1: not a load
+  if (!f.empty()) sources[0].insert(-1);
+  for (size_t pc = 0; pc < f.size(); ++pc) {
+    const sock_filter& i = f[pc];
+    std::set<int> out = sources[pc];
+    if (BPF_CLASS(i.code) == BPF_LD) {
+      out = {BPF_MODE(i.code) == BPF_ABS ? static_cast<int>(i.k) : -1};
+    } else if (BPF_CLASS(i.code) == BPF_ALU || i.code == (BPF_MISC | BPF_TXA)) {
+      out = {-1};
+    }
+    if (BPF_CLASS(i.code) == BPF_RET) continue;
+    if (BPF_CLASS(i.code) == BPF_JMP) {
+      if (BPF_OP(i.code) == BPF_JA) {
+        if (pc + 1 + i.k < f.size()) sources[pc + 1 + i.k].insert(out.begin(), out.end());
+        continue;
+      }
+      if (out.size() > 1) return static_cast<int>(pc);
+      for (size_t t : {pc + 1 + i.jt, pc + 1 + i.jf}) {
+        if (t < f.size()) sources[t].insert(out.begin(), out.end());
+      }
+      continue;
+    }
+    if (pc + 1 < f.size()) sources[pc + 1].insert(out.begin(), out.end());
+  }
+  return -1;
+}
 
 std::string SeccompSpecKey(const SeccompSpec& spec) {
   std::string key = "nucleus-seccomp-v1;";

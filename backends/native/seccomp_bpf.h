@@ -22,6 +22,15 @@ struct SeccompProgram {
 // libseccomp: the compilation described in seccomp.h. Allocates; parent only.
 absl::StatusOr<SeccompProgram> CompileSeccompBpf(const SeccompSpec& spec);
 
+// libseccomp 2.5.4 miscompiles some rule sets (found by //fuzz:seccomp_bpf_diff_fuzz): when a
+// comparison of one rule falls through with no action, the next rule for the same syscall
+// may compare an argument's high word without reloading it, i.e. against the low word still
+// in the accumulator, and the filter's answer is wrong. Detected exactly by data flow: a
+// conditional jump reached with the accumulator loaded from different struct seccomp_data
+// offsets on different paths (correct libseccomp output reloads before every comparison).
+// Returns that jump's index, or -1. CompileSeccompBpf refuses a program where it fires.
+int FindStaleAccumulatorJump(const std::vector<sock_filter>& filter);
+
 // A canonical text of everything in `spec` the compiled program depends on (length-prefixed
 // strings, so different specs never share a key).
 std::string SeccompSpecKey(const SeccompSpec& spec);

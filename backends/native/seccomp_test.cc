@@ -343,6 +343,42 @@ TEST(CompileSeccomp, PrecompiledProgramsEqualAFreshCompile) {
   EXPECT_FALSE(SameProgram(*a, *b)) << "a log-only spec must not reuse the stored program";
 }
 
+// libseccomp 2.5.4 compiles this to a filter that allows a0 = 0xfffffffe (neither rule
+// matches): the second rule's high-word test runs on the low word left in the accumulator.
+TEST(CompileSeccomp, RefusesWhatLibseccompMiscompiles) {
+  SeccompSpec spec;
+  spec.default_action = SeccompAction::kErrno;
+  spec.default_errno_ret = 99;
+  SeccompRule high;
+  high.names = {"clone3"};
+  high.args = {SeccompArg{0, 0x100000000ULL, 0, SeccompArg::Op::kGreaterEqual}};
+  SeccompRule low = high;
+  low.args = {SeccompArg{0, 5, 0, SeccompArg::Op::kLessThan}};
+  spec.syscalls = {high, low};
+  EXPECT_THAT(CompileSeccomp(spec).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stale argument")));
+}
+
+// The default profile, for every single kept capability and for all of them, in both modes,
+// never hits that bug.
+TEST(CompileSeccomp, DefaultProfileNeverHitsTheStaleAccumulatorBug) {
+  std::vector<std::vector<int>> cap_sets = {{}};
+  std::vector<int> all;
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+    cap_sets.push_back({cap});
+    all.push_back(cap);
+  }
+  cap_sets.push_back(all);
+  for (const std::vector<int>& caps : cap_sets) {
+    for (bool log_only : {false, true}) {
+      SeccompSpec spec = DefaultSeccompProfile(caps);
+      spec.log_only = log_only;
+      EXPECT_OK(CompileSeccomp(spec).status())
+          << "caps " << (caps.size() == 1 ? caps[0] : -static_cast<int>(caps.size()));
+    }
+  }
+}
+
 TEST(SeccompSpecKey, DiffersWhenAnyFieldDiffers) {
   SeccompSpec a;
   SeccompRule r;
