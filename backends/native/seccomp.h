@@ -48,7 +48,8 @@ namespace nucleus {
 // (//backends/native:seccomp_precompiled: the default profile without capabilities and the
 // init's filter), which come back as a copy of the stored program: libseccomp takes ~3.5 ms
 // for the default profile, half of a container's whole start-up. A spec matches only when
-// SeccompSpecKey, a length-prefixed text of every field, is equal.
+// SeccompSpecKey, a length-prefixed text of every field, is equal. Any other spec compiles in
+// a child process with a 10 s deadline: libseccomp 2.5.4 can hang on some argument rules.
 absl::StatusOr<SeccompProgram> CompileSeccomp(const SeccompSpec& spec);
 
 // Installs the program on the calling thread. Fork-safe; no allocation.

@@ -379,6 +379,29 @@ TEST(CompileSeccomp, DefaultProfileNeverHitsTheStaleAccumulatorBug) {
   }
 }
 
+// libseccomp 2.5.4 never returns from seccomp_rule_add for the second rule (found by
+// //fuzz:seccomp_bpf_diff_fuzz): a hostile profile must not hang nucleus.
+TEST(CompileSeccomp, GivesUpOnALibseccompHang) {
+  SeccompSpec spec;
+  spec.default_action = SeccompAction::kKillThread;
+  SeccompRule trace;
+  trace.names = {"futex"};
+  trace.action = SeccompAction::kTrace;
+  trace.errno_ret = 1;
+  trace.args = {SeccompArg{2, 0xd6, 0, SeccompArg::Op::kGreaterEqual},
+                SeccompArg{1, 0x8b, 0, SeccompArg::Op::kLessThan},
+                SeccompArg{0, 0, 0, SeccompArg::Op::kNotEqual}};
+  SeccompRule allow;
+  allow.names = {"futex"};
+  allow.action = SeccompAction::kAllow;
+  allow.args = {SeccompArg{0, 0, 0, SeccompArg::Op::kNotEqual},
+                SeccompArg{1, 2, 0, SeccompArg::Op::kEqualTo},
+                SeccompArg{5, 0, 0xa980cd5a, SeccompArg::Op::kMaskedEqual}};
+  spec.syscalls = {trace, allow};
+  EXPECT_THAT(CompileSeccomp(spec).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("did not finish")));
+}
+
 TEST(SeccompSpecKey, DiffersWhenAnyFieldDiffers) {
   SeccompSpec a;
   SeccompRule r;
