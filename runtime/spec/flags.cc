@@ -655,9 +655,6 @@ absl::Status ResolveUserNamespace(const HostDefaults& host, Parsed* p) {
   return absl::OkStatus();
 }
 
-// Docker's rule with an empty base set: --cap-add ALL starts from every capability, otherwise
-// from the added ones; then every named --cap-drop is removed (unlike docker, a capability
-// both added and dropped ends up dropped: the safer reading of a contradiction).
 // The policy file (if any) is the base; --landlock sets the mode whatever the order; the
 // --allow-tcp-* ports are added to the policy's and turn that restriction on.
 void ResolveLandlock(Parsed* p) {
@@ -681,6 +678,9 @@ void ResolveLandlock(Parsed* p) {
   }
 }
 
+// Docker's rule with an empty base set: --cap-add ALL starts from every capability, otherwise
+// from the added ones; then every named --cap-drop is removed (unlike docker, a capability
+// both added and dropped ends up dropped: the safer reading of a contradiction).
 std::vector<int> ResolveCapabilities(const Parsed& p) {
   std::vector<int> caps;
   for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
