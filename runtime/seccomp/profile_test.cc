@@ -152,9 +152,9 @@ TEST(ParseSeccompProfile, ErrorsNameTheJsonPathAndValue) {
       {R"({"defaultAction": "SCMP_ACT_NOTIFY"})",
        "defaultAction: 'SCMP_ACT_NOTIFY' is not supported by nucleus"},
       {R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": -1})",
-       "defaultErrnoRet: '-1' is not an integer 0..4095"},
+       "defaultErrnoRet: '-1' is not an integer 0..4094"},
       {R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 70000})",
-       "defaultErrnoRet: '70000' is not an integer 0..4095"},
+       "defaultErrnoRet: '70000' is not an integer 0..4094"},
       {R"({"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 1})",
        "defaultErrnoRet: is only for SCMP_ACT_ERRNO and SCMP_ACT_TRACE"},
       {R"({"defaultAction": "SCMP_ACT_ALLOW", "architectures": "x86"})",
@@ -189,7 +189,7 @@ TEST(ParseSeccompProfile, ErrorsNameTheJsonPathAndValue) {
        "syscalls[3].action: 'SCMP_ACT_FOO' is not a seccomp action"},
       {R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action":
           "SCMP_ACT_ERRNO", "errnoRet": "EPERM"}]})",
-       "syscalls[0].errnoRet: 'EPERM' is a string, not an integer 0..4095"},
+       "syscalls[0].errnoRet: 'EPERM' is a string, not an integer 0..4094"},
       {R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action":
           "SCMP_ACT_ALLOW", "errnoRet": 1}]})",
        "syscalls[0].errnoRet: is only for SCMP_ACT_ERRNO and SCMP_ACT_TRACE"},
