@@ -82,6 +82,15 @@ absl::StatusOr<bool> MakeDir(const std::string& path) {
   return ErrnoStatus("mkdir", path);
 }
 
+// rmdir of the parent levels a container made, innermost first; a level another container
+// still uses (EBUSY, ENOTEMPTY) or already removed (ENOENT) stays as it is.
+void RemoveMadeParents(std::vector<std::string>* levels) {
+  for (auto it = levels->rbegin(); it != levels->rend(); ++it) {
+    if (::rmdir(it->c_str()) != 0) break;
+  }
+  levels->clear();
+}
+
 absl::Status RemoveDir(const std::string& path, bool fake) {
   if (fake) {  // a plain directory: the "control files" are ours to delete
     if (DIR* d = ::opendir(path.c_str())) {
@@ -114,6 +123,9 @@ struct Dir {
   std::vector<std::string> controllers;  // v1: what this hierarchy holds; v2: enabled ones
   UniqueFd fd;                           // O_DIRECTORY; flocked by the owner
   bool created = false;                  // ours to remove
+  // Parent levels (--cgroup-parent's components) this container's Create made, outermost
+  // first: removed after `path` when empty, so a lone `nucleus run` leaves no parent behind.
+  std::vector<std::string> made_parents;
   bool Has(absl::string_view c) const {
     return std::find(controllers.begin(), controllers.end(), c) != controllers.end();
   }
@@ -163,6 +175,7 @@ std::string MissingController(absl::string_view flag, absl::string_view controll
 class V2Cgroup : public Cgroup {
  public:
   V2Cgroup(bool fake, bool owner) : fake_(fake), owner_(owner) {}
+  void set_parent_is_ours(bool ours) { parent_is_ours_ = ours; }  // as V1Cgroup's
   ~V2Cgroup() override {
     if (owner_) (void)KillAndRemove();
   }
@@ -204,7 +217,8 @@ class V2Cgroup : public Cgroup {
       avail = next;
       if (i == parts.size()) break;
       level = absl::StrCat(level, "/", parts[i]);
-      RETURN_IF_ERROR(MakeDir(level).status());
+      ASSIGN_OR_RETURN(bool made_level, MakeDir(level));
+      if ((made_level || parent_is_ours_) && !fake_) dir_.made_parents.push_back(level);
     }
     for (const std::string& c : required) {
       if (!avail.count(c)) {
@@ -344,12 +358,14 @@ class V2Cgroup : public Cgroup {
     bpf_prog_.Reset();
     RETURN_IF_ERROR(RemoveDir(dir_.path, fake_));
     dir_.created = false;
+    RemoveMadeParents(&dir_.made_parents);
     return absl::OkStatus();
   }
 
  private:
   bool fake_;
   bool owner_;
+  bool parent_is_ours_ = false;
   Dir dir_;
   UniqueFd bpf_prog_;
   std::optional<uint64_t> memory_limit_;
@@ -365,6 +381,9 @@ constexpr const char* kV1Controllers[] = {"memory", "cpu",     "cpuacct", "cpuse
 class V1Cgroup : public Cgroup {
  public:
   V1Cgroup(bool fake, bool owner) : fake_(fake), owner_(owner) {}
+  // The parent levels are nucleus's own (the default parent): removed when empty even if
+  // another container made them.
+  void set_parent_is_ours(bool ours) { parent_is_ours_ = ours; }
   ~V1Cgroup() override {
     if (owner_) (void)KillAndRemove();
   }
@@ -387,13 +406,16 @@ class V1Cgroup : public Cgroup {
     for (auto& [mount, controllers] : mounts) {
       bool cpuset = std::find(controllers.begin(), controllers.end(), "cpuset") != controllers.end();
       std::string level = mount;
+      std::vector<std::string> made_parents;
       for (const std::string& p : parts) {
         std::string up = level;
         level = absl::StrCat(level, "/", p);
         ASSIGN_OR_RETURN(bool made, MakeDir(level));
+        if ((made || parent_is_ours_) && !fake_) made_parents.push_back(level);
         if (cpuset) RETURN_IF_ERROR(InheritCpuset(up, level, made));
       }
       Dir dir;
+      dir.made_parents = std::move(made_parents);
       dir.path = absl::StrCat(level, "/", name);
       dir.controllers = controllers;
       ASSIGN_OR_RETURN(bool made, MakeDir(dir.path));
@@ -581,6 +603,7 @@ class V1Cgroup : public Cgroup {
       absl::Status st = RemoveDir(d.path, fake_);
       if (st.ok()) {
         d.created = false;
+        RemoveMadeParents(&d.made_parents);
       } else if (first.ok()) {
         first = st;
       }
@@ -613,6 +636,7 @@ class V1Cgroup : public Cgroup {
 
   bool fake_;
   bool owner_;
+  bool parent_is_ours_ = false;
   std::vector<Dir> dirs_;
   std::optional<uint64_t> memory_limit_;
 };
@@ -711,11 +735,15 @@ std::string V2Name(const std::string& v1) { return v1 == "blkio" ? "io" : v1; }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Cgroup>> CreateCgroup(const CgroupHierarchies& h,
-                                                     const CgroupConfig& config) {
+namespace {
+
+absl::StatusOr<std::unique_ptr<Cgroup>> CreateCgroupOnce(const CgroupHierarchies& h,
+                                                         const CgroupConfig& config) {
   RETURN_IF_ERROR(ValidateCgroupName(config.name));
   ASSIGN_OR_RETURN(std::string parent, ValidateCgroupParent(config.parent, "--cgroup-parent"));
   static const std::set<std::string> kV2Wanted = {"memory", "pids", "cpu", "io"};
+  // The default parent is nucleus's own: its empty levels go with the last container.
+  const bool parent_is_ours = parent == CgroupConfig().parent;
   switch (h.kind) {
     case CgroupHierarchies::Kind::kNone:
       return absl::FailedPreconditionError(
@@ -727,6 +755,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> CreateCgroup(const CgroupHierarchies& h,
       std::set<std::string> required(required_v.begin(), required_v.end());
       wanted.insert(required.begin(), required.end());
       auto cg = std::make_unique<V2Cgroup>(h.fake_fs, /*owner=*/true);
+      cg->set_parent_is_ours(parent_is_ours);
       RETURN_IF_ERROR(cg->Create(h.v2_root, parent, config.name, h.v2_controllers, wanted,
                                  required, writes, config.devices, config.device_bpf));
       return std::unique_ptr<Cgroup>(std::move(cg));
@@ -746,11 +775,13 @@ absl::StatusOr<std::unique_ptr<Cgroup>> CreateCgroup(const CgroupHierarchies& h,
       std::vector<CgroupWrite> v2_writes = WritesFor(v2_all, on_v2_only);
       bool devices_on_v2 = !config.devices.empty() && !on_v1("devices") && !h.v2_root.empty();
       auto v1 = std::make_unique<V1Cgroup>(h.fake_fs, /*owner=*/true);
+      v1->set_parent_is_ours(parent_is_ours);
       std::unique_ptr<V2Cgroup> v2;
       absl::Status st = v1->Create(h, parent, config.name, v1_writes,
                                    devices_on_v2 ? std::vector<DeviceRule>() : config.devices);
       if (st.ok() && !h.v2_root.empty()) {
         v2 = std::make_unique<V2Cgroup>(h.fake_fs, /*owner=*/true);
+        v2->set_parent_is_ours(parent_is_ours);
         std::vector<std::string> req = ControllersOf(v2_writes);
         std::set<std::string> required(req.begin(), req.end());
         std::set<std::string> wanted = required;
@@ -768,6 +799,21 @@ absl::StatusOr<std::unique_ptr<Cgroup>> CreateCgroup(const CgroupHierarchies& h,
     }
   }
   return absl::InternalError("unknown cgroup layout");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Cgroup>> CreateCgroup(const CgroupHierarchies& h,
+                                                     const CgroupConfig& config) {
+  // A container that ends removes the parent levels it made once they are empty. If that
+  // happens between our mkdir of a level (EEXIST: theirs) and of our own group, the latter
+  // fails with ENOENT (NotFound): build the chain again.
+  absl::StatusOr<std::unique_ptr<Cgroup>> cg;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    cg = CreateCgroupOnce(h, config);
+    if (!absl::IsNotFound(cg.status())) break;
+  }
+  return cg;
 }
 
 absl::StatusOr<std::unique_ptr<Cgroup>> OpenCgroup(const CgroupHierarchies& h,

@@ -22,7 +22,11 @@
 // destructor, and a Create that fails half-way, kill what is inside and remove them. It holds
 // flock(LOCK_EX) on every directory while it lives: `nucleus gc` treats a group whose lock it
 // can take as abandoned (the nucleus that made it is gone, gc.h). OpenCgroup returns a view of
-// an existing group that owns nothing: its destructor removes nothing.
+// an existing group that owns nothing: its destructor removes nothing. The PARENT levels a
+// Create had to make are the owner's too: removed after the group when they are empty (a
+// level still holding another container's group stays; CreateCgroup retries when a level
+// vanishes under it). Levels that existed before are never removed, except those of the
+// default parent "nucleus", which is nucleus's own: the last container out removes it.
 //
 // Parent side only; not thread-safe. Errors name the file and the flag: "--cpuset-cpus:
 // write(/sys/fs/cgroup/cpuset/nucleus/web/cpuset.cpus, '99'): Invalid argument".
