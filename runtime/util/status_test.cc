@@ -26,6 +26,13 @@ TEST(ErrnoStatusTest, NoArgument) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("No such file")));
 }
 
+// An untrusted path with a newline must not split the one-line error (flags_fuzz found it).
+TEST(ErrnoStatusTest, EscapesControlCharactersInTheArgument) {
+  EXPECT_THAT(ErrnoStatus("stat", "/a\nb", ENOENT),
+              StatusIs(absl::StatusCode::kNotFound,
+                       Eq("stat(/a\\nb): No such file or directory")));
+}
+
 TEST(AnnotateTest, PrefixesContextAndKeepsCode) {
   absl::Status s = Annotate(absl::NotFoundError("open(/x): gone"), "--ro /x");
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound, Eq("--ro /x: open(/x): gone")));
