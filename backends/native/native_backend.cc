@@ -192,7 +192,7 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
     ASSIGN_OR_RETURN(CgroupHierarchies hierarchies, DetectCgroupHierarchies());
     CgroupConfig config;
     config.parent = spec.cgroup_parent;
-    config.name = spec.id;
+    config.name = spec.cgroup_name.empty() ? spec.id : spec.cgroup_name;
     config.resources = spec.resources;
     config.devices = ContainerDeviceRules();
     ASSIGN_OR_RETURN(cgroup, CreateCgroup(hierarchies, config));

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -22,13 +23,59 @@ struct IdMapping {
 };
 
 struct MountSpec {
-  enum class Type { kBind, kTmpfs };
+  // kBind: a host path (recursively unless !recursive). The others make a new filesystem of
+  // that type (OCI "type": tmpfs, proc, sysfs, devpts, mqueue, cgroup); `nucleus run` uses
+  // only kBind and kTmpfs, config.json any of them.
+  enum class Type { kBind, kTmpfs, kProc, kSysfs, kDevpts, kMqueue, kCgroup };
   Type type = Type::kBind;
-  std::string source;       // host path (kBind); unused for kTmpfs
+  std::string source;       // host path (kBind); unused for new filesystems
   std::string destination;  // absolute path inside the container
   bool read_only = true;
   uint64_t tmpfs_size = 0;  // bytes; 0 = kernel default (half of RAM)
   uint32_t tmpfs_mode = 01777;
+  // Mount attributes. `nucleus run` never lets a bind carry setuid bits or device nodes in;
+  // config.json says per mount ("suid", "dev", "exec" options turn them off).
+  bool nosuid = true;
+  bool nodev = true;
+  bool noexec = false;
+  bool recursive = true;  // kBind: "rbind" (true) or "bind" (false)
+  // New filesystems: further fsconfig(2) options as "key=value" or "key" (devpts
+  // "ptmxmode=0666", tmpfs "uid=0"), in order; tmpfs_size/tmpfs_mode are passed separately.
+  std::vector<std::string> fs_options;
+};
+
+// A device node the container gets in its /dev (OCI linux.devices), besides nucleus's
+// default null, zero, full, random, urandom, tty.
+struct DeviceSpec {
+  std::string path;  // absolute, under /dev
+  char type = 'c';   // 'c' or 'b' ('u' is read as 'c'; 'p' FIFOs are not supported)
+  int64_t major = 0;
+  int64_t minor = 0;
+  uint32_t file_mode = 0666;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// One OCI hook (config.json "hooks"): run by the runtime with the container's state JSON on
+// stdin; a non-zero exit or the timeout fails the lifecycle step it belongs to.
+struct HookSpec {
+  std::string path;               // absolute
+  std::vector<std::string> args;  // args[0] is argv[0] (OCI: may differ from path)
+  std::vector<std::string> env;   // "KEY=VALUE"; the hook's whole environment
+  int timeout_seconds = 0;        // 0: none
+};
+
+struct HooksSpec {
+  std::vector<HookSpec> prestart;          // deprecated in OCI 1.1, run with createRuntime
+  std::vector<HookSpec> create_runtime;
+  std::vector<HookSpec> create_container;
+  std::vector<HookSpec> start_container;
+  std::vector<HookSpec> poststart;
+  std::vector<HookSpec> poststop;
+  bool empty() const {
+    return prestart.empty() && create_runtime.empty() && create_container.empty() &&
+           start_container.empty() && poststart.empty() && poststop.empty();
+  }
 };
 
 struct Rlimit {
@@ -50,6 +97,10 @@ struct ProcessSpec {
   std::vector<int> capabilities;
   std::vector<Rlimit> rlimits;
   bool no_new_privileges = true;  // always true for `nucleus run`
+  // OCI process.terminal: the process gets a new pseudo-terminal as its stdio (the master
+  // goes to --console-socket, or to `nucleus run -t`'s caller).
+  bool terminal = false;
+  std::optional<int> oom_score_adj;  // -1000..1000
 };
 
 struct NamespaceSpec {
@@ -61,6 +112,11 @@ struct NamespaceSpec {
   bool cgroup = true;
   bool user = false;  // forced on when nucleus runs as a non-root user (rootless)
   bool time = false;
+  // OCI linux.namespaces[].path: join this existing namespace (a /proc/PID/ns/TYPE file or a
+  // bind mount of one) instead of making a new one; the flag above is then true as well.
+  // Empty: a new namespace when the flag is set.
+  std::string pid_path, mount_path, uts_path, ipc_path, net_path, cgroup_path, user_path,
+      time_path;
 };
 
 // Seccomp, in the OCI runtime-spec model (linux.seccomp), so that config.json, `nucleus run`
@@ -140,6 +196,16 @@ struct ResourcesSpec {
   std::string cpuset_mems;                     // --cpuset-mems
   std::optional<int64_t> pids_limit;           // --pids-limit: > 0 (unlimited: nullopt)
   std::optional<uint16_t> blkio_weight;        // --blkio-weight: 10..1000 (io.weight on v2)
+  // OCI linux.resources.devices, reduced to what may be opened beyond the default list:
+  // {type 'a'|'c'|'b', major/minor (-1: any), access "rwm" subset}. A leading deny-all
+  // (the usual first entry) is the default anyway.
+  struct DeviceAllow {
+    char type = 'a';
+    int64_t major = -1;
+    int64_t minor = -1;
+    std::string access = "rwm";
+  };
+  std::vector<DeviceAllow> device_allow;
 
   bool HasLimits() const {
     return memory || memory_swap || memory_reservation || cpu_quota_us || cpu_shares ||
@@ -177,6 +243,23 @@ struct ContainerSpec {
   // for rootless runs; the native backend also makes none for a non-root caller without
   // limits). The group exists from before the process runs until the container ends.
   std::string cgroup_parent = "nucleus";
+  // The group's own name below cgroup_parent; empty: the container's id. (OCI cgroupsPath
+  // "/a/b/c" is parent "a/b", name "c".)
+  std::string cgroup_name;
+
+  // --- OCI runtime-spec fields (config.json; `nucleus run` leaves them at their defaults) ---
+  // true (`nucleus run`): nucleus mounts /proc, /sys, a minimal /dev and /tmp itself, before
+  // `mounts`. false (config.json): `mounts` is the whole list, as in runc; a tmpfs mounted on
+  // /dev still gets the default device nodes and links.
+  bool default_filesystems = true;
+  std::vector<DeviceSpec> devices;             // linux.devices
+  std::vector<std::pair<std::string, std::string>> sysctl;  // linux.sysctl, namespaced keys only
+  // linux.rootfsPropagation: "" (= rprivate), private, rprivate, slave, rslave, shared, rshared
+  std::string rootfs_propagation;
+  HooksSpec hooks;
+  std::vector<std::pair<std::string, std::string>> annotations;  // sorted by key
+  // The directory the spec came from (OCI --bundle; `nucleus run`: empty).
+  std::string bundle;
 };
 
 // The OCI runtime-spec defaults (runc's / docker's lists).
