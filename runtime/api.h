@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "runtime/spec/container_spec.h"
+#include "runtime/util/unique_fd.h"
 
 namespace nucleus {
 
@@ -46,6 +47,14 @@ struct ExitInfo {
   static ExitInfo FromWaitStatus(int wstatus);
 };
 
+// How Create() should set the container up beyond what the spec says.
+struct CreateOptions {
+  // Detached lifecycle (OCI create, `nucleus run -d`): a listening AF_UNIX SOCK_SEQPACKET
+  // socket, bound by the caller in the container's state directory (native_backend.h:
+  // BindStartSocket). Required for Container::Detach(); the container keeps it open.
+  int start_listen_fd = -1;
+};
+
 class Container {
  public:
   virtual ~Container() = default;
@@ -61,6 +70,15 @@ class Container {
   virtual absl::Status Kill(int sig) = 0;
   // Kills whatever is left, reaps, and removes mounts, cgroup and state. Idempotent.
   virtual absl::Status Destroy() = 0;
+  // Hands the container, waiting at its start gate, over to itself: it no longer dies with
+  // this process, and this object (and its destructor) no longer kills, reaps or removes
+  // anything. Only a start through the start socket can run it then (the backend's
+  // StartDetached). Needs CreateOptions::start_listen_fd. Afterwards only pid() is valid.
+  virtual absl::Status Detach() = 0;
+  // process.terminal: the pty master (once; invalid afterwards or without a terminal).
+  virtual UniqueFd TakeConsole() { return UniqueFd(); }
+  // The container's cgroup directories (empty: none).
+  virtual std::vector<std::string> cgroup_paths() const { return {}; }
   // What Create() could not do as asked but went on without (e.g. a Landlock right this
   // kernel cannot enforce under --landlock=best-effort): one line each, no prefix. The CLI
   // prints them as "nucleus: warning: ..." before Start(), like RunRequest::warnings.
@@ -71,7 +89,19 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
-  virtual absl::StatusOr<std::unique_ptr<Container>> Create(const ContainerSpec& spec) = 0;
+  virtual absl::StatusOr<std::unique_ptr<Container>> Create(const ContainerSpec& spec,
+                                                            const CreateOptions& options) = 0;
+  absl::StatusOr<std::unique_ptr<Container>> Create(const ContainerSpec& spec) {
+    return Create(spec, CreateOptions());
+  }
+  // A new process in the running container whose first process is `pid` (pidfd: a pidfd of
+  // it, verified by the caller): spec is the container's, with `process` replaced by the new
+  // process's. It joins the container's namespaces and cgroup and gets the same
+  // confinement (capabilities as spec.process says, no_new_privs, seccomp, Landlock). The
+  // returned Container waits at its start gate like a created one; Wait() gives its exit.
+  // detached: the process does not die with the caller (OCI exec --detach).
+  virtual absl::StatusOr<std::unique_ptr<Container>> Exec(const ContainerSpec& spec, pid_t pid,
+                                                          int pidfd, bool detached) = 0;
 };
 
 }  // namespace nucleus

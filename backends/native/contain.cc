@@ -4,7 +4,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -44,25 +47,74 @@ void ResetSignalDispositions() {
   }
 }
 
-// Closes every descriptor but 0-2 and the two the child itself needs. Whatever nucleus's
-// caller left open without O_CLOEXEC (a shell's fd 10, a directory of the host) must not reach
-// the container: openat() relative to a host directory walks the host's tree, past every
-// mount and Landlock rule (tests/escape: inherited_fds).
-StepError CloseInheritedFdsInChild(int keep_a, int keep_b) {
-  int keep[2] = {keep_a < keep_b ? keep_a : keep_b, keep_a < keep_b ? keep_b : keep_a};
+// Closes every descriptor but 0-2 and the ones the child itself needs (keep: n fds, -1 for
+// unused slots). Whatever nucleus's caller left open without O_CLOEXEC (a shell's fd 10, a
+// directory of the host) must not reach the container: openat() relative to a host directory
+// walks the host's tree, past every mount and Landlock rule (tests/escape: inherited_fds).
+StepError CloseInheritedFdsInChild(int* keep, int n) {
+  // Sort the handful of kept descriptors (insertion sort: no allocation).
+  for (int i = 1; i < n; ++i) {
+    for (int j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
+      int t = keep[j];
+      keep[j] = keep[j - 1];
+      keep[j - 1] = t;
+    }
+  }
   unsigned first = 3;  // the next descriptor that may be closed
-  for (int i = 0; i <= 2; ++i) {
-    unsigned last = i < 2 ? static_cast<unsigned>(keep[i]) - 1 : ~0U;
-    if (i < 2 && keep[i] < static_cast<int>(first)) continue;  // stdio, -1, or a duplicate
+  for (int i = 0; i <= n; ++i) {
+    if (i < n && keep[i] < static_cast<int>(first)) continue;  // stdio, -1, or a duplicate
+    unsigned last = i < n ? static_cast<unsigned>(keep[i]) - 1 : ~0U;
     if (first <= last && ::syscall(SYS_close_range, first, last, 0) != 0) {
       if (errno != ENOSYS) return StepError::Errno("close_range", "inherited descriptors");
       struct rlimit lim;  // Linux < 5.9: one by one, up to the descriptor limit
       if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return StepError::Errno("getrlimit", "NOFILE");
       for (unsigned fd = first; fd <= last && fd < lim.rlim_cur; ++fd) (void)::close(fd);
     }
-    if (i < 2) first = static_cast<unsigned>(keep[i]) + 1;
+    if (i < n) first = static_cast<unsigned>(keep[i]) + 1;
   }
   return StepError{};
+}
+
+// Step 3b: a pty of the container's own devpts instance (so the process sees its terminal
+// as /dev/pts/N inside), owned by the container's user, as controlling terminal and stdio.
+StepError SetUpTerminalInChild(const ChildPlan& plan) {
+  int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return StepError::Errno("open", "/dev/ptmx");
+  int unlock = 0;
+  if (::ioctl(master, TIOCSPTLCK, &unlock) != 0) return StepError::Errno("ioctl TIOCSPTLCK", "/dev/ptmx");
+  int slave = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) return StepError::Errno("ioctl TIOCGPTPEER", "/dev/ptmx");
+  if (::fchown(slave, plan.identity.uid, plan.identity.gid) != 0 && errno != EPERM &&
+      errno != EINVAL) {
+    return StepError::Errno("fchown", "pty");
+  }
+  if (::ioctl(slave, TIOCSCTTY, 0) != 0) return StepError::Errno("ioctl TIOCSCTTY", "pty");
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::dup2(slave, fd) < 0) return StepError::Errno("dup2", "pty");
+  }
+  ::close(slave);
+  ChildSyncSendFd(plan.sync_fd, SyncKind::kConsole, master);
+  ::close(master);
+  return StepError{};
+}
+
+// Step 8 after kDetach: accept `start` connections until one says kGo; it becomes the sync
+// socket. Returns false when the listening socket fails.
+bool AwaitStartInChild(ChildPlan& plan) {
+  for (;;) {
+    int conn = ::accept4(plan.start_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return false;
+    }
+    if (ChildSyncWait(conn, SyncKind::kGo)) {
+      ::close(plan.start_listen_fd);
+      plan.start_listen_fd = -1;
+      plan.sync_fd = conn;
+      return true;
+    }
+    ::close(conn);  // a probe, or a `start` that died: keep waiting
+  }
 }
 
 void UnblockAllSignals() {
@@ -105,10 +157,19 @@ StepError ExecWorkload(const ChildPlan& plan) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& spec) {
+absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& spec,
+                                                          bool for_exec) {
   if (spec.process.args.empty()) return absl::InvalidArgumentError("missing command");
   auto plan = std::make_unique<ChildPlan>();
-  ASSIGN_OR_RETURN(plan->mounts, PlanMounts(spec));
+  if (!for_exec) {
+    ASSIGN_OR_RETURN(plan->mounts, PlanMounts(spec));
+    plan->warnings = plan->mounts.warnings;
+  }
+  plan->terminal = spec.process.terminal;
+  if (spec.process.oom_score_adj) {
+    plan->set_oom_score_adj = true;
+    plan->oom_score_adj = *spec.process.oom_score_adj;
+  }
   // docker's default: the container's own name.
   plan->hostname = !spec.hostname.empty() ? spec.hostname : !spec.id.empty() ? spec.id : "nucleus";
   plan->user_namespace = spec.namespaces.user;
@@ -145,7 +206,7 @@ absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& s
   plan->argv.push_back(nullptr);
   for (std::string& e : plan->env) plan->envp.push_back(e.data());
   plan->envp.push_back(nullptr);
-  plan->init = spec.init;
+  plan->init = spec.init && !for_exec;
   // Compiled here, in the parent: the child must not call libseccomp (it allocates).
   if (spec.seccomp) {
     ASSIGN_OR_RETURN(plan->seccomp, CompileSeccomp(*spec.seccomp));
@@ -162,9 +223,12 @@ void ContainInChild(ChildPlan& plan) {
   // 1. Signals stay blocked (the parent blocked them before clone) until the workload
   //    execs; dispositions inherited from nucleus (e.g. SIG_IGN) must not reach it.
   ResetSignalDispositions();
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_PDEATHSIG"));
+  if (plan.die_with_parent && ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_PDEATHSIG"));
   // (If the parent died before this prctl, the next read of the sync socket sees EOF.)
-  STEP(CloseInheritedFdsInChild(plan.sync_fd, plan.status_fd));
+  {
+    int keep[4] = {plan.sync_fd, plan.status_fd, plan.start_listen_fd, plan.join_pidfd};
+    STEP(CloseInheritedFdsInChild(keep, 4));
+  }
   // 1b.
   if (plan.await_cgroup) {
     if (!ChildSyncWait(plan.sync_fd, SyncKind::kCgroupReady)) _exit(125);
@@ -176,8 +240,15 @@ void ContainInChild(ChildPlan& plan) {
   // dev.tty.legacy_tiocsti=1, ioctl(TIOCSTI) on an inherited terminal types commands into
   // the caller's shell (bubblewrap's CVE-2017-5226; runc does the same).
   if (::setsid() < 0) Die(plan, StepError::Errno("setsid", ""));
+  // Exec into a running container: its namespaces replace steps 2-4.
+  if (plan.join_pidfd >= 0) {
+    if (plan.join_ns_flags != 0 && ::setns(plan.join_pidfd, plan.join_ns_flags) != 0) {
+      Die(plan, StepError::Errno("setns", "the container's namespaces"));
+    }
+    ::close(plan.join_pidfd);
+  }
   // 2.
-  if (plan.user_namespace) {
+  if (plan.join_pidfd < 0 && plan.user_namespace) {
     // A process that changed credentials (a setuid nucleus, or one started by a service
     // manager that switched users) is not dumpable: its /proc/PID files belong to root and
     // an unprivileged parent could not write our id maps. Only for the handshake.
@@ -188,11 +259,25 @@ void ContainInChild(ChildPlan& plan) {
     if (dumpable == 0) (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     STEP(BecomeNamespaceRootInChild());
   }
-  // 3.
-  STEP(SetUpFilesystemInChild(plan.mounts));
-  // 4.
-  STEP(SetHostnameInChild(plan.hostname.c_str()));
-  if (plan.net_namespace) STEP(BringUpLoopbackInChild());
+  if (plan.join_pidfd < 0) {
+    // 3.
+    STEP(SetUpFilesystemInChild(plan.mounts));
+    // 4.
+    STEP(SetHostnameInChild(plan.hostname.c_str()));
+    if (plan.net_namespace) STEP(BringUpLoopbackInChild());
+  }
+  // 3b.
+  if (plan.terminal) STEP(SetUpTerminalInChild(plan));
+  // 4b.
+  if (plan.set_oom_score_adj) {
+    int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    RawBuf<16> v;
+    v.AddInt(plan.oom_score_adj);
+    if (fd < 0 || ::write(fd, v.c_str(), strlen(v.c_str())) < 0) {
+      Die(plan, StepError::Errno("write", "/proc/self/oom_score_adj"));
+    }
+    ::close(fd);
+  }
   // 5.
   STEP(ApplyRlimitsInChild(plan.rlimits.data(), plan.rlimits.size()));
   // 6. Without no_new_privs the kernel accepts a filter only from a CAP_SYS_ADMIN holder, so
@@ -212,7 +297,26 @@ void ContainInChild(ChildPlan& plan) {
   if (::chdir(plan.cwd.c_str()) != 0) Die(plan, StepError::Errno("chdir", plan.cwd.c_str()));
   // 8.
   ChildSyncSend(plan.sync_fd, SyncKind::kReady);
-  if (!ChildSyncWait(plan.sync_fd, SyncKind::kGo)) _exit(125);
+  switch (static_cast<SyncKind>(ChildSyncReceive(plan.sync_fd))) {
+    case SyncKind::kGo:
+      break;
+    case SyncKind::kDetach:
+      if (plan.start_listen_fd < 0) _exit(125);
+      // From here the container outlives the process that created it. (Had that process
+      // died before this prctl, kDetach would not have arrived.)
+      if (::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_PDEATHSIG"));
+      ChildSyncSend(plan.sync_fd, SyncKind::kReady);
+      ::close(plan.sync_fd);
+      plan.sync_fd = -1;
+      if (!AwaitStartInChild(plan)) _exit(125);
+      break;
+    default:
+      _exit(125);
+  }
+  if (plan.start_listen_fd >= 0) {
+    ::close(plan.start_listen_fd);
+    plan.start_listen_fd = -1;
+  }
   // 9.
   if (!plan.init) {
     UnblockAllSignals();

@@ -21,8 +21,12 @@
 //   6b. Landlock (landlock.h): ruleset built in the parent, restrict_self here, after
 //      pivot_root (rule paths are the container's) and no_new_privs (which it needs;
 //      without no_new_privs it goes in before the capability drop, as seccomp does)
+//   3b. terminal (process.terminal): a pty from the container's /dev/ptmx becomes the
+//      controlling terminal and stdio; the master goes to the parent
+//   4b. oom_score_adj (before the capability drop: lowering it needs CAP_SYS_RESOURCE)
 //   7. working directory (checked as the container user)
-//   8. report ready and wait at the start gate (the parent's Start())
+//   8. report ready and wait at the start gate (the parent's Start(), or after kDetach a
+//      `start` from another process through the start socket)
 //   9. with init: fork the workload, which installs the container's seccomp filter as its
 //      very last step and execs; this process becomes PID 1 (init.h) and installs the
 //      init's own filter (seccomp.h: InitSeccompSpec).
@@ -83,10 +87,31 @@ struct ChildPlan {
   bool cgroup_namespace = false;
   int sync_fd = -1;    // child end of the sync socket
   int status_fd = -1;  // write end of the init's exit-status pipe
+  // Step 8, detached lifecycle (OCI create, `run -d`): a listening SOCK_SEQPACKET socket.
+  // When the parent answers kReady with kDetach instead of kGo, the child stops dying with
+  // it (PDEATHSIG off), acknowledges, and accepts connections until one sends kGo; that
+  // connection is the sync socket from then on (exec errors go to whoever started us).
+  int start_listen_fd = -1;
+  // process.terminal: after the filesystem (step 3b), open a pty in the container's own
+  // devpts, make the slave the controlling terminal and stdio, and pass the master to the
+  // parent (SyncKind::kConsole).
+  bool terminal = false;
+  int oom_score_adj = 0;
+  bool set_oom_score_adj = false;
+  // Exec into a running container (join_pidfd >= 0): instead of steps 2-4, setns(join_pidfd,
+  // join_ns_flags) into its namespaces (the parent already joined its PID namespace for the
+  // clone); no mounts, no hostname, no init. Steps 5-9 as for the container's own process.
+  int join_pidfd = -1;
+  int join_ns_flags = 0;
+  // Step 1's PR_SET_PDEATHSIG. false only for a detached exec, which must outlive its
+  // nucleus (a parent that dies during setup still ends it: the sync socket reaches EOF).
+  bool die_with_parent = true;
 };
 
-// Validates the spec against the host and lays everything out for the child.
-absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& spec);
+// Validates the spec against the host and lays everything out for the child. for_exec: the
+// plan of a process joining the running container (no mounts, no init).
+absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& spec,
+                                                          bool for_exec = false);
 
 // The child. Never returns.
 [[noreturn]] void ContainInChild(ChildPlan& plan);

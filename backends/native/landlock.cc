@@ -27,14 +27,37 @@ constexpr const char* kDeviceNodes[] = {"/dev/null",    "/dev/zero", "/dev/full"
 void DefaultRules(const ContainerSpec& spec, std::vector<LandlockRule>* rules) {
   const bool writable_root = !spec.rootfs.empty() && !spec.readonly_rootfs;
   rules->push_back({"/", writable_root ? kWritable : ll::kFsReadExec, false});
-  rules->push_back({"/tmp", kWritable, true});
-  rules->push_back({"/dev/shm", kWritable, true});
-  for (const MountSpec& m : spec.mounts) {
-    if (m.type == MountSpec::Type::kTmpfs || !m.read_only) {
-      rules->push_back({m.destination, kWritable, true});
+  if (spec.default_filesystems) {
+    // nucleus's own /tmp and /dev/shm; --tmpfs mounts are always writable.
+    rules->push_back({"/tmp", kWritable, true});
+    rules->push_back({"/dev/shm", kWritable, true});
+    for (const MountSpec& m : spec.mounts) {
+      if (m.type == MountSpec::Type::kTmpfs || !m.read_only) {
+        rules->push_back({m.destination, kWritable, true});
+      }
+    }
+  } else {
+    // config.json: only what its mounts make writable. proc, sysfs and cgroup are never
+    // granted write here, even when mounted read-write (sysctls are set before Landlock).
+    for (const MountSpec& m : spec.mounts) {
+      bool writable_type = false;
+      switch (m.type) {
+        case MountSpec::Type::kBind:
+        case MountSpec::Type::kTmpfs:
+        case MountSpec::Type::kDevpts:
+        case MountSpec::Type::kMqueue:
+          writable_type = true;
+          break;
+        case MountSpec::Type::kProc:
+        case MountSpec::Type::kSysfs:
+        case MountSpec::Type::kCgroup:
+          break;
+      }
+      if (writable_type && !m.read_only) rules->push_back({m.destination, kWritable, true});
     }
   }
   for (const char* node : kDeviceNodes) rules->push_back({node, kDevice, true});
+  for (const DeviceSpec& d : spec.devices) rules->push_back({d.path, kDevice, true});
   rules->push_back({"/dev/pts", kDevice | ll::kFsReadDir, true});
 }
 
@@ -49,11 +72,9 @@ absl::StatusOr<LandlockPlan> PlanLandlock(const ContainerSpec& spec, int abi) {
   const LandlockSpec& want = spec.landlock;
   LandlockPlan plan;
   plan.abi = abi;
-  if (want.mode == LandlockSpec::Mode::kOff) {
-    plan.warnings.push_back(
-        "landlock: disabled (--landlock=off): only the mounts limit what the container can write");
-    return plan;
-  }
+  // Off is the caller's choice, warned about where it was made (`nucleus run --landlock=off`
+  // in flags.cc); for config.json it is the documented default, as in runc.
+  if (want.mode == LandlockSpec::Mode::kOff) return plan;
   const bool strict = want.mode == LandlockSpec::Mode::kStrict;
   if (abi < 1) {
     if (strict) {

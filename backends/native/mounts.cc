@@ -1,14 +1,19 @@
 #include "backends/native/mounts.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "runtime/util/raw_log.h"
 #include "runtime/util/status.h"
@@ -17,12 +22,336 @@ namespace nucleus {
 namespace {
 
 constexpr unsigned kTreeFlags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE;
+constexpr uint64_t kNoSuidDevExec = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 
 std::string Relative(const std::string& abs) {
   absl::string_view v = abs;
   while (absl::ConsumePrefix(&v, "/")) {
   }
   return std::string(v);
+}
+
+// --- parent side ------------------------------------------------------------------------------
+
+// A path's components are all real names: no "", ".", "..".
+bool CleanComponents(absl::string_view rel) {
+  for (absl::string_view c : absl::StrSplit(rel, '/')) {
+    if (c.empty() || c == "." || c == "..") return false;
+  }
+  return true;
+}
+
+// The mount attributes a MountSpec asks for, refined by the attribute words among its
+// fs_options (config.json lists them with the filesystem's own options).
+struct Attrs {
+  bool read_only, nosuid, nodev, noexec;
+  int64_t atime = -1;      // MOUNT_ATTR_{RELATIME,NOATIME,STRICTATIME}; -1: as it comes
+  int nodiratime = -1;     // -1: as it comes
+  bool recursive;
+
+  uint64_t Set() const {
+    uint64_t a = 0;
+    if (read_only) a |= MOUNT_ATTR_RDONLY;
+    if (nosuid) a |= MOUNT_ATTR_NOSUID;
+    if (nodev) a |= MOUNT_ATTR_NODEV;
+    if (noexec) a |= MOUNT_ATTR_NOEXEC;
+    if (atime >= 0) a |= static_cast<uint64_t>(atime);
+    if (nodiratime == 1) a |= MOUNT_ATTR_NODIRATIME;
+    return a;
+  }
+};
+
+// Sorts fs_options into attributes (*attrs) and fsconfig parameters (op->params). Words that
+// mean nothing for this mount are dropped; those that ask for something nucleus does not do
+// per mount (propagation) leave a warning.
+absl::Status SplitFsOptions(const MountSpec& m, bool new_fs, Attrs* attrs, MountOp* op,
+                            std::vector<std::string>* warnings) {
+  for (const std::string& opt : m.fs_options) {
+    if (opt.empty()) continue;
+    const size_t eq = opt.find('=');
+    if (eq == std::string::npos) {
+      if (opt == "ro") { attrs->read_only = true; continue; }
+      if (opt == "rw") { attrs->read_only = false; continue; }
+      if (opt == "nosuid") { attrs->nosuid = true; continue; }
+      if (opt == "suid") { attrs->nosuid = false; continue; }
+      if (opt == "nodev") { attrs->nodev = true; continue; }
+      if (opt == "dev") { attrs->nodev = false; continue; }
+      if (opt == "noexec") { attrs->noexec = true; continue; }
+      if (opt == "exec") { attrs->noexec = false; continue; }
+      if (opt == "noatime") { attrs->atime = MOUNT_ATTR_NOATIME; continue; }
+      if (opt == "strictatime") { attrs->atime = MOUNT_ATTR_STRICTATIME; continue; }
+      if (opt == "relatime" || opt == "atime" || opt == "norelatime" ||
+          opt == "nostrictatime") {
+        attrs->atime = MOUNT_ATTR_RELATIME;
+        continue;
+      }
+      if (opt == "nodiratime") { attrs->nodiratime = 1; continue; }
+      if (opt == "diratime") { attrs->nodiratime = 0; continue; }
+      if (opt == "bind") { attrs->recursive = false; continue; }
+      if (opt == "rbind") { attrs->recursive = true; continue; }
+      if (opt == "defaults" || opt == "private" || opt == "rprivate") continue;
+      if (opt == "shared" || opt == "rshared" || opt == "slave" || opt == "rslave" ||
+          opt == "unbindable" || opt == "runbindable") {
+        warnings->push_back(absl::StrCat("mount ", m.destination, ": propagation option '", opt,
+                                         "' ignored (container mounts are private; see "
+                                         "rootfs_propagation)"));
+        continue;
+      }
+    }
+    if (!new_fs) {
+      warnings->push_back(
+          absl::StrCat("mount ", m.destination, ": option '", opt, "' ignored for a bind mount"));
+      continue;
+    }
+    FsParam p;
+    if (eq == std::string::npos) {
+      p.key = opt;
+      p.flag = true;
+    } else {
+      p.key = opt.substr(0, eq);
+      p.value = opt.substr(eq + 1);
+      if (p.key.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("mount ", m.destination, ": option '", opt, "' has no name"));
+      }
+    }
+    if (p.key.find('\0') != std::string::npos || p.value.find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("mount ", m.destination, ": option contains a NUL byte"));
+    }
+    p.what = absl::StrCat(m.destination, ": ", opt);
+    op->params.push_back(std::move(p));
+  }
+  return absl::OkStatus();
+}
+
+FsParam Param(const std::string& dst, const char* key, std::string value) {
+  FsParam p;
+  p.key = key;
+  p.what = absl::StrCat(dst, ": ", key, "=", value);
+  p.value = std::move(value);
+  return p;
+}
+
+absl::StatusOr<MountOp> PlanOne(const ContainerSpec& spec, const MountSpec& m,
+                                bool host_cgroup2, std::vector<std::string>* warnings) {
+  const bool oci = !spec.default_filesystems;
+  MountOp op;
+  op.target_abs = m.destination;
+  op.target = Relative(m.destination);
+  if (oci && !absl::StartsWith(m.destination, "/")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mount destination '", m.destination, "' is not an absolute path"));
+  }
+  if (op.target.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mount destination '", m.destination, "': cannot mount over /"));
+  }
+  Attrs attrs{m.read_only, m.nosuid, m.nodev, m.noexec, -1, -1, m.recursive};
+  const bool new_fs = m.type != MountSpec::Type::kBind;
+  RETURN_IF_ERROR(SplitFsOptions(m, new_fs, &attrs, &op, warnings));
+
+  if (!new_fs) {
+    op.kind = MountOp::Kind::kBind;
+    op.source = m.source;
+    op.recursive = attrs.recursive;
+    struct stat st;
+    if (::stat(m.source.c_str(), &st) != 0) {
+      int err = errno;
+      if (oci) {
+        return ErrnoStatus(absl::StrCat("mount ", m.destination, ": source '", m.source, "'"),
+                           "", err);
+      }
+      return ErrnoStatus(absl::StrCat(m.read_only ? "--ro" : "--rw", " source '", m.source, "'"),
+                         "", err);
+    }
+    op.source_is_dir = S_ISDIR(st.st_mode);
+    op.read_only = attrs.read_only;
+    op.attr_set = attrs.Set();
+    if (attrs.atime >= 0) op.attr_clr |= MOUNT_ATTR__ATIME;
+    if (attrs.nodiratime == 0) op.attr_clr |= MOUNT_ATTR_NODIRATIME;
+    return op;
+  }
+
+  op.kind = MountOp::Kind::kNewFs;
+  // `nucleus run`'s --tmpfs is always writable (its flag parser says so too).
+  op.read_only = !oci && m.type == MountSpec::Type::kTmpfs ? false : attrs.read_only;
+  attrs.read_only = op.read_only;
+  std::vector<FsParam> extra = std::move(op.params);
+  op.params.clear();
+  const char* hint = nullptr;
+  switch (m.type) {
+    case MountSpec::Type::kTmpfs: {
+      op.fstype = "tmpfs";
+      char mode[8];
+      snprintf(mode, sizeof(mode), "%o", m.tmpfs_mode & 07777);
+      op.params.push_back(Param(m.destination, "mode", mode));
+      if (m.tmpfs_size) {
+        op.params.push_back(Param(m.destination, "size", absl::StrCat(m.tmpfs_size)));
+      }
+      op.populate_dev = oci && op.target == "dev";
+      break;
+    }
+    case MountSpec::Type::kProc:
+      op.fstype = "proc";
+      op.is_proc = true;
+      hint = "in a user namespace, proc needs the container's own PID namespace";
+      break;
+    case MountSpec::Type::kSysfs:
+      op.fstype = "sysfs";
+      hint = "in a user namespace, sysfs needs the container's own network namespace";
+      break;
+    case MountSpec::Type::kDevpts:
+      op.fstype = "devpts";
+      break;
+    case MountSpec::Type::kMqueue:
+      op.fstype = "mqueue";
+      hint = "in a user namespace, mqueue needs the container's own IPC namespace";
+      break;
+    case MountSpec::Type::kCgroup:
+      if (host_cgroup2) {
+        op.fstype = "cgroup2";
+        hint = "in a user namespace, cgroup2 needs the container's own cgroup namespace";
+        break;
+      }
+      // v1 / hybrid: no one filesystem shows the container's groups (runc mounts one per
+      // v1 hierarchy). An empty read-only directory is honest; a half-right tree is not.
+      op.fstype = "tmpfs";
+      op.read_only = true;
+      attrs.read_only = true;
+      attrs.nosuid = attrs.nodev = attrs.noexec = true;
+      op.params.push_back(Param(m.destination, "mode", "555"));
+      extra.clear();  // cgroup options mean nothing to tmpfs
+      warnings->push_back(absl::StrCat(
+          "mount ", m.destination,
+          ": the host has no cgroup v2 hierarchy at /sys/fs/cgroup (cgroup v1 or hybrid): an "
+          "empty read-only tmpfs stands in for the cgroup filesystem"));
+      break;
+    case MountSpec::Type::kBind:
+      break;  // handled above
+  }
+  for (FsParam& p : extra) op.params.push_back(std::move(p));
+  op.attr_set = attrs.Set();
+  if (hint != nullptr && spec.namespaces.user) {
+    op.eperm_detail = absl::StrCat(m.destination, ": ", hint);
+  }
+  return op;
+}
+
+absl::StatusOr<DeviceOp> PlanDevice(const DeviceSpec& d) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("device '", d.path, "': ", why));
+  };
+  absl::string_view rel = d.path;
+  if (!absl::ConsumePrefix(&rel, "/dev/") || !CleanComponents(rel)) {
+    return bad("not a clean absolute path under /dev");
+  }
+  DeviceOp op;
+  op.path_abs = d.path;
+  op.rel = Relative(d.path);
+  const size_t slash = op.rel.rfind('/');
+  op.parent_rel = op.rel.substr(0, slash);
+  op.name = op.rel.substr(slash + 1);
+  mode_t type;
+  switch (d.type) {
+    case 'c':
+    case 'u':
+      type = S_IFCHR;
+      break;
+    case 'b':
+      type = S_IFBLK;
+      break;
+    case 'p':
+      return bad("FIFO devices ('p') are not supported");
+    default:
+      return bad(absl::StrCat("unknown type '", std::string(1, d.type), "' (c, u or b)"));
+  }
+  if (d.major < 0 || d.major > 0xfff || d.minor < 0 || d.minor > 0xfffff) {
+    return bad(absl::StrCat("device number ", d.major, ":", d.minor, " out of range"));
+  }
+  op.mode = type | (d.file_mode & 07777);
+  op.rdev = makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
+  op.uid = d.uid;
+  op.gid = d.gid;
+  struct stat st;
+  op.bind_host = ::lstat(d.path.c_str(), &st) == 0 && (st.st_mode & S_IFMT) == type &&
+                 st.st_rdev == op.rdev;
+  return op;
+}
+
+// `path` (a namespace file) is the namespace of this kind that nucleus itself is in.
+bool IsOurNamespace(const std::string& path, const char* kind) {
+  struct stat theirs, ours;
+  return ::stat(path.c_str(), &theirs) == 0 &&
+         ::stat(absl::StrCat("/proc/self/ns/", kind).c_str(), &ours) == 0 &&
+         theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
+}
+
+// Only keys the kernel keeps per namespace, each with its namespace (runc's rule): anything
+// else, written from the host's namespaces as real root, would change the host.
+absl::StatusOr<SysctlOp> PlanSysctl(const std::string& key, const std::string& value,
+                                    const NamespaceSpec& ns) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("sysctl '", key, "': ", why));
+  };
+  static const char* const kIpcKeys[] = {"kernel.msgmax",  "kernel.msgmnb", "kernel.msgmni",
+                                         "kernel.sem",     "kernel.shmall", "kernel.shmmax",
+                                         "kernel.shmmni",  "kernel.shm_rmid_forced"};
+  bool ipc = absl::StartsWith(key, "fs.mqueue.");
+  for (const char* k : kIpcKeys) ipc = ipc || key == k;
+  const bool net = absl::StartsWith(key, "net.");
+  const bool uts = key == "kernel.domainname" || key == "kernel.hostname";
+  if (ipc && !ns.ipc) return bad("needs an IPC namespace");
+  if (net && !ns.net) return bad("needs a network namespace");
+  if (uts && !ns.uts) return bad("needs a UTS namespace");
+  if (!ipc && !net && !uts) return bad("not namespaced: it would change the host");
+  // A namespace joined by path may be nucleus's own (the host's): refused like no namespace.
+  const std::string& joined = ipc ? ns.ipc_path : net ? ns.net_path : ns.uts_path;
+  if (!joined.empty() && IsOurNamespace(joined, ipc ? "ipc" : net ? "net" : "uts")) {
+    return bad(absl::StrCat("the namespace at '", joined, "' is the host's"));
+  }
+  if (value.find('\0') != std::string::npos) return bad("value contains a NUL byte");
+  // "net.ipv4.conf.eth0/100.forwarding" names /proc/sys/net/ipv4/conf/eth0.100/forwarding.
+  std::string rel = key;
+  for (char& c : rel) c = c == '.' ? '/' : c == '/' ? '.' : c;
+  if (!CleanComponents(rel) || rel.find('\0') != std::string::npos) {
+    return bad("not a valid key");
+  }
+  SysctlOp op;
+  op.path = absl::StrCat("sys/", rel);
+  op.value = value;
+  op.what = absl::StrCat("sysctl ", key);
+  return op;
+}
+
+absl::Status PlanPropagation(const ContainerSpec& spec, MountPlan* plan) {
+  const std::string& p = spec.rootfs_propagation;
+  plan->initial_propagation = MS_REC | MS_PRIVATE;
+  plan->rootfs_propagation = 0;
+  if (p.empty() || p == "rprivate") return absl::OkStatus();
+  if (p == "private") plan->rootfs_propagation = MS_PRIVATE;
+  else if (p == "slave") plan->rootfs_propagation = MS_SLAVE;
+  else if (p == "rslave") plan->rootfs_propagation = MS_REC | MS_SLAVE;
+  else if (p == "shared") plan->rootfs_propagation = MS_SHARED;
+  else if (p == "rshared") plan->rootfs_propagation = MS_REC | MS_SHARED;
+  else if (p == "unbindable") plan->rootfs_propagation = MS_UNBINDABLE;
+  else if (p == "runbindable") plan->rootfs_propagation = MS_REC | MS_UNBINDABLE;
+  else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rootfs_propagation '", p,
+        "': not one of private, rprivate, slave, rslave, shared, rshared, unbindable, "
+        "runbindable"));
+  }
+  if (plan->rootfs_propagation & (MS_SLAVE | MS_SHARED)) {
+    // Host mount events reach a slave; a host-root container would receive writable mounts
+    // under its read-only "/".
+    if (plan->host_root) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "rootfs_propagation '", p, "' needs a rootfs: the host's own root stays private"));
+    }
+    plan->initial_propagation = MS_REC | MS_SLAVE;
+  }
+  return absl::OkStatus();
 }
 
 // --- child-side helpers: no allocation below this line -------------------------------------
@@ -149,46 +478,103 @@ struct FsOption {
   const char* value;
 };
 
+// A new filesystem: the type, nucleus's own fixed options, the plan's parameters, the
+// fsmount attributes.
+struct NewFsArgs {
+  const char* fstype;
+  const FsOption* opts;
+  size_t nopts;
+  const FsParam* params;
+  size_t nparams;
+  uint64_t attrs;
+  const char* eperm_detail;  // or null
+};
+
+// The child is single-threaded and reports one error: room for "PATH: kernel's message".
+char g_fs_detail[256];
+
+// The filesystem context's own message for the last failure ("e devpts: Bad value for
+// 'gid'"), appended to `what`; `what` alone when the kernel left none. Keeps errno.
+const char* FsDetail(int fs, const char* what) {
+  const int saved = errno;
+  char msg[200];
+  ssize_t n = ::read(fs, msg, sizeof(msg) - 1);
+  errno = saved;
+  if (n <= 0) return what;
+  msg[n] = '\0';
+  if (msg[n - 1] == '\n') msg[n - 1] = '\0';
+  const char* m = msg;
+  if ((m[0] == 'e' || m[0] == 'w' || m[0] == 'i') && m[1] == ' ') m += 2;
+  size_t len = RawCopy(g_fs_detail, sizeof(g_fs_detail), what);
+  len += RawCopy(g_fs_detail + len, sizeof(g_fs_detail) - len, " (");
+  len += RawCopy(g_fs_detail + len, sizeof(g_fs_detail) - len, m);
+  RawCopy(g_fs_detail + len, sizeof(g_fs_detail) - len, ")");
+  return g_fs_detail;
+}
+
 // fsopen + fsconfig + fsmount: a new, detached mount. Returns its fd or -1 with *err.
-int NewFs(const char* fstype, const FsOption* opts, size_t nopts, uint64_t attrs,
-          const char* what, StepError* err) {
-  int fs = ::fsopen(fstype, FSOPEN_CLOEXEC);
+int NewFs(const NewFsArgs& a, const char* what, StepError* err) {
+  // sysfs refuses at fsopen, proc at create, any of them at fsmount (mount_too_revealing).
+  int fs = ::fsopen(a.fstype, FSOPEN_CLOEXEC);
   if (fs < 0) {
-    *err = StepError::Errno("fsopen", what);
+    *err = StepError::Errno("fsopen", errno == EPERM && a.eperm_detail ? a.eperm_detail : what);
     return -1;
   }
   Fd fs_guard(fs);
-  for (size_t i = 0; i < nopts; ++i) {
-    if (::fsconfig(fs, FSCONFIG_SET_STRING, opts[i].key, opts[i].value, 0) != 0) {
-      *err = StepError::Errno("fsconfig", what);
+  for (size_t i = 0; i < a.nopts; ++i) {
+    const FsOption& o = a.opts[i];
+    if (::fsconfig(fs, FSCONFIG_SET_STRING, o.key, o.value, 0) != 0) {
+      *err = StepError::Errno("fsconfig", FsDetail(fs, what));
+      return -1;
+    }
+  }
+  for (size_t i = 0; i < a.nparams; ++i) {
+    const FsParam& p = a.params[i];
+    const int rc = p.flag ? ::fsconfig(fs, FSCONFIG_SET_FLAG, p.key.c_str(), nullptr, 0)
+                          : ::fsconfig(fs, FSCONFIG_SET_STRING, p.key.c_str(), p.value.c_str(), 0);
+    if (rc != 0) {
+      *err = StepError::Errno("fsconfig", FsDetail(fs, p.what.c_str()));
       return -1;
     }
   }
   if (::fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
-    *err = StepError::Errno("fsconfig create", what);
+    *err = StepError::Errno("fsconfig create", errno == EPERM && a.eperm_detail
+                                                   ? a.eperm_detail
+                                                   : FsDetail(fs, what));
     return -1;
   }
-  int mnt = ::fsmount(fs, FSMOUNT_CLOEXEC, static_cast<unsigned>(attrs));
-  if (mnt < 0) *err = StepError::Errno("fsmount", what);
+  int mnt = ::fsmount(fs, FSMOUNT_CLOEXEC, static_cast<unsigned>(a.attrs));
+  if (mnt < 0) {
+    *err = StepError::Errno("fsmount", errno == EPERM && a.eperm_detail ? a.eperm_detail
+                                                                        : FsDetail(fs, what));
+  }
   return mnt;
 }
 
-// Mounts a new filesystem at rel (created if missing). keep_rw: remember it for step 6.
+// Mounts a new filesystem at rel (created if missing). keep_rw: remember it for the
+// read-only root step. dup_out (when not null and still -1): a copy of the mount's fd.
 StepError MountNewFs(MountPlan& plan, int rootfd, const char* rel, const char* abs_path,
-                     const char* fstype, const FsOption* opts, size_t nopts, uint64_t attrs,
-                     bool keep_rw) {
+                     const NewFsArgs& a, bool keep_rw, int* dup_out = nullptr) {
   StepError err;
   Fd target(ResolveOrCreate(rootfd, rel, abs_path, true, &err));
   if (target.fd < 0) return err;
-  int mnt = NewFs(fstype, opts, nopts, attrs, abs_path, &err);
+  int mnt = NewFs(a, abs_path, &err);
   if (mnt < 0) return err;
   StepError e = Attach(mnt, target.fd, abs_path);
+  if (!e.failed() && dup_out != nullptr && *dup_out < 0) {
+    *dup_out = ::fcntl(mnt, F_DUPFD_CLOEXEC, 0);
+    if (*dup_out < 0) e = StepError::Errno("dup", abs_path);
+  }
   if (!e.failed() && keep_rw && plan.n_rw < plan.rw_fds.size()) {
-    plan.rw_fds[plan.n_rw++] = mnt;  // stays open until pivot: step 6 needs it
+    plan.rw_fds[plan.n_rw++] = mnt;  // stays open until pivot: the read-only step needs it
   } else {
     ::close(mnt);
   }
   return e;
+}
+
+NewFsArgs Fixed(const char* fstype, const FsOption* opts, size_t nopts, uint64_t attrs) {
+  return NewFsArgs{fstype, opts, nopts, nullptr, 0, attrs, nullptr};
 }
 
 // Binds a tree cloned from `src_rel` (beneath rootfd) or the host path onto rel.
@@ -218,10 +604,8 @@ void DetachHostMount(int rootfd, const char* rel) {
   ::close(fd);
 }
 
-StepError SetUpDev(MountPlan& plan, int rootfd) {
-  static const FsOption kDevOpts[] = {{"mode", "0755"}, {"size", "65536"}};
-  RETURN_IF_STEP_FAILED(MountNewFs(plan, rootfd, "dev", "/dev", "tmpfs", kDevOpts, 2,
-                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, true));
+// The default nodes and links in a fresh tmpfs /dev (nucleus's own, or a spec's).
+StepError PopulateDev(int rootfd) {
   // Device nodes are bound from the host rather than made with mknod: mknod needs
   // CAP_MKNOD and does not work in a user namespace; a bind works in both.
   static const char* const kNodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
@@ -230,15 +614,9 @@ StepError SetUpDev(MountPlan& plan, int rootfd) {
     char rel[32] = "dev/";
     strcat(host, node);
     strcat(rel, node);
-    RETURN_IF_STEP_FAILED(BindClone(AT_FDCWD, host, rootfd, rel, host, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC));
+    RETURN_IF_STEP_FAILED(BindClone(AT_FDCWD, host, rootfd, rel, host, false,
+                                    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC));
   }
-  // Every devpts mount is a private instance since Linux 4.7 ("newinstance" is implied).
-  static const FsOption kPtsOpts[] = {{"ptmxmode", "0666"}, {"mode", "0620"}};
-  RETURN_IF_STEP_FAILED(MountNewFs(plan, rootfd, "dev/pts", "/dev/pts", "devpts", kPtsOpts, 2,
-                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, true));
-  static const FsOption kShmOpts[] = {{"mode", "1777"}, {"size", "67108864"}};
-  RETURN_IF_STEP_FAILED(MountNewFs(plan, rootfd, "dev/shm", "/dev/shm", "tmpfs", kShmOpts, 2,
-                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, true));
   struct Link {
     const char* target;
     const char* name;
@@ -256,6 +634,142 @@ StepError SetUpDev(MountPlan& plan, int rootfd) {
   return StepError::Ok();
 }
 
+StepError SetUpDev(MountPlan& plan, int rootfd) {
+  static const FsOption kDevOpts[] = {{"mode", "0755"}, {"size", "65536"}};
+  constexpr uint64_t kNoSuidExec = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+  RETURN_IF_STEP_FAILED(
+      MountNewFs(plan, rootfd, "dev", "/dev", Fixed("tmpfs", kDevOpts, 2, kNoSuidExec), true));
+  RETURN_IF_STEP_FAILED(PopulateDev(rootfd));
+  // Every devpts mount is a private instance since Linux 4.7 ("newinstance" is implied).
+  static const FsOption kPtsOpts[] = {{"ptmxmode", "0666"}, {"mode", "0620"}};
+  RETURN_IF_STEP_FAILED(MountNewFs(plan, rootfd, "dev/pts", "/dev/pts",
+                                   Fixed("devpts", kPtsOpts, 2, kNoSuidExec), true));
+  static const FsOption kShmOpts[] = {{"mode", "1777"}, {"size", "67108864"}};
+  return MountNewFs(plan, rootfd, "dev/shm", "/dev/shm",
+                    Fixed("tmpfs", kShmOpts, 2, kNoSuidDevExec), true);
+}
+
+// nucleus's own /proc, /sys, /dev, /tmp (default_filesystems).
+StepError SetUpDefaultFilesystems(MountPlan& plan, int rootfd) {
+  DetachHostMount(rootfd, "proc");
+  DetachHostMount(rootfd, "sys");
+  DetachHostMount(rootfd, "dev");
+  RETURN_IF_STEP_FAILED(MountNewFs(plan, rootfd, "proc", "/proc",
+                                   Fixed("proc", nullptr, 0, kNoSuidDevExec), true,
+                                   plan.sysctls.empty() ? nullptr : &plan.proc_fd));
+  RETURN_IF_STEP_FAILED(MountNewFs(plan, rootfd, "sys", "/sys",
+                                   Fixed("sysfs", nullptr, 0, MOUNT_ATTR_RDONLY | kNoSuidDevExec),
+                                   false));
+  RETURN_IF_STEP_FAILED(SetUpDev(plan, rootfd));
+  static const FsOption kTmpOpts[] = {{"mode", "1777"}};
+  return MountNewFs(plan, rootfd, "tmp", "/tmp",
+                    Fixed("tmpfs", kTmpOpts, 1, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV), true);
+}
+
+StepError ApplyMount(MountPlan& plan, int rootfd, MountOp& op) {
+  const char* rel = op.target.c_str();
+  const char* abs_path = op.target_abs.c_str();
+  if (op.kind == MountOp::Kind::kNewFs) {
+    NewFsArgs a{op.fstype, nullptr, 0, op.params.data(), op.params.size(), op.attr_set,
+                op.eperm_detail.empty() ? nullptr : op.eperm_detail.c_str()};
+    // The sysctls go through a writable proc mount of the container's.
+    int* dup_out = op.is_proc && !op.read_only && !plan.sysctls.empty() ? &plan.proc_fd : nullptr;
+    RETURN_IF_STEP_FAILED(MountNewFs(plan, rootfd, rel, abs_path, a, !op.read_only, dup_out));
+    if (op.populate_dev) RETURN_IF_STEP_FAILED(PopulateDev(rootfd));
+    return StepError::Ok();
+  }
+  if (op.attr_set != 0 || op.attr_clr != 0) {
+    RETURN_IF_STEP_FAILED(SetAttr(op.fd, op.attr_set, op.attr_clr, op.recursive, abs_path));
+  }
+  StepError err;
+  Fd target(ResolveOrCreate(rootfd, rel, abs_path, op.source_is_dir, &err));
+  if (target.fd < 0) return err;
+  RETURN_IF_STEP_FAILED(Attach(op.fd, target.fd, abs_path));
+  if (!op.read_only && plan.n_rw < plan.rw_fds.size()) {
+    plan.rw_fds[plan.n_rw++] = op.fd;
+  } else {
+    ::close(op.fd);
+  }
+  op.fd = -1;
+  return StepError::Ok();
+}
+
+StepError CreateDevice(int rootfd, DeviceOp& d) {
+  const char* abs_path = d.path_abs.c_str();
+  if (d.bind_host) {
+    // The parent saw this node on the host; make sure the captured one still is it.
+    struct stat st;
+    if (::fstat(d.fd, &st) != 0) return StepError::Errno("fstat", abs_path);
+    if ((st.st_mode & S_IFMT) != (d.mode & S_IFMT) || st.st_rdev != d.rdev) {
+      return StepError{"the host's device node changed during setup", abs_path, 0, 125};
+    }
+    RETURN_IF_STEP_FAILED(SetAttr(d.fd, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, false, abs_path));
+    StepError err;
+    Fd target(ResolveOrCreate(rootfd, d.rel.c_str(), abs_path, false, &err));
+    if (target.fd < 0) return err;
+    RETURN_IF_STEP_FAILED(Attach(d.fd, target.fd, abs_path));
+    ::close(d.fd);
+    d.fd = -1;
+    return StepError::Ok();
+  }
+  StepError err;
+  Fd parent(ResolveOrCreate(rootfd, d.parent_rel.c_str(), abs_path, true, &err));
+  if (parent.fd < 0) return err;
+  const char* name = d.name.c_str();
+  if (::mknodat(parent.fd, name, d.mode, d.rdev) != 0) {
+    if (errno == EPERM) {
+      return StepError::Errno("mknod (the host has no such node to bind; mknod needs CAP_MKNOD)",
+                              abs_path);
+    }
+    if (errno != EEXIST) return StepError::Errno("mknod", abs_path);
+    // Already there (the rootfs ships it, or a default node): fine if it is the same device.
+    struct stat st;
+    if (::fstatat(parent.fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return StepError::Errno("stat", abs_path);
+    }
+    if ((st.st_mode & S_IFMT) != (d.mode & S_IFMT) || st.st_rdev != d.rdev) {
+      return StepError{"exists and is not the requested device", abs_path, 0, 125};
+    }
+    return StepError::Ok();  // not ours: its owner and mode stay
+  }
+  // chown before chmod: chown clears setuid/setgid bits.
+  if (::fchownat(parent.fd, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+    return StepError::Errno("chown", abs_path);
+  }
+  if (::fchmodat(parent.fd, name, d.mode & 07777, 0) != 0) {
+    return StepError::Errno("chmod", abs_path);
+  }
+  return StepError::Ok();
+}
+
+StepError WriteSysctls(MountPlan& plan) {
+  if (plan.sysctls.empty()) return StepError::Ok();
+  if (plan.proc_fd < 0) {
+    // No writable proc of the container's: a private instance, never attached. The sysctls
+    // it shows are those of the writer's namespaces, which are the container's.
+    StepError err;
+    plan.proc_fd = NewFs(Fixed("proc", nullptr, 0, kNoSuidDevExec), "proc (for sysctl)", &err);
+    if (plan.proc_fd < 0) return err;
+  }
+  for (const SysctlOp& s : plan.sysctls) {
+    Fd f(OpenBeneath(plan.proc_fd, s.path.c_str(), O_WRONLY | O_TRUNC));
+    if (f.fd < 0) return StepError::Errno(s.what.c_str(), "");
+    const size_t len = s.value.size();
+    ssize_t n;
+    do {
+      n = ::write(f.fd, s.value.data(), len);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return StepError::Errno(s.what.c_str(), "");
+    if (static_cast<size_t>(n) != len) {
+      errno = EIO;
+      return StepError::Errno(s.what.c_str(), "");
+    }
+  }
+  ::close(plan.proc_fd);
+  plan.proc_fd = -1;
+  return StepError::Ok();
+}
+
 StepError MaskPaths(MountPlan& plan, int rootfd) {
   for (size_t i = 0; i < plan.masked.size(); ++i) {
     const char* rel = plan.masked[i].c_str();
@@ -270,9 +784,8 @@ StepError MaskPaths(MountPlan& plan, int rootfd) {
     StepError err;
     if (S_ISDIR(st.st_mode)) {
       static const FsOption kMaskOpts[] = {{"size", "0"}, {"mode", "0555"}};
-      int mnt = NewFs("tmpfs", kMaskOpts, 2,
-                      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-                      abs_path, &err);
+      int mnt = NewFs(Fixed("tmpfs", kMaskOpts, 2, MOUNT_ATTR_RDONLY | kNoSuidDevExec), abs_path,
+                      &err);
       if (mnt < 0) return err;
       Fd m(mnt);
       RETURN_IF_STEP_FAILED(Attach(m.fd, target.fd, abs_path));
@@ -292,10 +805,8 @@ StepError MaskPaths(MountPlan& plan, int rootfd) {
     }
     Fd tree(::open_tree(target.fd, "", kTreeFlags | AT_EMPTY_PATH));
     if (tree.fd < 0) return StepError::Errno("open_tree", abs_path);
-    RETURN_IF_STEP_FAILED(SetAttr(tree.fd,
-                                  MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                      MOUNT_ATTR_NOEXEC,
-                                  0, true, abs_path));
+    RETURN_IF_STEP_FAILED(
+        SetAttr(tree.fd, MOUNT_ATTR_RDONLY | kNoSuidDevExec, 0, true, abs_path));
     RETURN_IF_STEP_FAILED(Attach(tree.fd, target.fd, abs_path));
   }
   return StepError::Ok();
@@ -303,11 +814,24 @@ StepError MaskPaths(MountPlan& plan, int rootfd) {
 
 }  // namespace
 
+bool HostHasCgroup2FromParent() {
+  struct statfs fs;
+  return ::statfs("/sys/fs/cgroup", &fs) == 0 &&
+         static_cast<unsigned long>(fs.f_type) == CGROUP2_SUPER_MAGIC;
+}
+
 absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec) {
+  bool need_cgroup = false;
+  for (const MountSpec& m : spec.mounts) need_cgroup |= m.type == MountSpec::Type::kCgroup;
+  return PlanMounts(spec, need_cgroup && HostHasCgroup2FromParent());
+}
+
+absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec, bool host_cgroup2) {
   MountPlan plan;
   plan.host_root = spec.rootfs.empty();
   plan.root_source = plan.host_root ? "/" : spec.rootfs;
   plan.readonly_root = plan.host_root || spec.readonly_rootfs;
+  plan.default_filesystems = spec.default_filesystems;
   if (!plan.host_root) {
     struct stat st;
     if (::stat(spec.rootfs.c_str(), &st) != 0) {
@@ -318,34 +842,19 @@ absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec) {
           absl::StrCat("--rootfs '", spec.rootfs, "' is not a directory"));
     }
   }
+  RETURN_IF_ERROR(PlanPropagation(spec, &plan));
   for (const MountSpec& m : spec.mounts) {
-    MountOp op;
-    op.target_abs = m.destination;
-    op.target = Relative(m.destination);
-    if (op.target.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("mount destination '", m.destination, "': cannot mount over /"));
-    }
-    op.read_only = m.read_only;
-    if (m.type == MountSpec::Type::kBind) {
-      op.kind = MountOp::Kind::kBind;
-      op.source = m.source;
-      struct stat st;
-      if (::stat(m.source.c_str(), &st) != 0) {
-        int err = errno;
-        return ErrnoStatus(absl::StrCat(m.read_only ? "--ro" : "--rw", " source '", m.source, "'"),
-                           "", err);
-      }
-      op.source_is_dir = S_ISDIR(st.st_mode);
-    } else {
-      op.kind = MountOp::Kind::kTmpfs;
-      op.read_only = false;
-      if (m.tmpfs_size) op.tmpfs_size = absl::StrCat(m.tmpfs_size);
-      char mode[8];
-      snprintf(mode, sizeof(mode), "%o", m.tmpfs_mode & 07777);
-      op.tmpfs_mode = mode;
-    }
-    plan.mounts.push_back(std::move(op));
+    absl::StatusOr<MountOp> op = PlanOne(spec, m, host_cgroup2, &plan.warnings);
+    if (!op.ok()) return op.status();
+    plan.mounts.push_back(*std::move(op));
+  }
+  for (const DeviceSpec& d : spec.devices) {
+    ASSIGN_OR_RETURN(DeviceOp op, PlanDevice(d));
+    plan.devices.push_back(std::move(op));
+  }
+  for (const auto& [key, value] : spec.sysctl) {
+    ASSIGN_OR_RETURN(SysctlOp op, PlanSysctl(key, value, spec.namespaces));
+    plan.sysctls.push_back(std::move(op));
   }
   for (const std::string& p : spec.masked_paths) {
     plan.masked.push_back(Relative(p));
@@ -355,21 +864,31 @@ absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec) {
     plan.readonly.push_back(Relative(p));
     plan.readonly_abs.push_back(p);
   }
+  // One per mount, plus nucleus's own /proc, /dev, /dev/pts, /dev/shm, /tmp.
   plan.rw_fds.assign(plan.mounts.size() + 8, -1);
   return plan;
 }
 
 StepError SetUpFilesystemInChild(MountPlan& plan) {
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-    return StepError::Errno("mount --make-rprivate", "/");
+  if (::mount(nullptr, "/", nullptr, plan.initial_propagation, nullptr) != 0) {
+    return StepError::Errno((plan.initial_propagation & MS_SLAVE) ? "mount --make-rslave"
+                                                                   : "mount --make-rprivate",
+                            "/");
   }
   // Step 2: capture every host-side tree before anything is mounted.
   Fd root(::open_tree(AT_FDCWD, plan.root_source.c_str(), kTreeFlags));
   if (root.fd < 0) return StepError::Errno("open_tree", plan.root_source.c_str());
   for (MountOp& op : plan.mounts) {
     if (op.kind != MountOp::Kind::kBind) continue;
-    op.fd = ::open_tree(AT_FDCWD, op.source.c_str(), kTreeFlags);
+    op.fd = ::open_tree(AT_FDCWD, op.source.c_str(),
+                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op.recursive ? AT_RECURSIVE : 0));
     if (op.fd < 0) return StepError::Errno("open_tree", op.source.c_str());
+  }
+  for (DeviceOp& d : plan.devices) {
+    if (!d.bind_host) continue;
+    d.fd = ::open_tree(AT_FDCWD, d.path_abs.c_str(),
+                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+    if (d.fd < 0) return StepError::Errno("open_tree", d.path_abs.c_str());
   }
   // Step 3.
   if (plan.host_root) {
@@ -381,44 +900,19 @@ StepError SetUpFilesystemInChild(MountPlan& plan) {
   }
   const int rootfd = root.fd;  // the root of the attached tree from here on
   // Steps 4-5.
-  DetachHostMount(rootfd, "proc");
-  DetachHostMount(rootfd, "sys");
-  DetachHostMount(rootfd, "dev");
-  RETURN_IF_STEP_FAILED(MountNewFs(plan, rootfd, "proc", "/proc", "proc", nullptr, 0,
-                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, true));
-  RETURN_IF_STEP_FAILED(MountNewFs(
-      plan, rootfd, "sys", "/sys", "sysfs", nullptr, 0,
-      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, false));
-  RETURN_IF_STEP_FAILED(SetUpDev(plan, rootfd));
-  static const FsOption kTmpOpts[] = {{"mode", "1777"}};
-  RETURN_IF_STEP_FAILED(MountNewFs(plan, rootfd, "tmp", "/tmp", "tmpfs", kTmpOpts, 1,
-                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true));
-  for (MountOp& op : plan.mounts) {
-    const char* rel = op.target.c_str();
-    const char* abs_path = op.target_abs.c_str();
-    if (op.kind == MountOp::Kind::kTmpfs) {
-      FsOption opts[2] = {{"mode", op.tmpfs_mode.c_str()}, {"size", op.tmpfs_size.c_str()}};
-      RETURN_IF_STEP_FAILED(MountNewFs(plan, rootfd, rel, abs_path, "tmpfs", opts,
-                                       op.tmpfs_size.empty() ? 1 : 2,
-                                       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true));
-      continue;
-    }
-    // Binds never carry setuid bits or device nodes in: nosuid, nodev, recursively.
-    uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (op.read_only ? MOUNT_ATTR_RDONLY : 0);
-    RETURN_IF_STEP_FAILED(SetAttr(op.fd, attrs, 0, true, abs_path));
-    StepError err;
-    Fd target(ResolveOrCreate(rootfd, rel, abs_path, op.source_is_dir, &err));
-    if (target.fd < 0) return err;
-    RETURN_IF_STEP_FAILED(Attach(op.fd, target.fd, abs_path));
-    if (!op.read_only && plan.n_rw < plan.rw_fds.size()) {
-      plan.rw_fds[plan.n_rw++] = op.fd;
-    } else {
-      ::close(op.fd);
-    }
-    op.fd = -1;
+  if (plan.default_filesystems) {
+    RETURN_IF_STEP_FAILED(SetUpDefaultFilesystems(plan, rootfd));
+  } else if (plan.host_root) {
+    DetachHostMount(rootfd, "proc");
+    DetachHostMount(rootfd, "sys");
+    DetachHostMount(rootfd, "dev");
   }
+  for (MountOp& op : plan.mounts) RETURN_IF_STEP_FAILED(ApplyMount(plan, rootfd, op));
+  // Steps 6-8.
+  for (DeviceOp& d : plan.devices) RETURN_IF_STEP_FAILED(CreateDevice(rootfd, d));
+  RETURN_IF_STEP_FAILED(WriteSysctls(plan));
   RETURN_IF_STEP_FAILED(MaskPaths(plan, rootfd));
-  // Step 6.
+  // Step 9.
   if (plan.readonly_root) {
     RETURN_IF_STEP_FAILED(SetAttr(rootfd, MOUNT_ATTR_RDONLY, 0, true, "/"));
     for (size_t i = 0; i < plan.n_rw; ++i) {
@@ -427,12 +921,16 @@ StepError SetUpFilesystemInChild(MountPlan& plan) {
   }
   for (size_t i = 0; i < plan.n_rw; ++i) ::close(plan.rw_fds[i]);
   plan.n_rw = 0;
-  // Step 7: pivot_root(".", ".") stacks the old root on top of the new one; the lazy
+  // Step 10: pivot_root(".", ".") stacks the old root on top of the new one; the lazy
   // unmount then drops the whole host tree from this namespace.
   if (::fchdir(rootfd) != 0) return StepError::Errno("fchdir", "new root");
   if (::syscall(SYS_pivot_root, ".", ".") != 0) return StepError::Errno("pivot_root", ".");
   if (::umount2(".", MNT_DETACH) != 0) return StepError::Errno("umount2", "old root");
   if (::chdir("/") != 0) return StepError::Errno("chdir", "/");
+  if (plan.rootfs_propagation != 0 &&
+      ::mount(nullptr, "/", nullptr, plan.rootfs_propagation, nullptr) != 0) {
+    return StepError::Errno("mount (rootfs_propagation)", "/");
+  }
   return StepError::Ok();
 }
 

@@ -1,31 +1,73 @@
 // The container's filesystem: the mount plan (built in the parent) and its execution in the
 // child's fresh mount namespace, ending in pivot_root.
 //
+// Two models, chosen by ContainerSpec::default_filesystems:
+//  - true (`nucleus run`): nucleus mounts /proc, /sys (read-only), a minimal /dev and a
+//    private /tmp itself, then spec.mounts (--ro, --rw, --tmpfs) in order.
+//  - false (OCI config.json, as runc): spec.mounts is the whole list, applied in order;
+//    nucleus mounts nothing of its own, except that a tmpfs mounted on /dev gets the default
+//    device nodes and links (below). The host's /proc, /sys and /dev that come along with a
+//    host-root clone are still detached (only possible without --rootfs).
+//
 // How it works (and why):
-//  1. mount --make-rprivate /: nothing the child mounts propagates back to the host.
-//  2. Capture, while the host's tree is still visible: the root (host "/" or --rootfs) and
-//     every bind source are cloned into detached mount trees with open_tree(OPEN_TREE_CLONE),
-//     so later steps never look a host path up again (no TOCTOU, and shadowing is harmless).
+//  1. mount --make-rprivate / (--make-rslave for rootfs_propagation slave/rslave/shared/
+//     rshared, as runc: host mount events then reach the container, nothing goes back).
+//  2. Capture, while the host's tree is still visible: the root (host "/" or --rootfs), every
+//     bind source and every host device node to bind are cloned into detached mount trees
+//     with open_tree(OPEN_TREE_CLONE) (AT_RECURSIVE unless the bind is non-recursive), so
+//     later steps never look a host path up again (no TOCTOU, and shadowing is harmless).
 //  3. The root tree is attached on top of "/" of the private namespace. On the host-root
 //     default it is made read-only, nosuid and nodev (recursively) before it is attached, so
 //     no step can ever create a file on the host's disk.
 //  4. Every destination is resolved beneath the new root with openat2(RESOLVE_BENEATH |
 //     RESOLVE_NO_MAGICLINKS): ".." or a symlink that would leave the root is refused (EXDEV
-//     becomes "leads out of the root filesystem"). Missing mount points are created only
-//     where the filesystem is writable (a --rootfs, or our own tmpfs /tmp and /dev).
-//     New mounts (proc, sysfs, tmpfs, devpts) come from fsopen/fsmount and, like the bind
-//     trees, are attached with move_mount onto the resolved fd.
-//  5. Fresh /proc, read-only /sys, minimal /dev (null zero full random urandom tty bound
-//     from the host, devpts, shm, fd/stdin/stdout/stderr links), private /tmp, the user's
-//     --ro/--rw/--tmpfs in order, then the OCI masked paths (/dev/null or an empty
-//     read-only tmpfs over them) and read-only paths.
-//  6. --read-only: the whole root tree is made read-only recursively, then the mounts that
-//     must stay writable (/proc, /dev, /dev/pts, /dev/shm, /tmp, --rw, --tmpfs) are made
-//     writable again one by one.
-//  7. pivot_root(".", ".") and a lazy unmount of the old root: the host tree is gone.
+//     becomes "leads out of the root filesystem"), for every mount type. Missing mount points
+//     are created only where the filesystem is writable (a --rootfs, or a tmpfs /tmp, /dev).
+//     New filesystems (proc, sysfs, tmpfs, devpts, mqueue, cgroup2) come from fsopen/fsconfig/
+//     fsmount and, like the bind trees, are attached with move_mount onto the resolved fd.
+//     MountSpec::fs_options are split in the parent: a bare word is FSCONFIG_SET_FLAG
+//     ("newinstance"), "key=value" FSCONFIG_SET_STRING ("ptmxmode=0666"); words that are
+//     mount attributes, not filesystem parameters, become MOUNT_ATTR_* instead ("ro", "rw",
+//     "nosuid", "suid", "nodev", "dev", "noexec", "exec", "noatime", "relatime",
+//     "strictatime", "nodiratime"); "bind"/"rbind" choose a bind's recursion; "private"/
+//     "rprivate"/"defaults" are no-ops; per-mount shared/slave/unbindable are ignored with a
+//     warning (everything in the container is private unless rootfs_propagation says not).
+//     Binds get exactly the nosuid/nodev/noexec/read_only attributes of their MountSpec
+//     (set, never cleared: a bind is never less restricted than its host source).
+//  5. default_filesystems: fresh /proc, read-only /sys, minimal /dev (null zero full random
+//     urandom tty bound from the host, devpts, shm, ptmx/fd/stdin/stdout/stderr links),
+//     private /tmp; then spec.mounts in order. A tmpfs on /dev (either model) gets the same
+//     nodes and links; /dev/pts and /dev/shm then come from their own entries.
+//  6. spec.devices (OCI linux.devices): each node is bound from the host when the host has
+//     a node of the same type and number at the same path (works in a user namespace; the
+//     host node's owner and mode are kept: chmod through the bind would change the host's
+//     inode), otherwise made with mknodat (needs CAP_MKNOD) and given uid, gid, file_mode.
+//  7. spec.sysctl: written through the container's own (writable) proc mount, or a private
+//     detached proc instance when there is none, before the masked and read-only paths
+//     (/proc/sys) go in. Only namespaced keys are accepted (runc's list), each only with the
+//     namespace it belongs to (and a namespace joined by path must not be nucleus's own):
+//     a key the host shares would change the host.
+//  8. The OCI masked paths (/dev/null or an empty read-only tmpfs over them) and read-only
+//     paths.
+//  9. --read-only / readonly_rootfs: the whole root tree is made read-only recursively, then
+//     the mounts that must stay writable (nucleus's /proc, /dev, /dev/pts, /dev/shm, /tmp;
+//     every spec.mount that is not read_only) are made writable again one by one.
+// 10. pivot_root(".", ".") and a lazy unmount of the old root: the host tree is gone. Then
+//     rootfs_propagation, when not (r)private: mount(NULL, "/", MS_[REC|]SHARED/SLAVE/
+//     UNBINDABLE).
+//
+// cgroup mounts (MountSpec::Type::kCgroup): on a cgroup v2 host (statfs of the host's
+// /sys/fs/cgroup is CGROUP2_SUPER_MAGIC) a cgroup2 instance, which inside a cgroup namespace
+// shows the container's own group. On a v1 or hybrid host there is no single filesystem to
+// mount (runc mounts one per v1 hierarchy); nucleus mounts an empty read-only tmpfs there
+// instead and says so in MountPlan::warnings, which the backend forwards to
+// Container::warnings (the CLI prints them).
 #ifndef NUCLEUS_BACKENDS_NATIVE_MOUNTS_H_
 #define NUCLEUS_BACKENDS_NATIVE_MOUNTS_H_
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -35,39 +77,89 @@
 
 namespace nucleus {
 
+// One fsconfig(2) parameter, split in the parent.
+struct FsParam {
+  std::string key;
+  std::string value;  // FSCONFIG_SET_STRING; unused for a flag
+  bool flag = false;  // FSCONFIG_SET_FLAG: a bare word ("newinstance")
+  std::string what;   // "/dev/pts: ptmxmode=0666", for messages
+};
+
 struct MountOp {
-  enum class Kind { kBind, kTmpfs };
+  enum class Kind { kBind, kNewFs };
   Kind kind = Kind::kBind;
+  const char* fstype = "";  // kNewFs: "tmpfs", "proc", "sysfs", "devpts", "mqueue", "cgroup2"
   std::string source;       // host path (kBind)
   std::string target;       // relative to the new root: "data/x"
   std::string target_abs;   // "/data/x", for messages
   bool read_only = true;
   bool source_is_dir = true;
-  std::string tmpfs_size;   // "1048576" or empty
-  std::string tmpfs_mode;   // "1777"
-  int fd = -1;              // child scratch: the captured tree
+  bool recursive = true;    // kBind: AT_RECURSIVE clone
+  uint64_t attr_set = 0;    // MOUNT_ATTR_*: fsmount flags (kNewFs) or mount_setattr (kBind)
+  uint64_t attr_clr = 0;    // kBind: MOUNT_ATTR__ATIME when an atime mode is set
+  std::vector<FsParam> params;  // kNewFs, in order
+  bool populate_dev = false;    // a tmpfs on /dev: add the default nodes and links
+  bool is_proc = false;
+  std::string eperm_detail;     // message for EPERM (proc/sysfs/cgroup2 in a user namespace)
+  int fd = -1;                  // child scratch: the captured tree
+};
+
+// A spec.devices entry, laid out for the child.
+struct DeviceOp {
+  std::string path_abs;    // "/dev/net/tun"
+  std::string rel;         // "dev/net/tun"
+  std::string parent_rel;  // "dev/net"
+  std::string name;        // "tun"
+  mode_t mode = 0;         // S_IFCHR or S_IFBLK | permission bits
+  dev_t rdev = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool bind_host = false;  // the host has this very node at path_abs: bind it
+  int fd = -1;             // child scratch: the captured host node
+};
+
+struct SysctlOp {
+  std::string path;   // "sys/kernel/shmmax", relative to a proc mount's root
+  std::string value;
+  std::string what;   // "sysctl kernel.shmmax", the failing step's name
 };
 
 struct MountPlan {
   std::string root_source;  // "/" or the --rootfs directory
   bool host_root = true;
   bool readonly_root = true;
-  std::vector<MountOp> mounts;            // user mounts, in order
+  bool default_filesystems = true;
+  unsigned long initial_propagation = 0;  // step 1: MS_REC | MS_PRIVATE or MS_SLAVE
+  unsigned long rootfs_propagation = 0;   // step 10: 0 = nothing to do
+  std::vector<MountOp> mounts;            // spec.mounts, in order
+  std::vector<DeviceOp> devices;
+  std::vector<SysctlOp> sysctls;
   std::vector<std::string> masked;        // relative paths
   std::vector<std::string> masked_abs;
   std::vector<std::string> readonly;      // relative paths
   std::vector<std::string> readonly_abs;
-  // Child scratch, sized by the parent: fds of mounts that must stay writable.
+  // What the plan does differently from what the spec asked, one line each without prefix
+  // ("mount /sys/fs/cgroup: ..."); the backend adds them to Container::warnings.
+  std::vector<std::string> warnings;
+  // Child scratch, sized by the parent: fds of mounts that must stay writable; the proc
+  // mount the sysctls are written through.
   std::vector<int> rw_fds;
   size_t n_rw = 0;
+  int proc_fd = -1;
 };
 
-// Validates what the parent can see (rootfs is a directory, bind sources exist) and lays the
-// plan out so the child needs no allocation. Errors name the flag and the path:
-// "--ro source '/nope': No such file or directory".
+// Validates what the parent can see (rootfs is a directory, bind sources exist, device,
+// sysctl and propagation values) and lays the plan out so the child needs no allocation.
+// Errors name the flag or field and the value: "--ro source '/nope': No such file or
+// directory", "sysctl 'kernel.panic': not namespaced ...".
 absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec);
+// The same for a host whose /sys/fs/cgroup is (host_cgroup2) or is not cgroup v2 (tests).
+absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec, bool host_cgroup2);
 
-// Steps 1-7 above, in the child, in a fresh mount namespace. On success the process's root
+// statfs("/sys/fs/cgroup") is cgroup2.
+bool HostHasCgroup2FromParent();
+
+// Steps 1-10 above, in the child, in a fresh mount namespace. On success the process's root
 // and cwd are the container's "/".
 StepError SetUpFilesystemInChild(MountPlan& plan);
 

@@ -5,7 +5,9 @@
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -15,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "backends/native/contain.h"
 #include "backends/native/namespaces.h"
+#include "runtime/cgroup/layout.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/cgroup/layout.h"
 #include "runtime/util/status.h"
@@ -24,6 +27,8 @@
 
 namespace nucleus {
 namespace {
+
+constexpr int kExitCodeNucleus = 125;
 
 // clone3 without a new stack behaves like fork(): the child returns 0 on a copy of our stack.
 // cgroup_fd >= 0: the child is born in that cgroup v2 group (CLONE_INTO_CGROUP, Linux 5.7+),
@@ -70,19 +75,57 @@ class NativeContainer : public Container {
   }
 
   // Runs the parent's half of the setup handshake; OK once the child waits at the gate.
-  absl::Status AwaitSetup(const ContainerSpec& spec) {
+  absl::Status AwaitSetup(const ContainerSpec& spec, bool exec) {
     if (cgroup_) {
       // v1 (and hybrid's v1 side): the child waits at step 1b until it is in every group.
       RETURN_IF_ERROR(cgroup_->AddProcess(pid_, joined_by_clone_));
       RETURN_IF_ERROR(SyncSend(sync_.get(), SyncKind::kCgroupReady));
     }
-    if (spec.namespaces.user) {
+    if (spec.namespaces.user && !exec) {
       RETURN_IF_ERROR(SyncWaitFor(sync_.get(), SyncKind::kNeedIdMaps));
       RETURN_IF_ERROR(WriteIdMapsFromParent(pid_, spec.uid_mappings, spec.gid_mappings,
                                             /*deny_setgroups=*/::geteuid() != 0));
       RETURN_IF_ERROR(SyncSend(sync_.get(), SyncKind::kGo));
     }
+    if (spec.process.terminal) {
+      ASSIGN_OR_RETURN(console_, SyncWaitForFd(sync_.get(), SyncKind::kConsole));
+    }
     return SyncWaitFor(sync_.get(), SyncKind::kReady);
+  }
+
+  absl::Status Detach() override {
+    if (detached_) return absl::OkStatus();
+    if (started_ && !reaped_) {  // a detached exec: running already, just let go
+      detached_ = true;
+      cgroup_.reset();
+      pidfd_.Reset();
+      status_.Reset();
+      return absl::OkStatus();
+    }
+    if (!can_detach_) {
+      return absl::FailedPreconditionError("container was created without a start socket");
+    }
+    if (started_) return absl::FailedPreconditionError("container already started");
+    RETURN_IF_ERROR(SyncSend(sync_.get(), SyncKind::kDetach));
+    RETURN_IF_ERROR(SyncWaitFor(sync_.get(), SyncKind::kReady));
+    detached_ = true;
+    // From now on the container is nobody's child to kill: forget it, keep the groups.
+    if (cgroup_) cgroup_->Disown();
+    cgroup_.reset();
+    sync_.Reset();
+    status_.Reset();
+    pidfd_.Reset();
+    return absl::OkStatus();
+  }
+
+  UniqueFd TakeConsole() override { return std::move(console_); }
+  std::vector<std::string> cgroup_paths() const override {
+    return cgroup_ ? cgroup_->paths() : cgroup_paths_;
+  }
+  void set_can_detach(bool b) { can_detach_ = b; }
+  void drop_cgroup() { cgroup_.reset(); }
+  void remember_cgroup_paths() {
+    if (cgroup_) cgroup_paths_ = cgroup_->paths();
   }
 
   pid_t pid() const override { return pid_; }
@@ -91,6 +134,7 @@ class NativeContainer : public Container {
   int wait_fd() const override { return pidfd_.get(); }
 
   absl::Status Start() override {
+    if (detached_) return absl::FailedPreconditionError("container is detached");
     if (started_) return absl::FailedPreconditionError("container already started");
     started_ = true;
     RETURN_IF_ERROR(SyncSend(sync_.get(), SyncKind::kGo));
@@ -100,6 +144,7 @@ class NativeContainer : public Container {
   }
 
   absl::StatusOr<ExitInfo> Wait() override {
+    if (detached_) return absl::FailedPreconditionError("container is detached");
     if (reaped_) return exit_;
     siginfo_t si = {};
     if (RetryEintr([&] { return ::waitid(P_PIDFD, pidfd_.get(), &si, WEXITED); }) != 0) {
@@ -134,6 +179,7 @@ class NativeContainer : public Container {
   }
 
   absl::Status Kill(int sig) override {
+    if (detached_) return absl::FailedPreconditionError("container is detached");
     if (reaped_) return absl::FailedPreconditionError("container is not running");
     if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) != 0) {
       if (errno == ESRCH) return absl::OkStatus();  // exited, not yet reaped
@@ -143,6 +189,7 @@ class NativeContainer : public Container {
   }
 
   absl::Status Destroy() override {
+    if (detached_) return absl::OkStatus();
     if (!reaped_ && pidfd_.valid()) {
       (void)::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
       RETURN_IF_ERROR(Wait().status());
@@ -164,6 +211,10 @@ class NativeContainer : public Container {
   bool reaped_ = false;
   ExitInfo exit_;
   std::vector<std::string> warnings_;
+  UniqueFd console_;
+  bool can_detach_ = false;
+  bool detached_ = false;
+  std::vector<std::string> cgroup_paths_;
   // Destroy() (run by our destructor) removes the groups; should it have failed, the
   // Cgroup's own destructor (first among the members) kills and removes them anyway.
   std::unique_ptr<Cgroup> cgroup_;
@@ -172,8 +223,10 @@ class NativeContainer : public Container {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const ContainerSpec& spec) {
+absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const ContainerSpec& spec,
+                                                                 const CreateOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<ChildPlan> plan, BuildChildPlan(spec));
+  plan->start_listen_fd = options.start_listen_fd;
   ASSIGN_OR_RETURN(SyncPair sync, SyncPair::Create());
   int status_pipe[2];
   if (::pipe2(status_pipe, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", "init status");
@@ -225,10 +278,132 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
                                                      std::move(sync.parent),
                                                      std::move(status_read));
   if (cgroup) container->set_cgroup(std::move(cgroup), /*joined_by_clone=*/cgroup_fd >= 0);
+  container->set_can_detach(options.start_listen_fd >= 0);
   // On an error, the container's destructor kills and reaps the child.
-  RETURN_IF_ERROR(container->AwaitSetup(spec));
+  RETURN_IF_ERROR(container->AwaitSetup(spec, /*exec=*/false));
   container->set_warnings(std::move(plan->warnings));
   return container;
+}
+
+namespace {
+
+struct NsType {
+  const char* name;
+  int flag;
+};
+// setns order does not matter with a pidfd: the kernel joins them all at once, user first.
+constexpr NsType kJoinable[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},
+                                {"uts", CLONE_NEWUTS},   {"ipc", CLONE_NEWIPC},
+                                {"net", CLONE_NEWNET},   {"cgroup", CLONE_NEWCGROUP}};
+
+// Whether pid's namespace of this type differs from ours (joining our own user namespace
+// is an error, and joining any other of ours is pointless).
+absl::StatusOr<bool> NamespaceDiffers(pid_t pid, const char* type) {
+  struct stat mine, theirs;
+  std::string self = absl::StrCat("/proc/self/ns/", type);
+  std::string other = absl::StrCat("/proc/", pid, "/ns/", type);
+  if (::stat(self.c_str(), &mine) != 0) return ErrnoStatus("stat", self);
+  if (::stat(other.c_str(), &theirs) != 0) return ErrnoStatus("stat", other);
+  return mine.st_ino != theirs.st_ino || mine.st_dev != theirs.st_dev;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Exec(const ContainerSpec& spec,
+                                                               pid_t pid, int pidfd,
+                                                               bool detached) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ChildPlan> plan, BuildChildPlan(spec, /*for_exec=*/true));
+  plan->die_with_parent = !detached;
+  ASSIGN_OR_RETURN(SyncPair sync, SyncPair::Create());
+  plan->sync_fd = sync.child.get();
+  plan->join_pidfd = pidfd;
+  for (const NsType& ns : kJoinable) {
+    ASSIGN_OR_RETURN(bool differs, NamespaceDiffers(pid, ns.name));
+    if (differs) plan->join_ns_flags |= ns.flag;
+  }
+  ASSIGN_OR_RETURN(bool other_pidns, NamespaceDiffers(pid, "pid"));
+  if (other_pidns && ::setns(pidfd, CLONE_NEWPID) != 0) {
+    return ErrnoStatus("setns", "the container's PID namespace");
+  }
+  // The container's own groups (a view: they stay when the process ends).
+  std::unique_ptr<Cgroup> cgroup;
+  if (!spec.cgroup_parent.empty()) {
+    ASSIGN_OR_RETURN(CgroupHierarchies hierarchies, DetectCgroupHierarchies());
+    absl::StatusOr<std::unique_ptr<Cgroup>> cg = OpenCgroup(
+        hierarchies, spec.cgroup_parent, spec.cgroup_name.empty() ? spec.id : spec.cgroup_name);
+    if (cg.ok()) {
+      cgroup = *std::move(cg);
+      plan->await_cgroup = true;
+    } else if (!absl::IsNotFound(cg.status())) {
+      return cg.status();
+    }
+  }
+  int cgroup_fd = cgroup ? cgroup->clone_into_fd() : -1;
+  sigset_t all, old;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, &old);
+  int pidfd_raw = -1;
+  pid_t child = Clone3(0, &pidfd_raw, cgroup_fd);
+  if (child < 0 && cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG)) {
+    cgroup_fd = -1;
+    child = Clone3(0, &pidfd_raw, -1);
+  }
+  if (child == 0) ContainInChild(*plan);  // never returns
+  int clone_errno = errno;
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  if (child < 0) return ErrnoStatus("clone3", "exec", clone_errno);
+  sync.child.Reset();
+  auto process = std::make_unique<NativeContainer>(child, UniqueFd(pidfd_raw),
+                                                   std::move(sync.parent), UniqueFd());
+  if (cgroup) {
+    process->set_cgroup(std::move(cgroup), /*joined_by_clone=*/cgroup_fd >= 0);
+  }
+  absl::Status st = process->AwaitSetup(spec, /*exec=*/true);
+  // The groups are the container's: this process must never kill or remove them.
+  process->drop_cgroup();
+  if (!st.ok()) return st;
+  process->set_warnings(std::move(plan->warnings));
+  return std::unique_ptr<Container>(std::move(process));
+}
+
+absl::StatusOr<UniqueFd> BindStartSocket(int dir_fd) {
+  UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) return ErrnoStatus("socket", "start socket");
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  // Through the directory's fd: the state root may be longer than sun_path allows.
+  std::string path = absl::StrCat("/proc/self/fd/", dir_fd, "/", kStartSocketName);
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  (void)::unlinkat(dir_fd, kStartSocketName, 0);  // left by an interrupted create
+  if (::bind(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return ErrnoStatus("bind", kStartSocketName);
+  }
+  if (::listen(sock.get(), 8) != 0) return ErrnoStatus("listen", kStartSocketName);
+  return sock;
+}
+
+absl::Status StartDetached(int dir_fd, int* exit_code) {
+  if (exit_code) *exit_code = kExitCodeNucleus;
+  UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) return ErrnoStatus("socket", "start socket");
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::string path = absl::StrCat("/proc/self/fd/", dir_fd, "/", kStartSocketName);
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  if (RetryEintr([&] {
+        return ::connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
+      }) != 0) {
+    if (errno == ECONNREFUSED || errno == ENOENT) {
+      return absl::FailedPreconditionError("the container's process is not waiting to start");
+    }
+    return ErrnoStatus("connect", kStartSocketName);
+  }
+  RETURN_IF_ERROR(SyncSend(sock.get(), SyncKind::kGo));
+  int code = 0;
+  absl::Status st = SyncWaitExec(sock.get(), &code);
+  if (!st.ok() && exit_code) *exit_code = code;
+  if (st.ok()) (void)::unlinkat(dir_fd, kStartSocketName, 0);
+  return st;
 }
 
 }  // namespace nucleus

@@ -25,8 +25,28 @@ namespace nucleus {
 class NativeBackend : public Backend {
  public:
   std::string name() const override { return "native"; }
-  absl::StatusOr<std::unique_ptr<Container>> Create(const ContainerSpec& spec) override;
+  using Backend::Create;
+  absl::StatusOr<std::unique_ptr<Container>> Create(const ContainerSpec& spec,
+                                                    const CreateOptions& options) override;
+  // Exec joins the container's PID namespace by setns(CLONE_NEWPID) in THIS process before
+  // cloning (a process's own PID namespace never changes; its children's does), so every
+  // later child of the caller is born in that container too: call it from a process that
+  // forks nothing else afterwards (`nucleus exec`).
+  absl::StatusOr<std::unique_ptr<Container>> Exec(const ContainerSpec& spec, pid_t pid,
+                                                  int pidfd, bool detached) override;
 };
+
+// The detached lifecycle's start gate: a SOCK_SEQPACKET socket named kStartSocketName in the
+// container's state directory (dir_fd; 0700, so only its owner can connect). Create binds it
+// and hands it to the container (CreateOptions::start_listen_fd); the container accepts on
+// it after Detach().
+inline constexpr char kStartSocketName[] = "start.sock";
+absl::StatusOr<UniqueFd> BindStartSocket(int dir_fd);
+// `start`: connects, releases the gate and waits until the workload has exec'd. OK: it runs;
+// otherwise the step that failed ("exec(/nope): No such file or directory"), with *exit_code
+// (may be null) the status the container then exits with (126/127 for exec failures, 125).
+// FailedPrecondition when nobody waits on the socket (the container's process is gone).
+absl::Status StartDetached(int dir_fd, int* exit_code = nullptr);
 
 }  // namespace nucleus
 

@@ -176,6 +176,7 @@ class V2Cgroup : public Cgroup {
  public:
   V2Cgroup(bool fake, bool owner) : fake_(fake), owner_(owner) {}
   void set_parent_is_ours(bool ours) { parent_is_ours_ = ours; }  // as V1Cgroup's
+  void Disown() override { owner_ = false; }
   ~V2Cgroup() override {
     if (owner_) (void)KillAndRemove();
   }
@@ -260,6 +261,7 @@ class V2Cgroup : public Cgroup {
     dir_.path = path;
     ASSIGN_OR_RETURN(dir_.fd, OpenDir(path));
     dir_.created = true;  // removable by KillAndRemove when asked (gc), never implicitly
+    if (parent_is_ours_ && !fake_) dir_.made_parents.push_back(path.substr(0, path.rfind('/')));
     std::string enabled = ReadControl(path + "/cgroup.controllers").value_or("");
     dir_.controllers = absl::StrSplit(enabled, absl::ByAnyChar(" \n"), absl::SkipEmpty());
     if (std::optional<std::string> max = ReadControl(path + "/memory.max")) {
@@ -384,6 +386,7 @@ class V1Cgroup : public Cgroup {
   // The parent levels are nucleus's own (the default parent): removed when empty even if
   // another container made them.
   void set_parent_is_ours(bool ours) { parent_is_ours_ = ours; }
+  void Disown() override { owner_ = false; }
   ~V1Cgroup() override {
     if (owner_) (void)KillAndRemove();
   }
@@ -464,6 +467,7 @@ class V1Cgroup : public Cgroup {
       d.controllers = controllers;
       ASSIGN_OR_RETURN(d.fd, OpenDir(d.path));
       d.created = true;  // removable when asked (gc), never implicitly: owner_ is false
+      if (parent_is_ours_ && !fake_) d.made_parents.push_back(absl::StrCat(mount, "/", parent));
       dirs_.push_back(std::move(d));
     }
     if (dirs_.empty()) return absl::NotFoundError(absl::StrCat("no cgroup ", parent, "/", name));
@@ -702,6 +706,11 @@ class HybridCgroup : public Cgroup {
     if (!a || !v2_) return a;
     return v2_->TryLock();
   }
+  void Disown() override {
+    owner_ = false;
+    v1_->Disown();
+    if (v2_) v2_->Disown();
+  }
   // cgroup.kill on the v2 side first: it kills every process at once, which a v1 freezer
   // loop only approximates; then the v1 groups (already empty) go.
   absl::Status KillAndRemove() override {
@@ -821,9 +830,12 @@ absl::StatusOr<std::unique_ptr<Cgroup>> OpenCgroup(const CgroupHierarchies& h,
                                                    const std::string& name) {
   RETURN_IF_ERROR(ValidateCgroupName(name));
   ASSIGN_OR_RETURN(std::string parent, ValidateCgroupParent(parent_in, "--cgroup-parent"));
+  // The default parent is nucleus's own: removing the last group removes it too.
+  const bool parent_is_ours = parent == CgroupConfig().parent;
   std::unique_ptr<V2Cgroup> v2;
   if (!h.v2_root.empty()) {
     v2 = std::make_unique<V2Cgroup>(h.fake_fs, /*owner=*/false);
+    v2->set_parent_is_ours(parent_is_ours);
     if (!v2->Open(absl::StrCat(h.v2_root, "/", parent, "/", name)).ok()) v2.reset();
   }
   if (h.kind == CgroupHierarchies::Kind::kV2) {
@@ -831,6 +843,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> OpenCgroup(const CgroupHierarchies& h,
     return std::unique_ptr<Cgroup>(std::move(v2));
   }
   auto v1 = std::make_unique<V1Cgroup>(h.fake_fs, /*owner=*/false);
+  v1->set_parent_is_ours(parent_is_ours);
   absl::Status st = v1->Open(h, parent, name);
   if (!st.ok() && !v2) return st;
   if (h.kind == CgroupHierarchies::Kind::kV1) return std::unique_ptr<Cgroup>(std::move(v1));

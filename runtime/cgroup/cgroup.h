@@ -95,8 +95,12 @@ class Cgroup {
   // flock(LOCK_EX|LOCK_NB) on every directory: true when all were taken (no nucleus holds
   // the group), false when one is held by another process.
   virtual absl::StatusOr<bool> TryLock() = 0;
+  // Gives up ownership (a detached container outlives the nucleus that created it): the
+  // destructor no longer removes the group. KillAndRemove still does, when called.
+  virtual void Disown() = 0;
   // Kills every process in the group, waits (up to ~5 s) until it is empty, and removes its
-  // directories (never PARENT). Idempotent.
+  // directories (never PARENT; for the default parent "nucleus", its empty levels go too,
+  // also from a view OpenCgroup returned). Idempotent.
   virtual absl::Status KillAndRemove() = 0;
 };
 

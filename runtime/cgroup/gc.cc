@@ -4,6 +4,8 @@
 #include <time.h>
 
 #include <memory>
+#include <set>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "runtime/cgroup/cgroup.h"
@@ -30,10 +32,15 @@ double AgeSeconds(const std::vector<std::string>& paths) {
 
 absl::StatusOr<GcReport> CollectGarbageCgroups(const CgroupHierarchies& h,
                                                const std::string& parent_in,
-                                               absl::Duration min_age) {
+                                               absl::Duration min_age,
+                                               const std::set<std::string>& registered) {
   ASSIGN_OR_RETURN(std::string parent, ValidateCgroupParent(parent_in, "--cgroup-parent"));
   GcReport report;
   for (const std::string& name : ListCgroups(h, parent)) {
+    if (registered.count(name)) {  // a container the state store knows: `delete` removes it
+      report.in_use.push_back(name);
+      continue;
+    }
     absl::StatusOr<std::unique_ptr<Cgroup>> cg = OpenCgroup(h, parent, name);
     if (!cg.ok()) {
       if (!absl::IsNotFound(cg.status())) {

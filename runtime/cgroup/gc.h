@@ -12,6 +12,7 @@
 #ifndef NUCLEUS_RUNTIME_CGROUP_GC_H_
 #define NUCLEUS_RUNTIME_CGROUP_GC_H_
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,11 @@ struct GcReport {
   std::vector<std::string> errors;   // "NAME: message", for groups that could not be removed
 };
 
+// registered: names of groups that belong to containers in the state store (a created or
+// detached container's group is held by no nucleus, yet in use): never touched.
 absl::StatusOr<GcReport> CollectGarbageCgroups(const CgroupHierarchies& h,
-                                               const std::string& parent, absl::Duration min_age);
+                                               const std::string& parent, absl::Duration min_age,
+                                               const std::set<std::string>& registered = {});
 
 }  // namespace nucleus
 

@@ -1,18 +1,21 @@
 // `nucleus run [FLAGS] -- CMD [ARGS...]`: create, start, wait for and remove a container,
-// and exit with the command's status.
-#include <poll.h>
+// and exit with the command's status. With -d, a monitor process (nucleus itself, in a new
+// session) does the same in the background, the container's stdout and stderr going to its
+// log; the caller returns once the command runs, printing the container's id.
+#include <fcntl.h>
 #include <signal.h>
-#include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <memory>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "backends/native/init.h"
-#include "backends/native/native_backend.h"
 #include "runtime/api.h"
 #include "runtime/cli/commands.h"
+#include "runtime/cli/common.h"
+#include "runtime/lifecycle/lifecycle.h"
 #include "runtime/spec/flags.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
@@ -21,33 +24,114 @@
 namespace nucleus {
 namespace {
 
-// Signals `nucleus run` passes on to the container (its init forwards them to the workload).
-sigset_t ForwardedSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig = 1; sig < SIGRTMIN; ++sig) {
-    if (IsForwardedSignal(sig)) sigaddset(&set, sig);
+// The exit status for a failed run: exec failures exit 126/127 as a shell's would.
+int FailRun(const absl::Status& st, int exec_exit_code) {
+  Fail(std::string(st.message()));
+  if (exec_exit_code == kExitNotExecutable || exec_exit_code == kExitNotFound) {
+    return exec_exit_code;
   }
-  return set;
+  return kExitNucleusError;
 }
 
-// Waits for the container to exit, forwarding signals sent to nucleus meanwhile.
-absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd) {
-  struct pollfd fds[2] = {{c.wait_fd(), POLLIN, 0}, {sigfd, POLLIN, 0}};
-  for (;;) {
-    if (RetryEintr([&] { return ::poll(fds, 2, -1); }) < 0) return ErrnoStatus("poll");
-    if (fds[0].revents) return c.Wait();
-    if (fds[1].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      if (::read(sigfd, &si, sizeof(si)) != sizeof(si)) continue;
-      // Terminal-generated signals (Ctrl-C) already reached the container: it shares our
-      // foreground process group. Forwarding them again would deliver them twice.
-      if (si.ssi_code == SI_KERNEL) continue;
-      absl::Status st = c.Kill(static_cast<int>(si.ssi_signo));
-      if (!st.ok()) fprintf(stderr, "nucleus: warning: forwarding signal %u: %s\n", si.ssi_signo,
-                            std::string(st.message()).c_str());
+void Report(int fd, const std::string& text) {
+  if (fd < 0) return;
+  (void)!::write(fd, text.data(), text.size());
+}
+
+// The `run -d` monitor: runs the container as its child and records its end.
+[[noreturn]] void Monitor(const RunRequest& req, int report_fd) {
+  ::setsid();
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) ::dup2(null, STDIN_FILENO);
+  absl::StatusOr<StateStore> store = OpenStore();
+  if (!store.ok()) {
+    Report(report_fd, absl::StrCat("125 ", store.status().message()));
+    _exit(kExitNucleusError);
+  }
+  SignalForwarder forwarder;
+  AttachedCallbacks cb;
+  cb.on_registered = [&](int dir_fd) -> absl::Status {
+    UniqueFd log(::openat(dir_fd, kLogFileName,
+                          O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!log.valid()) return ErrnoStatus("open", kLogFileName);
+    if (::dup2(log.get(), STDOUT_FILENO) < 0 || ::dup2(log.get(), STDERR_FILENO) < 0) {
+      return ErrnoStatus("dup2", kLogFileName);
+    }
+    return absl::OkStatus();
+  };
+  cb.on_created = [&](Container& c) {
+    std::string warnings;
+    for (const std::string& w : c.warnings()) absl::StrAppend(&warnings, w, "\n");
+    Report(report_fd, absl::StrCat("W ", warnings.size(), "\n", warnings));
+  };
+  cb.on_started = [&](const ContainerState&) {
+    Report(report_fd, "0 started");
+    ::close(report_fd);
+    report_fd = -1;
+  };
+  cb.wait = [&](Container& c) { return WaitForwarding(c, forwarder.fd(), -1); };
+  int exec_code = 0;
+  absl::StatusOr<ExitInfo> info =
+      RunAttached(*store, req.spec, req.name, /*remove_when_done=*/req.remove, cb, &exec_code);
+  if (!info.ok()) {
+    int code = exec_code == kExitNotExecutable || exec_code == kExitNotFound ? exec_code
+                                                                             : kExitNucleusError;
+    Report(report_fd, absl::StrCat(code, " ", info.status().message()));
+    _exit(code);
+  }
+  _exit(info->ExitStatus());
+}
+
+int RunDetached(const RunRequest& req) {
+  if (req.spec.process.terminal) {
+    return Fail("run: -t with -d is not supported (nucleus has no attach); use exec -t");
+  }
+  absl::StatusOr<StateStore> store = OpenStore();  // fail early, in the caller's terminal
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Fail(ErrnoStatus("pipe2").ToString());
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = ::fork();
+  if (pid < 0) return Fail(ErrnoStatus("fork", "monitor").ToString());
+  if (pid == 0) {
+    read_end.Reset();
+    Monitor(req, write_end.Release());
+  }
+  write_end.Reset();
+  // "W LEN\nWARNINGS" (optional), then "CODE MESSAGE": 0 = running.
+  absl::StatusOr<std::string> text = ReadFdToString(read_end.get(), 1 << 20);
+  if (!text.ok()) return Fail(std::string(text.status().message()));
+  std::string rest = *text;
+  if (rest.rfind("W ", 0) == 0) {
+    size_t nl = rest.find('\n');
+    size_t len = 0;
+    if (nl != std::string::npos && absl::SimpleAtoi(rest.substr(2, nl - 2), &len)) {
+      std::string warnings = rest.substr(nl + 1, len);
+      rest = rest.substr(nl + 1 + std::min(len, rest.size() - nl - 1));
+      size_t start = 0;
+      while (start < warnings.size()) {
+        size_t end = warnings.find('\n', start);
+        Warn(warnings.substr(start, end - start));
+        start = end == std::string::npos ? warnings.size() : end + 1;
+      }
     }
   }
+  size_t sp = rest.find(' ');
+  int code = kExitNucleusError;
+  if (sp == std::string::npos || !absl::SimpleAtoi(rest.substr(0, sp), &code)) {
+    // The monitor died before it could say (reap it if it already exited).
+    (void)::waitpid(pid, nullptr, WNOHANG);
+    return Fail("run -d: the monitor process exited without reporting");
+  }
+  if (code != 0) {
+    (void)::waitpid(pid, nullptr, 0);
+    Fail(rest.substr(sp + 1));
+    return code;
+  }
+  printf("%s\n", req.spec.id.c_str());
+  return 0;
 }
 
 }  // namespace
@@ -59,38 +143,29 @@ int RunMain(const std::vector<std::string>& args) {
     fputs(RunUsage(), stdout);
     return 0;
   }
-  for (const std::string& w : req->warnings) fprintf(stderr, "nucleus: warning: %s\n", w.c_str());
+  for (const std::string& w : req->warnings) Warn(w);
+  if (req->detach) return RunDetached(*req);
+  if (req->remove) Debug("--rm: a foreground run always removes its container");
 
+  absl::StatusOr<StateStore> store = OpenStore();
+  if (!store.ok()) return Fail(std::string(store.status().message()));
   // Block the forwarded signals before the container exists, so none is lost or kills us
   // half-way; they are read from a signalfd while the container runs.
-  sigset_t forwarded = ForwardedSignals();
-  sigset_t old_mask;
-  ::sigprocmask(SIG_BLOCK, &forwarded, &old_mask);
-  UniqueFd sigfd(::signalfd(-1, &forwarded, SFD_CLOEXEC));
-  if (!sigfd.valid()) return Fail(ErrnoStatus("signalfd").ToString());
-
-  NativeBackend backend;
-  absl::StatusOr<std::unique_ptr<Container>> c = backend.Create(req->spec);
-  if (!c.ok()) return Fail(std::string(c.status().message()));
-  for (const std::string& w : (*c)->warnings()) {
-    fprintf(stderr, "nucleus: warning: %s\n", w.c_str());
-  }
-  absl::Status started = (*c)->Start();
-  absl::StatusOr<ExitInfo> info = started.ok() ? WaitForwarding(**c, sigfd.get()) : (*c)->Wait();
-  absl::Status destroyed = (*c)->Destroy();
-  if (!started.ok()) {
-    Fail(std::string(started.message()));
-    // exec failures: the workload exited 126/127 as a shell would; anything else is ours.
-    if (info.ok() && info->kind == ExitInfo::Kind::kExited &&
-        (info->code == kExitNotExecutable || info->code == kExitNotFound)) {
-      return info->code;
-    }
-    return kExitNucleusError;
-  }
-  if (!info.ok()) return Fail(std::string(info.status().message()));
+  SignalForwarder forwarder;
+  if (forwarder.fd() < 0) return Fail(ErrnoStatus("signalfd").ToString());
+  UniqueFd console;
+  AttachedCallbacks cb;
+  cb.on_created = [&](Container& c) {
+    for (const std::string& w : c.warnings()) Warn(w);
+    if (req->spec.process.terminal) console = c.TakeConsole();
+  };
+  cb.wait = [&](Container& c) { return WaitForwarding(c, forwarder.fd(), console.get()); };
+  int exec_code = 0;
+  absl::StatusOr<ExitInfo> info =
+      RunAttached(*store, req->spec, req->name, /*remove_when_done=*/true, cb, &exec_code);
+  if (!info.ok()) return FailRun(info.status(), exec_code);
   // "nucleus: killed: out of memory (limit 32 MiB)"; the status stays 137 (128 + SIGKILL).
   if (info->kind == ExitInfo::Kind::kOom) Fail(info->Describe());
-  if (!destroyed.ok()) Fail(absl::StrCat("cleanup: ", destroyed.message()));
   return info->ExitStatus();
 }
 

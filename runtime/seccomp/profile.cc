@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <utility>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -400,6 +402,45 @@ const char* SeccompActionName(SeccompAction action) {
     case SeccompAction::kLog: return "SCMP_ACT_LOG";
   }
   return "SCMP_ACT_?";
+}
+
+std::vector<std::string> ResolveOverlapsAsLibseccomp(SeccompSpec* spec) {
+  using Key = std::pair<SeccompAction, uint32_t>;
+  auto key = [](SeccompAction a, uint32_t ret) {
+    bool has_ret = a == SeccompAction::kErrno || a == SeccompAction::kTrace;
+    return Key(a, has_ret ? ret : 0);
+  };
+  const Key def = key(spec->default_action, spec->default_errno_ret);
+  // The winning action of each syscall that has an unconditional (non-default) rule.
+  std::map<std::string, std::pair<Key, size_t>> winner;
+  for (size_t i = 0; i < spec->syscalls.size(); ++i) {
+    const SeccompRule& r = spec->syscalls[i];
+    Key k = key(r.action, r.errno_ret);
+    if (!r.args.empty() || k == def) continue;
+    for (const std::string& n : r.names) winner.emplace(n, std::make_pair(k, i));
+  }
+  std::vector<std::string> warnings;
+  std::vector<SeccompRule> kept;
+  for (size_t i = 0; i < spec->syscalls.size(); ++i) {
+    SeccompRule r = spec->syscalls[i];
+    Key k = key(r.action, r.errno_ret);
+    std::vector<std::string> names;
+    for (const std::string& n : r.names) {
+      auto it = winner.find(n);
+      if (k != def && it != winner.end() && it->second.first != k) {
+        warnings.push_back(absl::StrCat("seccomp: syscalls[", i, "] '", n, "': overridden by the ",
+                                        "unconditional rule syscalls[", it->second.second,
+                                        "] (as libseccomp resolves it); dropped"));
+        continue;
+      }
+      names.push_back(n);
+    }
+    if (names.empty()) continue;
+    r.names = std::move(names);
+    kept.push_back(std::move(r));
+  }
+  spec->syscalls = std::move(kept);
+  return warnings;
 }
 
 }  // namespace nucleus

@@ -71,6 +71,15 @@ absl::StatusOr<ParsedSeccompProfile> ParseSeccompProfile(absl::string_view json,
 absl::StatusOr<ParsedSeccompProfile> LoadSeccompProfile(const std::string& path,
                                                         const SeccompProfileContext& context);
 
+// Engines' profiles (podman's default among them) list one syscall in an unconditional rule
+// and again in another rule with a different action, and rely on what libseccomp then does
+// silently: the first unconditional rule for a syscall wins; a conditional rule with another
+// action is dropped when an unconditional one exists. CompileSeccomp refuses such overlaps
+// (seccomp.h: they hide mistakes), so config.json profiles go through this first: it removes
+// the overridden names from the later rules (rules left without names go) and returns one
+// warning per removal. Rules whose action is the default action are no-ops and ignored.
+std::vector<std::string> ResolveOverlapsAsLibseccomp(SeccompSpec* spec);
+
 // "SCMP_ACT_ERRNO", "SCMP_ACT_KILL_PROCESS", ...: the profile spelling of an action.
 const char* SeccompActionName(SeccompAction action);
 

@@ -38,7 +38,7 @@ enum class Flag {
   kSeccomp, kSeccompProfile, kSeccompLog,
   kLandlock, kLandlockPolicy, kAllowTcpConnect, kAllowTcpBind,
   kMemory, kMemorySwap, kMemoryReservation, kCpus, kCpuShares, kCpuWeight, kCpusetCpus,
-  kCpusetMems, kPidsLimit, kBlkioWeight, kCgroupParent,
+  kCpusetMems, kPidsLimit, kBlkioWeight, kCgroupParent, kDetach, kTty, kInteractive, kRm,
 };
 
 struct FlagDef {
@@ -88,6 +88,10 @@ constexpr FlagDef kFlags[] = {
     {"--pids-limit", nullptr, true, Flag::kPidsLimit},
     {"--blkio-weight", nullptr, true, Flag::kBlkioWeight},
     {"--cgroup-parent", nullptr, true, Flag::kCgroupParent},
+    {"--detach", "-d", false, Flag::kDetach},
+    {"--tty", "-t", false, Flag::kTty},
+    {"--interactive", "-i", false, Flag::kInteractive},
+    {"--rm", nullptr, false, Flag::kRm},
     {"--help", "-h", false, Flag::kHelp},
 };
 
@@ -388,6 +392,7 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
     case Flag::kName:
       RETURN_IF_ERROR(ValidateName(value));
       spec.id = value;
+      p->req.name = value;
       return absl::OkStatus();
     case Flag::kHostname:
       RETURN_IF_ERROR(ValidateHostname(value));
@@ -506,6 +511,10 @@ void ApplyBool(const FlagDef& def, bool on, Parsed* p) {
     case Flag::kTimens: p->req.spec.namespaces.time = on; break;
     case Flag::kSeccompLog: p->seccomp_log = on; break;
     case Flag::kHelp: p->req.help = on; break;
+    case Flag::kDetach: p->req.detach = on; break;
+    case Flag::kTty: p->req.spec.process.terminal = on; break;
+    case Flag::kInteractive: p->req.interactive = on; break;
+    case Flag::kRm: p->req.remove = on; break;
     default: break;
   }
 }
@@ -671,6 +680,10 @@ void ResolveLandlock(Parsed* p) {
   };
   merge(p->allow_tcp_connect, &ll.restrict_tcp_connect, &ll.tcp_connect);
   merge(p->allow_tcp_bind, &ll.restrict_tcp_bind, &ll.tcp_bind);
+  if (ll.mode == LandlockSpec::Mode::kOff) {
+    p->req.warnings.push_back(
+        "landlock: disabled (--landlock=off): only the mounts limit what the container can write");
+  }
   if (ll.mode == LandlockSpec::Mode::kOff &&
       (p->landlock_policy || p->allow_tcp_connect || p->allow_tcp_bind)) {
     p->req.warnings.push_back(
@@ -829,6 +842,15 @@ Process:
                                          memlock, msgqueue, nice, nofile, nproc, rss, rtprio,
                                          rttime, sigpending, stack; -1 or unlimited (repeatable)
       --no-init                          run CMD as PID 1, without nucleus's init
+
+Lifecycle:
+  -d, --detach                           run in the background: print the id and return once
+                                         the command runs; its stdout and stderr go to a log
+                                         (`nucleus logs ID`); see `nucleus ps`, `stop`, `rm`
+      --rm                               with -d: remove the container's entry when it exits
+  -t, --tty                              give the command a pseudo-terminal
+  -i, --interactive                      keep stdin attached (accepted: it always is in the
+                                         foreground; a detached container reads /dev/null)
 
 Isolation:
       --name NAME                        container name, [a-zA-Z0-9][a-zA-Z0-9_.-]* up to 128

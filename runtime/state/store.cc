@@ -266,32 +266,62 @@ absl::Status StateStore::Save(const ContainerLock& lock, const ContainerState& s
     return absl::InvalidArgumentError(absl::StrCat("Save: state of container ", state.id,
                                                    " under the lock of ", lock.id()));
   }
+  return WriteFile(lock, kStateFile, ToJson(state));
+}
+
+absl::Status StateStore::WriteFile(const ContainerLock& lock, absl::string_view name,
+                                   absl::string_view text) {
+  const std::string file(name);
+  const std::string tmp = absl::StrCat(name, ".tmp");
   const std::string dir_path = absl::StrCat(root_, "/", lock.id());
-  const std::string tmp_path = absl::StrCat(dir_path, "/", kStateTmpFile);
-  std::string text = ToJson(state);
-  // A leftover from an interrupted Save (or anything planted under that name, a symlink
+  const std::string tmp_path = absl::StrCat(dir_path, "/", tmp);
+  // A leftover from an interrupted write (or anything planted under that name, a symlink
   // included) is removed first; O_EXCL|O_NOFOLLOW then guarantee a fresh regular file.
-  if (unlinkat(lock.dir_fd(), kStateTmpFile, 0) != 0 && errno != ENOENT) {
+  if (unlinkat(lock.dir_fd(), tmp.c_str(), 0) != 0 && errno != ENOENT) {
     return ErrnoStatus("unlinkat", tmp_path);
   }
-  ASSIGN_OR_RETURN(UniqueFd fd, OpenAt(lock.dir_fd(), kStateTmpFile,
+  ASSIGN_OR_RETURN(UniqueFd fd, OpenAt(lock.dir_fd(), tmp.c_str(),
                                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
   bool renamed = false;
   absl::Cleanup remove_tmp = [&] {
-    if (!renamed) unlinkat(lock.dir_fd(), kStateTmpFile, 0);
+    if (!renamed) unlinkat(lock.dir_fd(), tmp.c_str(), 0);
   };
   RETURN_IF_ERROR(WriteAll(fd.get(), text, tmp_path));
-  // fsync before rename: otherwise a crash can leave state.json renamed but empty (ext4
+  // fsync before rename: otherwise a crash can leave the file renamed but empty (ext4
   // without auto_da_alloc, xfs).
   if (fsync(fd.get()) != 0) return ErrnoStatus("fsync", tmp_path);
   fd.Reset();
-  if (renameat(lock.dir_fd(), kStateTmpFile, lock.dir_fd(), kStateFile) != 0) {
-    return ErrnoStatus("renameat", absl::StrCat(tmp_path, " -> ", kStateFile));
+  if (renameat(lock.dir_fd(), tmp.c_str(), lock.dir_fd(), file.c_str()) != 0) {
+    return ErrnoStatus("renameat", absl::StrCat(tmp_path, " -> ", file));
   }
   renamed = true;
   // The rename is durable only once the directory is.
   if (fsync(lock.dir_fd()) != 0) return ErrnoStatus("fsync", dir_path);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> StateStore::ReadFile(absl::string_view id, absl::string_view name,
+                                                 size_t max_bytes) const {
+  ASSIGN_OR_RETURN(UniqueFd dir, OpenContainerDir(id));
+  const std::string file(name);
+  const std::string path = absl::StrCat(root_, "/", id, "/", name);
+  int fd = openat(dir.get(), file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": does not exist"));
+    if (errno == ELOOP) {
+      return absl::FailedPreconditionError(absl::StrCat(path, ": a symlink; refusing it"));
+    }
+    return ErrnoStatus("openat", path);
+  }
+  UniqueFd f(fd);
+  struct stat st;
+  if (fstat(f.get(), &st) != 0) return ErrnoStatus("fstat", path);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file"));
+  }
+  absl::StatusOr<std::string> text = ReadFdToString(f.get(), max_bytes);
+  if (!text.ok()) return Annotate(text.status(), path);
+  return text;
 }
 
 absl::StatusOr<ContainerState> StateStore::Load(absl::string_view id) const {

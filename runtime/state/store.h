@@ -106,6 +106,15 @@ class StateStore {
   absl::StatusOr<ContainerLock> Lock(absl::string_view id, absl::Duration timeout);
   // state.id must equal lock.id().
   absl::Status Save(const ContainerLock& lock, const ContainerState& state);
+  // Another file of the container's directory (config.json, ...), written like state.json:
+  // NAME.tmp, fsync, rename. name is one plain component chosen by nucleus, not user input.
+  absl::Status WriteFile(const ContainerLock& lock, absl::string_view name,
+                         absl::string_view text);
+  // Reads ID/NAME (O_NOFOLLOW, a regular file, at most max_bytes). NotFound when missing.
+  absl::StatusOr<std::string> ReadFile(absl::string_view id, absl::string_view name,
+                                       size_t max_bytes) const;
+  // The container's directory (O_DIRECTORY, O_NOFOLLOW, owner checked); NotFound when missing.
+  absl::StatusOr<UniqueFd> OpenContainerDir(absl::string_view id) const;
   // NotFound when the id or its state.json does not exist; parse errors as ParseStateJson's,
   // prefixed with "container ID: ".
   absl::StatusOr<ContainerState> Load(absl::string_view id) const;
@@ -119,7 +128,6 @@ class StateStore {
  private:
   StateStore(std::string root, UniqueFd root_fd)
       : root_(std::move(root)), root_fd_(std::move(root_fd)) {}
-  absl::StatusOr<UniqueFd> OpenContainerDir(absl::string_view id) const;
 
   std::string root_;
   UniqueFd root_fd_;

@@ -69,6 +69,39 @@ absl::Status SyncWaitFor(int fd, SyncKind kind) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<UniqueFd> SyncWaitForFd(int fd, SyncKind kind) {
+  SyncMessage msg;
+  memset(&msg, 0, sizeof(msg));
+  struct iovec iov = {&msg, sizeof(msg)};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  struct msghdr mh = {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof(control);
+  ssize_t n = RetryEintr([&] { return ::recvmsg(fd, &mh, MSG_CMSG_CLOEXEC); });
+  if (n < 0) return ErrnoStatus("recvmsg", "sync socket");
+  UniqueFd passed;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len == CMSG_LEN(sizeof(int))) {
+      int received;
+      memcpy(&received, CMSG_DATA(c), sizeof(int));
+      passed.Reset(received);
+    }
+  }
+  if (n == 0) return absl::InternalError("container process exited during setup");
+  if (n != static_cast<ssize_t>(sizeof(msg))) {
+    return absl::InternalError(absl::StrCat("sync socket: short message (", n, " bytes)"));
+  }
+  if (msg.kind == SyncKind::kError) return SyncErrorToStatus(msg);
+  if (msg.kind != kind || !passed.valid()) {
+    return absl::InternalError(absl::StrCat("sync socket: expected message ",
+                                            static_cast<uint32_t>(kind), " with a descriptor"));
+  }
+  return passed;
+}
+
 absl::Status SyncWaitExec(int fd, int* exit_code) {
   if (exit_code) *exit_code = 0;
   SyncMessage msg;
@@ -89,6 +122,37 @@ void ChildSyncSend(int fd, SyncKind kind) {
   msg.kind = kind;
   while (::send(fd, &msg, sizeof(msg), MSG_NOSIGNAL) < 0 && errno == EINTR) {
   }
+}
+
+void ChildSyncSendFd(int fd, SyncKind kind, int passed_fd) {
+  SyncMessage msg;
+  memset(&msg, 0, sizeof(msg));
+  msg.kind = kind;
+  struct iovec iov = {&msg, sizeof(msg)};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  memset(control, 0, sizeof(control));
+  struct msghdr mh;
+  memset(&mh, 0, sizeof(mh));
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof(control);
+  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &passed_fd, sizeof(int));
+  while (::sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+uint32_t ChildSyncReceive(int fd) {
+  SyncMessage msg;
+  ssize_t n;
+  do {
+    n = ::recv(fd, &msg, sizeof(msg), 0);
+  } while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(sizeof(msg)) ? static_cast<uint32_t>(msg.kind) : 0;
 }
 
 bool ChildSyncWait(int fd, SyncKind kind) {

@@ -33,6 +33,9 @@ enum class SyncKind : uint32_t {
   kReady = 4,       // child -> parent: fully set up, about to wait for start / exec
   kAbort = 5,       // parent -> child: give up and _exit
   kCgroupReady = 6, // parent -> child: you are in the container's cgroup(s) in every hierarchy
+  kDetach = 7,      // parent -> child (instead of kGo at the start gate): I am leaving; stop
+                    // dying with me and wait for a `start` on the start socket
+  kConsole = 8,     // child -> parent: the pty master, attached with SCM_RIGHTS
 };
 
 struct SyncMessage {
@@ -58,13 +61,19 @@ absl::Status SyncWaitFor(int fd, SyncKind kind);
 // After the last handshake: OK when the peer closed its end (execve succeeded); else the
 // reported error. exit_code (may be null) receives the child's suggested exit status.
 absl::Status SyncWaitExec(int fd, int* exit_code = nullptr);
+// Waits for `kind` carrying a descriptor (SCM_RIGHTS); errors as SyncWaitFor.
+absl::StatusOr<UniqueFd> SyncWaitForFd(int fd, SyncKind kind);
 // Status for a received error message (exposed for tests).
 absl::Status SyncErrorToStatus(const SyncMessage& msg);
 
 // --- child side: async-signal-safe, no allocation ---
 void ChildSyncSend(int fd, SyncKind kind);
+// Sends `kind` with passed_fd attached (SCM_RIGHTS).
+void ChildSyncSendFd(int fd, SyncKind kind, int passed_fd);
 // Returns true when `kind` arrived, false on EOF/error/kAbort.
 bool ChildSyncWait(int fd, SyncKind kind);
+// Waits for the next message and returns its kind; 0 on EOF/error.
+uint32_t ChildSyncReceive(int fd);
 // Sends {step, detail, err, exit_code}. Never returns an error: if the parent is gone there
 // is nobody to tell.
 void ChildReportError(int fd, const char* step, const char* detail, int err,

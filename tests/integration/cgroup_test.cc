@@ -302,6 +302,11 @@ TEST_F(CgroupTest, GcRemovesTheGroupOfAKilledNucleusOnly) {
   EXPECT_TRUE(OpenCgroup(h_, "nucleus", live).ok()) << "held by a live nucleus";
   RunResult r = survivor.Finish(20);
   EXPECT_EQ(r.exit_code, 0) << r;
+  // The killed nucleus's entry stays in the state store, stopped, until it is removed.
+  RunResult ps = RunCommand({NucleusPath(), "ps", "-a"});
+  EXPECT_THAT(ps.out, HasSubstr(dead)) << ps;
+  RunResult rm = RunCommand({NucleusPath(), "rm", dead});
+  EXPECT_EQ(rm.exit_code, 0) << rm;
   // The killed nucleus's container init (a clone, comm "nucleus") was reparented to this
   // test (a subreaper) and died of PDEATHSIG: reap it.
   while (waitpid(-1, nullptr, WNOHANG) > 0) {
