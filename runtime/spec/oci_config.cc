@@ -693,18 +693,22 @@ class Parser {
     const std::set<int> kept_set(kept.begin(), kept.end());
     for (const char* set : kSets) {
       auto it = given.find(set);
-      if (it != given.end() && it->second != kept_set) {
-        Warn(absl::StrCat("process.capabilities.", set,
-                          ": differs from the one set nucleus keeps in every set, bounding & "
-                          "(effective | permitted) (",
-                          kept.size(), " capabilities)"));
-      }
+      if (it == given.end() || it->second == kept_set) continue;
+      // An empty inheritable / ambient list (what engines send) grants nothing more when
+      // nucleus fills it: only a non-root ambient set matters, handled below.
+      const bool optional_set = set[0] == 'i' || set[0] == 'a';
+      if (optional_set && it->second.empty()) continue;
+      Warn(absl::StrCat("process.capabilities.", set,
+                        ": differs from the one set nucleus keeps in every set, bounding & "
+                        "(effective | permitted) (",
+                        kept.size(), " capabilities)"));
     }
-    // The kernel's rule drops a non-root process's capabilities at execve unless they are
-    // ambient; nucleus raises the kept set in the ambient set too.
+    // The kernel drops a non-root process's capabilities at execve unless they are ambient;
+    // nucleus raises the kept set in the ambient set too, so such a process keeps them.
     const uid_t uid = out_.spec.process.uid;
-    if (uid != 0 && !kept.empty() && given.count("ambient") == 0) {
-      Warn(absl::StrCat("process.capabilities.ambient: absent, but nucleus raises the kept "
+    auto ambient = given.find("ambient");
+    if (uid != 0 && !kept.empty() && (ambient == given.end() || ambient->second.empty())) {
+      Warn(absl::StrCat("process.capabilities.ambient: empty, but nucleus raises the kept "
                         "capabilities in the ambient set too, so uid ", uid, " keeps them"));
     }
     out_.spec.process.capabilities = std::move(kept);
@@ -1230,6 +1234,11 @@ class Parser {
         text, SeccompProfileContext::ForHost(out_.spec.process.capabilities));
     if (!parsed.ok()) return Bad("linux.seccomp", parsed.status().message());
     for (const std::string& w : parsed->warnings) Warn(absl::StrCat("linux.seccomp: ", w));
+    // Engines' profiles overlap in ways libseccomp resolves silently (podman's lists setns
+    // both allowed and denied): resolve them the same way, visibly (profile.h).
+    for (const std::string& w : ResolveOverlapsAsLibseccomp(&parsed->spec)) {
+      Warn(absl::StrCat("linux.", w));
+    }
     out_.spec.seccomp = std::move(parsed->spec);
     return absl::OkStatus();
   }
