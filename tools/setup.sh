@@ -27,7 +27,7 @@ run_pkgs=(
   python3         # tools/bench (reads hyperfine's JSON, edits runc's config.json)
   runc bubblewrap # tools/bench: the runtimes nucleus is compared with
   runsc           # gVisor (Debian 12 has 0.0~20221219): the planned gvisor backend, `nucleus check`
-  podman          # drives nucleus through the OCI runtime CLI (planned); Debian 12 has 4.3.1
+  podman          # tests/podman: drives nucleus through the OCI runtime CLI (Debian 12: 4.3.1)
   iproute2        # `ip`: network namespace tests
   util-linux      # unshare, nsenter, mount: tests and the bench baseline
   procps          # ps: the README quick start runs it inside the default sandbox

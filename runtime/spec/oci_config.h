@@ -17,8 +17,10 @@
 //  - ociVersion: required, "1.x". process, process.args (non-empty), process.cwd (absolute),
 //    root.path are required. process.env is kept as given ("KEY=VALUE", no filtering).
 //  - process.capabilities: nucleus keeps ONE set in all five kernel sets:
-//    bounding ∩ (effective ∪ permitted). A given set that differs from it is warned about.
-//    Absent "capabilities" keeps none (runc would leave the runtime's own: warned).
+//    bounding ∩ (effective ∪ permitted). A given set that differs from it is warned about
+//    (an empty inheritable / ambient list is not, except an empty ambient set for a non-root
+//    uid, which nucleus's ambient raise lets keep the set). Absent "capabilities" keeps none
+//    (runc would leave the runtime's own: warned).
 //    An unknown capability name is an error.
 //  - process.rlimits: RLIMIT_* names (unique), soft <= hard. oomScoreAdj -1000..1000.
 //    noNewPrivileges defaults to false, as in OCI. apparmorProfile / selinuxLabel /
