@@ -172,7 +172,9 @@ absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& s
   }
   // docker's default: the container's own name.
   plan->hostname = !spec.hostname.empty() ? spec.hostname : !spec.id.empty() ? spec.id : "nucleus";
-  plan->user_namespace = spec.namespaces.user;
+  // A user namespace joined by path has its maps already: no handshake for it.
+  plan->user_namespace = spec.namespaces.user && spec.namespaces.user_path.empty();
+  plan->uts_joined = !spec.namespaces.uts_path.empty();
   plan->net_namespace = spec.namespaces.net;
   plan->rlimits = spec.process.rlimits;
   ASSIGN_OR_RETURN(plan->caps, PlanCapabilities(spec.process.capabilities));
@@ -226,8 +228,17 @@ void ContainInChild(ChildPlan& plan) {
   if (plan.die_with_parent && ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_PDEATHSIG"));
   // (If the parent died before this prctl, the next read of the sync socket sees EOF.)
   {
-    int keep[4] = {plan.sync_fd, plan.status_fd, plan.start_listen_fd, plan.join_pidfd};
-    STEP(CloseInheritedFdsInChild(keep, 4));
+    int keep[4 + ChildPlan::kMaxJoin] = {plan.sync_fd, plan.status_fd, plan.start_listen_fd,
+                                         plan.join_pidfd};
+    for (int i = 0; i < plan.n_join; ++i) keep[4 + i] = plan.join_fd[i];
+    STEP(CloseInheritedFdsInChild(keep, 4 + plan.n_join));
+  }
+  // 1c. Namespaces joined by path (the user namespace first: the others may be its).
+  for (int i = 0; i < plan.n_join; ++i) {
+    if (::setns(plan.join_fd[i], plan.join_type[i]) != 0) {
+      Die(plan, StepError::Errno("setns", "a namespace path of the config"));
+    }
+    ::close(plan.join_fd[i]);
   }
   // 1b.
   if (plan.await_cgroup) {
@@ -263,7 +274,7 @@ void ContainInChild(ChildPlan& plan) {
     // 3.
     STEP(SetUpFilesystemInChild(plan.mounts));
     // 4.
-    STEP(SetHostnameInChild(plan.hostname.c_str()));
+    if (!plan.uts_joined) STEP(SetHostnameInChild(plan.hostname.c_str()));
     if (plan.net_namespace) STEP(BringUpLoopbackInChild());
   }
   // 3b.

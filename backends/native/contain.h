@@ -103,6 +103,13 @@ struct ChildPlan {
   // clone); no mounts, no hostname, no init. Steps 5-9 as for the container's own process.
   int join_pidfd = -1;
   int join_ns_flags = 0;
+  // Step 1c: existing namespaces to setns into (OCI namespace paths; the PID namespace is
+  // joined by the parent before clone3), user first. fds owned by the parent's plan.
+  static constexpr int kMaxJoin = 8;
+  int join_fd[kMaxJoin] = {-1, -1, -1, -1, -1, -1, -1, -1};
+  int join_type[kMaxJoin] = {};
+  int n_join = 0;
+  bool uts_joined = false;  // then the hostname is the joined namespace's, not ours to set
   // Step 1's PR_SET_PDEATHSIG. false only for a detached exec, which must outlive its
   // nucleus (a parent that dies during setup still ends it: the sync socket reaches EOF).
   bool die_with_parent = true;

@@ -1,5 +1,7 @@
 #include "backends/native/namespaces.h"
 
+#include <fcntl.h>
+#include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <string.h>
@@ -15,15 +17,49 @@ namespace nucleus {
 
 uint64_t CloneFlagsFor(const NamespaceSpec& ns) {
   uint64_t flags = 0;
-  if (ns.pid) flags |= CLONE_NEWPID;
-  if (ns.mount) flags |= CLONE_NEWNS;
-  if (ns.uts) flags |= CLONE_NEWUTS;
-  if (ns.ipc) flags |= CLONE_NEWIPC;
-  if (ns.net) flags |= CLONE_NEWNET;
-  if (ns.cgroup) flags |= CLONE_NEWCGROUP;
-  if (ns.user) flags |= CLONE_NEWUSER;
-  if (ns.time) flags |= CLONE_NEWTIME;
+  if (ns.pid && ns.pid_path.empty()) flags |= CLONE_NEWPID;
+  if (ns.mount && ns.mount_path.empty()) flags |= CLONE_NEWNS;
+  if (ns.uts && ns.uts_path.empty()) flags |= CLONE_NEWUTS;
+  if (ns.ipc && ns.ipc_path.empty()) flags |= CLONE_NEWIPC;
+  if (ns.net && ns.net_path.empty()) flags |= CLONE_NEWNET;
+  if (ns.cgroup && ns.cgroup_path.empty()) flags |= CLONE_NEWCGROUP;
+  if (ns.user && ns.user_path.empty()) flags |= CLONE_NEWUSER;
+  if (ns.time && ns.time_path.empty()) flags |= CLONE_NEWTIME;
   return flags;
+}
+
+absl::StatusOr<std::vector<NamespaceToJoin>> OpenNamespacesToJoin(const NamespaceSpec& ns) {
+  if (!ns.mount_path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "namespace path '", ns.mount_path,
+        "': joining a mount namespace is not supported (nucleus builds the container's own)"));
+  }
+  const struct {
+    const std::string* path;
+    int type;
+    const char* name;
+  } kinds[] = {{&ns.user_path, CLONE_NEWUSER, "user"},     {&ns.pid_path, CLONE_NEWPID, "pid"},
+               {&ns.uts_path, CLONE_NEWUTS, "uts"},        {&ns.ipc_path, CLONE_NEWIPC, "ipc"},
+               {&ns.net_path, CLONE_NEWNET, "network"},    {&ns.cgroup_path, CLONE_NEWCGROUP, "cgroup"},
+               {&ns.time_path, CLONE_NEWTIME, "time"}};
+  std::vector<NamespaceToJoin> out;
+  for (const auto& k : kinds) {
+    if (k.path->empty()) continue;
+    NamespaceToJoin j;
+    j.path = *k.path;
+    j.type = k.type;
+    j.fd.Reset(::open(k.path->c_str(), O_RDONLY | O_CLOEXEC));
+    if (!j.fd.valid()) {
+      return ErrnoStatus(absl::StrCat(k.name, " namespace path '", *k.path, "'"), "");
+    }
+    int type = ::ioctl(j.fd.get(), NS_GET_NSTYPE);
+    if (type != k.type) {
+      return absl::InvalidArgumentError(absl::StrCat(k.name, " namespace path '", *k.path,
+                                                     "' is not a ", k.name, " namespace"));
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
 }
 
 std::string FormatIdMap(const std::vector<IdMapping>& map) {

@@ -81,7 +81,7 @@ class NativeContainer : public Container {
       RETURN_IF_ERROR(cgroup_->AddProcess(pid_, joined_by_clone_));
       RETURN_IF_ERROR(SyncSend(sync_.get(), SyncKind::kCgroupReady));
     }
-    if (spec.namespaces.user && !exec) {
+    if (spec.namespaces.user && spec.namespaces.user_path.empty() && !exec) {
       RETURN_IF_ERROR(SyncWaitFor(sync_.get(), SyncKind::kNeedIdMaps));
       RETURN_IF_ERROR(WriteIdMapsFromParent(pid_, spec.uid_mappings, spec.gid_mappings,
                                             /*deny_setgroups=*/::geteuid() != 0));
@@ -248,6 +248,10 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
     config.name = spec.cgroup_name.empty() ? spec.id : spec.cgroup_name;
     config.resources = spec.resources;
     config.devices = ContainerDeviceRules();
+    // config.json's linux.resources.devices (allow rules beyond the default list).
+    for (const ResourcesSpec::DeviceAllow& d : spec.resources.device_allow) {
+      config.devices.push_back({d.type, d.major, d.minor, d.access});
+    }
     ASSIGN_OR_RETURN(cgroup, CreateCgroup(hierarchies, config));
     // The cgroup namespace is the child's own unshare at step 1b, once it is in its groups.
     clone_flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
@@ -257,6 +261,23 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
     return absl::InvalidArgumentError("resource limits need a cgroup (no --cgroup-parent)");
   }
   int cgroup_fd = cgroup ? cgroup->clone_into_fd() : -1;
+
+  // Namespaces joined by path: the child setns()es into them at step 1c; a PID namespace
+  // is joined here, for the child to be born in it (this process's own PID namespace does
+  // not change, only its children's: callers fork nothing else into it but hooks).
+  ASSIGN_OR_RETURN(std::vector<NamespaceToJoin> joins, OpenNamespacesToJoin(spec.namespaces));
+  for (NamespaceToJoin& j : joins) {
+    if (j.type == CLONE_NEWPID) {
+      if (::setns(j.fd.get(), CLONE_NEWPID) != 0) {
+        return ErrnoStatus("setns", absl::StrCat("pid namespace path '", j.path, "'"));
+      }
+      continue;
+    }
+    if (plan->n_join == ChildPlan::kMaxJoin) break;
+    plan->join_fd[plan->n_join] = j.fd.get();
+    plan->join_type[plan->n_join] = j.type;
+    ++plan->n_join;
+  }
 
   sigset_t all, old;
   sigfillset(&all);
