@@ -1,6 +1,8 @@
 #include "runtime/hooks.h"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -93,7 +95,7 @@ constexpr int kMaxSignal = 64;
 }
 
 [[noreturn]] void ChildExec(const char* path, char* const* argv, char* const* envp, int in_fd,
-                            int out_fd, int err_fd, int report_fd) {
+                            int out_fd, int err_fd, int report_fd, const HookNamespaces* ns) {
   // The parent's group may be a terminal's foreground group; a hook must be killable as a
   // unit without touching the caller, so it leads its own group (the parent sets it too).
   ::setpgid(0, 0);
@@ -123,6 +125,10 @@ constexpr int kMaxSignal = 64;
   }
   if (::dup3(report_fd, 3, O_CLOEXEC) < 0) ChildFail(report_fd, "dup3", errno);
   report_fd = 3;
+  // The container's namespaces (HookNamespaces), while its pidfd is still open.
+  if (ns != nullptr && ns->flags != 0 && ::setns(ns->pidfd, ns->flags) != 0) {
+    ChildFail(report_fd, "setns", errno);
+  }
   // The hook gets 0-2 only (fds the caller opened without O_CLOEXEC included).
   if (::syscall(SYS_close_range, 4u, ~0u, 0u) != 0) {
     struct rlimit rl;
@@ -132,6 +138,26 @@ constexpr int kMaxSignal = 64;
       max_fd = static_cast<int>(rl.rlim_cur);
     }
     for (int fd = 4; fd < max_fd; ++fd) ::close(fd);
+  }
+  // A PID namespace applies to children only: fork once more (after every other fd is
+  // closed: the intermediate must not hold the stdin pipe's write end), and this process
+  // only relays the hook's end.
+  if (ns != nullptr && (ns->flags & CLONE_NEWPID)) {
+    pid_t hook = ::fork();
+    if (hook < 0) ChildFail(report_fd, "fork", errno);
+    if (hook > 0) {
+      ::close(report_fd);  // the hook's copy reports exec failures
+      int status;
+      while (::waitpid(hook, &status, 0) < 0) {
+        if (errno != EINTR) _exit(127);
+      }
+      if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+      sigset_t empty;
+      sigemptyset(&empty);
+      ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+      ::kill(::getpid(), WTERMSIG(status));
+      _exit(128 + WTERMSIG(status));
+    }
   }
   if (::chdir("/") != 0) ChildFail(report_fd, "chdir(/)", errno);
 
@@ -204,7 +230,7 @@ std::string SignalName(int sig) {
 }  // namespace
 
 absl::Status RunHook(const HookSpec& hook, absl::string_view phase, size_t index,
-                     absl::string_view state_json) {
+                     absl::string_view state_json, const HookNamespaces* ns) {
   const std::string prefix = absl::StrCat("hook ", phase, "[", index, "] ", Quote(hook.path));
   if (hook.path.empty()) return absl::InvalidArgumentError(absl::StrCat(prefix, ": no path"));
 
@@ -231,7 +257,7 @@ absl::Status RunHook(const HookSpec& hook, absl::string_view phase, size_t index
   const pid_t pid = ::fork();
   if (pid == 0) {
     ChildExec(hook.path.c_str(), argv.data(), envp.data(), in->read.get(), out->write.get(),
-              err->write.get(), report->write.get());
+              err->write.get(), report->write.get(), ns);
   }
   const int fork_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
@@ -383,9 +409,9 @@ absl::Status RunHook(const HookSpec& hook, absl::string_view phase, size_t index
 }
 
 absl::Status RunHooks(const std::vector<HookSpec>& hooks, absl::string_view phase,
-                      absl::string_view state_json) {
+                      absl::string_view state_json, const HookNamespaces* ns) {
   for (size_t i = 0; i < hooks.size(); ++i) {
-    RETURN_IF_ERROR(RunHook(hooks[i], phase, i, state_json));
+    RETURN_IF_ERROR(RunHook(hooks[i], phase, i, state_json, ns));
   }
   return absl::OkStatus();
 }

@@ -46,13 +46,24 @@
 
 namespace nucleus {
 
+// Where a hook runs: the runtime's namespaces (nullptr), or the container's: the child
+// setns()es into `flags` (CLONE_NEW*) of the process behind `pidfd` before exec, and with
+// CLONE_NEWPID forks once more so that the hook itself is in the container's PID namespace
+// (the intermediate process relays its exit). The caller chooses the set: startContainer
+// gets all of them (its path resolves in the container), createContainer all but the mount
+// namespace (lifecycle.h).
+struct HookNamespaces {
+  int pidfd = -1;
+  int flags = 0;
+};
+
 // Runs one hook; `phase` and `index` only name it in errors.
 absl::Status RunHook(const HookSpec& hook, absl::string_view phase, size_t index,
-                     absl::string_view state_json);
+                     absl::string_view state_json, const HookNamespaces* ns = nullptr);
 
 // Runs hooks in order; stops at the first failure and returns it.
 absl::Status RunHooks(const std::vector<HookSpec>& hooks, absl::string_view phase,
-                      absl::string_view state_json);
+                      absl::string_view state_json, const HookNamespaces* ns = nullptr);
 
 // For poststop (OCI: a failing hook is a warning and the rest still run): runs every hook and
 // returns one warning line (the error message above) per failing hook, in order.

@@ -172,9 +172,12 @@ absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& s
   }
   // docker's default: the container's own name.
   plan->hostname = !spec.hostname.empty() ? spec.hostname : !spec.id.empty() ? spec.id : "nucleus";
+  // config.json without a hostname keeps the (copied) host name in the new UTS namespace,
+  // as runc does; `nucleus run` names it after the container.
+  if (spec.hostname.empty() && !spec.default_filesystems) plan->uts_joined = true;
   // A user namespace joined by path has its maps already: no handshake for it.
   plan->user_namespace = spec.namespaces.user && spec.namespaces.user_path.empty();
-  plan->uts_joined = !spec.namespaces.uts_path.empty();
+  if (!spec.namespaces.uts_path.empty()) plan->uts_joined = true;
   plan->net_namespace = spec.namespaces.net;
   plan->rlimits = spec.process.rlimits;
   ASSIGN_OR_RETURN(plan->caps, PlanCapabilities(spec.process.capabilities));

@@ -109,7 +109,7 @@ struct ChildPlan {
   int join_fd[kMaxJoin] = {-1, -1, -1, -1, -1, -1, -1, -1};
   int join_type[kMaxJoin] = {};
   int n_join = 0;
-  bool uts_joined = false;  // then the hostname is the joined namespace's, not ours to set
+  bool uts_joined = false;  // leave the hostname alone (a joined UTS namespace, or none given)
   // Step 1's PR_SET_PDEATHSIG. false only for a detached exec, which must outlive its
   // nucleus (a parent that dies during setup still ends it: the sync socket reaches EOF).
   bool die_with_parent = true;

@@ -157,6 +157,8 @@ int DeleteMain(const std::vector<std::string>& args) {
   for (const std::string& ref : ids) {
     absl::StatusOr<std::string> id = ResolveContainer(*store, ref);
     if (!id.ok()) {
+      // runc: `delete --force` of a container that does not exist succeeds.
+      if (force && absl::IsNotFound(id.status())) continue;
       rc = OciFail(std::string(id.status().message()));
       continue;
     }

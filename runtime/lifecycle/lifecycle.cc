@@ -1,8 +1,12 @@
 #include "runtime/lifecycle/lifecycle.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <string.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -58,7 +62,7 @@ std::string CgroupNameOf(const ContainerSpec& spec) {
 }
 
 // Kills what is left in the container's groups and removes them (nothing: OK).
-absl::Status RemoveContainerCgroup(const ContainerSpec& spec) {
+absl::Status RemoveContainerCgroup(const ContainerSpec& spec, bool only_if_unheld = false) {
   if (spec.cgroup_parent.empty()) return absl::OkStatus();
   absl::StatusOr<CgroupHierarchies> h = DetectCgroupHierarchies();
   if (!h.ok()) return h.status();
@@ -66,6 +70,10 @@ absl::Status RemoveContainerCgroup(const ContainerSpec& spec) {
       OpenCgroup(*h, spec.cgroup_parent, CgroupNameOf(spec));
   if (absl::IsNotFound(cg.status())) return absl::OkStatus();
   if (!cg.ok()) return cg.status();
+  if (only_if_unheld) {
+    absl::StatusOr<bool> free = (*cg)->TryLock();
+    if (!free.ok() || !*free) return absl::OkStatus();
+  }
   return (*cg)->KillAndRemove();
 }
 
@@ -110,10 +118,10 @@ ContainerState InitialState(const ContainerSpec& spec, const std::string& name) 
 // Registers the container: its directory, config.json and the "creating" state, before
 // anything else exists on the host. Returns the lock, held.
 absl::StatusOr<ContainerLock> Register(StateStore& store, const ContainerSpec& spec,
-                                       const ContainerState& st) {
-  ASSIGN_OR_RETURN(ContainerLock lock, store.Create(spec.id));
-  absl::Status saved = store.WriteFile(lock, kConfigFileName, ToOciConfigJson(spec));
-  if (saved.ok()) saved = store.Save(lock, st);
+                                       const ContainerState& st, bool durable) {
+  ASSIGN_OR_RETURN(ContainerLock lock, store.Create(spec.id, durable));
+  absl::Status saved = store.WriteFile(lock, kConfigFileName, ToOciConfigJson(spec), durable);
+  if (saved.ok()) saved = store.Save(lock, st, durable);
   if (!saved.ok()) {
     (void)store.Remove(std::move(lock));
     return saved;
@@ -148,6 +156,42 @@ std::string HierarchyName(const std::string& path) {
     if (first == k) return first;
   }
   return "unified";
+}
+
+// Whether pid's parent is a nucleus (this binary): a `run` or `run -d` monitor, which
+// records the container's end itself.
+bool ParentIsNucleus(pid_t pid) {
+  absl::StatusOr<ProcStat> st = ReadProcStat(pid);
+  if (!st.ok() || st->ppid <= 1) return false;
+  char self[PATH_MAX] = {0}, parent[PATH_MAX] = {0};
+  std::string link = absl::StrCat("/proc/", st->ppid, "/exe");
+  if (::readlink("/proc/self/exe", self, sizeof(self) - 1) <= 0) return false;
+  if (::readlink(link.c_str(), parent, sizeof(parent) - 1) <= 0) return false;
+  return strcmp(self, parent) == 0;
+}
+
+// The namespaces of pid that differ from ours, for hooks that run in the container's.
+// with_mount false (createContainer): runc runs those hooks in the container's namespaces
+// before pivot_root, where the path and the host's files still resolve; nucleus's container
+// has pivoted by then, so the hook keeps the runtime's mount namespace and joins the rest.
+HookNamespaces ContainerNamespaces(pid_t pid, int pidfd, bool with_mount) {
+  HookNamespaces ns;
+  ns.pidfd = pidfd;
+  const struct {
+    const char* name;
+    int flag;
+  } kTypes[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},  {"uts", CLONE_NEWUTS},
+                {"ipc", CLONE_NEWIPC},   {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
+                {"pid", CLONE_NEWPID}};
+  for (const auto& t : kTypes) {
+    if (t.flag == CLONE_NEWNS && !with_mount) continue;
+    struct stat mine, theirs;
+    std::string self = absl::StrCat("/proc/self/ns/", t.name);
+    std::string other = absl::StrCat("/proc/", pid, "/ns/", t.name);
+    if (::stat(self.c_str(), &mine) != 0 || ::stat(other.c_str(), &theirs) != 0) continue;
+    if (mine.st_ino != theirs.st_ino || mine.st_dev != theirs.st_dev) ns.flags |= t.flag;
+  }
+  return ns;
 }
 
 absl::Status Prefix(const absl::Status& st, const std::string& id) {
@@ -203,14 +247,24 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
                                               const CreateRequest& req,
                                               std::vector<std::string>* warnings) {
   ContainerState st = InitialState(spec, req.name);
-  ASSIGN_OR_RETURN(ContainerLock lock, Register(store, spec, st));
+  ASSIGN_OR_RETURN(ContainerLock lock, Register(store, spec, st, /*durable=*/true));
   std::unique_ptr<Container> container;
-  bool done = false;
+  bool detached = false, hooks_ran = false, done = false;
   absl::Cleanup undo = [&] {
     if (done) return;
-    if (container) (void)container->Destroy();
+    // Only what this create made: the container (and with it the cgroup its backend
+    // created), never a group that was there before (a create that failed because the
+    // group exists must not touch its owner's).
+    if (container && !detached) (void)container->Destroy();
     container.reset();
-    (void)RemoveContainerCgroup(spec);
+    if (detached) (void)RemoveContainerCgroup(spec);
+    if (hooks_ran) {  // runtime-spec: a failed create hook continues at poststop
+      ContainerState stopped = st;
+      stopped.status = ContainerStatus::kStopped;
+      std::vector<std::string> w =
+          RunHooksBestEffort(spec.hooks.poststop, "poststop", ToOciStateJson(stopped));
+      if (warnings) warnings->insert(warnings->end(), w.begin(), w.end());
+    }
     (void)store.Remove(std::move(lock));
   };
   ASSIGN_OR_RETURN(UniqueFd listen, BindStartSocket(lock.dir_fd()));
@@ -234,10 +288,18 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
     RETURN_IF_ERROR(SendConsoleFd(req.console_socket, console.get(), "/dev/pts/0"));
   }
   const std::string state_json = ToOciStateJson(st);
+  hooks_ran = true;
   RETURN_IF_ERROR(RunHooks(spec.hooks.prestart, "prestart", state_json));
   RETURN_IF_ERROR(RunHooks(spec.hooks.create_runtime, "createRuntime", state_json));
-  RETURN_IF_ERROR(RunHooks(spec.hooks.create_container, "createContainer", state_json));
+  if (!spec.hooks.create_container.empty()) {
+    // Our own child until Detach(): its pid cannot have been reused.
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)));
+    if (!pidfd.valid()) return ErrnoStatus("pidfd_open", absl::StrCat(st.pid));
+    HookNamespaces ns = ContainerNamespaces(st.pid, pidfd.get(), /*with_mount=*/false);
+    RETURN_IF_ERROR(RunHooks(spec.hooks.create_container, "createContainer", state_json, &ns));
+  }
   RETURN_IF_ERROR(container->Detach());
+  detached = true;
   st.status = ContainerStatus::kCreated;
   RETURN_IF_ERROR(store.Save(lock, st));
   if (!req.pid_file.empty()) RETURN_IF_ERROR(WritePidFile(req.pid_file, st.pid));
@@ -254,7 +316,24 @@ absl::Status StartCreated(StateStore& store, const std::string& id, int* exit_co
         "container ", id, " is ", ContainerStatusName(now), ", not created: cannot start it"));
   }
   ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
-  RETURN_IF_ERROR(RunHooks(spec.hooks.start_container, "startContainer", ToOciStateJson(st)));
+  absl::Status hook = absl::OkStatus();
+  if (!spec.hooks.start_container.empty()) {
+    absl::StatusOr<UniqueFd> pidfd = OpenVerifiedPidfd(st.pid, st.pid_start_time);
+    if (!pidfd.ok()) return Prefix(pidfd.status(), id);
+    HookNamespaces ns = ContainerNamespaces(st.pid, pidfd->get(), /*with_mount=*/true);
+    hook = RunHooks(spec.hooks.start_container, "startContainer", ToOciStateJson(st), &ns);
+  }
+  if (!hook.ok()) {
+    // runtime-spec: a failed startContainer hook stops the container.
+    absl::StatusOr<UniqueFd> pidfd = OpenVerifiedPidfd(st.pid, st.pid_start_time);
+    if (pidfd.ok()) {
+      (void)PidfdSignal(pidfd->get(), SIGKILL);
+      (void)WaitPidfdExit(pidfd->get(), absl::Seconds(10));
+    }
+    st.status = ContainerStatus::kStopped;
+    (void)store.Save(lock, st);
+    return Prefix(hook, id);
+  }
   absl::Status started = StartDetached(lock.dir_fd(), exit_code);
   if (!started.ok()) {
     st.status = ContainerStatus::kStopped;
@@ -309,6 +388,7 @@ absl::Status StopContainer(StateStore& store, const std::string& id, absl::Durat
   absl::StatusOr<UniqueFd> pidfd = OpenVerifiedPidfd(st.pid, st.pid_start_time);
   if (absl::IsNotFound(pidfd.status())) return absl::OkStatus();
   if (!pidfd.ok()) return Prefix(pidfd.status(), id);
+  const bool monitored = ParentIsNucleus(st.pid);
   if (PidfdSignal(pidfd->get(), sig) != 0 && errno != ESRCH) {
     return Prefix(ErrnoStatus("pidfd_send_signal", absl::StrCat(st.pid, ", ", sig)), id);
   }
@@ -321,7 +401,7 @@ absl::Status StopContainer(StateStore& store, const std::string& id, absl::Durat
   }
   // A container run by a nucleus (run, run -d) has its end recorded by it: give it a moment,
   // so that what `stop` returns to is a state that says how it ended.
-  absl::Time deadline = absl::Now() + absl::Seconds(2);
+  absl::Time deadline = absl::Now() + (monitored ? absl::Seconds(2) : absl::ZeroDuration());
   while (absl::Now() < deadline) {
     absl::StatusOr<ContainerState> now = store.Load(id);
     if (!now.ok() || now->status == ContainerStatus::kStopped ||
@@ -362,7 +442,11 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
   }
   absl::StatusOr<ContainerSpec> spec = LoadContainerSpec(store, id);
   if (spec.ok()) {
-    absl::Status cg = RemoveContainerCgroup(*spec);
+    // The group is this container's once its create recorded it. Without that record (a
+    // create killed half-way) only a group no live nucleus holds is taken: one with the
+    // same name made by a running `nucleus run` is someone else's.
+    const bool recorded = st.ok() && !st->cgroup_paths.empty();
+    absl::Status cg = RemoveContainerCgroup(*spec, /*only_if_unheld=*/!recorded);
     if (!cg.ok()) return Prefix(cg, id);
     if (st.ok()) {
       ContainerState stopped = *st;
@@ -396,7 +480,9 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
                                      const AttachedCallbacks& callbacks, int* exec_exit_code) {
   if (exec_exit_code) *exec_exit_code = 0;
   ContainerState st = InitialState(spec, name);
-  ASSIGN_OR_RETURN(ContainerLock lock, Register(store, spec, st));
+  // A foreground run's entry dies with it: atomic writes, but no fsync (store.h).
+  const bool durable = !remove_when_done;
+  ASSIGN_OR_RETURN(ContainerLock lock, Register(store, spec, st, durable));
   if (callbacks.on_registered) {
     absl::Status st_reg = callbacks.on_registered(lock.dir_fd());
     if (!st_reg.ok()) {
@@ -416,12 +502,19 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
   st.pid_start_time = ReadStartTime(st.pid).value_or(0);
   for (const std::string& p : container.cgroup_paths()) st.cgroup_paths[HierarchyName(p)] = p;
   st.status = ContainerStatus::kCreated;
-  absl::Status step = store.Save(lock, st);
+  absl::Status step = store.Save(lock, st, durable);
   const std::string created_json = ToOciStateJson(st);
   if (step.ok()) step = RunHooks(spec.hooks.prestart, "prestart", created_json);
   if (step.ok()) step = RunHooks(spec.hooks.create_runtime, "createRuntime", created_json);
-  if (step.ok()) step = RunHooks(spec.hooks.create_container, "createContainer", created_json);
-  if (step.ok()) step = RunHooks(spec.hooks.start_container, "startContainer", created_json);
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)));
+  HookNamespaces create_ns = ContainerNamespaces(st.pid, pidfd.get(), false);
+  HookNamespaces start_ns = ContainerNamespaces(st.pid, pidfd.get(), true);
+  if (step.ok()) {
+    step = RunHooks(spec.hooks.create_container, "createContainer", created_json, &create_ns);
+  }
+  if (step.ok()) {
+    step = RunHooks(spec.hooks.start_container, "startContainer", created_json, &start_ns);
+  }
   if (!step.ok()) {
     (void)container.Destroy();
     (void)store.Remove(std::move(lock));
@@ -438,7 +531,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
     return started;
   }
   st.status = ContainerStatus::kRunning;
-  (void)store.Save(lock, st);
+  (void)store.Save(lock, st, durable);
   // Others (stop, kill, exec, ps) need the lock while it runs.
   {
     ContainerLock released = std::move(lock);
@@ -461,7 +554,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
       fprintf(stderr, "nucleus: warning: %s\n", w.c_str());
     }
     if (remove_when_done) {
-      (void)store.Remove(*std::move(relock));
+      (void)store.Remove(*std::move(relock), durable);
     } else {
       (void)store.Save(*relock, st);
     }

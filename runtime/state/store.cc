@@ -172,7 +172,7 @@ absl::StatusOr<UniqueFd> StateStore::OpenContainerDir(absl::string_view id) cons
   return dir;
 }
 
-absl::StatusOr<ContainerLock> StateStore::Create(absl::string_view id) {
+absl::StatusOr<ContainerLock> StateStore::Create(absl::string_view id, bool durable) {
   RETURN_IF_ERROR(ValidateContainerId(id));
   // The scratch name starts with '.', which no id can, so it never collides with a container
   // and List() skips it.
@@ -206,7 +206,7 @@ absl::StatusOr<ContainerLock> StateStore::Create(absl::string_view id) {
                        absl::StrCat(scratch_path, " -> ", root_, "/", id));
   }
   renamed = true;
-  if (fsync(root_fd_.get()) != 0) return ErrnoStatus("fsync", root_);
+  if (durable && fsync(root_fd_.get()) != 0) return ErrnoStatus("fsync", root_);
   return ContainerLock(name, std::move(dir), std::move(lock));
 }
 
@@ -261,16 +261,17 @@ absl::StatusOr<ContainerLock> StateStore::Lock(absl::string_view id, absl::Durat
   return ContainerLock(std::string(id), std::move(dir), std::move(lock));
 }
 
-absl::Status StateStore::Save(const ContainerLock& lock, const ContainerState& state) {
+absl::Status StateStore::Save(const ContainerLock& lock, const ContainerState& state,
+                              bool durable) {
   if (state.id != lock.id()) {
     return absl::InvalidArgumentError(absl::StrCat("Save: state of container ", state.id,
                                                    " under the lock of ", lock.id()));
   }
-  return WriteFile(lock, kStateFile, ToJson(state));
+  return WriteFile(lock, kStateFile, ToJson(state), durable);
 }
 
 absl::Status StateStore::WriteFile(const ContainerLock& lock, absl::string_view name,
-                                   absl::string_view text) {
+                                   absl::string_view text, bool durable) {
   const std::string file(name);
   const std::string tmp = absl::StrCat(name, ".tmp");
   const std::string dir_path = absl::StrCat(root_, "/", lock.id());
@@ -289,14 +290,14 @@ absl::Status StateStore::WriteFile(const ContainerLock& lock, absl::string_view 
   RETURN_IF_ERROR(WriteAll(fd.get(), text, tmp_path));
   // fsync before rename: otherwise a crash can leave the file renamed but empty (ext4
   // without auto_da_alloc, xfs).
-  if (fsync(fd.get()) != 0) return ErrnoStatus("fsync", tmp_path);
+  if (durable && fsync(fd.get()) != 0) return ErrnoStatus("fsync", tmp_path);
   fd.Reset();
   if (renameat(lock.dir_fd(), tmp.c_str(), lock.dir_fd(), file.c_str()) != 0) {
     return ErrnoStatus("renameat", absl::StrCat(tmp_path, " -> ", file));
   }
   renamed = true;
   // The rename is durable only once the directory is.
-  if (fsync(lock.dir_fd()) != 0) return ErrnoStatus("fsync", dir_path);
+  if (durable && fsync(lock.dir_fd()) != 0) return ErrnoStatus("fsync", dir_path);
   return absl::OkStatus();
 }
 
@@ -375,7 +376,7 @@ absl::StatusOr<StateList> StateStore::List() const {
   return list;
 }
 
-absl::Status StateStore::Remove(ContainerLock lock) {
+absl::Status StateStore::Remove(ContainerLock lock, bool durable) {
   const std::string dir_path = absl::StrCat(root_, "/", lock.id());
   // The name must still be the directory we locked: compare before unlinking it.
   struct stat locked, named;
@@ -394,7 +395,7 @@ absl::Status StateStore::Remove(ContainerLock lock) {
   if (unlinkat(root_fd_.get(), lock.id().c_str(), AT_REMOVEDIR) != 0) {
     return ErrnoStatus("unlinkat(AT_REMOVEDIR)", dir_path);
   }
-  if (fsync(root_fd_.get()) != 0) return ErrnoStatus("fsync", root_);
+  if (durable && fsync(root_fd_.get()) != 0) return ErrnoStatus("fsync", root_);
   return absl::OkStatus();  // `lock` unlocks here; waiters find the directory unlinked
 }
 

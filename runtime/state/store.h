@@ -101,15 +101,19 @@ class StateStore {
   const std::string& root() const { return root_; }
 
   // Validates id (ids.h), creates ID/ atomically, returns its lock held.
-  absl::StatusOr<ContainerLock> Create(absl::string_view id);
+  // durable: as Save's (the root directory's fsync).
+  absl::StatusOr<ContainerLock> Create(absl::string_view id, bool durable = true);
   // See the contract above. NotFound for an unknown id.
   absl::StatusOr<ContainerLock> Lock(absl::string_view id, absl::Duration timeout);
-  // state.id must equal lock.id().
-  absl::Status Save(const ContainerLock& lock, const ContainerState& state);
+  // state.id must equal lock.id(). durable = false skips both fsyncs (the write is still
+  // atomic: tmp file + rename): for an entry that dies with its nucleus anyway, a foreground
+  // `nucleus run`, where a journal commit per save would double the start-up time on a /run
+  // that is not tmpfs.
+  absl::Status Save(const ContainerLock& lock, const ContainerState& state, bool durable = true);
   // Another file of the container's directory (config.json, ...), written like state.json:
   // NAME.tmp, fsync, rename. name is one plain component chosen by nucleus, not user input.
   absl::Status WriteFile(const ContainerLock& lock, absl::string_view name,
-                         absl::string_view text);
+                         absl::string_view text, bool durable = true);
   // Reads ID/NAME (O_NOFOLLOW, a regular file, at most max_bytes). NotFound when missing.
   absl::StatusOr<std::string> ReadFile(absl::string_view id, absl::string_view name,
                                        size_t max_bytes) const;
@@ -123,7 +127,7 @@ class StateStore {
   // entries (Create's scratch directories) are skipped. Fails only when ROOT is unreadable.
   absl::StatusOr<StateList> List() const;
   // Consumes the lock: see the contract above.
-  absl::Status Remove(ContainerLock lock);
+  absl::Status Remove(ContainerLock lock, bool durable = true);
 
  private:
   StateStore(std::string root, UniqueFd root_fd)

@@ -96,7 +96,7 @@ TEST_F(CrashTest, KillDuringCreate) {
   // until create hands it over): then the entry is "stopped" with pid 0; either way
   // delete --force must clean up.
   EXPECT_THAT(st["status"].get<std::string>(), ::testing::AnyOf("creating", "stopped")) << st;
-  EXPECT_FALSE(CgroupDirs("nucleus", cgroup_name).empty())
+  EXPECT_TRUE(CgroupExistsOrNoCgroups("nucleus", cgroup_name))
       << "no cgroup nucleus/" << cgroup_name << " (cgroupsPath) while the container exists";
 
   RunResult r = Oci({"delete", "--force", id});
@@ -113,7 +113,7 @@ TEST_F(CrashTest, ForceDeleteCreated) {
   Json st = StateOf(id);
   ASSERT_EQ(st["status"], "created") << st;
   pid_t pid = st["pid"].get<pid_t>();
-  EXPECT_FALSE(CgroupDirs("nucleus", id).empty());
+  EXPECT_TRUE(CgroupExistsOrNoCgroups("nucleus", id));
   r = Oci({"delete", "--force", id});
   EXPECT_EQ(r.exit_code, 0) << r;
   ExpectGone(id, pid, "nucleus", id);
@@ -145,7 +145,7 @@ TEST_F(CrashTest, KillForegroundRun) {
   EXPECT_EQ(killed.term_signal, SIGKILL) << killed;
 
   EXPECT_THAT(ListedIds(), Contains(id));
-  EXPECT_FALSE(CgroupDirs("nucleus", id).empty());
+  EXPECT_TRUE(CgroupExistsOrNoCgroups("nucleus", id));
   RunResult r = Oci({"delete", "--force", name});
   EXPECT_EQ(r.exit_code, 0) << r;
   ExpectGone(name, pid, "nucleus", id);
@@ -172,10 +172,91 @@ TEST_F(CrashTest, KillDetachedMonitor) {
   RunResult ps = Oci({"ps", "-a"});
   EXPECT_THAT(ps.out, HasSubstr(name)) << ps;
   EXPECT_THAT(ListedIds(), Contains(id));
-  EXPECT_FALSE(CgroupDirs("nucleus", id).empty());
+  EXPECT_TRUE(CgroupExistsOrNoCgroups("nucleus", id));
   r = Oci({"rm", "-f", name});
   EXPECT_EQ(r.exit_code, 0) << r;
   ExpectGone(name, pid, "nucleus", id);
+}
+
+// A hook that records its pid in MARKER the first time it runs and then sleeps 30 s (the
+// window in which the test kills nucleus); later runs return at once.
+Json SleepOnceHook(const std::string& marker) {
+  return {{"path", "/bin/sh"},
+          {"args", {"sh", "-c",
+                    "[ -e " + marker + " ] && exit 0; echo $$ > " + marker + ".tmp && mv " +
+                        marker + ".tmp " + marker + "; exec sleep 30"}},
+          {"env", {"PATH=/usr/bin:/bin"}}};
+}
+
+// (e) SIGKILL `nucleus start` while a poststart hook runs: the container runs; delete --force
+// removes it.
+TEST_F(CrashTest, KillDuringStart) {
+  const std::string id = Id("crashstart");
+  std::string marker = dir() + "/hook.pid";
+  Bundle b = MakeBundle({"sleep", "100"});
+  b.config["hooks"]["poststart"] = Json::array({SleepOnceHook(marker)});
+  b.Write();
+  RunResult r = Oci({"create", "--bundle", b.dir, id});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  Json st = StateOf(id);
+  pid_t pid = st["pid"].get<pid_t>();
+
+  Subprocess start;
+  std::string error;
+  ASSERT_TRUE(start.Start(OciArgv({"start", id}), {}, &error)) << error;
+  Protect(start.pid());
+  bool hook_running = WaitUntil([&] { return PathExists(marker); }, 10);
+  pid_t hook = hook_running ? atoi(ReadFile(marker).value_or("0").c_str()) : 0;
+  kill(start.pid(), SIGKILL);
+  RunResult killed = start.Finish(5);
+  Unprotect(start.pid());
+  if (hook > 0) {
+    kill(hook, SIGKILL);
+    EXPECT_TRUE(WaitReaped(hook, 5).has_value());
+  }
+  ASSERT_TRUE(hook_running) << "the poststart hook never ran: " << killed;
+
+  EXPECT_THAT(ListedIds(), Contains(id));
+  EXPECT_EQ(StatusOf(id), "running");
+  EXPECT_TRUE(ProcAlive(pid));
+  r = Oci({"delete", "--force", id});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  ExpectGone(id, pid, "nucleus", id);
+}
+
+// (f) SIGKILL `nucleus delete --force` while a poststop hook runs: the container is gone
+// already but its entry is left; a second delete finishes the job.
+TEST_F(CrashTest, KillDuringDelete) {
+  const std::string id = Id("crashdelete");
+  std::string marker = dir() + "/hook.pid";
+  Bundle b = MakeBundle({"sleep", "100"});
+  b.config["hooks"]["poststop"] = Json::array({SleepOnceHook(marker)});
+  b.Write();
+  RunResult r = Oci({"create", "--bundle", b.dir, id});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  ASSERT_EQ(Oci({"start", id}).exit_code, 0);
+  pid_t pid = StateOf(id)["pid"].get<pid_t>();
+
+  Subprocess del;
+  std::string error;
+  ASSERT_TRUE(del.Start(OciArgv({"delete", "--force", id}), {}, &error)) << error;
+  Protect(del.pid());
+  bool hook_running = WaitUntil([&] { return PathExists(marker); }, 10);
+  pid_t hook = hook_running ? atoi(ReadFile(marker).value_or("0").c_str()) : 0;
+  kill(del.pid(), SIGKILL);
+  RunResult killed = del.Finish(5);
+  Unprotect(del.pid());
+  if (hook > 0) {
+    kill(hook, SIGKILL);
+    EXPECT_TRUE(WaitReaped(hook, 5).has_value());
+  }
+  ASSERT_TRUE(hook_running) << "the poststop hook never ran: " << killed;
+
+  EXPECT_THAT(ListedIds(), Contains(id));
+  EXPECT_EQ(StatusOf(id), "stopped");
+  r = Oci({"delete", id});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  ExpectGone(id, pid, "nucleus", id);
 }
 
 }  // namespace

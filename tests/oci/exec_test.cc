@@ -162,6 +162,9 @@ TEST_F(ExecTest, DetachWithPidFile) {
   pid_t epid = atoi(text->c_str());
   ASSERT_GT(epid, 0) << *text;
   EXPECT_TRUE(ProcAlive(epid));
+  EXPECT_EQ(ProcParent(epid), getpid())
+      << "the detached process must be reparented to the caller's subreaper (the shim waits "
+         "for it)";
   EXPECT_EQ(NsLink(epid, "pid"), NsLink(pid, "pid"));
   EXPECT_EQ(NsLink(epid, "mnt"), NsLink(pid, "mnt"));
   RunResult ps = Oci({"ps", "--format", "json", id});

@@ -227,6 +227,35 @@ std::vector<std::string> CgroupDirs(const std::string& parent, const std::string
   return dirs;
 }
 
+bool CgroupsAvailable() {
+  if (PathExists("/sys/fs/cgroup/cgroup.controllers")) return true;
+  for (const char* c : {"memory", "pids", "cpu", "devices", "freezer", "unified"}) {
+    if (IsDir(std::string("/sys/fs/cgroup/") + c)) return true;
+  }
+  return false;
+}
+
+bool HostHasController(const std::string& controller) {
+  if (IsDir("/sys/fs/cgroup/" + controller)) return true;  // v1
+  std::string path = PathExists("/sys/fs/cgroup/unified/cgroup.controllers")
+                         ? "/sys/fs/cgroup/unified/cgroup.controllers"
+                         : "/sys/fs/cgroup/cgroup.controllers";
+  for (const std::string& line : SplitLines(ReadFile(path).value_or(""))) {
+    size_t start = 0;
+    while (start <= line.size()) {
+      size_t end = line.find(' ', start);
+      if (end == std::string::npos) end = line.size();
+      if (line.substr(start, end - start) == controller) return true;
+      start = end + 1;
+    }
+  }
+  return false;
+}
+
+bool CgroupExistsOrNoCgroups(const std::string& parent, const std::string& name) {
+  return !CgroupsAvailable() || !CgroupDirs(parent, name).empty();
+}
+
 std::vector<std::string> DirEntries(const std::string& dir) {
   std::vector<std::string> entries;
   DIR* d = opendir(dir.c_str());

@@ -73,6 +73,13 @@ bool ProcAlive(pid_t pid);
 // and /sys/fs/cgroup/PARENT/NAME (v2).
 std::vector<std::string> CgroupDirs(const std::string& parent, const std::string& name);
 
+// Whether this host has a cgroup hierarchy nucleus can use (v1 controllers or v2), and
+// whether it has the given controller ("memory", "pids").
+bool CgroupsAvailable();
+bool HostHasController(const std::string& controller);
+// CgroupDirs is non-empty, or the host has no cgroups at all (then nucleus makes none).
+bool CgroupExistsOrNoCgroups(const std::string& parent, const std::string& name);
+
 // Entries of a directory (not . and ..); empty when it cannot be read.
 std::vector<std::string> DirEntries(const std::string& dir);
 
