@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "runtime/cli/commands.h"
+#include "runtime/util/proctitle.h"
 #include "nlohmann/json.hpp"
 
 namespace nucleus {
@@ -179,4 +180,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace nucleus
 
-int main(int argc, char** argv) { return nucleus::Main(argc, argv); }
+int main(int argc, char** argv) {
+  nucleus::RememberArgvArea(argc, argv);
+  return nucleus::Main(argc, argv);
+}

@@ -17,6 +17,7 @@
 #include "backends/native/init.h"
 #include "backends/native/namespaces.h"
 #include "backends/native/rlimits.h"
+#include "runtime/util/proctitle.h"
 #include "runtime/util/raw_log.h"
 #include "runtime/util/status.h"
 #include "runtime/util/sync_channel.h"
@@ -346,6 +347,8 @@ void ContainInChild(ChildPlan& plan) {
     if (plan.no_new_privileges && plan.seccomp) STEP(InstallSeccompInChild(*plan.seccomp));
     Die(plan, ExecWorkload(plan));
   }
+  // Its /proc/1/cmdline is readable by the whole container: not nucleus's host command line.
+  SetProcessTitle("nucleus-init");
   // The init's own filter, after the fork so the workload never inherits it (contain.h).
   // no_new_privs first: the init never execs, so it costs nothing, and it lets the filter
   // in even when the container runs without no_new_privs and without CAP_SYS_ADMIN. A

@@ -69,6 +69,17 @@ TEST_F(RunTest, InitIsPid1AndWorkloadIsItsChild) {
   EXPECT_THAT(f["pid1_comm"], Not(HasSubstr("missing"))) << r;
 }
 
+// /proc/1/cmdline is readable by every process in the container: the init (a fork of
+// nucleus) must not show nucleus's host command line (binary path, flags, paths).
+TEST_F(RunTest, InitDoesNotShowTheHostCommandLine) {
+  const std::string secret_flag = "--hostname=cmdline-leak-check";
+  RunResult r = RunNucleus({secret_flag, "--", "/bin/sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("nucleus-init")) << r;
+  EXPECT_THAT(r.out, Not(HasSubstr(secret_flag))) << r;
+  EXPECT_THAT(r.out, Not(HasSubstr(NucleusPath()))) << r;
+}
+
 TEST_F(RunTest, NoInitMakesWorkloadPid1) {
   RunResult r = RunProbe({"--no-init"}, {"facts"});
   ASSERT_EQ(r.exit_code, 0) << r;
