@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "runtime/audit/audit.h"
 #include "runtime/cli/commands.h"
 #include "runtime/util/proctitle.h"
 #include "nlohmann/json.hpp"
@@ -85,7 +86,8 @@ constexpr char kUsage[] =
     "  exec [--detach] [--tty] [--process FILE] [--pid-file F] [--console-socket SOCK] ID ...\n"
     "\n"
     "Global flags: --root DIR (state, default /run/nucleus), --log FILE, --log-format text|json,\n"
-    "--debug, --systemd-cgroup (accepted; cgroups are managed through cgroupfs).\n"
+    "--audit-log FILE|- (one JSON line per container event), --debug, --systemd-cgroup\n"
+    "(accepted; cgroups are managed through cgroupfs).\n"
     "\n"
     "`nucleus run --help` lists the run flags.\n";
 
@@ -133,6 +135,10 @@ int Main(int argc, char** argv) {
         return Fail(absl::StrCat("--log-format: '", value, "' is not text or json"));
       }
       g.log_json = value == "json";
+    } else if (name == "--audit-log") {
+      if (!take() || value.empty()) return Fail("--audit-log: needs a file (or - for stderr)");
+      absl::Status opened = AuditLog::Global().Open(value);
+      if (!opened.ok()) return Fail(std::string(opened.message()));
     } else if (name == "--debug") {
       g.debug = true;
     } else if (name == "--systemd-cgroup") {

@@ -18,7 +18,9 @@
 #include "backends/native/init.h"
 #include "backends/native/native_backend.h"
 #include "nlohmann/json.hpp"
+#include "runtime/audit/audit.h"
 #include "runtime/cli/commands.h"
+#include "runtime/signals.h"
 #include "runtime/identity.h"
 #include "runtime/paths.h"
 #include "runtime/spec/oci_config.h"
@@ -174,7 +176,8 @@ SignalForwarder::SignalForwarder() {
 
 SignalForwarder::~SignalForwarder() { ::sigprocmask(SIG_SETMASK, &old_, nullptr); }
 
-absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd, int console) {
+absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd, int console,
+                                        const std::string& id) {
   if (console >= 0) {
     absl::Status relayed = RelayPty(console, STDIN_FILENO, STDOUT_FILENO, c.wait_fd());
     if (!relayed.ok()) Warn(absl::StrCat("terminal: ", relayed.message()));
@@ -193,6 +196,9 @@ absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd, int console) {
       // foreground process group. Forwarding them again would deliver them twice.
       if (si.ssi_code == SI_KERNEL) continue;
       absl::Status st = c.Kill(static_cast<int>(si.ssi_signo));
+      AuditLog::Global().Emit("signal-forwarded", id, "",
+                              {{"signal", SignalName(static_cast<int>(si.ssi_signo))},
+                               {"from_pid", absl::StrCat(si.ssi_pid)}});
       if (!st.ok()) Warn(absl::StrCat("forwarding signal ", si.ssi_signo, ": ", st.message()));
     }
   }
@@ -237,7 +243,7 @@ int RunExec(const ContainerSpec& spec, pid_t pid, int pidfd, bool detach,
     (void)(*c)->Detach();
     return 0;
   }
-  absl::StatusOr<ExitInfo> info = WaitForwarding(**c, forwarder.fd(), console.get());
+  absl::StatusOr<ExitInfo> info = WaitForwarding(**c, forwarder.fd(), console.get(), spec.id);
   if (!info.ok()) return Fail(absl::StrCat("exec: ", info.status().message()));
   return info->ExitStatus();
 }

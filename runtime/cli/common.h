@@ -67,7 +67,9 @@ class SignalForwarder {
 
 // Waits for c's first process, passing signals read from sigfd on to it. With a pty
 // master (console >= 0): relays it to our stdin/stdout meanwhile.
-absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd, int console);
+// Each forwarded signal is an audit event ("signal-forwarded") of container `id`.
+absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd, int console,
+                                        const std::string& id);
 
 // `exec`: runs the process in the container to its end and returns the exit status to
 // exit with (detach: 0 once it runs, its pid in pid_file).

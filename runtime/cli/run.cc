@@ -69,7 +69,7 @@ void Report(int fd, const std::string& text) {
     ::close(report_fd);
     report_fd = -1;
   };
-  cb.wait = [&](Container& c) { return WaitForwarding(c, forwarder.fd(), -1); };
+  cb.wait = [&](Container& c) { return WaitForwarding(c, forwarder.fd(), -1, req.spec.id); };
   int exec_code = 0;
   absl::StatusOr<ExitInfo> info =
       RunAttached(*store, req.spec, req.name, /*remove_when_done=*/req.remove, cb, &exec_code);
@@ -159,7 +159,9 @@ int RunMain(const std::vector<std::string>& args) {
     for (const std::string& w : c.warnings()) Warn(w);
     if (req->spec.process.terminal) console = c.TakeConsole();
   };
-  cb.wait = [&](Container& c) { return WaitForwarding(c, forwarder.fd(), console.get()); };
+  cb.wait = [&](Container& c) {
+    return WaitForwarding(c, forwarder.fd(), console.get(), req->spec.id);
+  };
   int exec_code = 0;
   absl::StatusOr<ExitInfo> info =
       RunAttached(*store, req->spec, req->name, /*remove_when_done=*/true, cb, &exec_code);

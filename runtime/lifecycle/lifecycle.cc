@@ -20,10 +20,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "backends/native/native_backend.h"
+#include "runtime/audit/audit.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/cgroup/layout.h"
 #include "runtime/hooks.h"
 #include "runtime/procfs.h"
+#include "runtime/signals.h"
 #include "runtime/spec/oci_config.h"
 #include "runtime/state/ids.h"
 #include "runtime/state/liveness.h"
@@ -194,6 +196,45 @@ HookNamespaces ContainerNamespaces(pid_t pid, int pidfd, bool with_mount) {
   return ns;
 }
 
+std::string JoinRedactedEnv(const std::vector<std::string>& env) {
+  std::string out;
+  for (const std::string& kv : env) absl::StrAppend(&out, out.empty() ? "" : " ", RedactEnv(kv));
+  return out;
+}
+
+// The audit events of a container that now exists, waiting at its start gate.
+void AuditCreated(const ContainerSpec& spec, const std::string& name, const Container& c) {
+  AuditLog& log = AuditLog::Global();
+  if (!log.enabled()) return;
+  log.Emit("created", spec.id, name,
+           {{"pid", absl::StrCat(c.pid())},
+            {"backend", "native"},
+            {"command", RedactedCommandLine(spec.process.args)},
+            {"env", JoinRedactedEnv(spec.process.env)},
+            {"rootfs", spec.rootfs.empty() ? "host /, read-only" : spec.rootfs},
+            {"user", absl::StrCat(spec.process.uid, ":", spec.process.gid)}});
+  for (const std::string& w : c.warnings()) log.Emit("degraded", spec.id, name, {{"warning", w}});
+  if (!spec.seccomp) {
+    log.Emit("unconfined", spec.id, name, {{"what", "seccomp"}, {"why", "no seccomp profile"}});
+  }
+  if (spec.landlock.mode == LandlockSpec::Mode::kOff) {
+    log.Emit("unconfined", spec.id, name, {{"what", "landlock"}, {"why", "landlock off"}});
+  }
+  if (spec.init) log.Emit("init-started", spec.id, name, {{"pid", absl::StrCat(c.pid())}});
+}
+
+void AuditExit(const ContainerSpec& spec, const std::string& name, const ExitInfo& info) {
+  AuditLog& log = AuditLog::Global();
+  if (info.kind == ExitInfo::Kind::kOom) {
+    log.Emit("oom-killed", spec.id, name,
+             {{"memory_limit", absl::StrCat(info.memory_limit)}});
+  } else if (info.kind == ExitInfo::Kind::kSignaled) {
+    log.Emit("killed", spec.id, name, {{"signal", SignalName(info.signal)}});
+  }
+  log.Emit("exited", spec.id, name,
+           {{"status", absl::StrCat(info.ExitStatus())}, {"reason", info.Describe()}});
+}
+
 absl::Status Prefix(const absl::Status& st, const std::string& id) {
   if (st.ok()) return st;
   return absl::Status(st.code(), absl::StrCat("container ", id, ": ", st.message()));
@@ -272,6 +313,7 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
   CreateOptions options;
   options.start_listen_fd = listen.get();
   ASSIGN_OR_RETURN(container, backend.Create(spec, options));
+  AuditCreated(spec, req.name, *container);
   if (warnings) {
     for (const std::string& w : container->warnings()) warnings->push_back(w);
   }
@@ -342,6 +384,7 @@ absl::Status StartCreated(StateStore& store, const std::string& id, int* exit_co
   }
   st.status = ContainerStatus::kRunning;
   RETURN_IF_ERROR(store.Save(lock, st));
+  AuditLog::Global().Emit("started", id, st.name, {{"pid", absl::StrCat(st.pid)}});
   for (const std::string& w :
        RunHooksBestEffort(spec.hooks.poststart, "poststart", ToOciStateJson(st))) {
     fprintf(stderr, "nucleus: warning: %s\n", w.c_str());
@@ -378,6 +421,8 @@ absl::Status KillContainer(StateStore& store, const std::string& id, int sig, bo
   if (PidfdSignal(pidfd->get(), sig) != 0 && errno != ESRCH) {
     return Prefix(ErrnoStatus("pidfd_send_signal", absl::StrCat(st.pid, ", ", sig)), id);
   }
+  AuditLog::Global().Emit("signal-sent", id, st.name,
+                          {{"signal", SignalName(sig)}, {"all", all ? "true" : "false"}});
   return absl::OkStatus();
 }
 
@@ -392,6 +437,7 @@ absl::Status StopContainer(StateStore& store, const std::string& id, absl::Durat
   if (PidfdSignal(pidfd->get(), sig) != 0 && errno != ESRCH) {
     return Prefix(ErrnoStatus("pidfd_send_signal", absl::StrCat(st.pid, ", ", sig)), id);
   }
+  AuditLog::Global().Emit("signal-sent", id, st.name, {{"signal", SignalName(sig)}, {"by", "stop"}});
   if (!WaitPidfdExit(pidfd->get(), timeout)) {
     (void)PidfdSignal(pidfd->get(), SIGKILL);
     if (!WaitPidfdExit(pidfd->get(), absl::Seconds(10))) {
@@ -459,7 +505,12 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
     warnings->push_back(absl::StrCat("container ", id, ": ", spec.status().message(),
                                      "; its cgroup (if any) is left to `nucleus gc`"));
   }
-  return Prefix(store.Remove(std::move(lock)), id);
+  absl::Status removed = store.Remove(std::move(lock));
+  if (removed.ok()) {
+    AuditLog::Global().Emit("deleted", id, st.ok() ? st->name : "",
+                            {{"force", force ? "true" : "false"}});
+  }
+  return Prefix(removed, id);
 }
 
 absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const std::string& id) {
@@ -498,6 +549,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
   }
   Container& container = **c;
   if (callbacks.on_created) callbacks.on_created(container);
+  AuditCreated(spec, name, container);
   st.pid = container.pid();
   st.pid_start_time = ReadStartTime(st.pid).value_or(0);
   for (const std::string& p : container.cgroup_paths()) st.cgroup_paths[HierarchyName(p)] = p;
@@ -532,6 +584,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
   }
   st.status = ContainerStatus::kRunning;
   (void)store.Save(lock, st, durable);
+  AuditLog::Global().Emit("started", spec.id, name, {{"pid", absl::StrCat(st.pid)}});
   // Others (stop, kill, exec, ps) need the lock while it runs.
   {
     ContainerLock released = std::move(lock);
@@ -542,6 +595,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
   }
   if (callbacks.on_started) callbacks.on_started(st);
   absl::StatusOr<ExitInfo> info = callbacks.wait ? callbacks.wait(container) : container.Wait();
+  if (info.ok()) AuditExit(spec, name, *info);
   absl::Status destroyed = container.Destroy();
   // Record the end; the entry may have been removed meanwhile (`rm -f`): then nothing to do.
   absl::StatusOr<ContainerLock> relock = store.Lock(spec.id, kLockTimeout);
