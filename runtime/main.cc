@@ -74,6 +74,7 @@ constexpr char kUsage[] =
     "  exec [FLAGS] ID -- CMD...      run a command in a running container\n"
     "  rm [-f] ID...                  remove stopped containers (-f: running ones too)\n"
     "  inspect ID...                  everything nucleus knows about a container, as JSON\n"
+    "  wait [--ready] [--timeout D] ID  until it exits (prints its status) or is ready\n"
     "  stats NAME [--json]            memory, CPU, pids and I/O of a running container\n"
     "  check [--json]                 report what this host supports\n"
     "  gc                             remove cgroups left by containers whose nucleus is gone\n"
@@ -172,6 +173,7 @@ int Main(int argc, char** argv) {
   if (cmd == "stop") return StopMain(args);
   if (cmd == "rm") return RmMain(args);
   if (cmd == "inspect") return InspectMain(args);
+  if (cmd == "wait") return WaitMain(args);
   if (cmd == "version" || cmd == "--version") {
     fputs("nucleus 0.1.0\nspec: 1.0.2\n", stdout);
     return 0;

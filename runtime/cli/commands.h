@@ -49,6 +49,7 @@ int LogsMain(const std::vector<std::string>& args);
 int StopMain(const std::vector<std::string>& args);
 int RmMain(const std::vector<std::string>& args);
 int InspectMain(const std::vector<std::string>& args);
+int WaitMain(const std::vector<std::string>& args);  // wait [--ready] [--timeout DUR] ID
 
 inline constexpr int kExitOciError = 1;  // runc's status for every error
 

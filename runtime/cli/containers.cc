@@ -243,4 +243,61 @@ int InspectMain(const std::vector<std::string>& args) {
   return rc;
 }
 
+int WaitMain(const std::vector<std::string>& args) {
+  ArgReader r("wait", args);
+  bool ready = false;
+  std::string timeout_text;
+  std::string ref;
+  while (r.More()) {
+    if (r.Bool("--ready", nullptr, &ready) || r.Flag("--timeout", "-t", &timeout_text)) continue;
+    if (!r.Positional(&ref)) break;
+  }
+  if (!r.ok()) return Fail(r.error());
+  if (ref.empty()) return Fail("wait: missing container (usage: wait [--ready] [--timeout DUR] ID)");
+  absl::Duration timeout = absl::InfiniteDuration();
+  if (!timeout_text.empty() &&
+      (!absl::ParseDuration(timeout_text, &timeout) || timeout < absl::ZeroDuration())) {
+    return Fail(absl::StrCat("wait: --timeout: '", timeout_text, "' is not a duration (e.g. 30s)"));
+  }
+  absl::StatusOr<StateStore> store = OpenStore();
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  absl::StatusOr<std::string> id = ResolveContainer(*store, ref);
+  if (!id.ok()) return Fail(std::string(id.status().message()));
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    absl::StatusOr<ContainerState> st = store->Load(*id);
+    if (!st.ok()) return Fail(std::string(st.status().message()));
+    ContainerStatus now = CurrentStatus(*store, *st);
+    if (ready && st->ready && now != ContainerStatus::kStopped) return 0;
+    if (now == ContainerStatus::kStopped) {
+      if (ready) {
+        return Fail(absl::StrCat("wait: container ", *id, " stopped before it was ready",
+                                 st->exit ? absl::StrCat(" (", st->exit->reason, ")") : ""));
+      }
+      // docker's wait: the exit status, once the monitor recorded it (a moment after the
+      // process died). An OCI container has no monitor: nobody records it.
+      for (int i = 0; i < 40 && !st->exit; ++i) {
+        absl::SleepFor(absl::Milliseconds(50));
+        absl::StatusOr<ContainerState> again = store->Load(*id);
+        if (!again.ok()) break;
+        *st = *again;
+      }
+      if (!st->exit) {
+        printf("unknown\n");
+        return 0;
+      }
+      printf("%d\n", st->exit ? (st->exit->kind == ExitRecord::Kind::kExited
+                                     ? st->exit->code
+                                     : 128 + st->exit->signal)
+                               : -1);
+      return 0;
+    }
+    if (absl::Now() >= deadline) {
+      return Fail(absl::StrCat("wait: container ", *id, ": timed out after ",
+                               absl::FormatDuration(timeout)));
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
 }  // namespace nucleus

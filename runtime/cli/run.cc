@@ -15,7 +15,9 @@
 #include "runtime/api.h"
 #include "runtime/cli/commands.h"
 #include "runtime/cli/common.h"
+#include "runtime/audit/audit.h"
 #include "runtime/lifecycle/lifecycle.h"
+#include "runtime/probe/probe.h"
 #include "runtime/spec/flags.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
@@ -59,12 +61,30 @@ void Report(int fd, const std::string& text) {
     }
     return absl::OkStatus();
   };
+  Container* container = nullptr;
   cb.on_created = [&](Container& c) {
+    container = &c;
     std::string warnings;
     for (const std::string& w : c.warnings()) absl::StrAppend(&warnings, w, "\n");
     Report(report_fd, absl::StrCat("W ", warnings.size(), "\n", warnings));
   };
-  cb.on_started = [&](const ContainerState&) {
+  cb.on_started = [&](const ContainerState& st) {
+    if (req.readiness.enabled() && container != nullptr) {
+      absl::Status ready =
+          WaitUntilReady(req.readiness, req.spec, container->pid(), container->wait_fd());
+      if (ready.ok()) ready = MarkReady(*store, st.id);
+      if (!ready.ok()) {
+        AuditLog::Global().Emit("not-ready", st.id, st.name,
+                                {{"reason", std::string(ready.message())}});
+        // Not ready: the caller hears why; the container goes (its end is recorded, and
+        // `logs` keeps what it printed).
+        (void)container->Kill(SIGKILL);
+        Report(report_fd, absl::StrCat(kExitNucleusError, " readiness: ", ready.message()));
+        ::close(report_fd);
+        report_fd = -1;
+        return;
+      }
+    }
     Report(report_fd, "0 started");
     ::close(report_fd);
     report_fd = -1;
@@ -126,7 +146,8 @@ int RunDetached(const RunRequest& req) {
     return Fail("run -d: the monitor process exited without reporting");
   }
   if (code != 0) {
-    (void)::waitpid(pid, nullptr, 0);
+    // A readiness failure: the monitor still records the container's end; don't wait.
+    (void)::waitpid(pid, nullptr, WNOHANG);
     Fail(rest.substr(sp + 1));
     return code;
   }

@@ -513,6 +513,15 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
   return Prefix(removed, id);
 }
 
+absl::Status MarkReady(StateStore& store, const std::string& id) {
+  ASSIGN_OR_RETURN(ContainerLock lock, store.Lock(id, kLockTimeout));
+  ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
+  st.ready = true;
+  RETURN_IF_ERROR(store.Save(lock, st));
+  AuditLog::Global().Emit("ready", id, st.name);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const std::string& id) {
   ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
   ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));

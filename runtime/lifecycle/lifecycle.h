@@ -81,6 +81,9 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
 absl::Status StopContainer(StateStore& store, const std::string& id, absl::Duration timeout,
                            int sig);
 
+// Records that the container's readiness probe passed (state.json "ready").
+absl::Status MarkReady(StateStore& store, const std::string& id);
+
 // The pids in the container's cgroup (or just its first process without one).
 absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const std::string& id);
 

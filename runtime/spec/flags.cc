@@ -13,7 +13,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "runtime/cgroup/cgroup.h"
@@ -39,6 +41,7 @@ enum class Flag {
   kLandlock, kLandlockPolicy, kAllowTcpConnect, kAllowTcpBind,
   kMemory, kMemorySwap, kMemoryReservation, kCpus, kCpuShares, kCpuWeight, kCpusetCpus,
   kCpusetMems, kPidsLimit, kBlkioWeight, kCgroupParent, kDetach, kTty, kInteractive, kRm,
+  kReadinessExec, kReadinessTcp, kReadinessInterval, kReadinessTimeout, kReadinessRetries,
 };
 
 struct FlagDef {
@@ -92,6 +95,11 @@ constexpr FlagDef kFlags[] = {
     {"--tty", "-t", false, Flag::kTty},
     {"--interactive", "-i", false, Flag::kInteractive},
     {"--rm", nullptr, false, Flag::kRm},
+    {"--readiness-exec", nullptr, true, Flag::kReadinessExec},
+    {"--readiness-tcp", nullptr, true, Flag::kReadinessTcp},
+    {"--readiness-interval", nullptr, true, Flag::kReadinessInterval},
+    {"--readiness-timeout", nullptr, true, Flag::kReadinessTimeout},
+    {"--readiness-retries", nullptr, true, Flag::kReadinessRetries},
     {"--help", "-h", false, Flag::kHelp},
 };
 
@@ -494,6 +502,36 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
       ASSIGN_OR_RETURN(spec.cgroup_parent, ValidateCgroupParent(value, flag));
       return absl::OkStatus();
     }
+    case Flag::kReadinessExec:
+      if (value.find('\0') != std::string::npos) return Invalid(flag, value, "contains NUL");
+      p->req.readiness.exec = value;
+      return absl::OkStatus();
+    case Flag::kReadinessTcp: {
+      int port;
+      if (!absl::SimpleAtoi(value, &port) || port < 1 || port > 65535) {
+        return Invalid(flag, value, "is not a TCP port (1-65535)");
+      }
+      p->req.readiness.tcp_port = port;
+      return absl::OkStatus();
+    }
+    case Flag::kReadinessInterval:
+    case Flag::kReadinessTimeout: {
+      absl::Duration d;
+      if (!absl::ParseDuration(value, &d) || d <= absl::ZeroDuration() || d > absl::Hours(1)) {
+        return Invalid(flag, value, "is not a duration between 0 and 1h (e.g. 500ms, 2s)");
+      }
+      (def.flag == Flag::kReadinessInterval ? p->req.readiness.interval
+                                            : p->req.readiness.timeout) = d;
+      return absl::OkStatus();
+    }
+    case Flag::kReadinessRetries: {
+      int n;
+      if (!absl::SimpleAtoi(value, &n) || n < 1 || n > 100000) {
+        return Invalid(flag, value, "is not a number of attempts (1-100000)");
+      }
+      p->req.readiness.retries = n;
+      return absl::OkStatus();
+    }
     case Flag::kSeccompLog:
     case Flag::kUserns:
     case Flag::kTimens:
@@ -794,6 +832,13 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
   spec.process.args = p.command;
   spec.process.no_new_privileges = true;
   if (spec.id.empty()) spec.id = GenerateContainerId();
+  if (p.req.readiness.enabled() && !p.req.detach) {
+    return absl::InvalidArgumentError(
+        "--readiness-*: readiness probes need -d (run returns once the container is ready)");
+  }
+  if (!p.req.readiness.exec.empty() && p.req.readiness.tcp_port != 0) {
+    return absl::InvalidArgumentError("--readiness-exec and --readiness-tcp: give one probe");
+  }
   spec.readonly_rootfs = p.read_only || spec.rootfs.empty();
   spec.masked_paths = DefaultMaskedPaths();
   spec.readonly_paths = DefaultReadonlyPaths();
@@ -851,6 +896,15 @@ Lifecycle:
   -t, --tty                              give the command a pseudo-terminal
   -i, --interactive                      keep stdin attached (accepted: it always is in the
                                          foreground; a detached container reads /dev/null)
+      --readiness-exec CMD               with -d: return once `/bin/sh -c CMD`, run inside
+                                         the container (its namespaces, user, confinement),
+                                         exits 0
+      --readiness-tcp PORT               with -d: return once a TCP connect to PORT on the
+                                         container's loopback succeeds
+      --readiness-interval DUR           between attempts (default 500ms)
+      --readiness-timeout DUR            per attempt (default 5s)
+      --readiness-retries N              attempts before giving up (default 60); then the
+                                         container is killed and run -d exits 125
 
 Isolation:
       --name NAME                        container name, [a-zA-Z0-9][a-zA-Z0-9_.-]* up to 128

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "runtime/spec/container_spec.h"
 
 namespace nucleus {
@@ -25,6 +26,16 @@ struct HostDefaults {
 };
 HostDefaults CurrentHostDefaults();
 
+// `run -d --readiness-*`: how the monitor tells that the container is ready.
+struct ReadinessProbe {
+  std::string exec;   // `/bin/sh -c EXEC` inside the container; exit 0 = ready
+  int tcp_port = 0;   // connect to 127.0.0.1:PORT (or [::1]) in the container's network
+  absl::Duration interval = absl::Milliseconds(500);
+  absl::Duration timeout = absl::Seconds(5);
+  int retries = 60;
+  bool enabled() const { return !exec.empty() || tcp_port != 0; }
+};
+
 struct RunRequest {
   ContainerSpec spec;
   bool help = false;               // --help / -h: print RunUsage() and exit 0
@@ -32,6 +43,7 @@ struct RunRequest {
   bool interactive = false;        // -i: keep stdin attached (a detached container gets /dev/null)
   bool remove = false;             // --rm: with -d, remove the entry when the container exits
   std::string name;                // --name (also the container's id)
+  ReadinessProbe readiness;
   std::vector<std::string> warnings;  // e.g. refused LD_PRELOAD; printed by the CLI
 };
 

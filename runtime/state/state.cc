@@ -89,6 +89,14 @@ class Reader {
     return absl::OkStatus();
   }
 
+  absl::Status Bool(absl::string_view key, bool* out) const {
+    const Json* v = Find(key);
+    if (v == nullptr) return absl::OkStatus();
+    if (!v->is_boolean()) return BadValue(Path(key), *v, "is not true or false");
+    *out = v->get<bool>();
+    return absl::OkStatus();
+  }
+
   absl::Status Uint64(absl::string_view key, absl::string_view what, uint64_t* out) const {
     const Json* v = Find(key);
     if (v == nullptr) return absl::OkStatus();
@@ -214,6 +222,7 @@ Json ToJsonObject(const ContainerState& s, bool oci_only) {
   for (const auto& [k, v] : s.cgroup_paths) j["cgroupPaths"][k] = v;
   if (!s.log_path.empty()) j["logPath"] = s.log_path;
   j["restartCount"] = s.restart_count;
+  if (s.ready) j["ready"] = true;
   return j;
 }
 
@@ -256,7 +265,7 @@ bool ContainerState::operator==(const ContainerState& o) const {
          pid == o.pid && pid_start_time == o.pid_start_time && bundle == o.bundle &&
          rootfs == o.rootfs && annotations == o.annotations && created == o.created &&
          backend == o.backend && exit == o.exit && cgroup_paths == o.cgroup_paths &&
-         log_path == o.log_path && restart_count == o.restart_count;
+         log_path == o.log_path && restart_count == o.restart_count && ready == o.ready;
 }
 
 std::string ToJson(const ContainerState& state) { return Dump(ToJsonObject(state, false)); }
@@ -359,6 +368,7 @@ absl::StatusOr<ContainerState> ParseStateJson(absl::string_view text) {
   STATE_RETURN_IF_ERROR(
       r.Int("restartCount", false, 0, INT_MAX, "is not a restart count", &n));
   s.restart_count = static_cast<int>(n);
+  STATE_RETURN_IF_ERROR(r.Bool("ready", &s.ready));
   return s;
 }
 

@@ -81,6 +81,8 @@ struct ContainerState {
   std::map<std::string, std::string> cgroup_paths;
   std::string log_path;                            // "logPath": absolute or empty
   int restart_count = 0;                           // "restartCount": 0..INT32_MAX
+  // "ready": the readiness probe (`run -d --readiness-*`) passed; absent = false.
+  bool ready = false;
 
   bool operator==(const ContainerState& o) const;
   bool operator!=(const ContainerState& o) const { return !(*this == o); }

@@ -15,6 +15,8 @@
 //   probe read PATH           read=ok|ERRNO, data=<first line>
 //   probe loopback            TCP connect over 127.0.0.1: loopback=ok|fail:STEP:ERRNO
 //   probe tcp-bind PORT       bind 127.0.0.1:PORT: tcp_bind=ok|ERRNO
+//   probe serve PORT DELAY_MS sleep DELAY_MS, then accept (and close) connections on
+//                             127.0.0.1:PORT forever, printing "listening" once
 //   probe tcp-connect PORT    connect 127.0.0.1:PORT (nothing listens): tcp_connect=ERRNO
 //                             (ECONNREFUSED: the connect was allowed to reach the stack)
 //   probe signal-scope        Landlock signal scoping from inside: kill_init=ok|ERRNO (the
@@ -674,9 +676,32 @@ static int usage(void) {
   fprintf(stderr,
           "usage: probe facts | env | exit N | kill-self SIG | sleep SECS | orphans N |\n"
           "             wait-signal | write PATH [BYTES] | read PATH | loopback |\n"
-          "             tcp-bind PORT | tcp-connect PORT | signal-scope | hog |\n"
+          "             tcp-bind PORT | tcp-connect PORT | serve PORT DELAY_MS | signal-scope | hog |\n"
           "             forkbomb MAX | spin SECS | mknod-open PATH c|b MAJ MIN | cgroup\n");
   return 2;
+}
+
+static int cmd_serve(int port, int delay_ms) {
+  struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_port = htons((unsigned short)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (s < 0 || bind(s, (struct sockaddr*)&a, sizeof(a)) != 0 || listen(s, 16) != 0) {
+    printf("serve=%s\n", strerror(errno));
+    return 1;
+  }
+  printf("listening\n");
+  fflush(stdout);
+  for (;;) {
+    int c = accept(s, NULL, NULL);
+    if (c >= 0) close(c);
+  }
 }
 
 int main(int argc, char** argv) {
@@ -705,6 +730,8 @@ int main(int argc, char** argv) {
     rc = cmd_read(argv[2]);
   } else if (strcmp(cmd, "loopback") == 0) {
     rc = cmd_loopback();
+  } else if (strcmp(cmd, "serve") == 0 && argc == 4) {
+    rc = cmd_serve(atoi(argv[2]), atoi(argv[3]));
   } else if (strcmp(cmd, "tcp-bind") == 0 && argc == 3) {
     rc = cmd_tcp(1, argv[2]);
   } else if (strcmp(cmd, "tcp-connect") == 0 && argc == 3) {

@@ -1,0 +1,173 @@
+#include "runtime/probe/probe.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "backends/native/native_backend.h"
+#include "runtime/util/status.h"
+#include "runtime/util/syscall.h"
+#include "runtime/util/unique_fd.h"
+
+namespace nucleus {
+namespace {
+
+// Runs body() in a forked child whose stdout/stderr go to a pipe; waits up to timeout.
+// The child's exit status 0 = OK; otherwise the first line it wrote (or its status).
+template <typename Body>
+absl::Status InChild(absl::Duration timeout, const std::string& what, Body body) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", what);
+  UniqueFd read_end(out[0]), write_end(out[1]);
+  pid_t child = ::fork();
+  if (child < 0) return ErrnoStatus("fork", what);
+  if (child == 0) {
+    ::dup2(write_end.get(), STDOUT_FILENO);
+    ::dup2(write_end.get(), STDERR_FILENO);
+    _exit(body());
+  }
+  write_end.Reset();
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
+  struct pollfd p = {pidfd.get(), POLLIN, 0};
+  int ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
+  bool exited = pidfd.valid() && RetryEintr([&] { return ::poll(&p, 1, ms); }) > 0;
+  if (!exited) ::kill(child, SIGKILL);
+  int status = 0;
+  RetryEintr([&] { return static_cast<int>(::waitpid(child, &status, 0)); });
+  std::string output;
+  char buf[512];
+  ssize_t n;
+  ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
+  while (output.size() < 4096 && (n = ::read(read_end.get(), buf, sizeof(buf))) > 0) {
+    output.append(buf, static_cast<size_t>(n));
+  }
+  if (!exited) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(what, ": no answer within ", absl::FormatDuration(timeout)));
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
+  std::string first(absl::StripAsciiWhitespace(output.substr(0, output.find('\n'))));
+  if (first.size() > 200) first = first.substr(0, 200);
+  std::string how = WIFEXITED(status) ? absl::StrCat("exited ", WEXITSTATUS(status))
+                                      : absl::StrCat("killed by signal ", WTERMSIG(status));
+  return absl::UnavailableError(
+      absl::StrCat(what, ": ", first.empty() ? how : absl::StrCat(how, ": ", first)));
+}
+
+// In the child: connect to addr within timeout. 0 on success; prints the error.
+int ConnectOnce(const struct sockaddr* addr, socklen_t len, const char* name, int ms) {
+  int s = ::socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s < 0) return 1;
+  int rc = ::connect(s, addr, len);
+  if (rc != 0 && errno == EINPROGRESS) {
+    struct pollfd p = {s, POLLOUT, 0};
+    if (::poll(&p, 1, ms) == 1) {
+      int err = 0;
+      socklen_t el = sizeof(err);
+      ::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el);
+      errno = err;
+      rc = err == 0 ? 0 : -1;
+    } else {
+      errno = ETIMEDOUT;
+      rc = -1;
+    }
+  }
+  if (rc != 0) dprintf(STDOUT_FILENO, "connect %s: %s\n", name, strerror(errno));
+  ::close(s);
+  return rc == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+absl::Status ProbeTcpOnce(int pidfd, int port, absl::Duration timeout) {
+  const int ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
+  return InChild(timeout + absl::Milliseconds(200), absl::StrCat("tcp probe :", port), [&] {
+    if (::setns(pidfd, CLONE_NEWNET) != 0) {
+      dprintf(STDOUT_FILENO, "setns(network): %s\n", strerror(errno));
+      return 1;
+    }
+    struct sockaddr_in v4 = {};
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons(static_cast<uint16_t>(port));
+    v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string name4 = absl::StrCat("127.0.0.1:", port);
+    if (ConnectOnce(reinterpret_cast<struct sockaddr*>(&v4), sizeof(v4), name4.c_str(), ms) == 0) {
+      return 0;
+    }
+    struct sockaddr_in6 v6 = {};
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(static_cast<uint16_t>(port));
+    v6.sin6_addr = in6addr_loopback;
+    std::string name6 = absl::StrCat("[::1]:", port);
+    // The IPv4 error is the one reported when both fail (the first line).
+    int saved = ::dup(STDOUT_FILENO);
+    int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null >= 0) ::dup2(null, STDOUT_FILENO);
+    int rc = ConnectOnce(reinterpret_cast<struct sockaddr*>(&v6), sizeof(v6), name6.c_str(), ms);
+    if (saved >= 0) ::dup2(saved, STDOUT_FILENO);
+    return rc;
+  });
+}
+
+absl::Status ProbeExecOnce(const ContainerSpec& spec, pid_t pid, int pidfd,
+                           const std::string& command, absl::Duration timeout) {
+  ContainerSpec probe = spec;
+  probe.process.args = {"/bin/sh", "-c", command};
+  probe.process.terminal = false;
+  return InChild(timeout, "exec probe", [&] {
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null >= 0) ::dup2(null, STDIN_FILENO);
+    NativeBackend backend;
+    absl::StatusOr<std::unique_ptr<Container>> c = backend.Exec(probe, pid, pidfd, false);
+    if (!c.ok()) {
+      dprintf(STDOUT_FILENO, "%s\n", std::string(c.status().message()).c_str());
+      return 125;
+    }
+    absl::Status started = (*c)->Start();
+    absl::StatusOr<ExitInfo> info = (*c)->Wait();
+    if (!started.ok()) {
+      dprintf(STDOUT_FILENO, "%s\n", std::string(started.message()).c_str());
+      return 125;
+    }
+    return info.ok() ? info->ExitStatus() : 125;
+  });
+}
+
+absl::Status WaitUntilReady(const ReadinessProbe& probe, const ContainerSpec& spec, pid_t pid,
+                            int pidfd) {
+  absl::Status last;
+  const absl::Time start = absl::Now();
+  for (int attempt = 1; attempt <= probe.retries; ++attempt) {
+    struct pollfd p = {pidfd, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) {
+      return absl::FailedPreconditionError("the container exited before it was ready");
+    }
+    last = probe.tcp_port != 0 ? ProbeTcpOnce(pidfd, probe.tcp_port, probe.timeout)
+                               : ProbeExecOnce(spec, pid, pidfd, probe.exec, probe.timeout);
+    if (last.ok()) return absl::OkStatus();
+    if (attempt == probe.retries) break;
+    int ms = static_cast<int>(absl::ToInt64Milliseconds(probe.interval));
+    if (RetryEintr([&] { return ::poll(&p, 1, ms); }) > 0) {
+      return absl::FailedPreconditionError("the container exited before it was ready");
+    }
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      "not ready after ", probe.retries, " attempts over ",
+      absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(100))),
+      ": last attempt: ", last.message()));
+}
+
+}  // namespace nucleus
