@@ -189,19 +189,21 @@ absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd, int console,
       return ErrnoStatus("poll");
     }
     if (fds[0].revents) return c.Wait();
-    if (fds[1].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      if (::read(sigfd, &si, sizeof(si)) != sizeof(si)) continue;
-      // Terminal-generated signals (Ctrl-C) already reached the container: it shares our
-      // foreground process group. Forwarding them again would deliver them twice.
-      if (si.ssi_code == SI_KERNEL) continue;
-      absl::Status st = c.Kill(static_cast<int>(si.ssi_signo));
-      AuditLog::Global().Emit("signal-forwarded", id, "",
-                              {{"signal", SignalName(static_cast<int>(si.ssi_signo))},
-                               {"from_pid", absl::StrCat(si.ssi_pid)}});
-      if (!st.ok()) Warn(absl::StrCat("forwarding signal ", si.ssi_signo, ": ", st.message()));
-    }
+    if (fds[1].revents & POLLIN) ForwardSignal(c, sigfd, id);
   }
+}
+
+void ForwardSignal(Container& c, int sigfd, const std::string& id) {
+  struct signalfd_siginfo si;
+  if (::read(sigfd, &si, sizeof(si)) != sizeof(si)) return;
+  // Terminal-generated signals (Ctrl-C) already reached the container: it shares our
+  // foreground process group. Forwarding them again would deliver them twice.
+  if (si.ssi_code == SI_KERNEL) return;
+  absl::Status st = c.Kill(static_cast<int>(si.ssi_signo));
+  AuditLog::Global().Emit("signal-forwarded", id, "",
+                          {{"signal", SignalName(static_cast<int>(si.ssi_signo))},
+                           {"from_pid", absl::StrCat(si.ssi_pid)}});
+  if (!st.ok()) Warn(absl::StrCat("forwarding signal ", si.ssi_signo, ": ", st.message()));
 }
 
 int RunExec(const ContainerSpec& spec, pid_t pid, int pidfd, bool detach,

@@ -71,6 +71,9 @@ class SignalForwarder {
 absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd, int console,
                                         const std::string& id);
 
+// Reads one signal from sigfd and passes it on to c (audited).
+void ForwardSignal(Container& c, int sigfd, const std::string& id);
+
 // `exec`: runs the process in the container to its end and returns the exit status to
 // exit with (detach: 0 once it runs, its pid in pid_file).
 int RunExec(const ContainerSpec& spec, pid_t pid, int pidfd, bool detach,

@@ -36,7 +36,12 @@ std::string Ago(absl::Time t) {
 }
 
 std::string StatusText(const ContainerState& s) {
-  if (s.status != ContainerStatus::kStopped) return ContainerStatusName(s.status);
+  if (s.status != ContainerStatus::kStopped) {
+    if (!s.health_status.empty()) {
+      return absl::StrCat(ContainerStatusName(s.status), " (", s.health_status, ")");
+    }
+    return ContainerStatusName(s.status);
+  }
   if (!s.exit) return "stopped";
   return s.exit->reason.empty() ? "stopped" : s.exit->reason;
 }

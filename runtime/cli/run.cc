@@ -3,11 +3,13 @@
 // session) does the same in the background, the container's stdout and stderr going to its
 // log; the caller returns once the command runs, printing the container's id.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/numbers.h"
@@ -38,6 +40,59 @@ int FailRun(const absl::Status& st, int exec_exit_code) {
 void Report(int fd, const std::string& text) {
   if (fd < 0) return;
   (void)!::write(fd, text.data(), text.size());
+}
+
+// The monitor's wait with a health check (docker's semantics): every interval, the command
+// runs inside the container; `retries` failures in a row (not counting those within the
+// start period) make it unhealthy, a success healthy again. The state shows it (`ps`,
+// `inspect`); on_failure kill ends an unhealthy container. Signals are forwarded meanwhile.
+absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunRequest& req,
+                                        StateStore& store) {
+  const HealthCheck& h = req.health;
+  const std::string& id = req.spec.id;
+  const absl::Time started = absl::Now();
+  absl::Time next = started + h.interval;
+  std::string status = "starting";
+  int streak = 0;
+  (void)RecordHealth(store, id, status, 0, "");
+  for (;;) {
+    int ms = static_cast<int>(
+        std::max<int64_t>(0, absl::ToInt64Milliseconds(next - absl::Now())));
+    struct pollfd fds[2] = {{c.wait_fd(), POLLIN, 0}, {sigfd, POLLIN, 0}};
+    int n = RetryEintr([&] { return ::poll(fds, 2, ms); });
+    if (n < 0) return ErrnoStatus("poll");
+    if (fds[0].revents) return c.Wait();
+    if (fds[1].revents & POLLIN) {
+      ForwardSignal(c, sigfd, id);
+      continue;
+    }
+    if (absl::Now() < next) continue;
+    absl::Status r = ProbeExecOnce(req.spec, c.pid(), c.wait_fd(), h.cmd, h.timeout);
+    next = absl::Now() + h.interval;
+    const bool in_start_period = absl::Now() - started < h.start_period;
+    std::string now = status;
+    if (r.ok()) {
+      streak = 0;
+      now = "healthy";
+    } else if (!in_start_period) {
+      ++streak;
+      if (streak >= h.retries) now = "unhealthy";
+    }
+    std::string output = r.ok() ? "" : std::string(r.message());
+    if (now != status) {
+      AuditLog::Global().Emit("health-changed", id, req.name,
+                              {{"from", status}, {"to", now},
+                               {"failing_streak", absl::StrCat(streak)}, {"output", output}});
+    }
+    (void)RecordHealth(store, id, now, streak, output);
+    if (now == "unhealthy" && status != "unhealthy" &&
+        h.on_failure == HealthCheck::OnFailure::kKill) {
+      AuditLog::Global().Emit("killed-unhealthy", id, req.name,
+                              {{"failing_streak", absl::StrCat(streak)}});
+      (void)c.Kill(SIGKILL);
+    }
+    status = now;
+  }
 }
 
 // The `run -d` monitor: runs the container as its child and records its end.
@@ -89,7 +144,10 @@ void Report(int fd, const std::string& text) {
     ::close(report_fd);
     report_fd = -1;
   };
-  cb.wait = [&](Container& c) { return WaitForwarding(c, forwarder.fd(), -1, req.spec.id); };
+  cb.wait = [&](Container& c) -> absl::StatusOr<ExitInfo> {
+    if (req.health.enabled()) return WaitWithHealth(c, forwarder.fd(), req, *store);
+    return WaitForwarding(c, forwarder.fd(), -1, req.spec.id);
+  };
   int exec_code = 0;
   absl::StatusOr<ExitInfo> info =
       RunAttached(*store, req.spec, req.name, /*remove_when_done=*/req.remove, cb, &exec_code);

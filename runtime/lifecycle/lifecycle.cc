@@ -522,6 +522,16 @@ absl::Status MarkReady(StateStore& store, const std::string& id) {
   return absl::OkStatus();
 }
 
+absl::Status RecordHealth(StateStore& store, const std::string& id, const std::string& status,
+                          int failing_streak, const std::string& output) {
+  ASSIGN_OR_RETURN(ContainerLock lock, store.Lock(id, kLockTimeout));
+  ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
+  st.health_status = status;
+  st.health_failing_streak = failing_streak;
+  st.health_last_output = output.substr(0, 1024);
+  return store.Save(lock, st);
+}
+
 absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const std::string& id) {
   ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
   ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
@@ -609,6 +619,8 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
   // Record the end; the entry may have been removed meanwhile (`rm -f`): then nothing to do.
   absl::StatusOr<ContainerLock> relock = store.Lock(spec.id, kLockTimeout);
   if (relock.ok()) {
+    // What others recorded meanwhile (ready, health) stays.
+    if (absl::StatusOr<ContainerState> now = store.Load(spec.id); now.ok()) st = *now;
     if (info.ok()) st.exit = ToExitRecord(*info);
     st.status = ContainerStatus::kStopped;
     ContainerState stopped = st;

@@ -84,6 +84,10 @@ absl::Status StopContainer(StateStore& store, const std::string& id, absl::Durat
 // Records that the container's readiness probe passed (state.json "ready").
 absl::Status MarkReady(StateStore& store, const std::string& id);
 
+// Records a health check's outcome (state.json "health"). output: at most 1024 bytes kept.
+absl::Status RecordHealth(StateStore& store, const std::string& id, const std::string& status,
+                          int failing_streak, const std::string& output);
+
 // The pids in the container's cgroup (or just its first process without one).
 absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const std::string& id);
 

@@ -42,6 +42,8 @@ enum class Flag {
   kMemory, kMemorySwap, kMemoryReservation, kCpus, kCpuShares, kCpuWeight, kCpusetCpus,
   kCpusetMems, kPidsLimit, kBlkioWeight, kCgroupParent, kDetach, kTty, kInteractive, kRm,
   kReadinessExec, kReadinessTcp, kReadinessInterval, kReadinessTimeout, kReadinessRetries,
+  kHealthCmd, kHealthInterval, kHealthTimeout, kHealthRetries, kHealthStartPeriod,
+  kHealthOnFailure,
 };
 
 struct FlagDef {
@@ -100,6 +102,12 @@ constexpr FlagDef kFlags[] = {
     {"--readiness-interval", nullptr, true, Flag::kReadinessInterval},
     {"--readiness-timeout", nullptr, true, Flag::kReadinessTimeout},
     {"--readiness-retries", nullptr, true, Flag::kReadinessRetries},
+    {"--health-cmd", nullptr, true, Flag::kHealthCmd},
+    {"--health-interval", nullptr, true, Flag::kHealthInterval},
+    {"--health-timeout", nullptr, true, Flag::kHealthTimeout},
+    {"--health-retries", nullptr, true, Flag::kHealthRetries},
+    {"--health-start-period", nullptr, true, Flag::kHealthStartPeriod},
+    {"--health-on-failure", nullptr, true, Flag::kHealthOnFailure},
     {"--help", "-h", false, Flag::kHelp},
 };
 
@@ -524,6 +532,44 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
                                             : p->req.readiness.timeout) = d;
       return absl::OkStatus();
     }
+    case Flag::kHealthCmd:
+      if (value.find('\0') != std::string::npos) return Invalid(flag, value, "contains NUL");
+      p->req.health.cmd = value;
+      return absl::OkStatus();
+    case Flag::kHealthInterval:
+    case Flag::kHealthTimeout:
+    case Flag::kHealthStartPeriod: {
+      absl::Duration d;
+      bool zero_ok = def.flag == Flag::kHealthStartPeriod;
+      if (!absl::ParseDuration(value, &d) || d < absl::ZeroDuration() ||
+          (!zero_ok && d == absl::ZeroDuration()) || d > absl::Hours(24)) {
+        return Invalid(flag, value, "is not a duration up to 24h (e.g. 500ms, 30s)");
+      }
+      (def.flag == Flag::kHealthInterval  ? p->req.health.interval
+       : def.flag == Flag::kHealthTimeout ? p->req.health.timeout
+                                          : p->req.health.start_period) = d;
+      return absl::OkStatus();
+    }
+    case Flag::kHealthRetries: {
+      int n;
+      if (!absl::SimpleAtoi(value, &n) || n < 1 || n > 1000) {
+        return Invalid(flag, value, "is not a number of failures (1-1000)");
+      }
+      p->req.health.retries = n;
+      return absl::OkStatus();
+    }
+    case Flag::kHealthOnFailure:
+      if (value == "none") {
+        p->req.health.on_failure = HealthCheck::OnFailure::kNone;
+      } else if (value == "kill") {
+        p->req.health.on_failure = HealthCheck::OnFailure::kKill;
+      } else if (value == "restart") {
+        return Invalid(flag, value, "is not supported yet (restart policies are to come); "
+                                    "use kill or none");
+      } else {
+        return Invalid(flag, value, "is not kill, restart or none");
+      }
+      return absl::OkStatus();
     case Flag::kReadinessRetries: {
       int n;
       if (!absl::SimpleAtoi(value, &n) || n < 1 || n > 100000) {
@@ -836,6 +882,10 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
     return absl::InvalidArgumentError(
         "--readiness-*: readiness probes need -d (run returns once the container is ready)");
   }
+  if (!p.req.health.cmd.empty() && !p.req.detach) {
+    return absl::InvalidArgumentError(
+        "--health-cmd: health checks need -d (the detached container's monitor runs them)");
+  }
   if (!p.req.readiness.exec.empty() && p.req.readiness.tcp_port != 0) {
     return absl::InvalidArgumentError("--readiness-exec and --readiness-tcp: give one probe");
   }
@@ -905,6 +955,12 @@ Lifecycle:
       --readiness-timeout DUR            per attempt (default 5s)
       --readiness-retries N              attempts before giving up (default 60); then the
                                          container is killed and run -d exits 125
+      --health-cmd CMD                   with -d: `/bin/sh -c CMD` inside the container every
+                                         --health-interval (30s); exit 0 = healthy
+      --health-timeout DUR               per check (30s)
+      --health-retries N                 failures in a row that make it unhealthy (3)
+      --health-start-period DUR          failures meanwhile do not count (0s)
+      --health-on-failure kill|none      what an unhealthy container gets (none)
 
 Isolation:
       --name NAME                        container name, [a-zA-Z0-9][a-zA-Z0-9_.-]* up to 128

@@ -36,6 +36,18 @@ struct ReadinessProbe {
   bool enabled() const { return !exec.empty() || tcp_port != 0; }
 };
 
+// `run -d --health-*`: docker's health check, run by the monitor.
+struct HealthCheck {
+  enum class OnFailure { kNone, kKill };
+  std::string cmd;  // `/bin/sh -c CMD` inside the container; exit 0 = healthy
+  absl::Duration interval = absl::Seconds(30);
+  absl::Duration timeout = absl::Seconds(30);
+  absl::Duration start_period = absl::ZeroDuration();
+  int retries = 3;
+  OnFailure on_failure = OnFailure::kNone;
+  bool enabled() const { return !cmd.empty(); }
+};
+
 struct RunRequest {
   ContainerSpec spec;
   bool help = false;               // --help / -h: print RunUsage() and exit 0
@@ -44,6 +56,7 @@ struct RunRequest {
   bool remove = false;             // --rm: with -d, remove the entry when the container exits
   std::string name;                // --name (also the container's id)
   ReadinessProbe readiness;
+  HealthCheck health;
   std::vector<std::string> warnings;  // e.g. refused LD_PRELOAD; printed by the CLI
 };
 

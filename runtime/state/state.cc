@@ -223,6 +223,11 @@ Json ToJsonObject(const ContainerState& s, bool oci_only) {
   if (!s.log_path.empty()) j["logPath"] = s.log_path;
   j["restartCount"] = s.restart_count;
   if (s.ready) j["ready"] = true;
+  if (!s.health_status.empty()) {
+    j["health"] = {{"status", s.health_status},
+                   {"failingStreak", s.health_failing_streak},
+                   {"lastOutput", s.health_last_output}};
+  }
   return j;
 }
 
@@ -265,7 +270,10 @@ bool ContainerState::operator==(const ContainerState& o) const {
          pid == o.pid && pid_start_time == o.pid_start_time && bundle == o.bundle &&
          rootfs == o.rootfs && annotations == o.annotations && created == o.created &&
          backend == o.backend && exit == o.exit && cgroup_paths == o.cgroup_paths &&
-         log_path == o.log_path && restart_count == o.restart_count && ready == o.ready;
+         log_path == o.log_path && restart_count == o.restart_count && ready == o.ready &&
+         health_status == o.health_status &&
+         health_failing_streak == o.health_failing_streak &&
+         health_last_output == o.health_last_output;
 }
 
 std::string ToJson(const ContainerState& state) { return Dump(ToJsonObject(state, false)); }
@@ -369,6 +377,30 @@ absl::StatusOr<ContainerState> ParseStateJson(absl::string_view text) {
       r.Int("restartCount", false, 0, INT_MAX, "is not a restart count", &n));
   s.restart_count = static_cast<int>(n);
   STATE_RETURN_IF_ERROR(r.Bool("ready", &s.ready));
+  if (const Json* h = r.Find("health"); h != nullptr) {
+    if (!h->is_object()) return BadValue("health", *h, "is not an object");
+    const Json* st = h->contains("status") ? &(*h)["status"] : nullptr;
+    if (st == nullptr || !st->is_string() ||
+        (*st != "starting" && *st != "healthy" && *st != "unhealthy")) {
+      return BadValue("health.status", st ? *st : Json(nullptr),
+                      "is not starting, healthy or unhealthy");
+    }
+    s.health_status = st->get<std::string>();
+    const Json* n = h->contains("failingStreak") ? &(*h)["failingStreak"] : nullptr;
+    if (n != nullptr) {
+      if (!n->is_number_integer() || n->get<int64_t>() < 0 || n->get<int64_t>() > INT_MAX) {
+        return BadValue("health.failingStreak", *n, "is not a count");
+      }
+      s.health_failing_streak = static_cast<int>(n->get<int64_t>());
+    }
+    const Json* out = h->contains("lastOutput") ? &(*h)["lastOutput"] : nullptr;
+    if (out != nullptr) {
+      if (!out->is_string() || out->get<std::string>().size() > 4096) {
+        return BadValue("health.lastOutput", *out, "is not a string of at most 4096 bytes");
+      }
+      s.health_last_output = out->get<std::string>();
+    }
+  }
   return s;
 }
 

@@ -83,6 +83,11 @@ struct ContainerState {
   int restart_count = 0;                           // "restartCount": 0..INT32_MAX
   // "ready": the readiness probe (`run -d --readiness-*`) passed; absent = false.
   bool ready = false;
+  // `run -d --health-cmd`: "health": {"status": "starting"|"healthy"|"unhealthy",
+  // "failingStreak": N, "lastOutput": TEXT (<= 4096 bytes)}; absent without a health check.
+  std::string health_status;  // "" = no health check
+  int health_failing_streak = 0;
+  std::string health_last_output;
 
   bool operator==(const ContainerState& o) const;
   bool operator!=(const ContainerState& o) const { return !(*this == o); }
