@@ -577,14 +577,15 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
   const std::string created_json = ToOciStateJson(st);
   if (step.ok()) step = RunHooks(spec.hooks.prestart, "prestart", created_json);
   if (step.ok()) step = RunHooks(spec.hooks.create_runtime, "createRuntime", created_json);
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)));
-  HookNamespaces create_ns = ContainerNamespaces(st.pid, pidfd.get(), false);
-  HookNamespaces start_ns = ContainerNamespaces(st.pid, pidfd.get(), true);
-  if (step.ok()) {
+  if (step.ok() &&
+      (!spec.hooks.create_container.empty() || !spec.hooks.start_container.empty())) {
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)));
+    HookNamespaces create_ns = ContainerNamespaces(st.pid, pidfd.get(), false);
+    HookNamespaces start_ns = ContainerNamespaces(st.pid, pidfd.get(), true);
     step = RunHooks(spec.hooks.create_container, "createContainer", created_json, &create_ns);
-  }
-  if (step.ok()) {
-    step = RunHooks(spec.hooks.start_container, "startContainer", created_json, &start_ns);
+    if (step.ok()) {
+      step = RunHooks(spec.hooks.start_container, "startContainer", created_json, &start_ns);
+    }
   }
   if (!step.ok()) {
     (void)container.Destroy();
