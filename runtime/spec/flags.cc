@@ -582,7 +582,11 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
     case Flag::kUserns:
     case Flag::kTimens:
     case Flag::kHelp:
-      return absl::OkStatus();
+    case Flag::kDetach:
+    case Flag::kTty:
+    case Flag::kInteractive:
+    case Flag::kRm:
+      return absl::OkStatus();  // boolean flags: ApplyBool
   }
   return absl::InternalError(absl::StrCat("run: unhandled flag ", flag));
 }
