@@ -14,6 +14,7 @@
 #include "runtime/landlock/access.h"
 #include "runtime/paths.h"
 #include "runtime/quote.h"
+#include "runtime/util/json_depth.h"
 #include "runtime/util/status.h"
 #include "runtime/util/unique_fd.h"
 
@@ -49,28 +50,8 @@ absl::Status WrongType(absl::string_view where, const Json& v, absl::string_view
 // nlohmann's own parser is iterative, but a deep document still costs; refuse it before
 // parsing. Counts brackets outside strings.
 absl::Status CheckDepth(absl::string_view text) {
-  size_t depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxPolicyDepth) {
-        return Bad("", absl::StrCat("nested deeper than ", kMaxPolicyDepth, " levels"));
-      }
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
+  if (JsonDeeperThan(text, kMaxPolicyDepth)) {
+    return Bad("", absl::StrCat("nested deeper than ", kMaxPolicyDepth, " levels"));
   }
   return absl::OkStatus();
 }

@@ -33,6 +33,7 @@
 #include "runtime/quote.h"
 #include "runtime/seccomp/profile.h"
 #include "runtime/units.h"
+#include "runtime/util/json_depth.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
 #include "runtime/util/unique_fd.h"
@@ -183,29 +184,9 @@ absl::StatusOr<std::vector<std::string>> GetEnv(const Json& v, absl::string_view
 // nlohmann's parser is iterative, but dump() (used for the seccomp section) recurses: refuse
 // deep documents before parsing. Counts brackets outside strings.
 absl::Status CheckDepth(absl::string_view text) {
-  size_t depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxOciConfigDepth) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(kPrefix, "nested deeper than ", kMaxOciConfigDepth, " levels"));
-      }
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
+  if (JsonDeeperThan(text, kMaxOciConfigDepth)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kPrefix, "nested deeper than ", kMaxOciConfigDepth, " levels"));
   }
   return absl::OkStatus();
 }
