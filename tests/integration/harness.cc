@@ -193,6 +193,20 @@ Subprocess::~Subprocess() {
   if (err_fd_ >= 0) close(err_fd_);
 }
 
+std::vector<std::string> ChildEnvironment(const RunOptions& options) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string var = *e;
+    std::string key = var.substr(0, var.find('='));
+    bool drop = false;
+    for (const std::string& u : options.unset_env) drop |= (u == key);
+    for (const std::string& s : options.set_env) drop |= (s.substr(0, s.find('=')) == key);
+    if (!drop) env.push_back(var);
+  }
+  for (const std::string& s : options.set_env) env.push_back(s);
+  return env;
+}
+
 bool Subprocess::Start(const std::vector<std::string>& argv, const RunOptions& options,
                        std::string* error) {
   argv_ = argv;
@@ -204,16 +218,7 @@ bool Subprocess::Start(const std::vector<std::string>& argv, const RunOptions& o
 
   // Everything the child needs is prepared before fork: the child only calls async-signal-
   // safe functions.
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string var = *e;
-    std::string key = var.substr(0, var.find('='));
-    bool drop = false;
-    for (const std::string& u : options.unset_env) drop |= (u == key);
-    for (const std::string& s : options.set_env) drop |= (s.substr(0, s.find('=')) == key);
-    if (!drop) env_strings.push_back(var);
-  }
-  for (const std::string& s : options.set_env) env_strings.push_back(s);
+  std::vector<std::string> env_strings = ChildEnvironment(options);
   std::vector<char*> envp;
   for (std::string& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
@@ -539,6 +544,16 @@ void ContainerTest::TearDown() {
   for (const std::string& c : children) leftovers += "process left behind (pid comm state): " + c + "\n";
   EXPECT_EQ(leftovers, "") << "the test's containers left things behind on the host";
   if (!children.empty()) KillAndReapChildren();
+}
+
+void ReapChildren(double timeout_s) {
+  for (double waited = 0;; waited += 0.05) {
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    if (waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD) return;
+    if (waited >= timeout_s) return;
+    usleep(50 * 1000);
+  }
 }
 
 }  // namespace testing

@@ -65,6 +65,10 @@ struct RunOptions {
   double timeout_s = 30;
 };
 
+// The environment a subprocess gets: this process's, without options.unset_env, with
+// options.set_env added (replacing variables of the same name).
+std::vector<std::string> ChildEnvironment(const RunOptions& options);
+
 struct RunResult {
   std::vector<std::string> argv;
   int exit_code = -1;    // WEXITSTATUS, or -1 when killed by a signal
@@ -159,6 +163,11 @@ void WriteFile(const std::string& path, const std::string& content);
 // Reads a whole file; nullopt when it cannot be opened.
 std::optional<std::string> ReadFile(const std::string& path);
 bool PathExists(const std::string& path);
+
+// Reaps the children of this process (a subreaper: `run -d` monitors, podman's conmon and
+// the like are reparented to it when their parent exits) until none is left, or timeout_s
+// passed with some still running. Call it before the leftover check sees them.
+void ReapChildren(double timeout_s = 5);
 
 // Base fixture for tests that start containers: skips with the reason when containers cannot
 // run here, snapshots the host before each test and fails it when the test left anything

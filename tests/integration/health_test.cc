@@ -1,8 +1,6 @@
 // `nucleus run -d --health-*`: docker's health checks, run by the monitor inside the
 // container; state in ps/inspect; an unhealthy container killed after exactly the
 // configured number of failures.
-#include <errno.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -23,12 +21,7 @@ using Json = nlohmann::json;
 class HealthTest : public ContainerTest {
  protected:
   void TearDown() override {  // the monitors are reparented to this test: reap them
-    for (int i = 0; i < 100; ++i) {
-      while (waitpid(-1, nullptr, WNOHANG) > 0) {
-      }
-      if (waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD) break;
-      usleep(50 * 1000);
-    }
+    ReapChildren(5);
     ContainerTest::TearDown();
   }
   RunResult Nucleus(std::vector<std::string> args) {

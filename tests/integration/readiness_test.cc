@@ -1,7 +1,5 @@
 // `nucleus run -d --readiness-*`: run -d returns once the container is ready, and says why
 // not when it never is; `nucleus wait --ready`.
-#include <errno.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,12 +27,7 @@ class ReadinessTest : public ContainerTest {
   // run -d's monitor is reparented to this test (a subreaper): once its container is gone
   // it exits, and it is reaped here before the leftover check.
   void TearDown() override {
-    for (int i = 0; i < 100; ++i) {
-      while (waitpid(-1, nullptr, WNOHANG) > 0) {
-      }
-      if (waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD) break;
-      usleep(50 * 1000);
-    }
+    ReapChildren(5);
     ContainerTest::TearDown();
   }
 

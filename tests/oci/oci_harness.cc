@@ -119,16 +119,7 @@ RunResult RunReaping(const std::vector<std::string>& argv, const RunOptions& opt
     result.err = "harness: cannot open " + base + ".*: " + strerror(errno);
     return result;
   }
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string var = *e;
-    std::string key = var.substr(0, var.find('='));
-    bool drop = false;
-    for (const std::string& u : options.unset_env) drop |= (u == key);
-    for (const std::string& v : options.set_env) drop |= (v.substr(0, v.find('=')) == key);
-    if (!drop) env_strings.push_back(var);
-  }
-  for (const std::string& v : options.set_env) env_strings.push_back(v);
+  std::vector<std::string> env_strings = ChildEnvironment(options);
   std::vector<char*> envp;
   for (std::string& v : env_strings) envp.push_back(v.data());
   envp.push_back(nullptr);

@@ -51,12 +51,7 @@ class PodmanTest : public ContainerTest {
   // conmon double-forks: its processes are reparented to this test (a subreaper) and must be
   // reaped here, or the leftover check sees them as zombies.
   void TearDown() override {
-    for (int i = 0; i < 50; ++i) {
-      while (waitpid(-1, nullptr, WNOHANG) > 0) {
-      }
-      if (waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD) break;
-      usleep(100 * 1000);
-    }
+    ReapChildren(5);
     ContainerTest::TearDown();
   }
   void SetUp() override {
