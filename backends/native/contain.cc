@@ -175,10 +175,10 @@ absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& s
   plan->hostname = !spec.hostname.empty() ? spec.hostname : !spec.id.empty() ? spec.id : "nucleus";
   // config.json without a hostname keeps the (copied) host name in the new UTS namespace,
   // as runc does; `nucleus run` names it after the container.
-  if (spec.hostname.empty() && !spec.default_filesystems) plan->uts_joined = true;
+  if (spec.hostname.empty() && !spec.default_filesystems) plan->keep_hostname = true;
   // A user namespace joined by path has its maps already: no handshake for it.
   plan->user_namespace = spec.namespaces.user && spec.namespaces.user_path.empty();
-  if (!spec.namespaces.uts_path.empty()) plan->uts_joined = true;
+  if (!spec.namespaces.uts_path.empty()) plan->keep_hostname = true;
   plan->net_namespace = spec.namespaces.net;
   plan->rlimits = spec.process.rlimits;
   ASSIGN_OR_RETURN(plan->caps, PlanCapabilities(spec.process.capabilities));
@@ -213,6 +213,7 @@ absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& s
   for (std::string& e : plan->env) plan->envp.push_back(e.data());
   plan->envp.push_back(nullptr);
   plan->init = spec.init && !for_exec;
+  plan->into_running_container = for_exec;
   // Compiled here, in the parent: the child must not call libseccomp (it allocates).
   if (spec.seccomp) {
     ASSIGN_OR_RETURN(plan->seccomp, CompileSeccomp(*spec.seccomp));
@@ -232,15 +233,16 @@ void ContainInChild(ChildPlan& plan) {
   if (plan.die_with_parent && ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_PDEATHSIG"));
   // (If the parent died before this prctl, the next read of the sync socket sees EOF.)
   {
-    int keep[4 + ChildPlan::kMaxJoin] = {plan.sync_fd, plan.status_fd, plan.start_listen_fd,
-                                         plan.join_pidfd};
-    for (int i = 0; i < plan.n_join; ++i) keep[4 + i] = plan.join_fd[i];
-    STEP(CloseInheritedFdsInChild(keep, 4 + plan.n_join));
+    int keep[3 + ChildPlan::kMaxJoin] = {plan.sync_fd, plan.status_fd, plan.start_listen_fd};
+    for (int i = 0; i < plan.n_join; ++i) keep[3 + i] = plan.join_fd[i];
+    STEP(CloseInheritedFdsInChild(keep, 3 + plan.n_join));
   }
-  // 1c. Namespaces joined by path (the user namespace first: the others may be its).
+  // 1c. Existing namespaces (the user namespace first: the others may be its).
   for (int i = 0; i < plan.n_join; ++i) {
-    if (::setns(plan.join_fd[i], plan.join_type[i]) != 0) {
-      Die(plan, StepError::Errno("setns", "a namespace path of the config"));
+    if (plan.join_type[i] != 0 && ::setns(plan.join_fd[i], plan.join_type[i]) != 0) {
+      Die(plan, StepError::Errno("setns", plan.into_running_container
+                                              ? "the container's namespaces"
+                                              : "a namespace path of the config"));
     }
     ::close(plan.join_fd[i]);
   }
@@ -255,15 +257,8 @@ void ContainInChild(ChildPlan& plan) {
   // dev.tty.legacy_tiocsti=1, ioctl(TIOCSTI) on an inherited terminal types commands into
   // the caller's shell (bubblewrap's CVE-2017-5226; runc does the same).
   if (::setsid() < 0) Die(plan, StepError::Errno("setsid", ""));
-  // Exec into a running container: its namespaces replace steps 2-4.
-  if (plan.join_pidfd >= 0) {
-    if (plan.join_ns_flags != 0 && ::setns(plan.join_pidfd, plan.join_ns_flags) != 0) {
-      Die(plan, StepError::Errno("setns", "the container's namespaces"));
-    }
-    ::close(plan.join_pidfd);
-  }
   // 2.
-  if (plan.join_pidfd < 0 && plan.user_namespace) {
+  if (!plan.into_running_container && plan.user_namespace) {
     // A process that changed credentials (a setuid nucleus, or one started by a service
     // manager that switched users) is not dumpable: its /proc/PID files belong to root and
     // an unprivileged parent could not write our id maps. Only for the handshake.
@@ -274,11 +269,11 @@ void ContainInChild(ChildPlan& plan) {
     if (dumpable == 0) (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     STEP(BecomeNamespaceRootInChild());
   }
-  if (plan.join_pidfd < 0) {
+  if (!plan.into_running_container) {
     // 3.
     STEP(SetUpFilesystemInChild(plan.mounts));
     // 4.
-    if (!plan.uts_joined) STEP(SetHostnameInChild(plan.hostname.c_str()));
+    if (!plan.keep_hostname) STEP(SetHostnameInChild(plan.hostname.c_str()));
     if (plan.net_namespace) STEP(BringUpLoopbackInChild());
   }
   // 3b.

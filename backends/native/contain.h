@@ -98,18 +98,18 @@ struct ChildPlan {
   bool terminal = false;
   int oom_score_adj = 0;
   bool set_oom_score_adj = false;
-  // Exec into a running container (join_pidfd >= 0): instead of steps 2-4, setns(join_pidfd,
-  // join_ns_flags) into its namespaces (the parent already joined its PID namespace for the
-  // clone); no mounts, no hostname, no init. Steps 5-9 as for the container's own process.
-  int join_pidfd = -1;
-  int join_ns_flags = 0;
-  // Step 1c: existing namespaces to setns into (OCI namespace paths; the PID namespace is
-  // joined by the parent before clone3), user first. fds owned by the parent's plan.
+  // Step 1c: existing namespaces to setns(join_fd[i], join_type[i]) into, user first; fds
+  // owned by the parent's plan. OCI namespace paths (one nsfs fd per type), or for an exec
+  // into a running container one pidfd of it with every CLONE_NEW* flag that differs from
+  // ours. A PID namespace is joined by the parent before clone3 in both cases.
   static constexpr int kMaxJoin = 8;
   int join_fd[kMaxJoin] = {-1, -1, -1, -1, -1, -1, -1, -1};
   int join_type[kMaxJoin] = {};
   int n_join = 0;
-  bool uts_joined = false;  // leave the hostname alone (a joined UTS namespace, or none given)
+  // Exec into a running container: its namespaces (joined at 1c) replace steps 2-4: no user
+  // namespace handshake, no mounts, no hostname, no init. Steps 5-9 as for its own process.
+  bool into_running_container = false;
+  bool keep_hostname = false;  // a joined UTS namespace, or config.json gave no hostname
   // Step 1's PR_SET_PDEATHSIG. false only for a detached exec, which must outlive its
   // nucleus (a parent that dies during setup still ends it: the sync socket reaches EOF).
   bool die_with_parent = true;

@@ -306,30 +306,6 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   return container;
 }
 
-namespace {
-
-struct NsType {
-  const char* name;
-  int flag;
-};
-// setns order does not matter with a pidfd: the kernel joins them all at once, user first.
-constexpr NsType kJoinable[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},
-                                {"uts", CLONE_NEWUTS},   {"ipc", CLONE_NEWIPC},
-                                {"net", CLONE_NEWNET},   {"cgroup", CLONE_NEWCGROUP}};
-
-// Whether pid's namespace of this type differs from ours (joining our own user namespace
-// is an error, and joining any other of ours is pointless).
-absl::StatusOr<bool> NamespaceDiffers(pid_t pid, const char* type) {
-  struct stat mine, theirs;
-  std::string self = absl::StrCat("/proc/self/ns/", type);
-  std::string other = absl::StrCat("/proc/", pid, "/ns/", type);
-  if (::stat(self.c_str(), &mine) != 0) return ErrnoStatus("stat", self);
-  if (::stat(other.c_str(), &theirs) != 0) return ErrnoStatus("stat", other);
-  return mine.st_ino != theirs.st_ino || mine.st_dev != theirs.st_dev;
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Exec(const ContainerSpec& spec,
                                                                pid_t pid, int pidfd,
                                                                bool detached) {
@@ -337,13 +313,15 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Exec(const ContainerSp
   plan->die_with_parent = !detached;
   ASSIGN_OR_RETURN(SyncPair sync, SyncPair::Create());
   plan->sync_fd = sync.child.get();
-  plan->join_pidfd = pidfd;
-  for (const NsType& ns : kJoinable) {
-    ASSIGN_OR_RETURN(bool differs, NamespaceDiffers(pid, ns.name));
-    if (differs) plan->join_ns_flags |= ns.flag;
-  }
-  ASSIGN_OR_RETURN(bool other_pidns, NamespaceDiffers(pid, "pid"));
-  if (other_pidns && ::setns(pidfd, CLONE_NEWPID) != 0) {
+  // setns with a pidfd joins all the flagged namespaces at once, the user namespace first.
+  ASSIGN_OR_RETURN(int differing,
+                   NamespacesDifferingFrom(pid, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS |
+                                                    CLONE_NEWIPC | CLONE_NEWNET |
+                                                    CLONE_NEWCGROUP | CLONE_NEWPID));
+  plan->join_fd[0] = pidfd;
+  plan->join_type[0] = differing & ~CLONE_NEWPID;
+  plan->n_join = 1;
+  if ((differing & CLONE_NEWPID) && ::setns(pidfd, CLONE_NEWPID) != 0) {
     return ErrnoStatus("setns", "the container's PID namespace");
   }
   // The container's own groups (a view: they stay when the process ends).

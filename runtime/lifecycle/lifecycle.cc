@@ -19,6 +19,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "backends/native/namespaces.h"
 #include "backends/native/native_backend.h"
 #include "runtime/audit/audit.h"
 #include "runtime/cgroup/cgroup.h"
@@ -131,6 +132,7 @@ absl::StatusOr<ContainerLock> Register(StateStore& store, const ContainerSpec& s
   return lock;
 }
 
+
 absl::Status WritePidFile(const std::string& path, pid_t pid) {
   std::string tmp = absl::StrCat(path, ".nucleus-tmp");
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
@@ -176,23 +178,13 @@ bool ParentIsNucleus(pid_t pid) {
 // with_mount false (createContainer): runc runs those hooks in the container's namespaces
 // before pivot_root, where the path and the host's files still resolve; nucleus's container
 // has pivoted by then, so the hook keeps the runtime's mount namespace and joins the rest.
-HookNamespaces ContainerNamespaces(pid_t pid, int pidfd, bool with_mount) {
+absl::StatusOr<HookNamespaces> ContainerNamespaces(pid_t pid, int pidfd, bool with_mount) {
   HookNamespaces ns;
   ns.pidfd = pidfd;
-  const struct {
-    const char* name;
-    int flag;
-  } kTypes[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},  {"uts", CLONE_NEWUTS},
-                {"ipc", CLONE_NEWIPC},   {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
-                {"pid", CLONE_NEWPID}};
-  for (const auto& t : kTypes) {
-    if (t.flag == CLONE_NEWNS && !with_mount) continue;
-    struct stat mine, theirs;
-    std::string self = absl::StrCat("/proc/self/ns/", t.name);
-    std::string other = absl::StrCat("/proc/", pid, "/ns/", t.name);
-    if (::stat(self.c_str(), &mine) != 0 || ::stat(other.c_str(), &theirs) != 0) continue;
-    if (mine.st_ino != theirs.st_ino || mine.st_dev != theirs.st_dev) ns.flags |= t.flag;
-  }
+  ASSIGN_OR_RETURN(ns.flags, NamespacesDifferingFrom(
+                                 pid, CLONE_NEWUSER | (with_mount ? CLONE_NEWNS : 0) |
+                                          CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+                                          CLONE_NEWCGROUP | CLONE_NEWPID));
   return ns;
 }
 
@@ -337,7 +329,8 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
     // Our own child until Detach(): its pid cannot have been reused.
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)));
     if (!pidfd.valid()) return ErrnoStatus("pidfd_open", absl::StrCat(st.pid));
-    HookNamespaces ns = ContainerNamespaces(st.pid, pidfd.get(), /*with_mount=*/false);
+    ASSIGN_OR_RETURN(HookNamespaces ns,
+                     ContainerNamespaces(st.pid, pidfd.get(), /*with_mount=*/false));
     RETURN_IF_ERROR(RunHooks(spec.hooks.create_container, "createContainer", state_json, &ns));
   }
   RETURN_IF_ERROR(container->Detach());
@@ -362,8 +355,11 @@ absl::Status StartCreated(StateStore& store, const std::string& id, int* exit_co
   if (!spec.hooks.start_container.empty()) {
     absl::StatusOr<UniqueFd> pidfd = OpenVerifiedPidfd(st.pid, st.pid_start_time);
     if (!pidfd.ok()) return Prefix(pidfd.status(), id);
-    HookNamespaces ns = ContainerNamespaces(st.pid, pidfd->get(), /*with_mount=*/true);
-    hook = RunHooks(spec.hooks.start_container, "startContainer", ToOciStateJson(st), &ns);
+    absl::StatusOr<HookNamespaces> ns =
+        ContainerNamespaces(st.pid, pidfd->get(), /*with_mount=*/true);
+    hook = ns.ok() ? RunHooks(spec.hooks.start_container, "startContainer", ToOciStateJson(st),
+                              &*ns)
+                   : ns.status();
   }
   if (!hook.ok()) {
     // runtime-spec: a failed startContainer hook stops the container.
@@ -580,11 +576,14 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
   if (step.ok() &&
       (!spec.hooks.create_container.empty() || !spec.hooks.start_container.empty())) {
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)));
-    HookNamespaces create_ns = ContainerNamespaces(st.pid, pidfd.get(), false);
-    HookNamespaces start_ns = ContainerNamespaces(st.pid, pidfd.get(), true);
-    step = RunHooks(spec.hooks.create_container, "createContainer", created_json, &create_ns);
+    absl::StatusOr<HookNamespaces> create_ns = ContainerNamespaces(st.pid, pidfd.get(), false);
+    absl::StatusOr<HookNamespaces> start_ns = ContainerNamespaces(st.pid, pidfd.get(), true);
+    step = !create_ns.ok() ? create_ns.status() : start_ns.status();
     if (step.ok()) {
-      step = RunHooks(spec.hooks.start_container, "startContainer", created_json, &start_ns);
+      step = RunHooks(spec.hooks.create_container, "createContainer", created_json, &*create_ns);
+    }
+    if (step.ok()) {
+      step = RunHooks(spec.hooks.start_container, "startContainer", created_json, &*start_ns);
     }
   }
   if (!step.ok()) {
