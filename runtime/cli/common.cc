@@ -22,6 +22,7 @@
 #include "runtime/cli/commands.h"
 #include "runtime/signals.h"
 #include "runtime/identity.h"
+#include "runtime/lifecycle/lifecycle.h"
 #include "runtime/paths.h"
 #include "runtime/spec/oci_config.h"
 #include "runtime/util/console.h"
@@ -236,11 +237,8 @@ int RunExec(const ContainerSpec& spec, pid_t pid, int pidfd, bool detach,
   }
   if (detach) {
     if (!pid_file.empty()) {
-      std::string text = absl::StrCat((*c)->pid());
-      UniqueFd f(::open(pid_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-      if (!f.valid() || ::write(f.get(), text.data(), text.size()) < 0) {
-        return Fail(absl::StrCat("exec: --pid-file ", pid_file, ": ", strerror(errno)));
-      }
+      absl::Status written = WritePidFile(pid_file, (*c)->pid());
+      if (!written.ok()) return Fail(absl::StrCat("exec: --pid-file: ", written.message()));
     }
     (void)(*c)->Detach();
     return 0;

@@ -133,19 +133,6 @@ absl::StatusOr<ContainerLock> Register(StateStore& store, const ContainerSpec& s
 }
 
 
-absl::Status WritePidFile(const std::string& path, pid_t pid) {
-  std::string tmp = absl::StrCat(path, ".nucleus-tmp");
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
-  if (!fd.valid()) return ErrnoStatus("open", tmp);
-  std::string text = absl::StrCat(pid);
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    return ErrnoStatus("write", tmp);
-  }
-  fd.Reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("rename", path);
-  return absl::OkStatus();
-}
-
 // "/sys/fs/cgroup/memory/nucleus/web" -> "memory" (v2's own mount: "unified" on hybrid
 // hosts, "" -> "unified" on pure v2, where the path is directly below /sys/fs/cgroup).
 std::string HierarchyName(const std::string& path) {
@@ -233,6 +220,19 @@ absl::Status Prefix(const absl::Status& st, const std::string& id) {
 }
 
 }  // namespace
+
+absl::Status WritePidFile(const std::string& path, pid_t pid) {
+  std::string tmp = absl::StrCat(path, ".nucleus-tmp");
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd.valid()) return ErrnoStatus("open", tmp);
+  std::string text = absl::StrCat(pid);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return ErrnoStatus("write", tmp);
+  }
+  fd.Reset();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("rename", path);
+  return absl::OkStatus();
+}
 
 ContainerStatus CurrentStatus(const StateStore& store, const ContainerState& state) {
   switch (state.status) {

@@ -49,6 +49,10 @@ absl::StatusOr<std::string> ResolveContainer(const StateStore& store, const std:
 // The spec stored in the container's directory.
 absl::StatusOr<ContainerSpec> LoadContainerSpec(const StateStore& store, const std::string& id);
 
+// OCI --pid-file: writes pid to path atomically (a temporary file renamed over it, so an
+// engine polling the file never reads a partial number).
+absl::Status WritePidFile(const std::string& path, pid_t pid);
+
 struct CreateRequest {
   std::string name;            // optional (`run -d --name`)
   std::string pid_file;        // OCI --pid-file: the first process's host pid, written atomically
