@@ -53,6 +53,27 @@ struct CreateOptions {
   // socket, bound by the caller in the container's state directory (native_backend.h:
   // BindStartSocket). Required for Container::Detach(); the container keeps it open.
   int start_listen_fd = -1;
+  // The container's directory in the state store (runtime/state/store.h), absolute, and an
+  // fd open on it (-1, "": none, e.g. a unit test). A backend keeps what it needs to find the
+  // container again from another process there (gvisor: the OCI bundle and runsc's --root);
+  // the lifecycle removes the directory, after Backend::Remove().
+  int state_dir_fd = -1;
+  std::string state_dir;
+  // The container will outlive this process (OCI create, `run -d`): Detach() follows Create().
+  bool detached = false;
+};
+
+// A container the lifecycle recorded, as another process finds it again: the spec it was
+// created with, its state directory (as in CreateOptions) and its first process as the
+// host sees it (native: the init or the workload; gvisor: the sandbox process). pidfd: a pidfd
+// of pid that the caller verified against the recorded start time, or -1 when that process is
+// gone. The pointee of `spec` outlives every call it is passed to.
+struct ContainerRef {
+  const ContainerSpec* spec = nullptr;
+  int state_dir_fd = -1;
+  std::string state_dir;
+  pid_t pid = 0;
+  int pidfd = -1;
 };
 
 class Container {
@@ -94,14 +115,28 @@ class Backend {
   absl::StatusOr<std::unique_ptr<Container>> Create(const ContainerSpec& spec) {
     return Create(spec, CreateOptions());
   }
-  // A new process in the running container whose first process is `pid` (pidfd: a pidfd of
-  // it, verified by the caller): spec is the container's, with `process` replaced by the new
-  // process's. It joins the container's namespaces and cgroup and gets the same
-  // confinement (capabilities as spec.process says, no_new_privs, seccomp, Landlock). The
-  // returned Container waits at its start gate like a created one; Wait() gives its exit.
-  // detached: the process does not die with the caller (OCI exec --detach).
-  virtual absl::StatusOr<std::unique_ptr<Container>> Exec(const ContainerSpec& spec, pid_t pid,
-                                                          int pidfd, bool detached) = 0;
+  // A new process in the running container `ref`: spec is the container's, with `process`
+  // replaced by the new process's. It joins the container (native: its namespaces and
+  // cgroup; gvisor: the sandbox) and gets the same confinement (capabilities as
+  // spec.process says, no_new_privs, seccomp, Landlock). The returned Container waits at its
+  // start gate like a created one; Wait() gives its exit. detached: the process does not die
+  // with the caller (OCI exec --detach). Needs ref.pidfd.
+  virtual absl::StatusOr<std::unique_ptr<Container>> Exec(const ContainerSpec& spec,
+                                                          const ContainerRef& ref,
+                                                          bool detached) = 0;
+  // OCI start of a container created with CreateOptions::detached, from any process:
+  // releases its gate and returns once the workload runs. Otherwise the step that failed
+  // ("exec(/nope): No such file or directory"), with *exit_code (may be null) the status the
+  // container then exits with (126/127 for exec failures, 125); FailedPrecondition when
+  // nothing waits at the gate.
+  virtual absl::Status StartCreated(const ContainerRef& ref, int* exit_code) = 0;
+  // Sends sig to the container's workload (all: to every process in the container). Needs
+  // ref.pidfd; OK when the process has exited meanwhile.
+  virtual absl::Status Signal(const ContainerRef& ref, int sig, bool all) = 0;
+  // After the container's first process is gone (or at `delete --force`, before that):
+  // removes what the backend made beyond the processes, the cgroup (the lifecycle removes
+  // it) and the state directory. Idempotent; OK when there is nothing.
+  virtual absl::Status Remove(const ContainerRef& ref) { return absl::OkStatus(); }
 };
 
 }  // namespace nucleus

@@ -13,6 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "backends/native/contain.h"
@@ -307,8 +310,11 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
 }
 
 absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Exec(const ContainerSpec& spec,
-                                                               pid_t pid, int pidfd,
+                                                               const ContainerRef& ref,
                                                                bool detached) {
+  const pid_t pid = ref.pid;
+  const int pidfd = ref.pidfd;
+  if (pidfd < 0) return absl::FailedPreconditionError("the container is not running");
   ASSIGN_OR_RETURN(std::unique_ptr<ChildPlan> plan, BuildChildPlan(spec, /*for_exec=*/true));
   plan->die_with_parent = !detached;
   ASSIGN_OR_RETURN(SyncPair sync, SyncPair::Create());
@@ -363,6 +369,40 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Exec(const ContainerSp
   if (!st.ok()) return st;
   process->set_warnings(std::move(plan->warnings));
   return std::unique_ptr<Container>(std::move(process));
+}
+
+absl::Status NativeBackend::StartCreated(const ContainerRef& ref, int* exit_code) {
+  return StartDetached(ref.state_dir_fd, exit_code);
+}
+
+absl::Status NativeBackend::Signal(const ContainerRef& ref, int sig, bool all) {
+  if (ref.pidfd < 0) return absl::OkStatus();
+  const ContainerSpec& spec = *ref.spec;
+  std::unique_ptr<Cgroup> cgroup;
+  if (all && !spec.cgroup_parent.empty()) {
+    ASSIGN_OR_RETURN(CgroupHierarchies h, DetectCgroupHierarchies());
+    absl::StatusOr<std::unique_ptr<Cgroup>> cg =
+        OpenCgroup(h, spec.cgroup_parent, spec.cgroup_name.empty() ? spec.id : spec.cgroup_name);
+    if (cg.ok()) cgroup = *std::move(cg);
+  }
+  if (cgroup) {
+    // A pid read from cgroup.procs may exit and be reused before the signal: each one is
+    // opened as a pidfd, then checked to be still a member, then signalled through it.
+    absl::StatusOr<std::vector<pid_t>> pids = cgroup->Processes();
+    if (pids.ok()) {
+      for (pid_t p : *pids) {
+        UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, p, 0)));
+        if (!fd.valid()) continue;
+        absl::StatusOr<std::vector<pid_t>> again = cgroup->Processes();
+        if (!again.ok() || std::find(again->begin(), again->end(), p) == again->end()) continue;
+        (void)::syscall(SYS_pidfd_send_signal, fd.get(), sig, nullptr, 0);
+      }
+    }
+  }
+  if (::syscall(SYS_pidfd_send_signal, ref.pidfd, sig, nullptr, 0) != 0 && errno != ESRCH) {
+    return ErrnoStatus("pidfd_send_signal", absl::StrCat(ref.pid, ", ", sig));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<UniqueFd> BindStartSocket(int dir_fd) {

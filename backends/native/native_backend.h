@@ -32,8 +32,14 @@ class NativeBackend : public Backend {
   // cloning (a process's own PID namespace never changes; its children's does), so every
   // later child of the caller is born in that container too: call it from a process that
   // forks nothing else afterwards (`nucleus exec`).
-  absl::StatusOr<std::unique_ptr<Container>> Exec(const ContainerSpec& spec, pid_t pid,
-                                                  int pidfd, bool detached) override;
+  absl::StatusOr<std::unique_ptr<Container>> Exec(const ContainerSpec& spec,
+                                                  const ContainerRef& ref,
+                                                  bool detached) override;
+  // Through the start socket in ref.state_dir_fd (StartDetached below).
+  absl::Status StartCreated(const ContainerRef& ref, int* exit_code) override;
+  // Through pidfds only: the first process's (ref.pidfd); with all, first every process in
+  // the container's cgroup, each through its own pidfd, checked to be a member after the open.
+  absl::Status Signal(const ContainerRef& ref, int sig, bool all) override;
 };
 
 // The detached lifecycle's start gate: a SOCK_SEQPACKET socket named kStartSocketName in the

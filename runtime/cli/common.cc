@@ -207,11 +207,14 @@ void ForwardSignal(Container& c, int sigfd, const std::string& id) {
   if (!st.ok()) Warn(absl::StrCat("forwarding signal ", si.ssi_signo, ": ", st.message()));
 }
 
-int RunExec(const ContainerSpec& spec, pid_t pid, int pidfd, bool detach,
-            const std::string& pid_file, const std::string& console_socket) {
+int RunExec(const StateStore& store, const ContainerSpec& spec, pid_t pid, int pidfd,
+            bool detach, const std::string& pid_file, const std::string& console_socket) {
   SignalForwarder forwarder;
-  NativeBackend backend;
-  absl::StatusOr<std::unique_ptr<Container>> c = backend.Exec(spec, pid, pidfd, detach);
+  absl::StatusOr<UniqueFd> dir = store.OpenContainerDir(spec.id);
+  if (!dir.ok()) return Fail(absl::StrCat("exec: ", dir.status().message()));
+  std::unique_ptr<Backend> backend = BackendFor(spec);
+  absl::StatusOr<std::unique_ptr<Container>> c =
+      backend->Exec(spec, RefOf(store, spec, pid, dir->get(), pidfd), detach);
   if (!c.ok()) return Fail(absl::StrCat("exec: ", c.status().message()));
   for (const std::string& w : (*c)->warnings()) Warn(w);
   UniqueFd console;

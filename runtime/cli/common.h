@@ -76,7 +76,8 @@ void ForwardSignal(Container& c, int sigfd, const std::string& id);
 
 // `exec`: runs the process in the container to its end and returns the exit status to
 // exit with (detach: 0 once it runs, its pid in pid_file).
-int RunExec(const ContainerSpec& spec, pid_t pid, int pidfd, bool detach,
+int RunExec(const StateStore& store, const ContainerSpec& spec, pid_t pid, int pidfd,
+            bool detach,
             const std::string& pid_file, const std::string& console_socket);
 
 // `ps` without an ID: the containers, docker's way (cli/containers.cc).

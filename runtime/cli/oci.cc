@@ -334,7 +334,7 @@ int ExecMain(const std::vector<std::string>& args) {
   if (no_new_privs) spec->process.no_new_privileges = true;
   absl::StatusOr<UniqueFd> pidfd = OpenVerifiedPidfd(st->pid, st->pid_start_time);
   if (!pidfd.ok()) return Fail(absl::StrCat("exec: container ", *resolved, " is not running"));
-  return RunExec(*spec, st->pid, pidfd->get(), detach, pid_file, console_socket);
+  return RunExec(*store, *spec, st->pid, pidfd->get(), detach, pid_file, console_socket);
 }
 
 int PsMain(const std::vector<std::string>& args) {

@@ -47,7 +47,8 @@ void Report(int fd, const std::string& text) {
 // start period) make it unhealthy, a success healthy again. The state shows it (`ps`,
 // `inspect`); on_failure kill ends an unhealthy container. Signals are forwarded meanwhile.
 absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunRequest& req,
-                                        StateStore& store) {
+                                        StateStore& store, Backend& backend,
+                                        const ContainerRef& ref) {
   const HealthCheck& h = req.health;
   const std::string& id = req.spec.id;
   const absl::Time started = absl::Now();
@@ -67,7 +68,7 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
       continue;
     }
     if (absl::Now() < next) continue;
-    absl::Status r = ProbeExecOnce(req.spec, c.pid(), c.wait_fd(), h.cmd, h.timeout);
+    absl::Status r = ProbeExecOnce(backend, ref, h.cmd, h.timeout);
     next = absl::Now() + h.interval;
     const bool in_start_period = absl::Now() - started < h.start_period;
     std::string now = status;
@@ -106,8 +107,15 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
     _exit(kExitNucleusError);
   }
   SignalForwarder forwarder;
+  std::unique_ptr<Backend> backend = BackendFor(req.spec);
+  UniqueFd dir;  // the container's state directory
+  auto ref_of = [&](const Container& c) {
+    return RefOf(*store, req.spec, c.pid(), dir.get(), c.wait_fd());
+  };
   AttachedCallbacks cb;
   cb.on_registered = [&](int dir_fd) -> absl::Status {
+    dir = UniqueFd(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
+    if (!dir.valid()) return ErrnoStatus("fcntl(F_DUPFD_CLOEXEC)", "state directory");
     UniqueFd log(::openat(dir_fd, kLogFileName,
                           O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!log.valid()) return ErrnoStatus("open", kLogFileName);
@@ -125,8 +133,7 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
   };
   cb.on_started = [&](const ContainerState& st) {
     if (req.readiness.enabled() && container != nullptr) {
-      absl::Status ready =
-          WaitUntilReady(req.readiness, req.spec, container->pid(), container->wait_fd());
+      absl::Status ready = WaitUntilReady(req.readiness, *backend, ref_of(*container));
       if (ready.ok()) ready = MarkReady(*store, st.id);
       if (!ready.ok()) {
         AuditLog::Global().Emit("not-ready", st.id, st.name,
@@ -145,7 +152,9 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
     report_fd = -1;
   };
   cb.wait = [&](Container& c) -> absl::StatusOr<ExitInfo> {
-    if (req.health.enabled()) return WaitWithHealth(c, forwarder.fd(), req, *store);
+    if (req.health.enabled()) {
+      return WaitWithHealth(c, forwarder.fd(), req, *store, *backend, ref_of(c));
+    }
     return WaitForwarding(c, forwarder.fd(), -1, req.spec.id);
   };
   int exec_code = 0;

@@ -114,7 +114,8 @@ ContainerState InitialState(const ContainerSpec& spec, const std::string& name) 
   st.rootfs = spec.rootfs;
   for (const auto& [k, v] : spec.annotations) st.annotations[k] = v;
   st.created = absl::Now();
-  st.backend = StateBackend::kNative;
+  st.backend = spec.backend == ContainerSpec::BackendKind::kGvisor ? StateBackend::kGvisor
+                                                                   : StateBackend::kNative;
   return st;
 }
 
@@ -182,12 +183,13 @@ std::string JoinRedactedEnv(const std::vector<std::string>& env) {
 }
 
 // The audit events of a container that now exists, waiting at its start gate.
-void AuditCreated(const ContainerSpec& spec, const std::string& name, const Container& c) {
+void AuditCreated(const ContainerSpec& spec, const std::string& name, const Backend& backend,
+                  const Container& c) {
   AuditLog& log = AuditLog::Global();
   if (!log.enabled()) return;
   log.Emit("created", spec.id, name,
            {{"pid", absl::StrCat(c.pid())},
-            {"backend", "native"},
+            {"backend", backend.name()},
             {"command", RedactedCommandLine(spec.process.args)},
             {"env", JoinRedactedEnv(spec.process.env)},
             {"rootfs", spec.rootfs.empty() ? "host /, read-only" : spec.rootfs},
@@ -220,6 +222,22 @@ absl::Status Prefix(const absl::Status& st, const std::string& id) {
 }
 
 }  // namespace
+
+std::unique_ptr<Backend> BackendFor(const ContainerSpec& spec) {
+  (void)spec;
+  return std::make_unique<NativeBackend>();
+}
+
+ContainerRef RefOf(const StateStore& store, const ContainerSpec& spec, pid_t pid, int dir_fd,
+                   int pidfd) {
+  ContainerRef ref;
+  ref.spec = &spec;
+  ref.state_dir_fd = dir_fd;
+  ref.state_dir = absl::StrCat(store.root(), "/", spec.id);
+  ref.pid = pid;
+  ref.pidfd = pidfd;
+  return ref;
+}
 
 absl::Status WritePidFile(const std::string& path, pid_t pid) {
   std::string tmp = absl::StrCat(path, ".nucleus-tmp");
@@ -256,7 +274,7 @@ ContainerStatus CurrentStatus(const StateStore& store, const ContainerState& sta
 absl::StatusOr<std::string> ResolveContainer(const StateStore& store, const std::string& ref) {
   if (ValidateContainerId(ref).ok() && store.OpenContainerDir(ref).ok()) return ref;
   ASSIGN_OR_RETURN(StateList list, store.List());
-  std::vector<ContainerRef> known;
+  std::vector<KnownContainer> known;
   for (const ContainerState& s : list.states) known.push_back({s.id, s.name});
   for (const BrokenEntry& b : list.broken) known.push_back({b.name, ""});
   absl::StatusOr<std::string> id = ResolveContainerRef(ref, known);
@@ -281,6 +299,7 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
                                               std::vector<std::string>* warnings) {
   ContainerState st = InitialState(spec, req.name);
   ASSIGN_OR_RETURN(ContainerLock lock, Register(store, spec, st, /*durable=*/true));
+  std::unique_ptr<Backend> backend = BackendFor(spec);
   std::unique_ptr<Container> container;
   bool detached = false, hooks_ran = false, done = false;
   absl::Cleanup undo = [&] {
@@ -290,7 +309,10 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
     // group exists must not touch its owner's).
     if (container && !detached) (void)container->Destroy();
     container.reset();
-    if (detached) (void)RemoveContainerCgroup(spec);
+    if (detached) {
+      (void)backend->Remove(RefOf(store, spec, st.pid, lock.dir_fd(), -1));
+      (void)RemoveContainerCgroup(spec);
+    }
     if (hooks_ran) {  // runtime-spec: a failed create hook continues at poststop
       ContainerState stopped = st;
       stopped.status = ContainerStatus::kStopped;
@@ -301,11 +323,13 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
     (void)store.Remove(std::move(lock));
   };
   ASSIGN_OR_RETURN(UniqueFd listen, BindStartSocket(lock.dir_fd()));
-  NativeBackend backend;
   CreateOptions options;
   options.start_listen_fd = listen.get();
-  ASSIGN_OR_RETURN(container, backend.Create(spec, options));
-  AuditCreated(spec, req.name, *container);
+  options.state_dir_fd = lock.dir_fd();
+  options.state_dir = absl::StrCat(store.root(), "/", spec.id);
+  options.detached = true;
+  ASSIGN_OR_RETURN(container, backend->Create(spec, options));
+  AuditCreated(spec, req.name, *backend, *container);
   if (warnings) {
     for (const std::string& w : container->warnings()) warnings->push_back(w);
   }
@@ -372,7 +396,8 @@ absl::Status StartCreated(StateStore& store, const std::string& id, int* exit_co
     (void)store.Save(lock, st);
     return Prefix(hook, id);
   }
-  absl::Status started = StartDetached(lock.dir_fd(), exit_code);
+  absl::Status started =
+      BackendFor(spec)->StartCreated(RefOf(store, spec, st.pid, lock.dir_fd(), -1), exit_code);
   if (!started.ok()) {
     st.status = ContainerStatus::kStopped;
     (void)store.Save(lock, st);
@@ -399,24 +424,11 @@ absl::Status KillContainer(StateStore& store, const std::string& id, int sig, bo
     return absl::FailedPreconditionError(absl::StrCat("container ", id, " is not running"));
   }
   if (!pidfd.ok()) return Prefix(pidfd.status(), id);
-  if (all) {
-    // Every process in the container's cgroup; each checked and signalled through its own
-    // pidfd (a pid read from cgroup.procs may exit and be reused before the signal).
-    absl::StatusOr<std::vector<pid_t>> pids = ContainerPids(store, id);
-    if (pids.ok()) {
-      for (pid_t p : *pids) {
-        UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, p, 0)));
-        if (!fd.valid()) continue;
-        // Still in the container's cgroup after the open: then fd names a member.
-        absl::StatusOr<std::vector<pid_t>> again = ContainerPids(store, id);
-        if (!again.ok() || std::find(again->begin(), again->end(), p) == again->end()) continue;
-        (void)PidfdSignal(fd.get(), sig);
-      }
-    }
-  }
-  if (PidfdSignal(pidfd->get(), sig) != 0 && errno != ESRCH) {
-    return Prefix(ErrnoStatus("pidfd_send_signal", absl::StrCat(st.pid, ", ", sig)), id);
-  }
+  ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
+  ASSIGN_OR_RETURN(UniqueFd dir, store.OpenContainerDir(id));
+  RETURN_IF_ERROR(
+      Prefix(BackendFor(spec)->Signal(RefOf(store, spec, st.pid, dir.get(), pidfd->get()), sig, all),
+             id));
   AuditLog::Global().Emit("signal-sent", id, st.name,
                           {{"signal", SignalName(sig)}, {"all", all ? "true" : "false"}});
   return absl::OkStatus();
@@ -430,9 +442,10 @@ absl::Status StopContainer(StateStore& store, const std::string& id, absl::Durat
   if (absl::IsNotFound(pidfd.status())) return absl::OkStatus();
   if (!pidfd.ok()) return Prefix(pidfd.status(), id);
   const bool monitored = ParentIsNucleus(st.pid);
-  if (PidfdSignal(pidfd->get(), sig) != 0 && errno != ESRCH) {
-    return Prefix(ErrnoStatus("pidfd_send_signal", absl::StrCat(st.pid, ", ", sig)), id);
-  }
+  ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
+  ASSIGN_OR_RETURN(UniqueFd dir, store.OpenContainerDir(id));
+  RETURN_IF_ERROR(Prefix(
+      BackendFor(spec)->Signal(RefOf(store, spec, st.pid, dir.get(), pidfd->get()), sig, false), id));
   AuditLog::Global().Emit("signal-sent", id, st.name, {{"signal", SignalName(sig)}, {"by", "stop"}});
   if (!WaitPidfdExit(pidfd->get(), timeout)) {
     (void)PidfdSignal(pidfd->get(), SIGKILL);
@@ -484,6 +497,9 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
   }
   absl::StatusOr<ContainerSpec> spec = LoadContainerSpec(store, id);
   if (spec.ok()) {
+    absl::Status removed = BackendFor(*spec)->Remove(
+        RefOf(store, *spec, st.ok() ? st->pid : 0, lock.dir_fd(), /*pidfd=*/-1));
+    if (!removed.ok()) return Prefix(removed, id);
     // The group is this container's once its create recorded it. Without that record (a
     // create killed half-way) only a group no live nucleus holds is taken: one with the
     // same name made by a running `nucleus run` is someone else's.
@@ -556,15 +572,19 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
       return st_reg;
     }
   }
-  NativeBackend backend;
-  absl::StatusOr<std::unique_ptr<Container>> c = backend.Create(spec);
+  std::unique_ptr<Backend> backend = BackendFor(spec);
+  CreateOptions options;
+  options.state_dir_fd = lock.dir_fd();
+  options.state_dir = absl::StrCat(store.root(), "/", spec.id);
+  absl::StatusOr<std::unique_ptr<Container>> c = backend->Create(spec, options);
   if (!c.ok()) {
+    (void)backend->Remove(RefOf(store, spec, st.pid, lock.dir_fd(), -1));
     (void)store.Remove(std::move(lock));
     return c.status();
   }
   Container& container = **c;
   if (callbacks.on_created) callbacks.on_created(container);
-  AuditCreated(spec, name, container);
+  AuditCreated(spec, name, *backend, container);
   st.pid = container.pid();
   st.pid_start_time = ReadStartTime(st.pid).value_or(0);
   for (const std::string& p : container.cgroup_paths()) st.cgroup_paths[HierarchyName(p)] = p;

@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,15 @@ absl::StatusOr<std::string> ResolveContainer(const StateStore& store, const std:
 
 // The spec stored in the container's directory.
 absl::StatusOr<ContainerSpec> LoadContainerSpec(const StateStore& store, const std::string& id);
+
+// The backend that runs (or ran) the container: spec.backend's.
+std::unique_ptr<Backend> BackendFor(const ContainerSpec& spec);
+
+// What the backend needs to find the container again (api.h): spec (kept alive by the
+// caller), its directory in the store (dir_fd open on it), its first process and a verified
+// pidfd of it (-1: none).
+ContainerRef RefOf(const StateStore& store, const ContainerSpec& spec, pid_t pid, int dir_fd,
+                   int pidfd);
 
 // OCI --pid-file: writes pid to path atomically (a temporary file renamed over it, so an
 // engine polling the file never reads a partial number).

@@ -17,7 +17,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "backends/native/native_backend.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
 #include "runtime/util/unique_fd.h"
@@ -122,16 +121,15 @@ absl::Status ProbeTcpOnce(int pidfd, int port, absl::Duration timeout) {
   });
 }
 
-absl::Status ProbeExecOnce(const ContainerSpec& spec, pid_t pid, int pidfd,
-                           const std::string& command, absl::Duration timeout) {
-  ContainerSpec probe = spec;
+absl::Status ProbeExecOnce(Backend& backend, const ContainerRef& ref, const std::string& command,
+                           absl::Duration timeout) {
+  ContainerSpec probe = *ref.spec;
   probe.process.args = {"/bin/sh", "-c", command};
   probe.process.terminal = false;
   return InChild(timeout, "exec probe", [&] {
     int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null >= 0) ::dup2(null, STDIN_FILENO);
-    NativeBackend backend;
-    absl::StatusOr<std::unique_ptr<Container>> c = backend.Exec(probe, pid, pidfd, false);
+    absl::StatusOr<std::unique_ptr<Container>> c = backend.Exec(probe, ref, false);
     if (!c.ok()) {
       dprintf(STDOUT_FILENO, "%s\n", std::string(c.status().message()).c_str());
       return 125;
@@ -146,8 +144,9 @@ absl::Status ProbeExecOnce(const ContainerSpec& spec, pid_t pid, int pidfd,
   });
 }
 
-absl::Status WaitUntilReady(const ReadinessProbe& probe, const ContainerSpec& spec, pid_t pid,
-                            int pidfd) {
+absl::Status WaitUntilReady(const ReadinessProbe& probe, Backend& backend,
+                            const ContainerRef& ref) {
+  const int pidfd = ref.pidfd;
   absl::Status last;
   const absl::Time start = absl::Now();
   for (int attempt = 1; attempt <= probe.retries; ++attempt) {
@@ -156,7 +155,7 @@ absl::Status WaitUntilReady(const ReadinessProbe& probe, const ContainerSpec& sp
       return absl::FailedPreconditionError("the container exited before it was ready");
     }
     last = probe.tcp_port != 0 ? ProbeTcpOnce(pidfd, probe.tcp_port, probe.timeout)
-                               : ProbeExecOnce(spec, pid, pidfd, probe.exec, probe.timeout);
+                               : ProbeExecOnce(backend, ref, probe.exec, probe.timeout);
     if (last.ok()) return absl::OkStatus();
     if (attempt == probe.retries) break;
     int ms = static_cast<int>(absl::ToInt64Milliseconds(probe.interval));

@@ -247,6 +247,20 @@ struct ContainerSpec {
   // "/a/b/c" is parent "a/b", name "c".)
   std::string cgroup_name;
 
+  // Which backend runs the container (`--backend`; config.json: annotation
+  // run.nucleus.backend). kAuto is resolved before Create (runtime/backends.h: ResolveBackend).
+  enum class BackendKind { kNative, kGvisor, kAuto };
+  BackendKind backend = BackendKind::kNative;
+  // gvisor only: runsc's --platform, "auto" (kvm when /dev/kvm is usable, else systrap when
+  // runsc has it, else ptrace), "kvm", "systrap" or "ptrace" (`--gvisor-platform`;
+  // annotation run.nucleus.gvisor.platform).
+  std::string gvisor_platform = "auto";
+  // gvisor only: runsc's --network: "none" (the loopback of gVisor's netstack; the default),
+  // "sandbox" (gVisor's netstack on the interfaces of the container's network namespace) or
+  // "host" (the host's network stack: explicit request only). `--network`; annotation
+  // run.nucleus.gvisor.network.
+  std::string gvisor_network = "none";
+
   // --- OCI runtime-spec fields (config.json; `nucleus run` leaves them at their defaults) ---
   // true (`nucleus run`): nucleus mounts /proc, /sys, a minimal /dev and /tmp itself, before
   // `mounts`. false (config.json): `mounts` is the whole list, as in runc; a tmpfs mounted on

@@ -79,16 +79,16 @@ absl::StatusOr<std::string> GenerateContainerId(size_t hex_len) {
 }
 
 absl::StatusOr<std::string> ResolveContainerRef(absl::string_view ref,
-                                                const std::vector<ContainerRef>& known) {
+                                                const std::vector<KnownContainer>& known) {
   if (ref.empty()) return absl::InvalidArgumentError("container ID or name is empty");
-  for (const ContainerRef& c : known) {
+  for (const KnownContainer& c : known) {
     if (c.id == ref) return c.id;
   }
-  for (const ContainerRef& c : known) {
+  for (const KnownContainer& c : known) {
     if (!c.name.empty() && c.name == ref) return c.id;
   }
   std::vector<std::string> matches;
-  for (const ContainerRef& c : known) {
+  for (const KnownContainer& c : known) {
     if (absl::StartsWith(c.id, ref)) matches.push_back(c.id);
   }
   if (matches.empty()) {

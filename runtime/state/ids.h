@@ -40,14 +40,14 @@ absl::Status ValidateContainerName(absl::string_view name);
 // hex_len in [12, 64]; InvalidArgument otherwise; getrandom failure as ErrnoStatus.
 absl::StatusOr<std::string> GenerateContainerId(size_t hex_len = 64);
 
-struct ContainerRef {
+struct KnownContainer {
   std::string id;
   std::string name;  // may be empty
 };
 
 // Returns the id of the container `ref` names among `known` (see the contract above).
 absl::StatusOr<std::string> ResolveContainerRef(absl::string_view ref,
-                                                const std::vector<ContainerRef>& known);
+                                                const std::vector<KnownContainer>& known);
 
 }  // namespace nucleus
 

@@ -61,7 +61,7 @@ TEST(GenerateContainerIdTest, HexOfRequestedLengthAndValid) {
 }
 
 TEST(ResolveContainerRefTest, ExactIdThenExactNameThenUniquePrefix) {
-  std::vector<ContainerRef> known = {
+  std::vector<KnownContainer> known = {
       {"abc123", "web"}, {"abd456", ""}, {"web999", "db"}, {"f00", "abc"}};
   EXPECT_EQ(*ResolveContainerRef("abc123", known), "abc123");
   // An exact name beats an id prefix ("web" is a prefix of web999 but the name of abc123).
@@ -85,7 +85,7 @@ TEST(ResolveContainerRefTest, ExactIdThenExactNameThenUniquePrefix) {
 }
 
 TEST(ResolveContainerRefTest, ManyCandidatesAreElided) {
-  std::vector<ContainerRef> known;
+  std::vector<KnownContainer> known;
   for (int i = 0; i < 20; ++i) known.push_back({"aa" + std::to_string(100 + i), ""});
   EXPECT_THAT(ResolveContainerRef("aa", known),
               StatusIs(absl::StatusCode::kFailedPrecondition,
