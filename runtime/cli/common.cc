@@ -178,19 +178,23 @@ SignalForwarder::SignalForwarder() {
 SignalForwarder::~SignalForwarder() { ::sigprocmask(SIG_SETMASK, &old_, nullptr); }
 
 absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd, int console,
-                                        const std::string& id) {
+                                        const std::string& id, std::vector<WatchedFd> watched) {
   if (console >= 0) {
     absl::Status relayed = RelayPty(console, STDIN_FILENO, STDOUT_FILENO, c.wait_fd());
     if (!relayed.ok()) Warn(absl::StrCat("terminal: ", relayed.message()));
     return c.Wait();
   }
-  struct pollfd fds[2] = {{c.wait_fd(), POLLIN, 0}, {sigfd, POLLIN, 0}};
   for (;;) {
-    if (RetryEintr([&] { return ::poll(fds, sigfd >= 0 ? 2 : 1, -1); }) < 0) {
+    std::vector<struct pollfd> fds = {{c.wait_fd(), POLLIN, 0}, {sigfd, POLLIN, 0}};
+    for (const WatchedFd& w : watched) fds.push_back({w.fd, POLLIN, 0});
+    if (RetryEintr([&] { return ::poll(fds.data(), fds.size(), -1); }) < 0) {
       return ErrnoStatus("poll");
     }
     if (fds[0].revents) return c.Wait();
     if (fds[1].revents & POLLIN) ForwardSignal(c, sigfd, id);
+    for (size_t i = watched.size(); i-- > 0;) {
+      if (fds[i + 2].revents && !watched[i].on_readable()) watched.erase(watched.begin() + i);
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -65,11 +66,20 @@ class SignalForwarder {
   sigset_t old_;
 };
 
-// Waits for c's first process, passing signals read from sigfd on to it. With a pty
-// master (console >= 0): relays it to our stdin/stdout meanwhile.
+// Another fd a wait loop watches: on_readable runs when it polls readable (or hung up) and
+// returns whether to keep watching it.
+struct WatchedFd {
+  int fd = -1;
+  std::function<bool()> on_readable;
+};
+
+// Waits for c's first process, passing signals read from sigfd on to it, and serving
+// `watched` meanwhile. With a pty master (console >= 0): relays it to our stdin/stdout
+// instead (`watched` is then not served: callers refuse that combination).
 // Each forwarded signal is an audit event ("signal-forwarded") of container `id`.
 absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd, int console,
-                                        const std::string& id);
+                                        const std::string& id,
+                                        std::vector<WatchedFd> watched = {});
 
 // Reads one signal from sigfd and passes it on to c (audited).
 void ForwardSignal(Container& c, int sigfd, const std::string& id);

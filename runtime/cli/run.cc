@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,12 +15,14 @@
 #include <memory>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/api.h"
 #include "runtime/cli/commands.h"
 #include "runtime/cli/common.h"
 #include "runtime/audit/audit.h"
 #include "runtime/lifecycle/lifecycle.h"
+#include "runtime/notify/bridge.h"
 #include "runtime/probe/probe.h"
 #include "runtime/spec/flags.h"
 #include "runtime/util/status.h"
@@ -42,13 +46,117 @@ void Report(int fd, const std::string& text) {
   (void)!::write(fd, text.data(), text.size());
 }
 
+// --- sd_notify (README "systemd") ---------------------------------------------------------
+
+// The container gets the bridge's socket (made in its state directory) at
+// kContainerNotifySocket: a 64 KiB tmpfs on /run/nucleus (so the mount point exists on a
+// read-only root; 0755, so the workload cannot add files there) holding a bind of it.
+void AddNotifySocket(const std::string& host_path, ContainerSpec* spec) {
+  MountSpec dir;
+  dir.type = MountSpec::Type::kTmpfs;
+  dir.destination = "/run/nucleus";
+  dir.read_only = false;
+  dir.tmpfs_size = 64 << 10;
+  dir.tmpfs_mode = 0755;
+  MountSpec sock;
+  sock.type = MountSpec::Type::kBind;
+  sock.source = host_path;
+  sock.destination = kContainerNotifySocket;
+  sock.read_only = false;
+  sock.recursive = false;
+  spec->mounts.push_back(dir);
+  spec->mounts.push_back(sock);
+  spec->process.env.push_back(absl::StrCat("NOTIFY_SOCKET=", kContainerNotifySocket));
+}
+
+// The host id that container id `id` maps to (itself without a user namespace).
+uint32_t HostId(uint32_t id, const std::vector<IdMapping>& maps, bool userns) {
+  if (!userns) return id;
+  for (const IdMapping& m : maps) {
+    if (id >= m.container_id && id - m.container_id < m.size) return m.host_id + id - m.container_id;
+  }
+  return 65534;  // unmapped: nobody, who then cannot send (nucleus warns nothing: none can)
+}
+
+// The bridge for a container: relays to `upstream` ($NOTIFY_SOCKET; "" none). A hostile or
+// unusable upstream is refused with a warning, and the bridge runs without it.
+absl::StatusOr<std::unique_ptr<NotifyBridge>> OpenBridge(const std::string& path,
+                                                         const ContainerSpec& spec,
+                                                         const std::string& upstream) {
+  const bool userns = spec.namespaces.user;
+  uid_t uid = HostId(spec.process.uid, spec.uid_mappings, userns);
+  gid_t gid = HostId(spec.process.gid, spec.gid_mappings, userns);
+  absl::StatusOr<std::unique_ptr<NotifyBridge>> b = NotifyBridge::Create(path, uid, gid, upstream);
+  if (!b.ok() && !upstream.empty() && absl::StartsWith(b.status().message(), "NOTIFY_SOCKET")) {
+    Warn(std::string(b.status().message()));
+    b = NotifyBridge::Create(path, uid, gid, "");
+  }
+  return b;
+}
+
+// Handles what the workload sent: refused datagrams and relay failures are warnings (the
+// log of a detached container). Returns whether it said READY=1.
+bool DrainBridge(NotifyBridge& bridge, bool relay_ready) {
+  absl::StatusOr<NotifyEvents> ev = bridge.Drain(relay_ready);
+  if (!ev.ok()) {
+    Warn(absl::StrCat("sd_notify: ", ev.status().message()));
+    return false;
+  }
+  for (const std::string& line : ev->refused) Warn(absl::StrCat("sd_notify: refused: ", line));
+  if (!ev->relay.ok()) Warn(std::string(ev->relay.message()));
+  return ev->ready;
+}
+
+// --readiness-sd-notify: until the workload says READY=1 (retries x interval at most).
+absl::Status WaitForNotifyReady(NotifyBridge& bridge, const ReadinessProbe& probe, int pidfd) {
+  const absl::Duration limit = probe.interval * probe.retries;
+  const absl::Time deadline = absl::Now() + limit;
+  for (;;) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "no READY=1 on $NOTIFY_SOCKET within ", absl::FormatDuration(limit)));
+    }
+    struct pollfd fds[2] = {{bridge.fd(), POLLIN, 0}, {pidfd, POLLIN, 0}};
+    int ms = static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
+    if (RetryEintr([&] { return ::poll(fds, 2, ms); }) < 0) return ErrnoStatus("poll");
+    if (fds[0].revents && DrainBridge(bridge, /*relay_ready=*/true)) return absl::OkStatus();
+    if (fds[1].revents) {
+      return absl::FailedPreconditionError("the container exited before it was ready");
+    }
+  }
+}
+
+// A foreground run's readiness probe runs in a child, so that the wait loop goes on: it
+// writes "" (ready) or why not to the pipe, and exits. It dies with us.
+struct ProbeChild {
+  pid_t pid = -1;
+  UniqueFd result;
+};
+absl::StatusOr<ProbeChild> StartProbeChild(const ReadinessProbe& probe, Backend& backend,
+                                           const ContainerRef& ref) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", "readiness");
+  UniqueFd r(fds[0]), w(fds[1]);
+  pid_t pid = ::fork();
+  if (pid < 0) return ErrnoStatus("fork", "readiness probe");
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    absl::Status ready = WaitUntilReady(probe, backend, ref);
+    std::string msg(ready.message());
+    (void)!::write(w.get(), msg.data(), msg.size());
+    _exit(0);
+  }
+  return ProbeChild{pid, std::move(r)};
+}
+
 // The monitor's wait with a health check (docker's semantics): every interval, the command
 // runs inside the container; `retries` failures in a row (not counting those within the
 // start period) make it unhealthy, a success healthy again. The state shows it (`ps`,
 // `inspect`); on_failure kill ends an unhealthy container. Signals are forwarded meanwhile.
 absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunRequest& req,
                                         StateStore& store, Backend& backend,
-                                        const ContainerRef& ref) {
+                                        const ContainerRef& ref, bool* killed_unhealthy) {
   const HealthCheck& h = req.health;
   const std::string& id = req.spec.id;
   const absl::Time started = absl::Now();
@@ -87,17 +195,43 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
     }
     (void)RecordHealth(store, id, now, streak, output);
     if (now == "unhealthy" && status != "unhealthy" &&
-        h.on_failure == HealthCheck::OnFailure::kKill) {
+        h.on_failure != HealthCheck::OnFailure::kNone) {
       AuditLog::Global().Emit("killed-unhealthy", id, req.name,
-                              {{"failing_streak", absl::StrCat(streak)}});
+                              {{"failing_streak", absl::StrCat(streak)},
+                               {"then", h.on_failure == HealthCheck::OnFailure::kRestart
+                                            ? "restart"
+                                            : "stop"}});
+      *killed_unhealthy = true;
       (void)c.Kill(SIGKILL);
     }
     status = now;
   }
 }
 
-// The `run -d` monitor: runs the container as its child and records its end.
-[[noreturn]] void Monitor(const RunRequest& req, int report_fd) {
+// Waits `backoff` before a restart. false: do not restart (the entry was removed, `stop` asked
+// for it to stay stopped, or the monitor got SIGTERM/SIGINT meanwhile).
+bool AwaitRestart(StateStore& store, const std::string& id, int sigfd, absl::Duration backoff) {
+  const absl::Time deadline = absl::Now() + backoff;
+  for (;;) {
+    absl::StatusOr<ContainerState> st = store.Load(id);
+    if (!st.ok() || st->stop_requested) return false;
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return true;
+    struct pollfd p = {sigfd, POLLIN, 0};
+    int ms = static_cast<int>(absl::ToInt64Milliseconds(std::min(left, absl::Milliseconds(100))));
+    if (RetryEintr([&] { return ::poll(&p, 1, ms); }) > 0) {
+      struct signalfd_siginfo si;
+      if (::read(sigfd, &si, sizeof(si)) == sizeof(si) &&
+          (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)) {
+        return false;
+      }
+    }
+  }
+}
+
+// The `run -d` monitor: runs the container as its child and records its end, and starts it
+// again as --restart and --health-on-failure say.
+[[noreturn]] void Monitor(RunRequest req, int report_fd) {
   ::setsid();
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null >= 0) ::dup2(null, STDIN_FILENO);
@@ -108,6 +242,15 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
   }
   SignalForwarder forwarder;
   std::unique_ptr<Backend> backend = BackendFor(req.spec);
+  // --readiness-sd-notify: a bridge without upstream until READY=1 (run -d's caller is gone
+  // by the time anything else could be relayed; README "systemd" runs nucleus in the
+  // foreground). Closed once ready, so a workload's later notifications fail fast.
+  std::unique_ptr<NotifyBridge> bridge;
+  std::string bridge_path;
+  if (req.readiness.sd_notify) {
+    bridge_path = absl::StrCat(store->root(), "/", req.spec.id, "/notify.sock");
+    AddNotifySocket(bridge_path, &req.spec);
+  }
   UniqueFd dir;  // the container's state directory
   auto ref_of = [&](const Container& c) {
     return RefOf(*store, req.spec, c.pid(), dir.get(), c.wait_fd());
@@ -116,6 +259,10 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
   cb.on_registered = [&](int dir_fd) -> absl::Status {
     dir = UniqueFd(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
     if (!dir.valid()) return ErrnoStatus("fcntl(F_DUPFD_CLOEXEC)", "state directory");
+    if (!bridge_path.empty()) {
+      bridge.reset();  // a restart: the previous run's
+      ASSIGN_OR_RETURN(bridge, OpenBridge(bridge_path, req.spec, ""));
+    }
     UniqueFd log(::openat(dir_fd, kLogFileName,
                           O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!log.valid()) return ErrnoStatus("open", kLogFileName);
@@ -125,6 +272,7 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
     return absl::OkStatus();
   };
   Container* container = nullptr;
+  bool ready_failed = false;
   cb.on_created = [&](Container& c) {
     container = &c;
     std::string warnings;
@@ -133,7 +281,10 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
   };
   cb.on_started = [&](const ContainerState& st) {
     if (req.readiness.enabled() && container != nullptr) {
-      absl::Status ready = WaitUntilReady(req.readiness, *backend, ref_of(*container));
+      absl::Status ready =
+          bridge ? WaitForNotifyReady(*bridge, req.readiness, container->wait_fd())
+                 : WaitUntilReady(req.readiness, *backend, ref_of(*container));
+      bridge.reset();
       if (ready.ok()) ready = MarkReady(*store, st.id);
       if (!ready.ok()) {
         AuditLog::Global().Emit("not-ready", st.id, st.name,
@@ -141,6 +292,7 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
         // Not ready: the caller hears why; the container goes (its end is recorded, and
         // `logs` keeps what it printed).
         (void)container->Kill(SIGKILL);
+        if (report_fd >= 0) ready_failed = true;  // run -d fails: no restart
         Report(report_fd, absl::StrCat(kExitNucleusError, " readiness: ", ready.message()));
         ::close(report_fd);
         report_fd = -1;
@@ -151,9 +303,11 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
     ::close(report_fd);
     report_fd = -1;
   };
+  bool killed_unhealthy = false;
   cb.wait = [&](Container& c) -> absl::StatusOr<ExitInfo> {
     if (req.health.enabled()) {
-      return WaitWithHealth(c, forwarder.fd(), req, *store, *backend, ref_of(c));
+      return WaitWithHealth(c, forwarder.fd(), req, *store, *backend, ref_of(c),
+                            &killed_unhealthy);
     }
     return WaitForwarding(c, forwarder.fd(), -1, req.spec.id);
   };
@@ -166,7 +320,35 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
     Report(report_fd, absl::StrCat(code, " ", info.status().message()));
     _exit(code);
   }
-  _exit(info->ExitStatus());
+  // --restart (and --health-on-failure restart): docker's backoff, 100 ms doubling to 1 min,
+  // reset by a run of 10 s or more.
+  absl::Duration backoff = absl::Milliseconds(100);
+  absl::Time began = absl::Now();
+  for (int restarts = 1; !ready_failed; ++restarts) {
+    const int status = info.ok() ? info->ExitStatus() : (exec_code ? exec_code : kExitNucleusError);
+    const RestartPolicy& r = req.restart;
+    bool again = (killed_unhealthy && req.health.on_failure == HealthCheck::OnFailure::kRestart) ||
+                 r.kind == RestartPolicy::Kind::kAlways ||
+                 (r.kind == RestartPolicy::Kind::kOnFailure && status != 0 &&
+                  (r.max_restarts == 0 || restarts <= r.max_restarts));
+    if (!again) break;
+    if (absl::Now() - began >= absl::Seconds(10)) backoff = absl::Milliseconds(100);
+    if (!AwaitRestart(*store, req.spec.id, forwarder.fd(), backoff)) break;
+    backoff = std::min(backoff * 2, absl::Minutes(1));
+    AuditLog::Global().Emit(
+        "restarted", req.spec.id, req.name,
+        {{"count", absl::StrCat(restarts)},
+         {"after", info.ok() ? info->Describe() : std::string(info.status().message())}});
+    killed_unhealthy = false;
+    began = absl::Now();
+    exec_code = 0;
+    info = RunAttached(*store, req.spec, req.name, /*remove_when_done=*/false, cb, &exec_code,
+                       restarts);
+    if (!info.ok() && (absl::IsNotFound(info.status()) || absl::IsCancelled(info.status()))) {
+      break;  // removed or stopped meanwhile
+    }
+  }
+  _exit(info.ok() ? info->ExitStatus() : kExitNucleusError);
 }
 
 int RunDetached(const RunRequest& req) {
@@ -241,19 +423,87 @@ int RunMain(const std::vector<std::string>& args) {
   // half-way; they are read from a signalfd while the container runs.
   SignalForwarder forwarder;
   if (forwarder.fd() < 0) return Fail(ErrnoStatus("signalfd").ToString());
+  // Under systemd (Type=notify) the workload's notifications are relayed; nucleus itself
+  // says READY=1 when its readiness probe passes (README "systemd").
+  const char* notify_env = ::getenv("NOTIFY_SOCKET");
+  const std::string upstream = notify_env ? notify_env : "";
+  const bool probe = req->readiness.enabled() && !req->readiness.sd_notify;
+  std::unique_ptr<NotifyBridge> bridge;
+  std::string bridge_path;
+  if (!upstream.empty() || req->readiness.sd_notify) {
+    if (req->spec.process.terminal) {
+      return Fail("run: -t: the sd_notify relay ($NOTIFY_SOCKET, --readiness-sd-notify) "
+                  "needs a run without a terminal");
+    }
+    bridge_path = absl::StrCat(store->root(), "/", req->spec.id, "/notify.sock");
+    AddNotifySocket(bridge_path, &req->spec);
+  }
+  if (probe && req->spec.process.terminal) {
+    return Fail("run: -t: readiness probes need a run without a terminal (or -d)");
+  }
+  std::unique_ptr<Backend> backend = BackendFor(req->spec);
+  UniqueFd dir;
   UniqueFd console;
   AttachedCallbacks cb;
+  cb.on_registered = [&](int dir_fd) -> absl::Status {
+    dir = UniqueFd(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
+    if (!dir.valid()) return ErrnoStatus("fcntl(F_DUPFD_CLOEXEC)", "state directory");
+    if (bridge_path.empty()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(bridge, OpenBridge(bridge_path, req->spec, upstream));
+    return absl::OkStatus();
+  };
   cb.on_created = [&](Container& c) {
     for (const std::string& w : c.warnings()) Warn(w);
     if (req->spec.process.terminal) console = c.TakeConsole();
   };
+  ProbeChild prober;
+  bool not_ready = false;
   cb.wait = [&](Container& c) {
-    return WaitForwarding(c, forwarder.fd(), console.get(), req->spec.id);
+    std::vector<WatchedFd> watched;
+    auto ready = [&] {
+      (void)MarkReady(*store, req->spec.id);
+      if (bridge && probe) {
+        absl::Status sent = bridge->Notify("READY=1");
+        if (!sent.ok()) Warn(std::string(sent.message()));
+      }
+    };
+    if (bridge) {
+      watched.push_back({bridge->fd(), [&] {
+                           if (DrainBridge(*bridge, /*relay_ready=*/!probe) && !probe) ready();
+                           return true;
+                         }});
+    }
+    if (probe) {
+      absl::StatusOr<ProbeChild> child =
+          StartProbeChild(req->readiness, *backend,
+                          RefOf(*store, req->spec, c.pid(), dir.get(), c.wait_fd()));
+      if (!child.ok()) return absl::StatusOr<ExitInfo>(child.status());
+      prober = *std::move(child);
+      watched.push_back({prober.result.get(), [&] {
+                           absl::StatusOr<std::string> why =
+                               ReadFdToString(prober.result.get(), 1 << 16);
+                           if (why.ok() && why->empty()) {
+                             ready();
+                           } else {
+                             not_ready = true;
+                             Fail(absl::StrCat("readiness: ", why.ok() ? *why : "no answer"));
+                             (void)c.Kill(SIGKILL);
+                           }
+                           return false;
+                         }});
+    }
+    return WaitForwarding(c, forwarder.fd(), console.get(), req->spec.id, std::move(watched));
   };
   int exec_code = 0;
   absl::StatusOr<ExitInfo> info =
       RunAttached(*store, req->spec, req->name, /*remove_when_done=*/true, cb, &exec_code);
+  if (prober.pid > 0) {
+    (void)::kill(prober.pid, SIGKILL);
+    (void)RetryEintr([&] { return ::waitpid(prober.pid, nullptr, 0); });
+  }
+  bridge.reset();
   if (!info.ok()) return FailRun(info.status(), exec_code);
+  if (not_ready) return kExitNucleusError;
   // "nucleus: killed: out of memory (limit 32 MiB)"; the status stays 137 (128 + SIGKILL).
   if (info->kind == ExitInfo::Kind::kOom) Fail(info->Describe());
   return info->ExitStatus();

@@ -221,6 +221,16 @@ absl::Status Prefix(const absl::Status& st, const std::string& id) {
   return absl::Status(st.code(), absl::StrCat("container ", id, ": ", st.message()));
 }
 
+// Records that a person ended the container (`stop`, `kill` TERM/KILL), before the signal
+// goes out: its monitor must not restart it (--restart), also when it is between restarts.
+absl::Status RequestStop(StateStore& store, const std::string& id) {
+  ASSIGN_OR_RETURN(ContainerLock lock, store.Lock(id, kLockTimeout));
+  ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
+  if (st.stop_requested) return absl::OkStatus();
+  st.stop_requested = true;
+  return store.Save(lock, st);
+}
+
 }  // namespace
 
 std::unique_ptr<Backend> BackendFor(const ContainerSpec& spec) {
@@ -426,6 +436,8 @@ absl::Status KillContainer(StateStore& store, const std::string& id, int sig, bo
   if (!pidfd.ok()) return Prefix(pidfd.status(), id);
   ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
   ASSIGN_OR_RETURN(UniqueFd dir, store.OpenContainerDir(id));
+  // docker's rule: the stop signals end a restarting container for good, others do not.
+  if (sig == SIGKILL || sig == SIGTERM) RETURN_IF_ERROR(Prefix(RequestStop(store, id), id));
   RETURN_IF_ERROR(
       Prefix(BackendFor(spec)->Signal(RefOf(store, spec, st.pid, dir.get(), pidfd->get()), sig, all),
              id));
@@ -436,6 +448,7 @@ absl::Status KillContainer(StateStore& store, const std::string& id, int sig, bo
 
 absl::Status StopContainer(StateStore& store, const std::string& id, absl::Duration timeout,
                            int sig) {
+  RETURN_IF_ERROR(Prefix(RequestStop(store, id), id));
   ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
   if (CurrentStatus(store, st) == ContainerStatus::kStopped) return absl::OkStatus();
   absl::StatusOr<UniqueFd> pidfd = OpenVerifiedPidfd(st.pid, st.pid_start_time);
@@ -559,17 +572,49 @@ absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const 
 
 absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spec,
                                      const std::string& name, bool remove_when_done,
-                                     const AttachedCallbacks& callbacks, int* exec_exit_code) {
+                                     const AttachedCallbacks& callbacks, int* exec_exit_code,
+                                     int restart_count) {
   if (exec_exit_code) *exec_exit_code = 0;
   ContainerState st = InitialState(spec, name);
   // A foreground run's entry dies with it: atomic writes, but no fsync (store.h).
   const bool durable = !remove_when_done;
-  ASSIGN_OR_RETURN(ContainerLock lock, Register(store, spec, st, durable));
+  absl::StatusOr<ContainerLock> registered;
+  if (restart_count == 0) {
+    registered = Register(store, spec, st, durable);
+  } else {
+    // A restart: the entry of the previous run, as it was left ("stopped"), unless a
+    // person removed or stopped it meanwhile.
+    registered = store.Lock(spec.id, kLockTimeout);
+    absl::StatusOr<ContainerState> before =
+        registered.ok() ? store.Load(spec.id) : registered.status();
+    if (!before.ok()) return before.status();
+    if (before->stop_requested) {
+      return absl::CancelledError(absl::StrCat("container ", spec.id, " was stopped"));
+    }
+    st.created = before->created;
+    st.restart_count = restart_count;
+    if (registered.ok()) {
+      absl::Status saved = store.Save(*registered, st, durable);
+      if (!saved.ok()) return saved;
+    }
+  }
+  if (!registered.ok()) return registered.status();
+  ContainerLock lock = *std::move(registered);
+  // A failed first run leaves no entry; a failed restart leaves it stopped, saying why.
+  auto abandon = [&](const absl::Status& why, int code) {
+    if (restart_count == 0) {
+      (void)store.Remove(std::move(lock));
+      return why;
+    }
+    st.status = ContainerStatus::kStopped;
+    st.exit = ExitRecord{ExitRecord::Kind::kExited, code, 0, std::string(why.message())};
+    (void)store.Save(lock, st, durable);
+    return why;
+  };
   if (callbacks.on_registered) {
     absl::Status st_reg = callbacks.on_registered(lock.dir_fd());
     if (!st_reg.ok()) {
-      (void)store.Remove(std::move(lock));
-      return st_reg;
+      return abandon(st_reg, 125);
     }
   }
   std::unique_ptr<Backend> backend = BackendFor(spec);
@@ -579,8 +624,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
   absl::StatusOr<std::unique_ptr<Container>> c = backend->Create(spec, options);
   if (!c.ok()) {
     (void)backend->Remove(RefOf(store, spec, st.pid, lock.dir_fd(), -1));
-    (void)store.Remove(std::move(lock));
-    return c.status();
+    return abandon(c.status(), 125);
   }
   Container& container = **c;
   if (callbacks.on_created) callbacks.on_created(container);
@@ -608,8 +652,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
   }
   if (!step.ok()) {
     (void)container.Destroy();
-    (void)store.Remove(std::move(lock));
-    return step;
+    return abandon(step, 125);
   }
   absl::Status started = container.Start();
   if (!started.ok()) {
@@ -618,8 +661,8 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
       *exec_exit_code = info->code;
     }
     (void)container.Destroy();
-    (void)store.Remove(std::move(lock));
-    return started;
+    return abandon(started,
+                   info.ok() && info->kind == ExitInfo::Kind::kExited ? info->code : 125);
   }
   st.status = ContainerStatus::kRunning;
   (void)store.Save(lock, st, durable);

@@ -111,6 +111,9 @@ absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const 
 // a pty) runs, and save the exit. remove_when_done: the entry goes at the end (foreground
 // `run`); otherwise it stays "stopped" until `rm`. Returns the exit, or the first error;
 // *exec_exit_code gets 126/127 when the command could not be executed.
+// restart_count > 0: a restart (`run -d --restart`): the existing entry (kept, stopped, by
+// the previous run) is reused with this count; NotFound when it was removed meanwhile,
+// Cancelled when `stop` (or `kill` TERM/KILL) asked for it to stay stopped.
 struct AttachedCallbacks {
   // The container's directory exists (dir_fd), nothing else yet: e.g. open the log and make
   // it our stdout/stderr, which the container inherits. An error ends the run.
@@ -121,7 +124,8 @@ struct AttachedCallbacks {
 };
 absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spec,
                                      const std::string& name, bool remove_when_done,
-                                     const AttachedCallbacks& callbacks, int* exec_exit_code);
+                                     const AttachedCallbacks& callbacks, int* exec_exit_code,
+                                     int restart_count = 0);
 
 }  // namespace nucleus
 

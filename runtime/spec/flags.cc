@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/cgroup/limits.h"
 #include "runtime/env.h"
@@ -43,7 +44,7 @@ enum class Flag {
   kCpusetMems, kPidsLimit, kBlkioWeight, kCgroupParent, kDetach, kTty, kInteractive, kRm,
   kReadinessExec, kReadinessTcp, kReadinessInterval, kReadinessTimeout, kReadinessRetries,
   kHealthCmd, kHealthInterval, kHealthTimeout, kHealthRetries, kHealthStartPeriod,
-  kHealthOnFailure,
+  kHealthOnFailure, kReadinessSdNotify, kRestart, kBackend, kGvisorPlatform,
 };
 
 struct FlagDef {
@@ -108,6 +109,10 @@ constexpr FlagDef kFlags[] = {
     {"--health-retries", nullptr, true, Flag::kHealthRetries},
     {"--health-start-period", nullptr, true, Flag::kHealthStartPeriod},
     {"--health-on-failure", nullptr, true, Flag::kHealthOnFailure},
+    {"--readiness-sd-notify", nullptr, false, Flag::kReadinessSdNotify},
+    {"--restart", nullptr, true, Flag::kRestart},
+    {"--backend", nullptr, true, Flag::kBackend},
+    {"--gvisor-platform", nullptr, true, Flag::kGvisorPlatform},
     {"--help", "-h", false, Flag::kHelp},
 };
 
@@ -141,6 +146,7 @@ struct Parsed {
   std::optional<std::string> seccomp_profile;
   bool seccomp_unconfined = false;
   bool seccomp_log = false;
+  bool gvisor_platform_set = false;
   // Landlock: the policy file, the mode and the --allow-tcp-* ports, merged at the end.
   LandlockSpec::Mode landlock_mode = LandlockSpec::Mode::kBestEffort;
   std::optional<LandlockSpec> landlock_policy;
@@ -415,11 +421,49 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
       spec.hostname = value;
       return absl::OkStatus();
     case Flag::kNetwork:
-      if (value != "none") {
-        return absl::InvalidArgumentError("--network: only 'none' is supported");
+      if (value != "none" && value != "sandbox" && value != "host") {
+        return Invalid(flag, value, "is not none, sandbox or host (sandbox and host: "
+                                    "--backend gvisor only)");
       }
+      spec.gvisor_network = value;
       spec.namespaces.net = true;
       return absl::OkStatus();
+    case Flag::kBackend:
+      if (value == "native") {
+        spec.backend = ContainerSpec::BackendKind::kNative;
+      } else if (value == "gvisor") {
+        spec.backend = ContainerSpec::BackendKind::kGvisor;
+      } else if (value == "auto") {
+        spec.backend = ContainerSpec::BackendKind::kAuto;
+      } else {
+        return Invalid(flag, value, "is not native, gvisor or auto");
+      }
+      return absl::OkStatus();
+    case Flag::kGvisorPlatform:
+      if (value != "auto" && value != "kvm" && value != "systrap" && value != "ptrace") {
+        return Invalid(flag, value, "is not auto, kvm, systrap or ptrace");
+      }
+      spec.gvisor_platform = value;
+      p->gvisor_platform_set = true;
+      return absl::OkStatus();
+    case Flag::kRestart: {
+      RestartPolicy& r = p->req.restart;
+      absl::string_view v = value;
+      r.max_restarts = 0;
+      if (v == "no") {
+        r.kind = RestartPolicy::Kind::kNo;
+      } else if (v == "always") {
+        r.kind = RestartPolicy::Kind::kAlways;
+      } else if (absl::ConsumePrefix(&v, "on-failure") &&
+                 (v.empty() || (absl::ConsumePrefix(&v, ":") &&
+                                absl::SimpleAtoi(v, &r.max_restarts) &&
+                                r.max_restarts >= 1 && r.max_restarts <= 1000000))) {
+        r.kind = RestartPolicy::Kind::kOnFailure;
+      } else {
+        return Invalid(flag, value, "is not no, on-failure[:MAX] (MAX 1-1000000) or always");
+      }
+      return absl::OkStatus();
+    }
     case Flag::kUidmap:
     case Flag::kGidmap: {
       ASSIGN_OR_RETURN(IdMapping m, ParseIdMapping(value, flag));
@@ -564,8 +608,7 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
       } else if (value == "kill") {
         p->req.health.on_failure = HealthCheck::OnFailure::kKill;
       } else if (value == "restart") {
-        return Invalid(flag, value, "is not supported yet (restart policies are to come); "
-                                    "use kill or none");
+        p->req.health.on_failure = HealthCheck::OnFailure::kRestart;
       } else {
         return Invalid(flag, value, "is not kill, restart or none");
       }
@@ -586,6 +629,7 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
     case Flag::kTty:
     case Flag::kInteractive:
     case Flag::kRm:
+    case Flag::kReadinessSdNotify:
       return absl::OkStatus();  // boolean flags: ApplyBool
   }
   return absl::InternalError(absl::StrCat("run: unhandled flag ", flag));
@@ -603,6 +647,7 @@ void ApplyBool(const FlagDef& def, bool on, Parsed* p) {
     case Flag::kTty: p->req.spec.process.terminal = on; break;
     case Flag::kInteractive: p->req.interactive = on; break;
     case Flag::kRm: p->req.remove = on; break;
+    case Flag::kReadinessSdNotify: p->req.readiness.sd_notify = on; break;
     default: break;
   }
 }
@@ -882,16 +927,44 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
   spec.process.args = p.command;
   spec.process.no_new_privileges = true;
   if (spec.id.empty()) spec.id = GenerateContainerId();
-  if (p.req.readiness.enabled() && !p.req.detach) {
-    return absl::InvalidArgumentError(
-        "--readiness-*: readiness probes need -d (run returns once the container is ready)");
-  }
   if (!p.req.health.cmd.empty() && !p.req.detach) {
     return absl::InvalidArgumentError(
         "--health-cmd: health checks need -d (the detached container's monitor runs them)");
   }
-  if (!p.req.readiness.exec.empty() && p.req.readiness.tcp_port != 0) {
-    return absl::InvalidArgumentError("--readiness-exec and --readiness-tcp: give one probe");
+  if ((!p.req.readiness.exec.empty()) + (p.req.readiness.tcp_port != 0) +
+          p.req.readiness.sd_notify > 1) {
+    return absl::InvalidArgumentError(
+        "--readiness-exec, --readiness-tcp and --readiness-sd-notify: give one probe");
+  }
+  if (p.req.restart.kind != RestartPolicy::Kind::kNo && !p.req.detach) {
+    return absl::InvalidArgumentError(
+        "--restart: restart policies need -d (the detached container's monitor restarts it)");
+  }
+  if (p.req.restart.kind != RestartPolicy::Kind::kNo && p.req.remove) {
+    return absl::InvalidArgumentError("--restart and --rm: a container that is removed when it "
+                                      "exits cannot be restarted; give one");
+  }
+  if (p.req.health.on_failure == HealthCheck::OnFailure::kRestart && p.req.remove) {
+    return absl::InvalidArgumentError("--health-on-failure restart and --rm: give one");
+  }
+  const bool maybe_gvisor = spec.backend != ContainerSpec::BackendKind::kNative;
+  if (p.gvisor_platform_set && !maybe_gvisor) {
+    return absl::InvalidArgumentError("--gvisor-platform: needs --backend gvisor (or auto)");
+  }
+  if (spec.gvisor_network != "none" && spec.backend != ContainerSpec::BackendKind::kGvisor) {
+    return Invalid("--network", spec.gvisor_network,
+                   "needs --backend gvisor (the native backend has loopback only so far)");
+  }
+  if (p.req.readiness.sd_notify && spec.backend == ContainerSpec::BackendKind::kGvisor) {
+    return absl::InvalidArgumentError(
+        "--readiness-sd-notify: the sd_notify relay's socket cannot be passed into a gVisor "
+        "sandbox; use --readiness-exec");
+  }
+  if (p.req.readiness.tcp_port != 0 && spec.backend == ContainerSpec::BackendKind::kGvisor &&
+      spec.gvisor_network != "host") {
+    return absl::InvalidArgumentError(
+        "--readiness-tcp: under --backend gvisor the container's loopback is inside gVisor's "
+        "network stack, out of the host's reach; use --readiness-exec (or --network host)");
   }
   spec.readonly_rootfs = p.read_only || spec.rootfs.empty();
   spec.masked_paths = DefaultMaskedPaths();
@@ -950,10 +1023,11 @@ Lifecycle:
   -t, --tty                              give the command a pseudo-terminal
   -i, --interactive                      keep stdin attached (accepted: it always is in the
                                          foreground; a detached container reads /dev/null)
-      --readiness-exec CMD               with -d: return once `/bin/sh -c CMD`, run inside
-                                         the container (its namespaces, user, confinement),
-                                         exits 0
-      --readiness-tcp PORT               with -d: return once a TCP connect to PORT on the
+      --readiness-exec CMD               ready once `/bin/sh -c CMD`, run inside the
+                                         container (its namespaces, user, confinement),
+                                         exits 0; -d returns then; in the foreground nucleus
+                                         tells systemd READY=1 ($NOTIFY_SOCKET)
+      --readiness-tcp PORT               ready once a TCP connect to PORT on the
                                          container's loopback succeeds
       --readiness-interval DUR           between attempts (default 500ms)
       --readiness-timeout DUR            per attempt (default 5s)
@@ -964,13 +1038,33 @@ Lifecycle:
       --health-timeout DUR               per check (30s)
       --health-retries N                 failures in a row that make it unhealthy (3)
       --health-start-period DUR          failures meanwhile do not count (0s)
-      --health-on-failure kill|none      what an unhealthy container gets (none)
+      --health-on-failure ACTION         kill, restart or none (default): what an unhealthy
+                                         container gets; restart: killed and started again
+                                         (with --restart's backoff, whatever its policy)
+      --readiness-sd-notify              ready when the workload sends READY=1 to its
+                                         $NOTIFY_SOCKET (nucleus's relay; README "systemd")
+      --restart POLICY                   with -d: no (default), on-failure[:MAX] (a status
+                                         other than 0; at most MAX times) or always: start
+                                         the container again when it exits, after 100ms,
+                                         doubling up to 1m; `stop` ends it for good; the
+                                         count shows in `inspect` (restartCount)
 
 Isolation:
       --name NAME                        container name, [a-zA-Z0-9][a-zA-Z0-9_.-]* up to 128
                                          (default: nucleus-<12 hex digits>)
       --hostname NAME                    hostname, 1-64 of A-Z a-z 0-9 . - (default: the name)
-      --network none                     loopback only (the only mode so far)
+      --network none|sandbox|host        none: loopback only (default); sandbox, host:
+                                         --backend gvisor only (gVisor's netstack on the
+                                         container's network namespace; the host's network)
+
+Backend:
+      --backend native|gvisor|auto       native (default): namespaces, seccomp, Landlock;
+                                         gvisor: the container runs under gVisor's runsc
+                                         (README "gVisor backend"); auto: gvisor when a
+                                         usable runsc is installed, else native (warned)
+      --gvisor-platform NAME             runsc's platform: auto (kvm when /dev/kvm is
+                                         usable, else systrap when runsc has it, else
+                                         ptrace), kvm, systrap or ptrace
       --userns                           new user namespace; as root without maps, container
                                          ids 0-65535 map to host ids 100000-165535
       --uidmap CONTAINER:HOST:SIZE       map a uid range (repeatable; implies --userns; root

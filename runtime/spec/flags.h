@@ -30,15 +30,16 @@ HostDefaults CurrentHostDefaults();
 struct ReadinessProbe {
   std::string exec;   // `/bin/sh -c EXEC` inside the container; exit 0 = ready
   int tcp_port = 0;   // connect to 127.0.0.1:PORT (or [::1]) in the container's network
+  bool sd_notify = false;  // the workload sends READY=1 to $NOTIFY_SOCKET itself
   absl::Duration interval = absl::Milliseconds(500);
   absl::Duration timeout = absl::Seconds(5);
   int retries = 60;
-  bool enabled() const { return !exec.empty() || tcp_port != 0; }
+  bool enabled() const { return !exec.empty() || tcp_port != 0 || sd_notify; }
 };
 
 // `run -d --health-*`: docker's health check, run by the monitor.
 struct HealthCheck {
-  enum class OnFailure { kNone, kKill };
+  enum class OnFailure { kNone, kKill, kRestart };
   std::string cmd;  // `/bin/sh -c CMD` inside the container; exit 0 = healthy
   absl::Duration interval = absl::Seconds(30);
   absl::Duration timeout = absl::Seconds(30);
@@ -46,6 +47,15 @@ struct HealthCheck {
   int retries = 3;
   OnFailure on_failure = OnFailure::kNone;
   bool enabled() const { return !cmd.empty(); }
+};
+
+// `run -d --restart`: docker's restart policy, carried out by the monitor. Restarts wait
+// 100 ms, doubling up to 1 min, back to 100 ms after a run of 10 s or more. `stop`, and
+// `kill` with SIGTERM or SIGKILL, end the container for good.
+struct RestartPolicy {
+  enum class Kind { kNo, kOnFailure, kAlways };
+  Kind kind = Kind::kNo;
+  int max_restarts = 0;  // on-failure:MAX; 0: no limit
 };
 
 struct RunRequest {
@@ -57,6 +67,7 @@ struct RunRequest {
   std::string name;                // --name (also the container's id)
   ReadinessProbe readiness;
   HealthCheck health;
+  RestartPolicy restart;
   std::vector<std::string> warnings;  // e.g. refused LD_PRELOAD; printed by the CLI
 };
 

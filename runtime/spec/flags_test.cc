@@ -388,7 +388,58 @@ TEST(ParseRunArgsTest, Network) {
   ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--network", "none", "ls"}));
   EXPECT_TRUE(req.spec.namespaces.net);
   EXPECT_THAT(Parse({"--network=host", "ls"}),
-              StatusIs(kInvalid, Eq("--network: only 'none' is supported")));
+              StatusIs(kInvalid, Eq("--network: 'host' needs --backend gvisor (the native "
+                                    "backend has loopback only so far)")));
+  EXPECT_THAT(Parse({"--network=bridge", "ls"}),
+              StatusIs(kInvalid, HasSubstr("'bridge' is not none, sandbox or host")));
+  ASSERT_OK_AND_ASSIGN(req, Parse({"--backend", "gvisor", "--network", "sandbox", "ls"}));
+  EXPECT_EQ(req.spec.gvisor_network, "sandbox");
+}
+
+TEST(ParseRunArgsTest, Backend) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"ls"}));
+  EXPECT_EQ(req.spec.backend, ContainerSpec::BackendKind::kNative);
+  ASSERT_OK_AND_ASSIGN(req, Parse({"--backend", "gvisor", "--gvisor-platform", "ptrace", "ls"}));
+  EXPECT_EQ(req.spec.backend, ContainerSpec::BackendKind::kGvisor);
+  EXPECT_EQ(req.spec.gvisor_platform, "ptrace");
+  ASSERT_OK_AND_ASSIGN(req, Parse({"--backend=auto", "ls"}));
+  EXPECT_EQ(req.spec.backend, ContainerSpec::BackendKind::kAuto);
+  EXPECT_THAT(Parse({"--backend", "kata", "ls"}),
+              StatusIs(kInvalid, Eq("--backend: 'kata' is not native, gvisor or auto")));
+  EXPECT_THAT(Parse({"--gvisor-platform", "ptrace", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--gvisor-platform: needs --backend gvisor")));
+  EXPECT_THAT(Parse({"--backend", "gvisor", "--gvisor-platform", "xen", "ls"}),
+              StatusIs(kInvalid, HasSubstr("'xen' is not auto, kvm, systrap or ptrace")));
+  EXPECT_THAT(Parse({"--backend", "gvisor", "--readiness-tcp", "80", "ls"}),
+              StatusIs(kInvalid, HasSubstr("use --readiness-exec")));
+  EXPECT_THAT(Parse({"--backend", "gvisor", "--readiness-sd-notify", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--readiness-sd-notify:")));
+}
+
+TEST(ParseRunArgsTest, RestartPolicy) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"-d", "--restart", "on-failure:3", "ls"}));
+  EXPECT_EQ(req.restart.kind, RestartPolicy::Kind::kOnFailure);
+  EXPECT_EQ(req.restart.max_restarts, 3);
+  ASSERT_OK_AND_ASSIGN(req, Parse({"-d", "--restart=on-failure", "ls"}));
+  EXPECT_EQ(req.restart.max_restarts, 0);
+  ASSERT_OK_AND_ASSIGN(req, Parse({"-d", "--restart=always", "ls"}));
+  EXPECT_EQ(req.restart.kind, RestartPolicy::Kind::kAlways);
+  ASSERT_OK_AND_ASSIGN(req, Parse({"-d", "--restart=no", "ls"}));
+  EXPECT_EQ(req.restart.kind, RestartPolicy::Kind::kNo);
+  for (const char* bad : {"sometimes", "on-failure:", "on-failure:0", "on-failure:-1",
+                          "on-failure:x", "on-failurex", "always:3"}) {
+    EXPECT_THAT(Parse({"-d", "--restart", bad, "ls"}),
+                StatusIs(kInvalid, HasSubstr("is not no, on-failure[:MAX] (MAX 1-1000000) or "
+                                             "always")))
+        << bad;
+  }
+  EXPECT_THAT(Parse({"--restart", "always", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--restart: restart policies need -d")));
+  EXPECT_THAT(Parse({"-d", "--rm", "--restart", "always", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--restart and --rm")));
+  ASSERT_OK_AND_ASSIGN(
+      req, Parse({"-d", "--health-cmd", "true", "--health-on-failure", "restart", "ls"}));
+  EXPECT_EQ(req.health.on_failure, HealthCheck::OnFailure::kRestart);
 }
 
 TEST(ParseRunArgsTest, RootlessForcesUserNamespace) {

@@ -223,6 +223,7 @@ Json ToJsonObject(const ContainerState& s, bool oci_only) {
   if (!s.log_path.empty()) j["logPath"] = s.log_path;
   j["restartCount"] = s.restart_count;
   if (s.ready) j["ready"] = true;
+  if (s.stop_requested) j["stopRequested"] = true;
   if (!s.health_status.empty()) {
     j["health"] = {{"status", s.health_status},
                    {"failingStreak", s.health_failing_streak},
@@ -271,6 +272,7 @@ bool ContainerState::operator==(const ContainerState& o) const {
          rootfs == o.rootfs && annotations == o.annotations && created == o.created &&
          backend == o.backend && exit == o.exit && cgroup_paths == o.cgroup_paths &&
          log_path == o.log_path && restart_count == o.restart_count && ready == o.ready &&
+         stop_requested == o.stop_requested &&
          health_status == o.health_status &&
          health_failing_streak == o.health_failing_streak &&
          health_last_output == o.health_last_output;
@@ -377,6 +379,7 @@ absl::StatusOr<ContainerState> ParseStateJson(absl::string_view text) {
       r.Int("restartCount", false, 0, INT_MAX, "is not a restart count", &n));
   s.restart_count = static_cast<int>(n);
   STATE_RETURN_IF_ERROR(r.Bool("ready", &s.ready));
+  STATE_RETURN_IF_ERROR(r.Bool("stopRequested", &s.stop_requested));
   if (const Json* h = r.Find("health"); h != nullptr) {
     if (!h->is_object()) return BadValue("health", *h, "is not an object");
     const Json* st = h->contains("status") ? &(*h)["status"] : nullptr;

@@ -83,6 +83,9 @@ struct ContainerState {
   int restart_count = 0;                           // "restartCount": 0..INT32_MAX
   // "ready": the readiness probe (`run -d --readiness-*`) passed; absent = false.
   bool ready = false;
+  // "stopRequested": `stop` or `kill` (SIGTERM, SIGKILL) ended it: the monitor does not
+  // restart it (--restart); absent = false.
+  bool stop_requested = false;
   // `run -d --health-cmd`: "health": {"status": "starting"|"healthy"|"unhealthy",
   // "failingStreak": N, "lastOutput": TEXT (<= 4096 bytes)}; absent without a health check.
   std::string health_status;  // "" = no health check

@@ -26,6 +26,7 @@ ContainerState Full() {
   s.rootfs = "/var/lib/bundles/web/rootfs";
   s.annotations = {{"org.opencontainers.image.title", "web"}, {"k", "v\n\"quoted\""}};
   s.created = absl::FromUnixNanos(1700000000123456789);
+  s.stop_requested = true;
   s.backend = StateBackend::kGvisor;
   s.exit = ExitRecord{ExitRecord::Kind::kOom, 0, 9, "out of memory (limit 32 MiB)"};
   s.cgroup_paths = {{"unified", "/sys/fs/cgroup/nucleus/web"}, {"memory", "/sys/fs/cgroup/memory/x"}};
