@@ -91,12 +91,6 @@ TEST_F(ReadinessTest, ExitingBeforeReadyIsReported) {
   EXPECT_EQ(Nucleus({"rm", "ready-exit"}).exit_code, 0);
 }
 
-TEST_F(ReadinessTest, ReadinessNeedsDetach) {
-  RunResult r = Nucleus({"run", "--readiness-tcp", "80", "--", "/bin/true"});
-  EXPECT_EQ(r.exit_code, 125) << r;
-  EXPECT_THAT(r.err, HasSubstr("need -d")) << r;
-}
-
 }  // namespace
 }  // namespace testing
 }  // namespace nucleus
