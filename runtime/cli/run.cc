@@ -426,7 +426,13 @@ int RunMain(const std::vector<std::string>& args) {
   // Under systemd (Type=notify) the workload's notifications are relayed; nucleus itself
   // says READY=1 when its readiness probe passes (README "systemd").
   const char* notify_env = ::getenv("NOTIFY_SOCKET");
-  const std::string upstream = notify_env ? notify_env : "";
+  const std::string systemd = notify_env ? notify_env : "";
+  std::string upstream = systemd;  // what the bridge relays to
+  if (!upstream.empty() && req->spec.backend == ContainerSpec::BackendKind::kGvisor) {
+    Warn("NOTIFY_SOCKET: not relayed into a gVisor sandbox (no socket can be passed in); "
+         "use a readiness probe: nucleus then says READY=1 itself");
+    upstream.clear();
+  }
   const bool probe = req->readiness.enabled() && !req->readiness.sd_notify;
   std::unique_ptr<NotifyBridge> bridge;
   std::string bridge_path;
@@ -462,8 +468,8 @@ int RunMain(const std::vector<std::string>& args) {
     std::vector<WatchedFd> watched;
     auto ready = [&] {
       (void)MarkReady(*store, req->spec.id);
-      if (bridge && probe) {
-        absl::Status sent = bridge->Notify("READY=1");
+      if (probe && !systemd.empty()) {
+        absl::Status sent = bridge ? bridge->Notify("READY=1") : SendNotify(systemd, "READY=1");
         if (!sent.ok()) Warn(std::string(sent.message()));
       }
     };
