@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/backends.h"
 #include "runtime/cli/commands.h"
 #include "runtime/hostinfo/hostinfo.h"
 
@@ -36,6 +37,11 @@ int CheckMain(const std::vector<std::string>& args) {
     }
   }
   HostReport report = ProbeHost();
+  // Whether `--backend gvisor` can run here (runsc found, probed, a usable platform, root).
+  absl::Status gvisor = CheckGvisorUsable();
+  report.features.push_back(
+      {"backend.gvisor", gvisor.ok() ? ProbeStatus::kOk : ProbeStatus::kMissing,
+       gvisor.ok() ? "usable (--backend gvisor)" : std::string(gvisor.message())});
   std::string out = json ? ToJson(report).dump(2) + "\n" : ToText(report);
   fputs(out.c_str(), stdout);
   if (fflush(stdout) != 0) return Fail("check: writing the report failed");

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "backends/native/native_backend.h"
 #include "nlohmann/json.hpp"
+#include "runtime/backends.h"
 #include "runtime/cli/commands.h"
 #include "runtime/cli/common.h"
 #include "runtime/identity.h"
@@ -57,6 +58,7 @@ int CreateMain(const std::vector<std::string>& args) {
   if (!abs_bundle.ok()) return OciFail(absl::StrCat("--bundle: ", abs_bundle.status().message()));
   absl::StatusOr<OciConfig> config = LoadOciBundle(*abs_bundle);
   if (!config.ok()) return OciFail(std::string(config.status().message()));
+  config->spec.backend = ResolveBackend(config->spec.backend, &config->warnings);
   for (const std::string& w : config->warnings) Warn(w);
   config->spec.id = id;
   if (!pid_file.empty()) {

@@ -21,6 +21,7 @@
 #include "runtime/cli/commands.h"
 #include "runtime/cli/common.h"
 #include "runtime/audit/audit.h"
+#include "runtime/backends.h"
 #include "runtime/lifecycle/lifecycle.h"
 #include "runtime/notify/bridge.h"
 #include "runtime/probe/probe.h"
@@ -413,6 +414,7 @@ int RunMain(const std::vector<std::string>& args) {
     fputs(RunUsage(), stdout);
     return 0;
   }
+  req->spec.backend = ResolveBackend(req->spec.backend, &req->warnings);
   for (const std::string& w : req->warnings) Warn(w);
   if (req->detach) return RunDetached(*req);
   if (req->remove) Debug("--rm: a foreground run always removes its container");

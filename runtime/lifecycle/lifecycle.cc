@@ -22,6 +22,7 @@
 #include "backends/native/namespaces.h"
 #include "backends/native/native_backend.h"
 #include "runtime/audit/audit.h"
+#include "runtime/backends.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/cgroup/layout.h"
 #include "runtime/hooks.h"
@@ -234,8 +235,11 @@ absl::Status RequestStop(StateStore& store, const std::string& id) {
 }  // namespace
 
 std::unique_ptr<Backend> BackendFor(const ContainerSpec& spec) {
-  (void)spec;
-  return std::make_unique<NativeBackend>();
+  // kAuto only reaches here from a spec the front end did not resolve (it warns there).
+  ContainerSpec::BackendKind kind = spec.backend == ContainerSpec::BackendKind::kAuto
+                                        ? ResolveBackend(spec.backend, nullptr)
+                                        : spec.backend;
+  return *MakeBackend(kind);
 }
 
 ContainerRef RefOf(const StateStore& store, const ContainerSpec& spec, pid_t pid, int dir_fd,

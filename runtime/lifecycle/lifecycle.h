@@ -50,7 +50,8 @@ absl::StatusOr<std::string> ResolveContainer(const StateStore& store, const std:
 // The spec stored in the container's directory.
 absl::StatusOr<ContainerSpec> LoadContainerSpec(const StateStore& store, const std::string& id);
 
-// The backend that runs (or ran) the container: spec.backend's.
+// The backend that runs (or ran) the container: spec.backend's (kAuto resolved, unwarned:
+// front ends resolve it first, runtime/backends.h).
 std::unique_ptr<Backend> BackendFor(const ContainerSpec& spec);
 
 // What the backend needs to find the container again (api.h): spec (kept alive by the

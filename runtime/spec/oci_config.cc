@@ -49,6 +49,9 @@ constexpr char kAnnPrefix[] = "run.nucleus.";
 constexpr char kAnnInit[] = "run.nucleus.init";
 constexpr char kAnnLandlock[] = "run.nucleus.landlock";
 constexpr char kAnnPolicy[] = "run.nucleus.landlock.policy";
+constexpr char kAnnBackend[] = "run.nucleus.backend";
+constexpr char kAnnGvisorPlatform[] = "run.nucleus.gvisor.platform";
+constexpr char kAnnGvisorNetwork[] = "run.nucleus.gvisor.network";
 constexpr int64_t kMaxPids = 4194304;  // PID_MAX_LIMIT: pids.max refuses more
 constexpr uint64_t kDefaultCpuPeriod = 100000;
 constexpr uint64_t kMaxInt64 = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
@@ -1365,6 +1368,7 @@ class Parser {
     std::optional<LandlockSpec> policy;
     LandlockSpec::Mode mode = LandlockSpec::Mode::kOff;
     bool mode_given = false;
+    std::string gvisor_key;  // the last gVisor-only annotation given
     ContainerSpec& spec = out_.spec;
     if (obj != nullptr) {
       RETURN_IF_ERROR(CheckObject(*obj, "annotations"));
@@ -1397,11 +1401,39 @@ class Parser {
           absl::StatusOr<LandlockSpec> parsed = ParseLandlockPolicy(value);
           if (!parsed.ok()) return Bad(path, parsed.status().message());
           policy = std::move(*parsed);
+        } else if (key == kAnnBackend) {
+          if (value == "native") {
+            spec.backend = ContainerSpec::BackendKind::kNative;
+          } else if (value == "gvisor") {
+            spec.backend = ContainerSpec::BackendKind::kGvisor;
+          } else if (value == "auto") {
+            spec.backend = ContainerSpec::BackendKind::kAuto;
+          } else {
+            return Bad(path, absl::StrCat(Quote(value, 64), " is not native, gvisor or auto"));
+          }
+        } else if (key == kAnnGvisorPlatform) {
+          if (value != "auto" && value != "kvm" && value != "systrap" && value != "ptrace") {
+            return Bad(path,
+                       absl::StrCat(Quote(value, 64), " is not auto, kvm, systrap or ptrace"));
+          }
+          spec.gvisor_platform = value;
+          gvisor_key = key;
+        } else if (key == kAnnGvisorNetwork) {
+          if (value != "none" && value != "sandbox" && value != "host") {
+            return Bad(path, absl::StrCat(Quote(value, 64), " is not none, sandbox or host"));
+          }
+          spec.gvisor_network = value;
+          gvisor_key = key;
         } else {
           return Bad(path, "is not a nucleus annotation (run.nucleus.init, run.nucleus.landlock, "
-                           "run.nucleus.landlock.policy)");
+                           "run.nucleus.landlock.policy, run.nucleus.backend, "
+                           "run.nucleus.gvisor.platform, run.nucleus.gvisor.network)");
         }
       }
+    }
+    if (!gvisor_key.empty() && spec.backend == ContainerSpec::BackendKind::kNative) {
+      Warn(absl::StrCat("annotations['", gvisor_key, "']: has no effect with the native backend (",
+                        kAnnBackend, ")"));
     }
     if (policy) spec.landlock = std::move(*policy);
     spec.landlock.mode = mode;
@@ -1648,6 +1680,11 @@ std::string ToOciConfigJson(const ContainerSpec& spec) {
   annotations[kAnnInit] = spec.init ? "true" : "false";
   annotations[kAnnLandlock] = LandlockModeName(spec.landlock.mode);
   if (HasLandlockPolicy(spec.landlock)) annotations[kAnnPolicy] = LandlockPolicyJson(spec.landlock);
+  // The backend and its settings only when not the defaults (config.json stays runc's).
+  if (spec.backend == ContainerSpec::BackendKind::kGvisor) annotations[kAnnBackend] = "gvisor";
+  if (spec.backend == ContainerSpec::BackendKind::kAuto) annotations[kAnnBackend] = "auto";
+  if (spec.gvisor_platform != "auto") annotations[kAnnGvisorPlatform] = spec.gvisor_platform;
+  if (spec.gvisor_network != "none") annotations[kAnnGvisorNetwork] = spec.gvisor_network;
   OJson ann = OJson::object();
   for (const auto& [k, v] : annotations) ann[k] = v;
   j["annotations"] = std::move(ann);

@@ -76,6 +76,13 @@
 //      run.nucleus.landlock.policy  a Landlock policy, the JSON of runtime/landlock/policy.h
 //                                   ("paths", "tcp_connect", "tcp_bind", "scope") -> the
 //                                   LandlockSpec fields it fills
+//      run.nucleus.backend          "native" | "gvisor" | "auto" (default "native")
+//                                   -> spec.backend
+//      run.nucleus.gvisor.platform  "auto" | "kvm" | "systrap" | "ptrace" (default "auto")
+//                                   -> spec.gvisor_platform
+//      run.nucleus.gvisor.network   "none" | "sandbox" | "host" (default "none")
+//                                   -> spec.gvisor_network
+//    (a gvisor.* key with the native backend is warned about: it has no effect)
 //  - spec.bundle = the bundle directory; spec.id is not set (the CLI sets it).
 //  - Limits: kMaxOciConfigBytes of text, kMaxOciConfigDepth levels of nesting. The spec's
 //    normalized form (ToOciConfigJson) must itself fit kMaxOciConfigBytes, its seccomp section
@@ -87,7 +94,8 @@
 // /dev/pts, /dev/shm, /tmp), then spec.mounts; the capability set in all five sets; the device
 // allow list after a deny-all; cgroupsPath "/PARENT/NAME" (NAME: cgroup_name, else the id;
 // left out when there is no cgroup); seccomp in OCI form (log_only written as SCMP_ACT_LOG);
-// the run.nucleus.* annotations above (the policy only when it says more than the defaults).
+// the run.nucleus.* annotations above (the policy only when it says more than the defaults;
+// backend, gvisor.platform and gvisor.network only when not the defaults).
 // Round trip: for any text ParseOciConfig accepts, with J1 = ToOciConfigJson(spec),
 // ParseOciConfig(J1) succeeds and gives a spec that writes J1 again (fuzzed).
 //

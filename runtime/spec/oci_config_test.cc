@@ -649,6 +649,55 @@ TEST(OciConfigTest, NucleusAnnotations) {
   EXPECT_EQ(tmp->tmpfs_mode, 01777u);  // the kernel's tmpfs default when no mode= is given
 }
 
+TEST(OciConfigTest, BackendAnnotations) {
+  Json j = Minimal();
+  j["annotations"] = {{"run.nucleus.backend", "gvisor"},
+                      {"run.nucleus.gvisor.platform", "ptrace"},
+                      {"run.nucleus.gvisor.network", "sandbox"},
+                      {"user.key", "v"}};
+  ASSERT_OK_AND_ASSIGN(OciConfig config, ParseJson(j));
+  const ContainerSpec& s = config.spec;
+  EXPECT_EQ(s.backend, ContainerSpec::BackendKind::kGvisor);
+  EXPECT_EQ(s.gvisor_platform, "ptrace");
+  EXPECT_EQ(s.gvisor_network, "sandbox");
+  EXPECT_THAT(s.annotations, ElementsAre(Pair("user.key", "v")));  // nucleus's are consumed
+  EXPECT_THAT(config.warnings, Not(Contains(HasSubstr("gvisor"))));
+  // Written back, and read the same again.
+  Json out = Json::parse(ToOciConfigJson(s));
+  EXPECT_EQ(out["annotations"]["run.nucleus.backend"], "gvisor");
+  EXPECT_EQ(out["annotations"]["run.nucleus.gvisor.platform"], "ptrace");
+  EXPECT_EQ(out["annotations"]["run.nucleus.gvisor.network"], "sandbox");
+  ExpectRoundTrip(j.dump());
+  ASSERT_OK_AND_ASSIGN(OciConfig again, Parse(ToOciConfigJson(s)));
+  EXPECT_EQ(again.spec.backend, ContainerSpec::BackendKind::kGvisor);
+  EXPECT_EQ(again.spec.gvisor_platform, "ptrace");
+  EXPECT_EQ(again.spec.gvisor_network, "sandbox");
+}
+
+TEST(OciConfigTest, BackendAnnotationsAtTheirDefaultsAreNotWritten) {
+  ASSERT_OK_AND_ASSIGN(OciConfig config, ParseJson(Minimal()));
+  EXPECT_EQ(config.spec.backend, ContainerSpec::BackendKind::kNative);
+  EXPECT_EQ(config.spec.gvisor_platform, "auto");
+  EXPECT_EQ(config.spec.gvisor_network, "none");
+  Json out = Json::parse(ToOciConfigJson(config.spec));
+  EXPECT_FALSE(out["annotations"].contains("run.nucleus.backend"));
+  EXPECT_FALSE(out["annotations"].contains("run.nucleus.gvisor.platform"));
+  EXPECT_FALSE(out["annotations"].contains("run.nucleus.gvisor.network"));
+  // auto is kept as asked (the lifecycle resolves it).
+  config.spec.backend = ContainerSpec::BackendKind::kAuto;
+  out = Json::parse(ToOciConfigJson(config.spec));
+  EXPECT_EQ(out["annotations"]["run.nucleus.backend"], "auto");
+}
+
+TEST(OciConfigTest, GvisorAnnotationsWithTheNativeBackendAreWarned) {
+  Json j = Minimal();
+  j["annotations"] = {{"run.nucleus.gvisor.network", "host"}};
+  ASSERT_OK_AND_ASSIGN(OciConfig config, ParseJson(j));
+  EXPECT_EQ(config.spec.gvisor_network, "host");
+  EXPECT_THAT(config.warnings,
+              Contains(HasSubstr("annotations['run.nucleus.gvisor.network']: has no effect")));
+}
+
 TEST(OciConfigTest, OciDefaultsForAbsentFields) {
   ASSERT_OK_AND_ASSIGN(OciConfig config, ParseJson(Minimal()));
   const ContainerSpec& s = config.spec;
@@ -1060,6 +1109,12 @@ TEST(OciConfigTest, Errors) {
        "access right"},
       {[](Json& j) { j["annotations"] = {{"run.nucleus.landlok", "strict"}}; },
        "annotations['run.nucleus.landlok']: is not a nucleus annotation"},
+      {[](Json& j) { j["annotations"] = {{"run.nucleus.backend", "kata"}}; },
+       "annotations['run.nucleus.backend']: 'kata' is not native, gvisor or auto"},
+      {[](Json& j) { j["annotations"] = {{"run.nucleus.gvisor.platform", "xen"}}; },
+       "annotations['run.nucleus.gvisor.platform']: 'xen' is not auto, kvm, systrap or ptrace"},
+      {[](Json& j) { j["annotations"] = {{"run.nucleus.gvisor.network", "bridge"}}; },
+       "annotations['run.nucleus.gvisor.network']: 'bridge' is not none, sandbox or host"},
   };
   ASSERT_GE(cases.size(), 25u);
   for (size_t i = 0; i < cases.size(); ++i) {

@@ -1,0 +1,457 @@
+#include "backends/gvisor/runsc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <mutex>
+#include <optional>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "nlohmann/json.hpp"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/util/status.h"
+#include "runtime/util/syscall.h"
+
+extern char** environ;
+
+namespace nucleus {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr size_t kMaxCapture = 1 << 20;
+constexpr const char* kKnownPlatforms[] = {"kvm", "systrap", "ptrace"};
+
+bool IsExecutableFile(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// clone3 without a new stack behaves like fork(). cgroup_fd >= 0: born in that v2 group.
+pid_t Clone3(int* pidfd, int cgroup_fd) {
+  struct clone_args args = {};
+  args.flags = CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+  args.exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  }
+  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof(args)));
+}
+
+// Between clone and execve: async-signal-safe calls only.
+[[noreturn]] void ExecChild(char* const* argv, const SpawnOptions& o, int internal_gate,
+                            pid_t parent) {
+  // Only stdio and the gates stay open: no fd of ours leaks into runsc (and on into the
+  // sandbox), and the gates' write ends, copied by the fork, go so that EOF can come.
+  int keep[5] = {o.stdin_fd, o.stdout_fd, o.stderr_fd, o.gate_fd, internal_gate};
+  std::sort(std::begin(keep), std::end(keep));
+  unsigned int next = 3;
+  for (int fd : keep) {
+    if (fd < static_cast<int>(next)) continue;
+    if (static_cast<unsigned int>(fd) > next) {
+      ::syscall(SYS_close_range, next, static_cast<unsigned int>(fd) - 1, 0);
+    }
+    next = static_cast<unsigned int>(fd) + 1;
+  }
+  ::syscall(SYS_close_range, next, ~0U, 0);
+  char byte;
+  if (internal_gate >= 0 && RetryEintr([&] { return ::read(internal_gate, &byte, 1); }) != 1) {
+    ::_exit(127);
+  }
+  if (o.gate_fd >= 0 && RetryEintr([&] { return ::read(o.gate_fd, &byte, 1); }) != 1) {
+    ::_exit(127);
+  }
+  if (o.die_with_parent) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before the prctl
+  }
+  const int fds[3] = {o.stdin_fd, o.stdout_fd, o.stderr_fd};
+  for (int i = 0; i < 3; ++i) {
+    if (fds[i] >= 0 && fds[i] != i && ::dup2(fds[i], i) < 0) ::_exit(127);
+  }
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execve(argv[0], argv, environ);
+  ::_exit(127);
+}
+
+std::optional<std::string> CachePath() {
+  if (::geteuid() == 0) return std::string("/var/cache/nucleus/runsc.json");
+  const char* xdg = ::getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && xdg[0] == '/') return absl::StrCat(xdg, "/nucleus/runsc.json");
+  const char* home = ::getenv("HOME");
+  if (home != nullptr && home[0] == '/') return absl::StrCat(home, "/.cache/nucleus/runsc.json");
+  return std::nullopt;
+}
+
+Json BinaryIdentity(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Json();
+  return Json{{"path", path},
+              {"dev", static_cast<uint64_t>(st.st_dev)},
+              {"ino", static_cast<uint64_t>(st.st_ino)},
+              {"size", static_cast<int64_t>(st.st_size)},
+              {"mtime_ns", static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
+                               st.st_mtim.tv_nsec}};
+}
+
+std::optional<RunscInfo> ReadCache(const std::string& cache, const Json& identity) {
+  absl::StatusOr<std::string> text = ReadFileToString(cache, 64 << 10);
+  if (!text.ok()) return std::nullopt;
+  Json j = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || j.value("binary", Json()) != identity) {
+    return std::nullopt;
+  }
+  const Json* platforms = j.contains("platforms") ? &j["platforms"] : nullptr;
+  if (platforms == nullptr || !platforms->is_array() || !j.contains("oci_seccomp") ||
+      !j["oci_seccomp"].is_boolean()) {
+    return std::nullopt;
+  }
+  RunscInfo info;
+  info.path = identity["path"].get<std::string>();
+  for (const Json& p : *platforms) {
+    if (!p.is_string()) return std::nullopt;
+    const std::string name = p.get<std::string>();
+    // Only names nucleus knows: a tampered cache cannot inject a flag.
+    if (std::find(std::begin(kKnownPlatforms), std::end(kKnownPlatforms), name) ==
+        std::end(kKnownPlatforms)) {
+      return std::nullopt;
+    }
+    info.platforms.push_back(name);
+  }
+  info.oci_seccomp = j["oci_seccomp"].get<bool>();
+  return info;
+}
+
+void WriteCache(const std::string& cache, const Json& identity, const RunscInfo& info) {
+  std::string dir = cache.substr(0, cache.rfind('/'));
+  std::string parent = dir.substr(0, dir.rfind('/'));
+  (void)::mkdir(parent.c_str(), 0755);
+  (void)::mkdir(dir.c_str(), 0755);
+  Json j = {{"binary", identity}, {"platforms", info.platforms}, {"oci_seccomp", info.oci_seccomp}};
+  std::string tmp = absl::StrCat(cache, ".", ::getpid(), ".tmp");
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd.valid()) return;
+  bool ok = WriteAll(fd.get(), j.dump(), tmp).ok();
+  fd.Reset();
+  if (!ok || ::rename(tmp.c_str(), cache.c_str()) != 0) (void)::unlink(tmp.c_str());
+}
+
+// Reads out and err until both are at EOF (each capped).
+absl::Status Drain(int out, int err, std::string* out_text, std::string* err_text) {
+  struct pollfd fds[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
+  std::string* dst[2] = {out_text, err_text};
+  int open = (out >= 0) + (err >= 0);
+  if (out < 0) fds[0].fd = -1;
+  if (err < 0) fds[1].fd = -1;
+  char buf[4096];
+  while (open > 0) {
+    if (RetryEintr([&] { return ::poll(fds, 2, -1); }) < 0) return ErrnoStatus("poll", "runsc");
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      ssize_t n = RetryEintr([&] { return ::read(fds[i].fd, buf, sizeof(buf)); });
+      if (n <= 0) {
+        fds[i].fd = -1;
+        --open;
+        continue;
+      }
+      if (dst[i]->size() < kMaxCapture) dst[i]->append(buf, static_cast<size_t>(n));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string Describe(int wstatus) {
+  if (WIFSIGNALED(wstatus)) return absl::StrCat("killed by signal ", WTERMSIG(wstatus));
+  return absl::StrCat("exit status ", WEXITSTATUS(wstatus));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FindRunsc() {
+  const char* env = ::getenv("NUCLEUS_RUNSC");
+  if (env != nullptr && env[0] != '\0') {
+    if (env[0] != '/') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("NUCLEUS_RUNSC: '", env, "' is not an absolute path"));
+    }
+    if (!IsExecutableFile(env)) {
+      return absl::NotFoundError(absl::StrCat("NUCLEUS_RUNSC: '", env, "' is not executable"));
+    }
+    return std::string(env);
+  }
+  const char* path = ::getenv("PATH");
+  for (absl::string_view dir : absl::StrSplit(path ? path : kDefaultPath, ':')) {
+    if (dir.empty() || dir[0] != '/') continue;
+    std::string candidate = absl::StrCat(dir, "/runsc");
+    if (IsExecutableFile(candidate)) return candidate;
+  }
+  return absl::NotFoundError(
+      "runsc not found in PATH (install Debian's runsc, or set NUCLEUS_RUNSC)");
+}
+
+bool RunscInfo::Has(absl::string_view platform) const {
+  return std::find(platforms.begin(), platforms.end(), platform) != platforms.end();
+}
+
+RunscInfo ParseProbeOutput(const std::string& path, const std::string& platforms_text,
+                           bool oci_seccomp) {
+  RunscInfo info;
+  info.path = path;
+  info.oci_seccomp = oci_seccomp;
+  for (absl::string_view line : absl::StrSplit(platforms_text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    for (const char* known : kKnownPlatforms) {
+      if (line == known && !info.Has(known)) info.platforms.push_back(known);
+    }
+  }
+  return info;
+}
+
+absl::StatusOr<RunscInfo> ProbeRunsc() {
+  static std::mutex mu;
+  static std::optional<RunscInfo> memo;
+  ASSIGN_OR_RETURN(std::string path, FindRunsc());
+  std::lock_guard<std::mutex> lock(mu);
+  if (memo && memo->path == path) return *memo;
+  const Json identity = BinaryIdentity(path);
+  const std::optional<std::string> cache = CachePath();
+  if (cache && !identity.is_null()) {
+    if (std::optional<RunscInfo> cached = ReadCache(*cache, identity)) {
+      memo = *cached;
+      return *memo;
+    }
+  }
+  RunscGlobals g;
+  g.path = path;
+  bool oci_seccomp = true;
+  absl::StatusOr<std::string> out = RunRunsc(g, {"--oci-seccomp", "help", "platforms"});
+  if (!out.ok() && absl::StrContains(out.status().message(), "flag provided but not defined")) {
+    oci_seccomp = false;
+    out = RunRunsc(g, {"help", "platforms"});
+  }
+  if (!out.ok()) return Annotate(out.status(), "probing runsc");
+  RunscInfo info = ParseProbeOutput(path, *out, oci_seccomp);
+  if (info.platforms.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " help platforms: lists no platform nucleus knows (kvm, systrap, "
+                           "ptrace)"));
+  }
+  if (cache && !identity.is_null()) WriteCache(*cache, identity, info);
+  memo = info;
+  return info;
+}
+
+bool KvmUsable() {
+  UniqueFd fd(::open("/dev/kvm", O_RDWR | O_CLOEXEC));
+  return fd.valid();
+}
+
+absl::StatusOr<std::string> SelectPlatformFor(const std::vector<std::string>& platforms,
+                                              bool kvm_usable, const std::string& requested) {
+  auto has = [&](const char* p) {
+    return std::find(platforms.begin(), platforms.end(), p) != platforms.end();
+  };
+  if (requested == "auto") {
+    if (kvm_usable && has("kvm")) return std::string("kvm");
+    if (has("systrap")) return std::string("systrap");
+    if (has("ptrace")) return std::string("ptrace");
+    return absl::FailedPreconditionError(
+        absl::StrCat("gvisor platform auto: this runsc has none of kvm (with /dev/kvm), "
+                     "systrap, ptrace (it has: ",
+                     absl::StrJoin(platforms, ", "), ")"));
+  }
+  if (requested != "kvm" && requested != "systrap" && requested != "ptrace") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("gvisor platform: '", requested, "' is not auto, kvm, systrap or ptrace"));
+  }
+  if (!has(requested.c_str())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "gvisor platform ", requested, ": this runsc does not have it (it has: ",
+        absl::StrJoin(platforms, ", "), ")"));
+  }
+  if (requested == "kvm" && !kvm_usable) {
+    return absl::FailedPreconditionError(
+        "gvisor platform kvm: /dev/kvm cannot be opened read-write on this host");
+  }
+  return requested;
+}
+
+absl::StatusOr<std::string> SelectPlatform(const RunscInfo& info, const std::string& requested) {
+  return SelectPlatformFor(info.platforms, KvmUsable(), requested);
+}
+
+std::vector<std::string> RunscArgv(const RunscGlobals& g, const std::vector<std::string>& sub) {
+  std::vector<std::string> argv = {g.path};
+  if (!g.root.empty()) argv.insert(argv.end(), {"--root", g.root});
+  if (!g.log.empty()) argv.insert(argv.end(), {"--log", g.log});
+  // runsc reads its configuration from the flags of each command, not from its state: a
+  // `runsc start` without the create's --network would set up the default network.
+  if (!g.platform.empty()) argv.push_back(absl::StrCat("--platform=", g.platform));
+  if (!g.network.empty()) argv.push_back(absl::StrCat("--network=", g.network));
+  if (g.oci_seccomp) argv.push_back("--oci-seccomp");
+  // nucleus made the group runsc starts in (gvisor_backend.h); runsc adds none of its own.
+  if (!g.platform.empty()) argv.push_back("--ignore-cgroups");
+  if (g.rootless) argv.push_back("--rootless");
+  argv.insert(argv.end(), sub.begin(), sub.end());
+  return argv;
+}
+
+absl::StatusOr<Spawned> Spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
+  if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
+    return absl::InvalidArgumentError("spawn: argv[0] must be an absolute path");
+  }
+  std::vector<char*> cargv;
+  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  UniqueFd gate_r, gate_w;
+  if (options.cgroup != nullptr) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", "spawn gate");
+    gate_r.Reset(p[0]);
+    gate_w.Reset(p[1]);
+  }
+  int cgroup_fd = options.cgroup != nullptr ? options.cgroup->clone_into_fd() : -1;
+  const pid_t parent = ::getpid();
+  sigset_t all, old;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, &old);
+  int pidfd = -1;
+  pid_t pid = Clone3(&pidfd, cgroup_fd);
+  if (pid < 0 && cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG)) {
+    cgroup_fd = -1;  // Linux < 5.7: AddProcess writes cgroup.procs instead
+    pid = Clone3(&pidfd, -1);
+  }
+  if (pid == 0) ExecChild(cargv.data(), options, gate_r.get(), parent);
+  const int clone_errno = errno;
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) return ErrnoStatus("clone3", argv[0], clone_errno);
+  Spawned s;
+  s.pid = pid;
+  s.pidfd.Reset(pidfd);
+  if (options.cgroup != nullptr) {
+    gate_r.Reset();
+    absl::Status added = options.cgroup->AddProcess(pid, /*joined_by_clone=*/cgroup_fd >= 0);
+    if (!added.ok()) {
+      gate_w.Reset();  // EOF: the child exits without running anything
+      (void)WaitPidfd(s.pidfd.get(), argv[0]);
+      return added;
+    }
+    if (RetryEintr([&] { return ::write(gate_w.get(), "g", 1); }) != 1) {
+      return ErrnoStatus("write", "spawn gate");
+    }
+  }
+  return s;
+}
+
+absl::StatusOr<int> WaitPidfd(int pidfd, const std::string& what) {
+  siginfo_t si = {};
+  if (RetryEintr([&] { return ::waitid(P_PIDFD, pidfd, &si, WEXITED); }) != 0) {
+    return ErrnoStatus("waitid", what);
+  }
+  return si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : (si.si_status & 0x7f);
+}
+
+absl::StatusOr<std::string> RunRunsc(const RunscGlobals& g, const std::vector<std::string>& sub) {
+  std::vector<std::string> argv = RunscArgv(g, sub);
+  // "runsc start web", for messages: the subcommand and its last argument (the id).
+  std::string what = "runsc";
+  for (const std::string& s : sub) {
+    if (!absl::StartsWith(s, "-")) absl::StrAppend(&what, " ", s);
+  }
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", what);
+  UniqueFd out_r(out[0]), out_w(out[1]);
+  if (::pipe2(err, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", what);
+  UniqueFd err_r(err[0]), err_w(err[1]);
+  UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null.valid()) return ErrnoStatus("open", "/dev/null");
+  SpawnOptions o;
+  o.stdin_fd = null.get();
+  o.stdout_fd = out_w.get();
+  o.stderr_fd = err_w.get();
+  ASSIGN_OR_RETURN(Spawned child, Spawn(argv, o));
+  out_w.Reset();
+  err_w.Reset();
+  std::string stdout_text, stderr_text;
+  absl::Status drained = Drain(out_r.get(), err_r.get(), &stdout_text, &stderr_text);
+  ASSIGN_OR_RETURN(int wstatus, WaitPidfd(child.pidfd.get(), what));
+  RETURN_IF_ERROR(drained);
+  if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return stdout_text;
+  std::string line = RunscErrorLine(stderr_text);
+  if (line.empty()) line = g.log.empty() ? "" : LastRunscLogError(g.log);
+  if (line.empty()) line = Describe(wstatus);
+  if (absl::StrContains(line, "does not exist") || absl::StrContains(line, "not found")) {
+    return absl::NotFoundError(absl::StrCat(what, ": ", line));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(what, ": ", line));
+}
+
+std::string RunscErrorLine(absl::string_view text) {
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty()) continue;
+    // runsc prints its usage after a flag error: the first line says what was wrong.
+    if (absl::StartsWith(line, "Usage:")) break;
+    lines.emplace_back(line);
+  }
+  std::string joined = absl::StrJoin(lines, "; ");
+  if (joined.size() > 1000) joined = absl::StrCat(joined.substr(0, 1000), "...");
+  return joined;
+}
+
+std::string LastRunscLogError(const std::string& log_path) {
+  absl::StatusOr<std::string> text = ReadFileToString(log_path, kMaxCapture);
+  if (!text.ok()) return "";
+  std::string last;
+  // One JSON object per error ({"msg": ..., "level": "error", ...}), not always separated
+  // by a newline.
+  absl::string_view rest = *text;
+  while (!rest.empty()) {
+    size_t start = rest.find('{');
+    if (start == absl::string_view::npos) break;
+    rest.remove_prefix(start);
+    size_t end = rest.find("}");
+    // Messages may contain braces: take the shortest prefix that parses.
+    while (end != absl::string_view::npos) {
+      Json j = Json::parse(rest.substr(0, end + 1), nullptr, /*allow_exceptions=*/false);
+      if (!j.is_discarded()) {
+        if (j.is_object() && j.contains("msg") && j["msg"].is_string()) {
+          last = RunscErrorLine(j["msg"].get<std::string>());
+        }
+        break;
+      }
+      end = rest.find('}', end + 1);
+    }
+    if (end == absl::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  return last;
+}
+
+}  // namespace nucleus

@@ -1,0 +1,126 @@
+// Driving gVisor's runsc: finding it, probing what it can do, choosing the platform, and
+// running its subcommands as child processes (fork/exec of an argv, never a shell).
+//
+// Locating: $NUCLEUS_RUNSC (an absolute path) when set, else "runsc" in $PATH (or, without
+// PATH, the usual /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin).
+//
+// Probing costs a Go start-up of runsc (tens of milliseconds), so ProbeRunsc runs ONE
+// command, `runsc --oci-seccomp help platforms` (the platforms it was built with; the flag
+// tells whether it can enforce an OCI seccomp profile: an older runsc refuses the unknown
+// flag, and is asked again without it), and keeps the answer in memory and in a cache file
+// keyed by the binary's identity (device, inode, size, mtime): /var/cache/nucleus/runsc.json
+// for root, else $XDG_CACHE_HOME/nucleus/runsc.json (~/.cache). A cache that is missing,
+// stale, unreadable or malformed is just probed again; one that cannot be written is not an
+// error. The platform choice and /dev/kvm are checked at each call (cheap).
+//
+// Platform "auto": kvm when /dev/kvm opens read-write, else systrap when this runsc has it,
+// else ptrace. An explicit platform this runsc lacks (or kvm without a usable /dev/kvm) is
+// FailedPrecondition naming it.
+//
+// Errors are one line and include runsc's own: "runsc start web: container is not created".
+// runsc's error text comes from its stderr, or from its --log file (a JSON line per error)
+// for the subcommands whose stdio is the container's (run, create, exec).
+//
+//   ASSIGN_OR_RETURN(RunscInfo info, ProbeRunsc());
+//   ASSIGN_OR_RETURN(std::string platform, SelectPlatform(info, spec.gvisor_platform));
+//   RunscGlobals g{.path = info.path, .root = dir + "/runsc", .log = dir + "/bundle/runsc.log"};
+//   ASSIGN_OR_RETURN(std::string out, RunRunsc(g, {"state", id}));
+#ifndef NUCLEUS_BACKENDS_GVISOR_RUNSC_H_
+#define NUCLEUS_BACKENDS_GVISOR_RUNSC_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "runtime/util/unique_fd.h"
+
+namespace nucleus {
+
+class Cgroup;
+
+// The runsc binary: $NUCLEUS_RUNSC or PATH. NotFound: "runsc not found in PATH (install
+// Debian's runsc, or set NUCLEUS_RUNSC)".
+absl::StatusOr<std::string> FindRunsc();
+
+struct RunscInfo {
+  std::string path;
+  std::vector<std::string> platforms;  // as `runsc help platforms` lists them
+  bool oci_seccomp = false;            // has --oci-seccomp
+  bool Has(absl::string_view platform) const;
+};
+
+// FindRunsc + the (cached) probe above. The error says why runsc cannot be used.
+absl::StatusOr<RunscInfo> ProbeRunsc();
+// Parses the probe's output (pure; tests).
+RunscInfo ParseProbeOutput(const std::string& path, const std::string& platforms_text,
+                           bool oci_seccomp);
+
+// /dev/kvm opens read-write (platform_device_path: "" = /dev/kvm).
+bool KvmUsable();
+
+// "auto" resolved as above, or the requested platform when this runsc has it.
+absl::StatusOr<std::string> SelectPlatform(const RunscInfo& info, const std::string& requested);
+// The same decision with the facts given (pure; tests).
+absl::StatusOr<std::string> SelectPlatformFor(const std::vector<std::string>& platforms,
+                                              bool kvm_usable, const std::string& requested);
+
+// The global flags every runsc command of one container gets.
+struct RunscGlobals {
+  std::string path;      // the runsc binary
+  std::string root;      // --root: runsc's state for this container (a directory of ours)
+  std::string log;       // --log: runsc writes its errors there (JSON lines); "" none
+  // The container's configuration: every command of one container must get the same (runsc
+  // takes it from the flags, not from its state). "" / false leave a flag out; a platform
+  // also adds --ignore-cgroups.
+  std::string platform;      // --platform
+  std::string network;       // --network
+  bool oci_seccomp = false;  // --oci-seccomp
+  bool rootless = false;     // --rootless (non-root caller)
+};
+
+// ["runsc", --root R, --log L, --platform P, --network N, --oci-seccomp, --ignore-cgroups,
+// --rootless, sub...].
+std::vector<std::string> RunscArgv(const RunscGlobals& g, const std::vector<std::string>& sub);
+
+// How to start a runsc child.
+struct SpawnOptions {
+  int stdin_fd = -1;   // -1: inherit ours
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  // Place the child in this group before it execs (so every process runsc starts is in it).
+  Cgroup* cgroup = nullptr;
+  // The child gets SIGKILL when the thread that spawned it exits (PR_SET_PDEATHSIG).
+  bool die_with_parent = false;
+  // The child waits for one byte on this fd before it execs (EOF: it exits 127 without
+  // running runsc). -1: exec at once.
+  int gate_fd = -1;
+};
+
+struct Spawned {
+  pid_t pid = 0;
+  UniqueFd pidfd;
+};
+
+// Forks and execs argv (argv[0] an absolute path), signals unblocked and default in the
+// child. The caller reaps (waitid(P_PIDFD)).
+absl::StatusOr<Spawned> Spawn(const std::vector<std::string>& argv, const SpawnOptions& options);
+
+// Runs `runsc GLOBALS sub...` to completion, stdin /dev/null, stdout captured (returned),
+// stderr captured for the error: "runsc SUB ID: <runsc's last stderr line>".
+absl::StatusOr<std::string> RunRunsc(const RunscGlobals& g, const std::vector<std::string>& sub);
+
+// The last error runsc wrote to its --log file ("" when none), one line.
+std::string LastRunscLogError(const std::string& log_path);
+// One line from runsc's stderr text: its last non-empty line, or lines joined with "; ".
+std::string RunscErrorLine(absl::string_view text);
+
+// waitid(P_PIDFD) for the exit status (W_EXITCODE / signal number form of wait(2)).
+absl::StatusOr<int> WaitPidfd(int pidfd, const std::string& what);
+
+}  // namespace nucleus
+
+#endif  // NUCLEUS_BACKENDS_GVISOR_RUNSC_H_

@@ -1,0 +1,60 @@
+#include "runtime/backends.h"
+
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "backends/gvisor/gvisor_backend.h"
+#include "backends/gvisor/runsc.h"
+#include "backends/native/native_backend.h"
+
+namespace nucleus {
+
+const char* BackendKindName(ContainerSpec::BackendKind kind) {
+  switch (kind) {
+    case ContainerSpec::BackendKind::kNative:
+      return "native";
+    case ContainerSpec::BackendKind::kGvisor:
+      return "gvisor";
+    case ContainerSpec::BackendKind::kAuto:
+      return "auto";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(ContainerSpec::BackendKind kind) {
+  switch (kind) {
+    case ContainerSpec::BackendKind::kNative:
+      return std::unique_ptr<Backend>(std::make_unique<NativeBackend>());
+    case ContainerSpec::BackendKind::kGvisor:
+      return std::unique_ptr<Backend>(std::make_unique<GvisorBackend>());
+    case ContainerSpec::BackendKind::kAuto:
+      break;
+  }
+  return absl::InvalidArgumentError("backend auto: resolve it first (ResolveBackend)");
+}
+
+absl::Status CheckGvisorUsable() {
+  if (::geteuid() != 0) {
+    return absl::FailedPreconditionError(
+        "gVisor: nucleus runs runsc as root only so far (runsc --rootless is untested)");
+  }
+  absl::StatusOr<RunscInfo> info = ProbeRunsc();
+  if (!info.ok()) return info.status();
+  absl::StatusOr<std::string> platform = SelectPlatform(*info, "auto");
+  if (!platform.ok()) return platform.status();
+  return absl::OkStatus();
+}
+
+ContainerSpec::BackendKind ResolveBackend(ContainerSpec::BackendKind requested,
+                                          std::vector<std::string>* warnings) {
+  if (requested != ContainerSpec::BackendKind::kAuto) return requested;
+  absl::Status usable = CheckGvisorUsable();
+  if (usable.ok()) return ContainerSpec::BackendKind::kGvisor;
+  if (warnings) {
+    warnings->push_back(absl::StrCat("--backend auto: gVisor unavailable (", usable.message(),
+                                     "); using the native backend"));
+  }
+  return ContainerSpec::BackendKind::kNative;
+}
+
+}  // namespace nucleus
