@@ -151,16 +151,23 @@ std::string HierarchyName(const std::string& path) {
   return "unified";
 }
 
-// Whether pid's parent is a nucleus (this binary): a `run` or `run -d` monitor, which
-// records the container's end itself.
-bool ParentIsNucleus(pid_t pid) {
-  absl::StatusOr<ProcStat> st = ReadProcStat(pid);
-  if (!st.ok() || st->ppid <= 1) return false;
-  char self[PATH_MAX] = {0}, parent[PATH_MAX] = {0};
-  std::string link = absl::StrCat("/proc/", st->ppid, "/exe");
+// Whether pid's parent, or its parent's parent, is a nucleus (this binary): a `run` or
+// `run -d` monitor, which records the container's end itself. (gvisor: the recorded pid is
+// the sandbox, a child of the monitor's `runsc run`.)
+bool MonitoredByNucleus(pid_t pid) {
+  char self[PATH_MAX] = {0};
   if (::readlink("/proc/self/exe", self, sizeof(self) - 1) <= 0) return false;
-  if (::readlink(link.c_str(), parent, sizeof(parent) - 1) <= 0) return false;
-  return strcmp(self, parent) == 0;
+  for (int level = 0; level < 2; ++level) {
+    absl::StatusOr<ProcStat> st = ReadProcStat(pid);
+    if (!st.ok() || st->ppid <= 1) return false;
+    char parent[PATH_MAX] = {0};
+    std::string link = absl::StrCat("/proc/", st->ppid, "/exe");
+    if (::readlink(link.c_str(), parent, sizeof(parent) - 1) > 0 && strcmp(self, parent) == 0) {
+      return true;
+    }
+    pid = st->ppid;
+  }
+  return false;
 }
 
 // The namespaces of pid that differ from ours, for hooks that run in the container's.
@@ -458,7 +465,7 @@ absl::Status StopContainer(StateStore& store, const std::string& id, absl::Durat
   absl::StatusOr<UniqueFd> pidfd = OpenVerifiedPidfd(st.pid, st.pid_start_time);
   if (absl::IsNotFound(pidfd.status())) return absl::OkStatus();
   if (!pidfd.ok()) return Prefix(pidfd.status(), id);
-  const bool monitored = ParentIsNucleus(st.pid);
+  const bool monitored = MonitoredByNucleus(st.pid);
   ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
   ASSIGN_OR_RETURN(UniqueFd dir, store.OpenContainerDir(id));
   RETURN_IF_ERROR(Prefix(
