@@ -1,8 +1,11 @@
 #include "backends/gvisor/bundle.h"
 
+#include <sys/stat.h>
+
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -82,6 +85,31 @@ TEST(GvisorConfigTest, SeccompWithoutOciSeccompIsDroppedWithAWarning) {
   ASSERT_OK(c.status());
   EXPECT_FALSE(Json::parse(c->json)["linux"].contains("seccomp"));
   EXPECT_THAT(c->warnings, Contains(HasSubstr("no --oci-seccomp")));
+}
+
+TEST(GvisorConfigTest, DeviceNodesAreDeniedAheadOfTheProfile) {
+  GvisorConfigOptions o;
+  o.oci_seccomp = true;
+  Json rules = ConfigOf(RunSpec({"--landlock=off"}), o)["linux"]["seccomp"]["syscalls"];
+  ASSERT_GE(rules.size(), 4u);
+  // First (runsc takes the first rule that matches): mknod(at) of S_IFCHR and S_IFBLK nodes.
+  std::vector<std::string> seen;
+  for (size_t i = 0; i < 4; ++i) {
+    const Json& r = rules[i];
+    EXPECT_EQ(r["action"], "SCMP_ACT_ERRNO") << r.dump();
+    ASSERT_EQ(r["args"].size(), 1u) << r.dump();
+    EXPECT_EQ(r["args"][0]["op"], "SCMP_CMP_MASKED_EQ") << r.dump();
+    EXPECT_EQ(r["args"][0]["value"], S_IFMT) << r.dump();
+    EXPECT_EQ(r["args"][0]["index"], r["names"][0] == "mknod" ? 1 : 2) << r.dump();
+    seen.push_back(absl::StrCat(r["names"][0].get<std::string>(), ":",
+                                r["args"][0]["valueTwo"].get<uint64_t>()));
+  }
+  EXPECT_THAT(seen, ::testing::UnorderedElementsAre(
+                        absl::StrCat("mknod:", S_IFCHR), absl::StrCat("mknodat:", S_IFCHR),
+                        absl::StrCat("mknod:", S_IFBLK), absl::StrCat("mknodat:", S_IFBLK)));
+  // --seccomp-log denies nothing, this included.
+  Json logged = ConfigOf(RunSpec({"--landlock=off", "--seccomp-log"}), o);
+  EXPECT_NE(logged["linux"]["seccomp"]["syscalls"][0]["args"].size(), 1u);
 }
 
 TEST(GvisorConfigTest, ProcessFieldsCarryOver) {
