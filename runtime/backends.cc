@@ -9,18 +9,6 @@
 
 namespace nucleus {
 
-const char* BackendKindName(ContainerSpec::BackendKind kind) {
-  switch (kind) {
-    case ContainerSpec::BackendKind::kNative:
-      return "native";
-    case ContainerSpec::BackendKind::kGvisor:
-      return "gvisor";
-    case ContainerSpec::BackendKind::kAuto:
-      return "auto";
-  }
-  return "unknown";
-}
-
 absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(ContainerSpec::BackendKind kind) {
   switch (kind) {
     case ContainerSpec::BackendKind::kNative:

@@ -34,9 +34,6 @@ ContainerSpec::BackendKind ResolveBackend(ContainerSpec::BackendKind requested,
 // not supported by nucleus's checks yet); otherwise why not, one line.
 absl::Status CheckGvisorUsable();
 
-// "native", "gvisor", "auto".
-const char* BackendKindName(ContainerSpec::BackendKind kind);
-
 }  // namespace nucleus
 
 #endif  // NUCLEUS_RUNTIME_BACKENDS_H_

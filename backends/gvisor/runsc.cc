@@ -43,19 +43,6 @@ bool IsExecutableFile(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
-// clone3 without a new stack behaves like fork(). cgroup_fd >= 0: born in that v2 group.
-pid_t Clone3(int* pidfd, int cgroup_fd) {
-  struct clone_args args = {};
-  args.flags = CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
-  args.exit_signal = SIGCHLD;
-  if (cgroup_fd >= 0) {
-    args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<uint64_t>(cgroup_fd);
-  }
-  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof(args)));
-}
-
 // Between clone and execve: async-signal-safe calls only.
 [[noreturn]] void ExecChild(char* const* argv, const SpawnOptions& o, int internal_gate,
                             pid_t parent) {
@@ -341,11 +328,8 @@ absl::StatusOr<Spawned> Spawn(const std::vector<std::string>& argv, const SpawnO
   sigfillset(&all);
   ::sigprocmask(SIG_SETMASK, &all, &old);
   int pidfd = -1;
-  pid_t pid = Clone3(&pidfd, cgroup_fd);
-  if (pid < 0 && cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG)) {
-    cgroup_fd = -1;  // Linux < 5.7: AddProcess writes cgroup.procs instead
-    pid = Clone3(&pidfd, -1);
-  }
+  // Linux < 5.7: no CLONE_INTO_CGROUP (cgroup_fd -1 then); AddProcess writes cgroup.procs.
+  pid_t pid = Clone3(0, &pidfd, &cgroup_fd);
   if (pid == 0) ExecChild(cargv.data(), options, gate_r.get(), parent);
   const int clone_errno = errno;
   ::sigprocmask(SIG_SETMASK, &old, nullptr);

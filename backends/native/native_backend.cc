@@ -33,21 +33,6 @@ namespace {
 
 constexpr int kExitCodeNucleus = 125;
 
-// clone3 without a new stack behaves like fork(): the child returns 0 on a copy of our stack.
-// cgroup_fd >= 0: the child is born in that cgroup v2 group (CLONE_INTO_CGROUP, Linux 5.7+),
-// so not one instruction of it runs outside its limits there.
-pid_t Clone3(uint64_t flags, int* pidfd, int cgroup_fd) {
-  struct clone_args args = {};
-  args.flags = flags | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
-  args.exit_signal = SIGCHLD;
-  if (cgroup_fd >= 0) {
-    args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<uint64_t>(cgroup_fd);
-  }
-  return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof(args)));
-}
-
 // The default device list, plus the character devices that are the container's own stdin,
 // stdout and stderr (a terminal like /dev/ttyS0 or /dev/tty1), with the access their open mode
 // already grants, so that reopening /dev/stdout works as it does outside.
@@ -286,11 +271,8 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   sigfillset(&all);
   ::sigprocmask(SIG_SETMASK, &all, &old);
   int pidfd_raw = -1;
-  pid_t pid = Clone3(clone_flags, &pidfd_raw, cgroup_fd);
-  if (pid < 0 && cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG)) {
-    cgroup_fd = -1;  // Linux < 5.7: no CLONE_INTO_CGROUP; AddProcess writes cgroup.procs
-    pid = Clone3(clone_flags, &pidfd_raw, -1);
-  }
+  // Linux < 5.7: no CLONE_INTO_CGROUP (cgroup_fd -1 then); AddProcess writes cgroup.procs.
+  pid_t pid = Clone3(clone_flags, &pidfd_raw, &cgroup_fd);
   if (pid == 0) ContainInChild(*plan);  // never returns
   int clone_errno = errno;
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
@@ -348,11 +330,7 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Exec(const ContainerSp
   sigfillset(&all);
   ::sigprocmask(SIG_SETMASK, &all, &old);
   int pidfd_raw = -1;
-  pid_t child = Clone3(0, &pidfd_raw, cgroup_fd);
-  if (child < 0 && cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG)) {
-    cgroup_fd = -1;
-    child = Clone3(0, &pidfd_raw, -1);
-  }
+  pid_t child = Clone3(0, &pidfd_raw, &cgroup_fd);
   if (child == 0) ContainInChild(*plan);  // never returns
   int clone_errno = errno;
   ::sigprocmask(SIG_SETMASK, &old, nullptr);

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+
 namespace nucleus {
 
 struct IdMapping {
@@ -275,6 +277,11 @@ struct ContainerSpec {
   // The directory the spec came from (OCI --bundle; `nucleus run`: empty).
   std::string bundle;
 };
+
+// "native", "gvisor", "auto" (`--backend`, annotation run.nucleus.backend), both ways;
+// nullopt for any other name.
+const char* BackendKindName(ContainerSpec::BackendKind kind);
+std::optional<ContainerSpec::BackendKind> ParseBackendKind(absl::string_view name);
 
 // The OCI runtime-spec defaults (runc's / docker's lists).
 std::vector<std::string> DefaultMaskedPaths();

@@ -428,17 +428,12 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
       spec.gvisor_network = value;
       spec.namespaces.net = true;
       return absl::OkStatus();
-    case Flag::kBackend:
-      if (value == "native") {
-        spec.backend = ContainerSpec::BackendKind::kNative;
-      } else if (value == "gvisor") {
-        spec.backend = ContainerSpec::BackendKind::kGvisor;
-      } else if (value == "auto") {
-        spec.backend = ContainerSpec::BackendKind::kAuto;
-      } else {
-        return Invalid(flag, value, "is not native, gvisor or auto");
-      }
+    case Flag::kBackend: {
+      std::optional<ContainerSpec::BackendKind> kind = ParseBackendKind(value);
+      if (!kind) return Invalid(flag, value, "is not native, gvisor or auto");
+      spec.backend = *kind;
       return absl::OkStatus();
+    }
     case Flag::kGvisorPlatform:
       if (value != "auto" && value != "kvm" && value != "systrap" && value != "ptrace") {
         return Invalid(flag, value, "is not auto, kvm, systrap or ptrace");

@@ -1402,15 +1402,11 @@ class Parser {
           if (!parsed.ok()) return Bad(path, parsed.status().message());
           policy = std::move(*parsed);
         } else if (key == kAnnBackend) {
-          if (value == "native") {
-            spec.backend = ContainerSpec::BackendKind::kNative;
-          } else if (value == "gvisor") {
-            spec.backend = ContainerSpec::BackendKind::kGvisor;
-          } else if (value == "auto") {
-            spec.backend = ContainerSpec::BackendKind::kAuto;
-          } else {
+          std::optional<ContainerSpec::BackendKind> kind = ParseBackendKind(value);
+          if (!kind) {
             return Bad(path, absl::StrCat(Quote(value, 64), " is not native, gvisor or auto"));
           }
+          spec.backend = *kind;
         } else if (key == kAnnGvisorPlatform) {
           if (value != "auto" && value != "kvm" && value != "systrap" && value != "ptrace") {
             return Bad(path,
@@ -1681,8 +1677,9 @@ std::string ToOciConfigJson(const ContainerSpec& spec) {
   annotations[kAnnLandlock] = LandlockModeName(spec.landlock.mode);
   if (HasLandlockPolicy(spec.landlock)) annotations[kAnnPolicy] = LandlockPolicyJson(spec.landlock);
   // The backend and its settings only when not the defaults (config.json stays runc's).
-  if (spec.backend == ContainerSpec::BackendKind::kGvisor) annotations[kAnnBackend] = "gvisor";
-  if (spec.backend == ContainerSpec::BackendKind::kAuto) annotations[kAnnBackend] = "auto";
+  if (spec.backend != ContainerSpec::BackendKind::kNative) {
+    annotations[kAnnBackend] = BackendKindName(spec.backend);
+  }
   if (spec.gvisor_platform != "auto") annotations[kAnnGvisorPlatform] = spec.gvisor_platform;
   if (spec.gvisor_network != "none") annotations[kAnnGvisorNetwork] = spec.gvisor_network;
   OJson ann = OJson::object();

@@ -1,11 +1,34 @@
 #include "runtime/util/syscall.h"
 
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "runtime/util/status.h"
 
 namespace nucleus {
+
+pid_t Clone3(uint64_t flags, int* pidfd, int* cgroup_fd) {
+  auto clone = [&](int cgroup) {
+    struct clone_args args = {};
+    args.flags = flags | CLONE_PIDFD;
+    args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+    args.exit_signal = SIGCHLD;
+    if (cgroup >= 0) {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = static_cast<uint64_t>(cgroup);
+    }
+    return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof(args)));
+  };
+  pid_t pid = clone(*cgroup_fd);
+  if (pid < 0 && *cgroup_fd >= 0 && (errno == EINVAL || errno == E2BIG)) {
+    *cgroup_fd = -1;
+    pid = clone(-1);
+  }
+  return pid;
+}
 
 absl::StatusOr<UniqueFd> Open(const std::string& path, int flags, mode_t mode) {
   return OpenAt(AT_FDCWD, path, flags, mode);

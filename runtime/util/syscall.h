@@ -9,6 +9,9 @@
 #define NUCLEUS_RUNTIME_UTIL_SYSCALL_H_
 
 #include <fcntl.h>
+#include <sys/types.h>
+
+#include <cstdint>
 
 #include <cerrno>
 #include <string>
@@ -27,6 +30,15 @@ auto RetryEintr(F f) -> decltype(f()) {
   } while (r == -1 && errno == EINTR);
   return r;
 }
+
+// clone3 without a new stack: like fork(), the child returns 0 on a copy of the caller's
+// stack (call it with signals blocked; the child may only make async-signal-safe calls before
+// execve or _exit). Always CLONE_PIDFD: *pidfd gets the child's pidfd. *cgroup_fd >= 0: the
+// child is born in that cgroup v2 group (CLONE_INTO_CGROUP, Linux 5.7+), so not one
+// instruction of it runs outside its limits; where the kernel lacks that (EINVAL, E2BIG) it
+// clones without and sets *cgroup_fd to -1 (the caller then moves the child itself).
+// Returns the pid (0 in the child), or -1 with errno.
+pid_t Clone3(uint64_t flags, int* pidfd, int* cgroup_fd);
 
 // open(path, flags | O_CLOEXEC, mode).
 absl::StatusOr<UniqueFd> Open(const std::string& path, int flags, mode_t mode = 0);
