@@ -6,7 +6,7 @@ no other test may start containers meanwhile. Data: nucleus, the static probe, t
 rootfs tarball (plus `data`).
 """
 
-def container_test(name, srcs, deps = [], data = []):
+def container_test(name, srcs, deps = [], data = [], tags = []):
     native.cc_test(
         name = name,
         size = "medium",
@@ -20,7 +20,7 @@ def container_test(name, srcs, deps = [], data = []):
             "local",
             "requires-root",
             "exclusive",
-        ],
+        ] + tags,
         deps = [
             Label("//tests/integration:harness"),
             Label("//third_party:gtest_main"),
