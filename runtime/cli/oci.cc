@@ -253,7 +253,10 @@ int FeaturesMain(const std::vector<std::string>& args) {
       {"annotations",
        {{"run.nucleus.landlock", "off|best-effort|strict (default off for config.json)"},
         {"run.nucleus.landlock.policy", "a Landlock policy (JSON, as --landlock-policy)"},
-        {"run.nucleus.init", "true|false (default false: the process is PID 1)"}}},
+        {"run.nucleus.init", "true|false (default false: the process is PID 1)"},
+        {"run.nucleus.backend", "native|gvisor|auto (default native)"},
+        {"run.nucleus.gvisor.platform", "auto|kvm|systrap|ptrace (gvisor; default auto)"},
+        {"run.nucleus.gvisor.network", "none|sandbox|host (gvisor; default none)"}}},
   };
   printf("%s\n", f.dump(2).c_str());
   return 0;

@@ -493,6 +493,11 @@ TEST_F(LifecycleTest, Features) {
   ASSERT_TRUE(f["mountOptions"].is_array()) << f;
   ASSERT_TRUE(f["linux"].is_object()) << f;
   EXPECT_TRUE(f["linux"]["namespaces"].is_array()) << f;
+  for (const char* a : {"run.nucleus.init", "run.nucleus.landlock", "run.nucleus.landlock.policy",
+                        "run.nucleus.backend", "run.nucleus.gvisor.platform",
+                        "run.nucleus.gvisor.network"}) {
+    EXPECT_TRUE(f["annotations"].contains(a)) << a << " in " << f;
+  }
   EXPECT_THAT(RootEntries(), IsEmpty());
 }
 
