@@ -93,10 +93,6 @@ absl::StatusOr<std::vector<std::string>> CheckGvisorSpec(const ContainerSpec& sp
                   absl::StrCat("host device '", spec.devices[0].path,
                                "' cannot be passed into a gVisor sandbox"));
   }
-  if (!spec.sysctl.empty()) {
-    return Refuse(absl::StrCat("linux.sysctl[", spec.sysctl[0].first, "]"),
-                  "sysctls are not applied under gVisor");
-  }
   if (!spec.hooks.create_container.empty()) {
     return Refuse("hooks.createContainer",
                   "would run in the sandbox process's host namespaces, not in the container");
@@ -147,6 +143,12 @@ absl::StatusOr<std::vector<std::string>> CheckGvisorSpec(const ContainerSpec& sp
     warnings.push_back(
         "linux.resources.devices: ignored; gVisor's devices are its own, not the host's");
   }
+  // Engines set some by default (podman: net.ipv4.ping_group_range): a refusal would make
+  // gVisor unusable under them. gVisor's kernel has its own, fixed values.
+  for (const auto& [key, value] : spec.sysctl) {
+    warnings.push_back(absl::StrCat("linux.sysctl[", key, "]: not applied under gVisor (its "
+                                    "kernel keeps its own value)"));
+  }
   if (spec.seccomp && !options.oci_seccomp) {
     warnings.push_back(
         "seccomp: this runsc has no --oci-seccomp; the profile is not enforced inside the "
@@ -188,6 +190,7 @@ absl::StatusOr<GvisorConfig> GvisorConfigJson(const ContainerSpec& spec,
   linux.erase("cgroupsPath");
   linux.erase("uidMappings");
   linux.erase("gidMappings");
+  linux.erase("sysctl");
   if (!options.oci_seccomp) linux.erase("seccomp");
   OJson namespaces = OJson::array();
   for (const OJson& n : linux["namespaces"]) {

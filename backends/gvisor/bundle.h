@@ -25,7 +25,7 @@
 // Refused (InvalidArgument, one line naming the field), because gVisor cannot do them:
 //   process.terminal (no console support yet), namespace paths to join (other than the
 //   network namespace with gvisor_network "sandbox"), linux.devices (host device nodes),
-//   linux.sysctl, hooks.createContainer / startContainer (they would run in the sandbox
+//   hooks.createContainer / startContainer (they would run in the sandbox
 //   process's host namespaces, not in the container), Landlock "strict" (cannot be
 //   enforced), masked / read-only paths outside /proc and /sys (runsc ignores them),
 //   gvisor_network "sandbox" without a network namespace (it would take over the host's
@@ -35,7 +35,9 @@
 //   namespace asked for by a root caller (the workload's ids exist only in gVisor's kernel;
 //   the sandbox itself runs as an unprivileged host user), a time namespace (dropped),
 //   rootfsPropagation other than private (no propagation into the sandbox), device allow
-//   rules (gVisor's devices are its own), seccomp when runsc cannot enforce it.
+//   rules (gVisor's devices are its own), linux.sysctl (gVisor's kernel keeps its own values;
+//   refusing would break engines that set some by default, e.g. podman's ping_group_range),
+//   seccomp when runsc cannot enforce it.
 // Accepted without a warning, and documented: the OCI masked / read-only paths under /proc
 //   and /sys (gVisor's procfs and sysfs are synthetic: the host files they protect are not
 //   there), spec.init (no nucleus init: gVisor's kernel forwards signals sent to the

@@ -169,8 +169,6 @@ TEST(GvisorConfigTest, RefusedFieldsNameTheField) {
       {"linux.namespaces[network].path",
        [](ContainerSpec& s) { s.namespaces.net_path = "/run/netns/x"; }},
       {"linux.devices", [](ContainerSpec& s) { s.devices.push_back({"/dev/sda", 'b', 8, 0}); }},
-      {"linux.sysctl[net.ipv4.ip_forward]",
-       [](ContainerSpec& s) { s.sysctl.push_back({"net.ipv4.ip_forward", "1"}); }},
       {"hooks.createContainer",
        [](ContainerSpec& s) { s.hooks.create_container.push_back({"/bin/true"}); }},
       {"hooks.startContainer",
@@ -214,13 +212,16 @@ TEST(GvisorConfigTest, WarnedFields) {
   spec.namespaces.time = true;
   spec.rootfs_propagation = "rslave";
   spec.resources.device_allow.push_back({'c', 10, 200, "rwm"});
+  spec.sysctl.push_back({"net.ipv4.ping_group_range", "0 0"});
   absl::StatusOr<GvisorConfig> c = GvisorConfigJson(spec, {});
   ASSERT_OK(c.status());
   EXPECT_THAT(c->warnings, Contains(HasSubstr("user namespace")));
   EXPECT_THAT(c->warnings, Contains(HasSubstr("time namespace")));
   EXPECT_THAT(c->warnings, Contains(HasSubstr("rootfsPropagation rslave")));
   EXPECT_THAT(c->warnings, Contains(HasSubstr("linux.resources.devices")));
+  EXPECT_THAT(c->warnings, Contains(HasSubstr("linux.sysctl[net.ipv4.ping_group_range]")));
   Json j = Json::parse(c->json);
+  EXPECT_FALSE(j["linux"].contains("sysctl"));
   EXPECT_FALSE(j["linux"].contains("uidMappings"));
   for (const Json& n : j["linux"]["namespaces"]) {
     EXPECT_NE(n["type"], "user");
