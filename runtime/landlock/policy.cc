@@ -14,7 +14,7 @@
 #include "runtime/landlock/access.h"
 #include "runtime/paths.h"
 #include "runtime/quote.h"
-#include "runtime/util/json_depth.h"
+#include "runtime/util/json_input.h"
 #include "runtime/util/status.h"
 #include "runtime/util/unique_fd.h"
 
@@ -28,23 +28,8 @@ absl::Status Bad(absl::string_view where, absl::string_view what) {
       where.empty() ? std::string(what) : absl::StrCat(where, ": ", what));
 }
 
-// How a bad value is shown: strings quoted and escaped, scalars as JSON, containers by kind
-// (dumping a container could be huge).
-std::string Shown(const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::string:
-      return Quote(v.get_ref<const std::string&>(), 64);
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::array:
-      return "an array";
-    default:
-      return v.dump(-1, ' ', false, Json::error_handler_t::replace);
-  }
-}
-
 absl::Status WrongType(absl::string_view where, const Json& v, absl::string_view want) {
-  return Bad(where, absl::StrCat("expected ", want, ", got ", Shown(v)));
+  return Bad(where, absl::StrCat("expected ", want, ", got ", ShowJsonValue(v)));
 }
 
 // nlohmann's own parser is iterative, but a deep document still costs; refuse it before
@@ -77,7 +62,7 @@ absl::StatusOr<uint64_t> ParseAccessWord(const Json& v, const std::string& where
   if (!v.is_string()) return WrongType(where, v, "an access right name");
   std::optional<uint64_t> bits = landlock::FsAccessFromName(v.get_ref<const std::string&>());
   if (!bits) {
-    return Bad(where, absl::StrCat(Shown(v), " is not a Landlock access right (",
+    return Bad(where, absl::StrCat(ShowJsonValue(v), " is not a Landlock access right (",
                                    landlock::FsAccessNameList(), ")"));
   }
   return *bits;
@@ -129,7 +114,7 @@ absl::StatusOr<std::vector<uint16_t>> ParsePorts(const Json& v, const std::strin
     } else {
       return WrongType(at, p, "a TCP port number");
     }
-    if (!ok) return Bad(at, absl::StrCat(Shown(p), " is not a TCP port (1-65535)"));
+    if (!ok) return Bad(at, absl::StrCat(ShowJsonValue(p), " is not a TCP port (1-65535)"));
     ports.insert(static_cast<uint16_t>(p.get<uint64_t>()));
   }
   return std::vector<uint16_t>(ports.begin(), ports.end());
@@ -189,7 +174,7 @@ absl::StatusOr<LandlockSpec> ParseLandlockPolicy(absl::string_view text) {
       if (!s.is_string()) return WrongType(at, s, "a scope name");
       std::optional<uint64_t> bit = landlock::ScopeFromName(s.get_ref<const std::string&>());
       if (!bit) {
-        return Bad(at, absl::StrCat(Shown(s),
+        return Bad(at, absl::StrCat(ShowJsonValue(s),
                                     " is not a Landlock scope (abstract_unix_socket, signal)"));
       }
       if (*bit == landlock::kScopeAbstractUnixSocket) spec.scope_abstract_unix_socket = true;

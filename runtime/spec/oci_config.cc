@@ -33,7 +33,7 @@
 #include "runtime/quote.h"
 #include "runtime/seccomp/profile.h"
 #include "runtime/units.h"
-#include "runtime/util/json_depth.h"
+#include "runtime/util/json_input.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
 #include "runtime/util/unique_fd.h"
@@ -65,22 +65,8 @@ absl::Status Bad(absl::string_view path, absl::string_view what) {
 // "config.json: PATH": the `what` handed to validators that format "WHAT: 'value' why".
 std::string Label(absl::string_view path) { return absl::StrCat(kPrefix, path); }
 
-// How a bad value is shown: strings quoted and escaped, scalars as JSON, containers by kind.
-std::string Show(const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::string:
-      return Quote(v.get_ref<const std::string&>(), 64);
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::array:
-      return "an array";
-    default:
-      return v.dump(-1, ' ', false, Json::error_handler_t::replace);
-  }
-}
-
 absl::Status WrongType(absl::string_view path, const Json& v, absl::string_view want) {
-  return Bad(path, absl::StrCat("expected ", want, ", got ", Show(v)));
+  return Bad(path, absl::StrCat("expected ", want, ", got ", ShowJsonValue(v)));
 }
 
 std::string At(absl::string_view path, const char* key) { return absl::StrCat(path, ".", key); }
@@ -131,16 +117,16 @@ absl::StatusOr<int64_t> GetInt(const Json& v, absl::string_view path, int64_t lo
   int64_t n = 0;
   if (v.is_number_unsigned()) {
     uint64_t u = v.get<uint64_t>();
-    if (u > kMaxInt64) return Bad(path, absl::StrCat(Show(v), " is not ", what));
+    if (u > kMaxInt64) return Bad(path, absl::StrCat(ShowJsonValue(v), " is not ", what));
     n = static_cast<int64_t>(u);
   } else if (v.is_number_integer()) {
     n = v.get<int64_t>();
   } else if (v.is_number_float()) {
-    return Bad(path, absl::StrCat(Show(v), " is not ", what));
+    return Bad(path, absl::StrCat(ShowJsonValue(v), " is not ", what));
   } else {
     return WrongType(path, v, "an integer");
   }
-  if (n < lo || n > hi) return Bad(path, absl::StrCat(Show(v), " is not ", what));
+  if (n < lo || n > hi) return Bad(path, absl::StrCat(ShowJsonValue(v), " is not ", what));
   return n;
 }
 
@@ -148,10 +134,10 @@ absl::StatusOr<uint64_t> GetUint(const Json& v, absl::string_view path, uint64_t
                                  absl::string_view what) {
   if (v.is_number_unsigned()) {
     uint64_t u = v.get<uint64_t>();
-    if (u > hi) return Bad(path, absl::StrCat(Show(v), " is not ", what));
+    if (u > hi) return Bad(path, absl::StrCat(ShowJsonValue(v), " is not ", what));
     return u;
   }
-  if (v.is_number()) return Bad(path, absl::StrCat(Show(v), " is not ", what));
+  if (v.is_number()) return Bad(path, absl::StrCat(ShowJsonValue(v), " is not ", what));
   return WrongType(path, v, "an integer");
 }
 
@@ -491,7 +477,7 @@ class Parser {
 
   absl::Status Parse(const Json& root) {
     if (!root.is_object()) return absl::InvalidArgumentError(
-        absl::StrCat(kPrefix, "expected an object at the top level, got ", Show(root)));
+        absl::StrCat(kPrefix, "expected an object at the top level, got ", ShowJsonValue(root)));
     ContainerSpec& spec = out_.spec;
     spec.bundle = bundle_;
     spec.default_filesystems = false;

@@ -1,4 +1,6 @@
-#include "runtime/util/json_depth.h"
+#include "runtime/util/json_input.h"
+
+#include "runtime/quote.h"
 
 namespace nucleus {
 
@@ -25,6 +27,19 @@ bool JsonDeeperThan(absl::string_view text, size_t max_depth) {
     }
   }
   return false;
+}
+
+std::string ShowJsonValue(const nlohmann::json& v) {
+  switch (v.type()) {
+    case nlohmann::json::value_t::string:
+      return Quote(v.get_ref<const std::string&>(), 64);
+    case nlohmann::json::value_t::object:
+      return "an object";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    default:
+      return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
 }
 
 }  // namespace nucleus
