@@ -319,10 +319,16 @@ absl::Status ValidateIdMappings(const std::vector<IdMapping>& maps, absl::string
 }
 
 bool IsIdMapped(const std::vector<IdMapping>& maps, uint32_t id) {
+  return MapIdToHost(maps, id).has_value();
+}
+
+std::optional<uint32_t> MapIdToHost(const std::vector<IdMapping>& maps, uint32_t id) {
   for (const IdMapping& m : maps) {
-    if (id >= m.container_id && id <= Last(m.container_id, m.size)) return true;
+    if (id >= m.container_id && id <= Last(m.container_id, m.size)) {
+      return m.host_id + (id - m.container_id);
+    }
   }
-  return false;
+  return std::nullopt;
 }
 
 }  // namespace nucleus

@@ -31,6 +31,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,8 @@ absl::StatusOr<IdMapping> ParseIdMapping(absl::string_view text, absl::string_vi
 absl::Status ValidateIdMappings(const std::vector<IdMapping>& maps, absl::string_view flag);
 // True when container id `id` falls inside one of `maps`.
 bool IsIdMapped(const std::vector<IdMapping>& maps, uint32_t id);
+// The host id that container id `id` maps to; nullopt when no mapping covers it.
+std::optional<uint32_t> MapIdToHost(const std::vector<IdMapping>& maps, uint32_t id);
 
 }  // namespace nucleus
 

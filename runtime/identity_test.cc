@@ -351,5 +351,15 @@ TEST(IsIdMappedTest, Ranges) {
   EXPECT_TRUE(IsIdMapped({{0, 0, 4294967295u}}, 4294967294u));
 }
 
+TEST(MapIdToHostTest, Ranges) {
+  std::vector<IdMapping> maps = {{0, 1000, 1}, {100, 5000, 10}};
+  EXPECT_EQ(MapIdToHost(maps, 0), 1000u);
+  EXPECT_EQ(MapIdToHost(maps, 1), std::nullopt);
+  EXPECT_EQ(MapIdToHost(maps, 100), 5000u);
+  EXPECT_EQ(MapIdToHost(maps, 109), 5009u);
+  EXPECT_EQ(MapIdToHost(maps, 110), std::nullopt);
+  EXPECT_EQ(MapIdToHost({}, 0), std::nullopt);
+}
+
 }  // namespace
 }  // namespace nucleus

@@ -20,6 +20,7 @@
 #include "runtime/api.h"
 #include "runtime/cli/commands.h"
 #include "runtime/cli/common.h"
+#include "runtime/identity.h"
 #include "runtime/audit/audit.h"
 #include "runtime/backends.h"
 #include "runtime/lifecycle/lifecycle.h"
@@ -49,10 +50,11 @@ void Report(int fd, const std::string& text) {
 
 // --- sd_notify (README "systemd") ---------------------------------------------------------
 
-// The container gets the bridge's socket (made in its state directory) at
+// The container gets the bridge's socket (made in its state directory; the path returned) at
 // kContainerNotifySocket: a 64 KiB tmpfs on /run/nucleus (so the mount point exists on a
 // read-only root; 0755, so the workload cannot add files there) holding a bind of it.
-void AddNotifySocket(const std::string& host_path, ContainerSpec* spec) {
+std::string AddNotifySocket(const StateStore& store, ContainerSpec* spec) {
+  const std::string host_path = absl::StrCat(store.ContainerDirPath(spec->id), "/notify.sock");
   MountSpec dir;
   dir.type = MountSpec::Type::kTmpfs;
   dir.destination = "/run/nucleus";
@@ -68,15 +70,7 @@ void AddNotifySocket(const std::string& host_path, ContainerSpec* spec) {
   spec->mounts.push_back(dir);
   spec->mounts.push_back(sock);
   spec->process.env.push_back(absl::StrCat("NOTIFY_SOCKET=", kContainerNotifySocket));
-}
-
-// The host id that container id `id` maps to (itself without a user namespace).
-uint32_t HostId(uint32_t id, const std::vector<IdMapping>& maps, bool userns) {
-  if (!userns) return id;
-  for (const IdMapping& m : maps) {
-    if (id >= m.container_id && id - m.container_id < m.size) return m.host_id + id - m.container_id;
-  }
-  return 65534;  // unmapped: nobody, who then cannot send (nucleus warns nothing: none can)
+  return host_path;
 }
 
 // The bridge for a container: relays to `upstream` ($NOTIFY_SOCKET; "" none). A hostile or
@@ -84,9 +78,12 @@ uint32_t HostId(uint32_t id, const std::vector<IdMapping>& maps, bool userns) {
 absl::StatusOr<std::unique_ptr<NotifyBridge>> OpenBridge(const std::string& path,
                                                          const ContainerSpec& spec,
                                                          const std::string& upstream) {
+  // The container user's host ids (unmapped: nobody, who cannot send; nor can anyone else).
   const bool userns = spec.namespaces.user;
-  uid_t uid = HostId(spec.process.uid, spec.uid_mappings, userns);
-  gid_t gid = HostId(spec.process.gid, spec.gid_mappings, userns);
+  uid_t uid = userns ? MapIdToHost(spec.uid_mappings, spec.process.uid).value_or(65534)
+                     : spec.process.uid;
+  gid_t gid = userns ? MapIdToHost(spec.gid_mappings, spec.process.gid).value_or(65534)
+                     : spec.process.gid;
   absl::StatusOr<std::unique_ptr<NotifyBridge>> b = NotifyBridge::Create(path, uid, gid, upstream);
   if (!b.ok() && !upstream.empty() && absl::StartsWith(b.status().message(), "NOTIFY_SOCKET")) {
     Warn(std::string(b.status().message()));
@@ -249,8 +246,7 @@ bool AwaitRestart(StateStore& store, const std::string& id, int sigfd, absl::Dur
   std::unique_ptr<NotifyBridge> bridge;
   std::string bridge_path;
   if (req.readiness.sd_notify) {
-    bridge_path = absl::StrCat(store->root(), "/", req.spec.id, "/notify.sock");
-    AddNotifySocket(bridge_path, &req.spec);
+    bridge_path = AddNotifySocket(*store, &req.spec);
   }
   UniqueFd dir;  // the container's state directory
   auto ref_of = [&](const Container& c) {
@@ -443,8 +439,7 @@ int RunMain(const std::vector<std::string>& args) {
       return Fail("run: -t: the sd_notify relay ($NOTIFY_SOCKET, --readiness-sd-notify) "
                   "needs a run without a terminal");
     }
-    bridge_path = absl::StrCat(store->root(), "/", req->spec.id, "/notify.sock");
-    AddNotifySocket(bridge_path, &req->spec);
+    bridge_path = AddNotifySocket(*store, &req->spec);
   }
   if (probe && req->spec.process.terminal) {
     return Fail("run: -t: readiness probes need a run without a terminal (or -d)");

@@ -254,7 +254,7 @@ ContainerRef RefOf(const StateStore& store, const ContainerSpec& spec, pid_t pid
   ContainerRef ref;
   ref.spec = &spec;
   ref.state_dir_fd = dir_fd;
-  ref.state_dir = absl::StrCat(store.root(), "/", spec.id);
+  ref.state_dir = store.ContainerDirPath(spec.id);
   ref.pid = pid;
   ref.pidfd = pidfd;
   return ref;
@@ -347,7 +347,7 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
   CreateOptions options;
   options.start_listen_fd = listen.get();
   options.state_dir_fd = lock.dir_fd();
-  options.state_dir = absl::StrCat(store.root(), "/", spec.id);
+  options.state_dir = store.ContainerDirPath(spec.id);
   options.detached = true;
   ASSIGN_OR_RETURN(container, backend->Create(spec, options));
   AuditCreated(spec, req.name, *backend, *container);
@@ -631,7 +631,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
   std::unique_ptr<Backend> backend = BackendFor(spec);
   CreateOptions options;
   options.state_dir_fd = lock.dir_fd();
-  options.state_dir = absl::StrCat(store.root(), "/", spec.id);
+  options.state_dir = store.ContainerDirPath(spec.id);
   absl::StatusOr<std::unique_ptr<Container>> c = backend->Create(spec, options);
   if (!c.ok()) {
     (void)backend->Remove(RefOf(store, spec, st.pid, lock.dir_fd(), -1));

@@ -47,6 +47,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "runtime/state/state.h"
@@ -99,6 +100,11 @@ class StateStore {
   StateStore& operator=(StateStore&&) = default;
 
   const std::string& root() const { return root_; }
+  // ROOT/ID: where the container's directory is (for paths handed to others, e.g. a backend's
+  // files or a socket; nucleus itself opens it with OpenContainerDir).
+  std::string ContainerDirPath(absl::string_view id) const {
+    return absl::StrCat(root_, "/", id);
+  }
 
   // Validates id (ids.h), creates ID/ atomically, returns its lock held.
   // durable: as Save's (the root directory's fsync).
