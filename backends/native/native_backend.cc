@@ -383,14 +383,24 @@ absl::Status NativeBackend::Signal(const ContainerRef& ref, int sig, bool all) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// The start socket's address: through the directory's fd, since the state root may be
+// longer than sun_path allows.
+struct sockaddr_un StartSocketAddress(int dir_fd) {
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::string path = absl::StrCat("/proc/self/fd/", dir_fd, "/", kStartSocketName);
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  return addr;
+}
+
+}  // namespace
+
 absl::StatusOr<UniqueFd> BindStartSocket(int dir_fd) {
   UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!sock.valid()) return ErrnoStatus("socket", "start socket");
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  // Through the directory's fd: the state root may be longer than sun_path allows.
-  std::string path = absl::StrCat("/proc/self/fd/", dir_fd, "/", kStartSocketName);
-  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  struct sockaddr_un addr = StartSocketAddress(dir_fd);
   (void)::unlinkat(dir_fd, kStartSocketName, 0);  // left by an interrupted create
   if (::bind(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
     return ErrnoStatus("bind", kStartSocketName);
@@ -403,10 +413,7 @@ absl::Status StartDetached(int dir_fd, int* exit_code) {
   if (exit_code) *exit_code = kExitCodeNucleus;
   UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!sock.valid()) return ErrnoStatus("socket", "start socket");
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  std::string path = absl::StrCat("/proc/self/fd/", dir_fd, "/", kStartSocketName);
-  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  struct sockaddr_un addr = StartSocketAddress(dir_fd);
   if (RetryEintr([&] {
         return ::connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
       }) != 0) {
