@@ -379,25 +379,10 @@ TEST_F(EscapeTest, NonRootUserInUserNamespace) {
 
 // The gVisor backend (issue 7), where runsc can run here: the same battery must find every
 // way out blocked, with gVisor's kernel in between.
-std::string GvisorSkipReason() {
-  RunResult r = RunCommand({NucleusPath(), "check"});
-  for (const std::string& line : SplitLines(r.out)) {
-    if (line.rfind("backend.gvisor", 0) == 0) {
-      return line.find(" ok ") != std::string::npos ? "" : line;
-    }
-  }
-  return "nucleus check reports no backend.gvisor line";
-}
 
 // runsc leaves its gofer and sandbox to whoever adopts them: here the harness, a subreaper.
-// Those that exited are reaped (the sentry is alive: never); a live one is still a leak.
-void ReapRunscOrphans() {
-  for (int i = 0; i < 20; ++i) {
-    while (waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
-    usleep(50 * 1000);
-  }
-}
+// Each test reaps them once they exit (ReapChildren: the sentry lives on, so it waits its
+// full second); a live one is still reported as a leak.
 
 // (f) The default container under gVisor.
 TEST_F(EscapeTest, DefaultContainerUnderGvisor) {
@@ -410,7 +395,7 @@ TEST_F(EscapeTest, DefaultContainerUnderGvisor) {
   ASSERT_NO_FATAL_FAILURE(MakeSetuidCopy(suid, 0, 0));
   RunResult r = RunBattery({"--backend", "gvisor", "--ro", ro_dir}, EscapePath(),
                            BatteryArgs(suid, ro_dir, ""));
-  ReapRunscOrphans();
+  ReapChildren(1);
   ExpectAllBlocked(r, "default container, --backend gvisor");
   ExpectNoWriteProbes("", "default container, --backend gvisor");
   EXPECT_FALSE(PathExists(ro_dir + "/" + kWriteProbeName)) << "wrote into a --ro bind";
@@ -423,7 +408,7 @@ TEST_F(EscapeTest, NonRootUserUnderGvisor) {
   Layout l = PrepareRootfs(TestTmpDir(), 0);
   ASSERT_FALSE(HasFailure());
   RunResult r = RunInRootfs(l, {"--backend", "gvisor", "--user", "1000:1000"});
-  ReapRunscOrphans();
+  ReapChildren(1);
   ExpectAllBlocked(r, "non-root user, --backend gvisor");
   ExpectHostUntouched(l, "non-root user, --backend gvisor", false);
 }

@@ -34,35 +34,18 @@ class GvisorTest : public ContainerTest {
   void SetUp() override {
     ContainerTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    RunResult check = Nucleus({"check"});
-    for (const std::string& line : SplitLines(check.out)) {
-      if (line.rfind("backend.gvisor", 0) == 0 && line.find(" ok ") == std::string::npos) {
-        GTEST_SKIP() << line;
-      }
-    }
+    std::string why = GvisorSkipReason();
+    if (!why.empty()) GTEST_SKIP() << why;
   }
   void TearDown() override {
     // runsc leaves its gofer and sandbox to whoever adopts them: here the harness, a
-    // subreaper. Those that exited are reaped; a live one is still reported as a leak.
-    for (int i = 0; i < 20; ++i) {
-      while (waitpid(-1, nullptr, WNOHANG) > 0) {
-      }
-      usleep(50 * 1000);
-    }
+    // subreaper. They are reaped once they exit; a live one is still reported as a leak.
+    ReapChildren(1);
     ContainerTest::TearDown();
-  }
-  RunResult Nucleus(std::vector<std::string> args) {
-    args.insert(args.begin(), NucleusPath());
-    return RunCommand(args);
   }
   RunResult Run(std::vector<std::string> args) {
     args.insert(args.begin(), {"run", "--backend", "gvisor"});
     return Nucleus(args);
-  }
-  Json Inspect(const std::string& id) {
-    RunResult r = Nucleus({"inspect", id});
-    Json j = Json::parse(r.out, nullptr, false);
-    return j.is_array() && !j.empty() ? j[0] : Json();
   }
 };
 
@@ -97,7 +80,7 @@ TEST_F(GvisorTest, DetachedLifecycle) {
                      "echo hello; touch /tmp/up; trap 'echo bye; exit 7' TERM; "
                      "while true; do sleep 0.1; done"});
   ASSERT_EQ(r.exit_code, 0) << r;
-  Json st = Inspect("gv-svc");
+  Json st = InspectContainer("gv-svc");
   EXPECT_EQ(st["backend"], "gvisor") << st.dump();
   EXPECT_EQ(st["ready"], true) << st.dump();
   EXPECT_THAT(Nucleus({"ps"}).out, HasSubstr("gv-svc"));
@@ -106,7 +89,7 @@ TEST_F(GvisorTest, DetachedLifecycle) {
   EXPECT_EQ(ex.exit_code, 9) << ex;
   RunResult stop = Nucleus({"stop", "-t", "5", "gv-svc"});
   EXPECT_EQ(stop.exit_code, 0) << stop;
-  st = Inspect("gv-svc");
+  st = InspectContainer("gv-svc");
   EXPECT_EQ(st["status"], "stopped") << st.dump();
   EXPECT_EQ(st["exit"]["code"], 7) << st.dump();
   RunResult logs = Nucleus({"logs", "gv-svc"});

@@ -372,6 +372,27 @@ RunResult RunNucleus(const std::vector<std::string>& run_args, const RunOptions&
   return RunCommand(argv, options);
 }
 
+RunResult Nucleus(std::vector<std::string> args, const RunOptions& options) {
+  args.insert(args.begin(), NucleusPath());
+  return RunCommand(args, options);
+}
+
+nlohmann::json InspectContainer(const std::string& ref) {
+  RunResult r = Nucleus({"inspect", ref});
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  return j.is_array() && !j.empty() ? j[0] : nlohmann::json();
+}
+
+std::string GvisorSkipReason() {
+  RunResult r = Nucleus({"check"});
+  for (const std::string& line : SplitLines(r.out)) {
+    if (line.rfind("backend.gvisor", 0) == 0) {
+      return line.find(" ok ") != std::string::npos ? "" : line;
+    }
+  }
+  return "`nucleus check` reports no backend.gvisor line";
+}
+
 // ---- host state ----
 
 HostSnapshot HostSnapshot::Take() {

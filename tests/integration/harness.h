@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 
 namespace nucleus {
 namespace testing {
@@ -120,6 +121,13 @@ class Subprocess {
 
 // `nucleus run ARGS...`, to completion.
 RunResult RunNucleus(const std::vector<std::string>& run_args, const RunOptions& options = {});
+// `nucleus ARGS...`: any subcommand (ps, inspect, stop, ...), to completion.
+RunResult Nucleus(std::vector<std::string> args, const RunOptions& options = {});
+// `nucleus inspect REF`: the container's object, or null when inspect fails.
+nlohmann::json InspectContainer(const std::string& ref);
+// Why `--backend gvisor` cannot run on this host (the `backend.gvisor` line of `nucleus
+// check`), or "" when it can: tests of the gVisor backend skip with it.
+std::string GvisorSkipReason();
 // Any command (absolute path), to completion. For tar, helpers and the like.
 RunResult RunCommand(const std::vector<std::string>& argv, const RunOptions& options = {});
 

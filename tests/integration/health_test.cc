@@ -24,15 +24,6 @@ class HealthTest : public ContainerTest {
     ReapChildren(5);
     ContainerTest::TearDown();
   }
-  RunResult Nucleus(std::vector<std::string> args) {
-    args.insert(args.begin(), NucleusPath());
-    return RunCommand(args);
-  }
-  Json Inspect(const std::string& id) {
-    RunResult r = Nucleus({"inspect", id});
-    Json j = Json::parse(r.out, nullptr, false);
-    return j.is_array() && !j.empty() ? j[0] : Json();
-  }
 };
 
 TEST_F(HealthTest, UnhealthyIsKilledAfterExactlyTheRetries) {
@@ -45,7 +36,7 @@ TEST_F(HealthTest, UnhealthyIsKilledAfterExactlyTheRetries) {
   ASSERT_EQ(r.exit_code, 0) << r;
   RunResult w = Nucleus({"wait", "--timeout", "20s", "health-bad"});
   EXPECT_EQ(w.out, "137\n") << w;
-  Json st = Inspect("health-bad");
+  Json st = InspectContainer("health-bad");
   EXPECT_EQ(st["health"]["status"], "unhealthy") << st.dump();
   EXPECT_EQ(st["health"]["failingStreak"], 3) << st.dump();
   EXPECT_THAT(st["health"]["lastOutput"].get<std::string>(), HasSubstr("sick")) << st.dump();
@@ -73,7 +64,7 @@ TEST_F(HealthTest, BecomesHealthyAndShowsInPs) {
   std::string status;
   for (int i = 0; i < 100 && status != "healthy"; ++i) {
     usleep(100 * 1000);
-    Json st = Inspect("health-ok");
+    Json st = InspectContainer("health-ok");
     if (st.contains("health")) status = st["health"]["status"].get<std::string>();
   }
   EXPECT_EQ(status, "healthy");
@@ -89,7 +80,7 @@ TEST_F(HealthTest, FailuresInTheStartPeriodDoNotCount) {
                          "sleep", "100"});
   ASSERT_EQ(r.exit_code, 0) << r;
   usleep(800 * 1000);
-  Json st = Inspect("health-start");
+  Json st = InspectContainer("health-start");
   EXPECT_EQ(st["status"], "running") << st.dump();
   EXPECT_EQ(st["health"]["status"], "starting") << st.dump();
   EXPECT_EQ(Nucleus({"rm", "-f", "health-start"}).exit_code, 0);

@@ -30,11 +30,6 @@ class ReadinessTest : public ContainerTest {
     ReapChildren(5);
     ContainerTest::TearDown();
   }
-
-  RunResult Nucleus(std::vector<std::string> args) {
-    args.insert(args.begin(), NucleusPath());
-    return RunCommand(args);
-  }
 };
 
 TEST_F(ReadinessTest, TcpReadinessPassesOnlyOnceTheServiceListens) {

@@ -34,19 +34,10 @@ class ServiceTest : public ContainerTest {
     ReapChildren(5);
     ContainerTest::TearDown();
   }
-  RunResult Nucleus(std::vector<std::string> args, const RunOptions& options = {}) {
-    args.insert(args.begin(), NucleusPath());
-    return RunCommand(args, options);
-  }
-  Json Inspect(const std::string& id) {
-    RunResult r = Nucleus({"inspect", id});
-    Json j = Json::parse(r.out, nullptr, false);
-    return j.is_array() && !j.empty() ? j[0] : Json();
-  }
   // Polls `inspect` until pred holds (10 s at most).
   bool InspectUntil(const std::string& id, const std::function<bool(const Json&)>& pred) {
     for (int i = 0; i < 200; ++i) {
-      Json st = Inspect(id);
+      Json st = InspectContainer(id);
       if (!st.is_null() && pred(st)) return true;
       usleep(50 * 1000);
     }
@@ -167,7 +158,7 @@ TEST_F(ServiceTest, ReadinessSdNotifyGatesRunDetached) {
       "os.environ['NOTIFY_SOCKET'])\"; sleep 100");
   RunResult r = Nucleus(run);
   ASSERT_EQ(r.exit_code, 0) << r;
-  Json st = Inspect("sdn-ready");
+  Json st = InspectContainer("sdn-ready");
   EXPECT_EQ(st["ready"], true) << st.dump();
   EXPECT_EQ(st["status"], "running") << st.dump();
   EXPECT_EQ(Nucleus({"rm", "-f", "sdn-ready"}).exit_code, 0);
@@ -209,9 +200,9 @@ TEST_F(ServiceTest, OnFailureRestartsAtMostMaxTimes) {
   ASSERT_EQ(r.exit_code, 0) << r;
   ASSERT_TRUE(InspectUntil("restart-max", [](const Json& j) {
     return j["restartCount"] == 2 && j["status"] == "stopped";
-  })) << Inspect("restart-max").dump();
+  })) << InspectContainer("restart-max").dump();
   usleep(1000 * 1000);  // the backoff would be 400 ms: no third restart comes
-  Json st = Inspect("restart-max");
+  Json st = InspectContainer("restart-max");
   EXPECT_EQ(st["restartCount"], 2) << st.dump();
   EXPECT_EQ(st["exit"]["code"], 3) << st.dump();
   EXPECT_EQ(Nucleus({"logs", "restart-max"}).out, "run\nrun\nrun\n");
@@ -233,7 +224,7 @@ TEST_F(ServiceTest, OnFailureRestartsAtMostMaxTimes) {
   ASSERT_EQ(r.exit_code, 0) << r;
   ASSERT_TRUE(InspectUntil("restart-clean", [](const Json& j) { return j["status"] == "stopped"; }));
   usleep(300 * 1000);
-  EXPECT_EQ(Inspect("restart-clean")["restartCount"], 0);
+  EXPECT_EQ(InspectContainer("restart-clean")["restartCount"], 0);
   EXPECT_EQ(Nucleus({"rm", "restart-clean"}).exit_code, 0);
 }
 
@@ -243,11 +234,11 @@ TEST_F(ServiceTest, AlwaysRestartsUntilStopped) {
   ASSERT_EQ(r.exit_code, 0) << r;
   ASSERT_TRUE(InspectUntil("restart-always", [](const Json& j) { return j["restartCount"] >= 2; }));
   EXPECT_EQ(Nucleus({"stop", "restart-always"}).exit_code, 0);
-  Json st = Inspect("restart-always");
+  Json st = InspectContainer("restart-always");
   const int count = st["restartCount"];
   EXPECT_EQ(st["stopRequested"], true) << st.dump();
   usleep(1500 * 1000);  // longer than any backoff so far
-  st = Inspect("restart-always");
+  st = InspectContainer("restart-always");
   EXPECT_EQ(st["restartCount"], count) << st.dump();
   EXPECT_EQ(st["status"], "stopped") << st.dump();
   EXPECT_EQ(Nucleus({"rm", "restart-always"}).exit_code, 0);
@@ -262,7 +253,7 @@ TEST_F(ServiceTest, UnhealthyIsRestarted) {
                          "sleep 0.3; touch /tmp/sick; sleep 100"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_TRUE(InspectUntil("health-restart", [](const Json& j) { return j["restartCount"] >= 2; }))
-      << Inspect("health-restart").dump();
+      << InspectContainer("health-restart").dump();
   EXPECT_EQ(Nucleus({"rm", "-f", "health-restart"}).exit_code, 0);
 }
 

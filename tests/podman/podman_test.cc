@@ -162,12 +162,8 @@ TEST_F(PodmanTest, DetachedThenExecStopAndRm) {
 
 // The gVisor backend through podman: asked for with an annotation in config.json.
 TEST_F(PodmanTest, GvisorBackendByAnnotation) {
-  RunResult check = RunCommand({NucleusPath(), "check"});
-  for (const std::string& line : SplitLines(check.out)) {
-    if (line.rfind("backend.gvisor", 0) == 0 && line.find(" ok ") == std::string::npos) {
-      GTEST_SKIP() << line;
-    }
-  }
+  std::string why = GvisorSkipReason();
+  if (!why.empty()) GTEST_SKIP() << why;
   const std::string gvisor = "run.nucleus.backend=gvisor";
   RunResult r = Run({"--annotation", gvisor}, {"/bin/sh", "-c", "cat /proc/version; exit 4"});
   EXPECT_EQ(r.exit_code, 4) << r;
