@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,34 +149,35 @@ absl::StatusOr<ProbeChild> StartProbeChild(const ReadinessProbe& probe, Backend&
   return ProbeChild{pid, std::move(r)};
 }
 
-// The monitor's wait with a health check (docker's semantics): every interval, the command
-// runs inside the container; `retries` failures in a row (not counting those within the
-// start period) make it unhealthy, a success healthy again. The state shows it (`ps`,
-// `inspect`); on_failure kill ends an unhealthy container. Signals are forwarded meanwhile.
+// Arms a one-shot timerfd to fire after d.
+absl::Status ArmTimer(int fd, absl::Duration d) {
+  struct itimerspec t = {};
+  t.it_value = absl::ToTimespec(std::max(d, absl::Nanoseconds(1)));
+  if (::timerfd_settime(fd, 0, &t, nullptr) != 0) return ErrnoStatus("timerfd_settime");
+  return absl::OkStatus();
+}
+
+// The monitor's wait with a health check (docker's semantics): every interval (counted from
+// the end of the previous check), the command runs inside the container; `retries` failures
+// in a row (not counting those within the start period) make it unhealthy, a success healthy
+// again. The state shows it (`ps`, `inspect`); on_failure kill or restart ends an unhealthy
+// container. The checks are a timer served by WaitForwarding's loop, which forwards signals.
 absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunRequest& req,
                                         StateStore& store, Backend& backend,
                                         const ContainerRef& ref, bool* killed_unhealthy) {
   const HealthCheck& h = req.health;
   const std::string& id = req.spec.id;
+  UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
+  if (!timer.valid()) return ErrnoStatus("timerfd_create", "health check");
+  RETURN_IF_ERROR(ArmTimer(timer.get(), h.interval));
   const absl::Time started = absl::Now();
-  absl::Time next = started + h.interval;
   std::string status = "starting";
   int streak = 0;
   (void)RecordHealth(store, id, status, 0, "");
-  for (;;) {
-    int ms = static_cast<int>(
-        std::max<int64_t>(0, absl::ToInt64Milliseconds(next - absl::Now())));
-    struct pollfd fds[2] = {{c.wait_fd(), POLLIN, 0}, {sigfd, POLLIN, 0}};
-    int n = RetryEintr([&] { return ::poll(fds, 2, ms); });
-    if (n < 0) return ErrnoStatus("poll");
-    if (fds[0].revents) return c.Wait();
-    if (fds[1].revents & POLLIN) {
-      ForwardSignal(c, sigfd, id);
-      continue;
-    }
-    if (absl::Now() < next) continue;
+  auto check = [&]() -> bool {
+    uint64_t expirations;
+    (void)!::read(timer.get(), &expirations, sizeof(expirations));
     absl::Status r = ProbeExecOnce(backend, ref, h.cmd, h.timeout);
-    next = absl::Now() + h.interval;
     const bool in_start_period = absl::Now() - started < h.start_period;
     std::string now = status;
     if (r.ok()) {
@@ -203,7 +205,9 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
       (void)c.Kill(SIGKILL);
     }
     status = now;
-  }
+    return ArmTimer(timer.get(), h.interval).ok();
+  };
+  return WaitForwarding(c, sigfd, -1, id, {{timer.get(), check}});
 }
 
 // Waits `backoff` before a restart. false: do not restart (the entry was removed, `stop` asked
