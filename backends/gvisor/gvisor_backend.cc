@@ -180,18 +180,10 @@ absl::Status SaveGlobals(int bundle_fd, const RunscGlobals& g) {
                                       g.oci_seccomp ? "oci-seccomp" : "-", "\n"));
 }
 
-std::string CgroupNameOf(const ContainerSpec& spec) {
-  return spec.cgroup_name.empty() ? spec.id : spec.cgroup_name;
-}
-
 // The container's group with its limits, as the native backend makes it (no device rules).
 absl::StatusOr<std::unique_ptr<Cgroup>> MakeCgroup(const ContainerSpec& spec) {
-  if (spec.cgroup_parent.empty() || (::geteuid() != 0 && !spec.resources.HasLimits())) {
-    if (spec.resources.HasLimits()) {
-      return absl::InvalidArgumentError("resource limits need a cgroup (no --cgroup-parent)");
-    }
-    return std::unique_ptr<Cgroup>();
-  }
+  ASSIGN_OR_RETURN(bool needs_cgroup, NeedsCgroup(spec, ::geteuid() == 0));
+  if (!needs_cgroup) return std::unique_ptr<Cgroup>();
   ASSIGN_OR_RETURN(CgroupHierarchies hierarchies, DetectCgroupHierarchies());
   CgroupConfig config;
   config.parent = spec.cgroup_parent;

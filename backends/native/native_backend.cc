@@ -229,11 +229,12 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   uint64_t clone_flags = CloneFlagsFor(spec.namespaces);
   std::unique_ptr<Cgroup> cgroup;
   // Rootless: no group unless limits were asked for (which then fail to be created, clearly).
-  if (!spec.cgroup_parent.empty() && (::geteuid() == 0 || spec.resources.HasLimits())) {
+  ASSIGN_OR_RETURN(bool needs_cgroup, NeedsCgroup(spec, ::geteuid() == 0));
+  if (needs_cgroup) {
     ASSIGN_OR_RETURN(CgroupHierarchies hierarchies, DetectCgroupHierarchies());
     CgroupConfig config;
     config.parent = spec.cgroup_parent;
-    config.name = spec.cgroup_name.empty() ? spec.id : spec.cgroup_name;
+    config.name = CgroupNameOf(spec);
     config.resources = spec.resources;
     config.devices = ContainerDeviceRules();
     // config.json's linux.resources.devices (allow rules beyond the default list).
@@ -245,8 +246,6 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
     clone_flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
     plan->await_cgroup = true;
     plan->cgroup_namespace = spec.namespaces.cgroup;
-  } else if (spec.resources.HasLimits()) {
-    return absl::InvalidArgumentError("resource limits need a cgroup (no --cgroup-parent)");
   }
   int cgroup_fd = cgroup ? cgroup->clone_into_fd() : -1;
 
@@ -317,7 +316,7 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Exec(const ContainerSp
   if (!spec.cgroup_parent.empty()) {
     ASSIGN_OR_RETURN(CgroupHierarchies hierarchies, DetectCgroupHierarchies());
     absl::StatusOr<std::unique_ptr<Cgroup>> cg = OpenCgroup(
-        hierarchies, spec.cgroup_parent, spec.cgroup_name.empty() ? spec.id : spec.cgroup_name);
+        hierarchies, spec.cgroup_parent, CgroupNameOf(spec));
     if (cg.ok()) {
       cgroup = *std::move(cg);
       plan->await_cgroup = true;
@@ -360,7 +359,7 @@ absl::Status NativeBackend::Signal(const ContainerRef& ref, int sig, bool all) {
   if (all && !spec.cgroup_parent.empty()) {
     ASSIGN_OR_RETURN(CgroupHierarchies h, DetectCgroupHierarchies());
     absl::StatusOr<std::unique_ptr<Cgroup>> cg =
-        OpenCgroup(h, spec.cgroup_parent, spec.cgroup_name.empty() ? spec.id : spec.cgroup_name);
+        OpenCgroup(h, spec.cgroup_parent, CgroupNameOf(spec));
     if (cg.ok()) cgroup = *std::move(cg);
   }
   if (cgroup) {

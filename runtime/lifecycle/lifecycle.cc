@@ -61,9 +61,6 @@ bool WaitPidfdExit(int pidfd, absl::Duration timeout) {
   return RetryEintr([&] { return ::poll(&p, 1, ms); }) > 0;
 }
 
-std::string CgroupNameOf(const ContainerSpec& spec) {
-  return spec.cgroup_name.empty() ? spec.id : spec.cgroup_name;
-}
 
 // Kills what is left in the container's groups and removes them (nothing: OK).
 absl::Status RemoveContainerCgroup(const ContainerSpec& spec, bool only_if_unheld = false) {

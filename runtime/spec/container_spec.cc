@@ -9,6 +9,19 @@ std::vector<std::string> DefaultMaskedPaths() {
           "/proc/sysrq-trigger", "/sys/firmware",      "/sys/devices/virtual/powercap"};
 }
 
+std::string CgroupNameOf(const ContainerSpec& spec) {
+  return spec.cgroup_name.empty() ? spec.id : spec.cgroup_name;
+}
+
+absl::StatusOr<bool> NeedsCgroup(const ContainerSpec& spec, bool root_caller) {
+  const bool limits = spec.resources.HasLimits();
+  if (spec.cgroup_parent.empty()) {
+    if (!limits) return false;
+    return absl::InvalidArgumentError("resource limits need a cgroup (no --cgroup-parent)");
+  }
+  return root_caller || limits;
+}
+
 const char* BackendKindName(ContainerSpec::BackendKind kind) {
   switch (kind) {
     case ContainerSpec::BackendKind::kNative:

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace nucleus {
@@ -277,6 +278,13 @@ struct ContainerSpec {
   // The directory the spec came from (OCI --bundle; `nucleus run`: empty).
   std::string bundle;
 };
+
+// The container's cgroup is CGROUP_PARENT/this name in each hierarchy: cgroup_name, or the id.
+std::string CgroupNameOf(const ContainerSpec& spec);
+// Whether a backend makes a cgroup for the container: for a root caller always (unless
+// cgroup_parent is ""), for another only when there are limits to apply. InvalidArgument when
+// there are limits but cgroup_parent is "".
+absl::StatusOr<bool> NeedsCgroup(const ContainerSpec& spec, bool root_caller);
 
 // "native", "gvisor", "auto" (`--backend`, annotation run.nucleus.backend), both ways;
 // nullopt for any other name.

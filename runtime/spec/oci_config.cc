@@ -1576,7 +1576,7 @@ OJson LinuxJson(const ContainerSpec& spec) {
     j["sysctl"] = std::move(sysctl);
   }
   j["resources"] = ResourcesJson(spec.resources);
-  const std::string& name = spec.cgroup_name.empty() ? spec.id : spec.cgroup_name;
+  const std::string name = CgroupNameOf(spec);
   if (!spec.cgroup_parent.empty() && !name.empty()) {
     j["cgroupsPath"] = absl::StrCat("/", spec.cgroup_parent, "/", name);
   }
