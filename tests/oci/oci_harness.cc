@@ -354,7 +354,17 @@ void OciTest::TearDown() {
         if (r.exit_code != 0) ADD_FAILURE() << "cleanup failed:" << r;
       }
     }
-    WaitUntil([] { return ReapZombies() == 0; }, 2);
+    // Until no child of ours is left: a `run -d --rm` monitor removes its entry a moment
+    // before it exits, so "no zombie right now" is not yet "nothing left".
+    WaitUntil(
+        [] {
+          ReapZombies();
+          for (const std::string& line : ChildProcesses()) {
+            if (!Protected().count(atoi(line.c_str()))) return false;
+          }
+          return true;
+        },
+        2);
   }
   ContainerTest::TearDown();
 }
