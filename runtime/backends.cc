@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "backends/gvisor/gvisor_backend.h"
 #include "backends/gvisor/runsc.h"
 #include "backends/native/native_backend.h"
@@ -21,25 +22,31 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(ContainerSpec::BackendKind 
   return absl::InvalidArgumentError("backend auto: resolve it first (ResolveBackend)");
 }
 
-absl::Status CheckGvisorUsable() {
+absl::StatusOr<std::string> CheckGvisorUsable() {
   if (::geteuid() != 0) {
     return absl::FailedPreconditionError(
         "gVisor: nucleus runs runsc as root only so far (runsc --rootless is untested)");
   }
   absl::StatusOr<RunscInfo> info = ProbeRunsc();
   if (!info.ok()) return info.status();
-  absl::StatusOr<std::string> platform = SelectPlatform(*info, "auto");
+  absl::StatusOr<PlatformChoice> platform = SelectPlatform(*info, "auto");
   if (!platform.ok()) return platform.status();
-  return absl::OkStatus();
+  std::string detail = absl::StrCat("platform auto = ", platform->platform);
+  absl::string_view passed_over = platform->warning;
+  if (absl::ConsumePrefix(&passed_over, "gvisor platform auto: ")) {
+    absl::ConsumeSuffix(&passed_over, absl::StrCat("; using ", platform->platform));
+    absl::StrAppend(&detail, " (", passed_over, ")");
+  }
+  return detail;
 }
 
 ContainerSpec::BackendKind ResolveBackend(ContainerSpec::BackendKind requested,
                                           std::vector<std::string>* warnings) {
   if (requested != ContainerSpec::BackendKind::kAuto) return requested;
-  absl::Status usable = CheckGvisorUsable();
+  absl::StatusOr<std::string> usable = CheckGvisorUsable();
   if (usable.ok()) return ContainerSpec::BackendKind::kGvisor;
   if (warnings) {
-    warnings->push_back(absl::StrCat("--backend auto: gVisor unavailable (", usable.message(),
+    warnings->push_back(absl::StrCat("--backend auto: gVisor unavailable (", usable.status().message(),
                                      "); using the native backend"));
   }
   return ContainerSpec::BackendKind::kNative;

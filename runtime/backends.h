@@ -29,10 +29,13 @@ absl::StatusOr<std::unique_ptr<Backend>> MakeBackend(ContainerSpec::BackendKind 
 ContainerSpec::BackendKind ResolveBackend(ContainerSpec::BackendKind requested,
                                           std::vector<std::string>* warnings);
 
-// For `nucleus check`: OK when runsc is found, answers its probe (cached, runsc.h), has a
-// platform it can use here (auto's choice) and nucleus runs as root (runsc --rootless is
-// not supported by nucleus's checks yet); otherwise why not, one line.
-absl::Status CheckGvisorUsable();
+// For `nucleus check` and auto: OK when runsc is found, answers its probe (cached, runsc.h),
+// has a platform that proved it runs a sandbox here (auto's choice, proven once per runsc
+// and kernel) and nucleus runs as root (runsc --rootless is not supported by nucleus's
+// checks yet); otherwise why not, one line. On success: what `--gvisor-platform auto`
+// means here, e.g. "platform auto = ptrace (kvm failed its proof (runsc do: did not finish
+// within 10s (killed)))".
+absl::StatusOr<std::string> CheckGvisorUsable();
 
 }  // namespace nucleus
 

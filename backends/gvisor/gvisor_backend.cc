@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "backends/gvisor/bundle.h"
 #include "backends/gvisor/runsc.h"
+#include "backends/gvisor/stdio_relay.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/cgroup/layout.h"
 #include "runtime/util/status.h"
@@ -36,6 +37,9 @@ namespace {
 
 constexpr int kExitNucleus = 125;
 constexpr absl::Duration kTeardownTimeout = absl::Seconds(10);
+// How long runsc may take to bring a sandbox up (to the gate, or a `runsc exec` process into
+// it): far more than it needs (well under a second), so only a runsc that hangs hits it.
+constexpr absl::Duration kStartTimeout = absl::Seconds(60);
 
 int PidfdSignal(int pidfd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
@@ -45,56 +49,6 @@ absl::StatusOr<UniqueFd> PidfdOpen(pid_t pid) {
   UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (!fd.valid()) return ErrnoStatus("pidfd_open", absl::StrCat(pid));
   return fd;
-}
-
-// Readable within timeout (a pidfd: the process exited).
-bool WaitReadable(int fd, absl::Duration timeout) {
-  struct pollfd p = {fd, POLLIN, 0};
-  int ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
-  return RetryEintr([&] { return ::poll(&p, 1, ms); }) > 0;
-}
-
-// Removes dirfd's entries recursively, staying on its file system, never following a link.
-void RemoveContents(int dirfd, dev_t dev) {
-  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return;
-  DIR* d = ::fdopendir(dup);
-  if (d == nullptr) {
-    ::close(dup);
-    return;
-  }
-  std::vector<std::string> names;
-  while (struct dirent* e = ::readdir(d)) {
-    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
-  }
-  ::closedir(d);
-  for (const std::string& name : names) {
-    struct stat st;
-    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (S_ISDIR(st.st_mode)) {
-      if (st.st_dev != dev) continue;  // a mount point: never descend into it
-      UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (sub.valid()) RemoveContents(sub.get(), dev);
-      (void)::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR);
-    } else {
-      (void)::unlinkat(dirfd, name.c_str(), 0);
-    }
-  }
-}
-
-// Removes the directory `path` and what is in it. OK when it does not exist.
-absl::Status RemoveTree(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return absl::OkStatus();
-    return ErrnoStatus("open", path);
-  }
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("fstat", path);
-  RemoveContents(fd.get(), st.st_dev);
-  fd.Reset();
-  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("rmdir", path);
-  return absl::OkStatus();
 }
 
 bool DirHasEntries(const std::string& path) {
@@ -148,7 +102,7 @@ constexpr char kFlagsFile[] = "runsc.flags";
 // this runsc, saved in the bundle (kFlagsFile); later (another process): read back from
 // there, so that "auto" means what it meant at create.
 absl::StatusOr<RunscGlobals> GlobalsFor(const ContainerSpec& spec, const Dirs& dirs,
-                                        bool for_create) {
+                                        bool for_create, std::string* warning = nullptr) {
   ASSIGN_OR_RETURN(RunscInfo info, ProbeRunsc());
   RunscGlobals g;
   g.path = info.path;
@@ -168,7 +122,9 @@ absl::StatusOr<RunscGlobals> GlobalsFor(const ContainerSpec& spec, const Dirs& d
       }
     }
   }
-  ASSIGN_OR_RETURN(g.platform, SelectPlatform(info, spec.gvisor_platform));
+  ASSIGN_OR_RETURN(PlatformChoice choice, SelectPlatform(info, spec.gvisor_platform));
+  g.platform = choice.platform;
+  if (warning != nullptr) *warning = choice.warning;
   g.network = spec.gvisor_network;
   g.oci_seccomp = info.oci_seccomp && spec.seccomp.has_value();
   return g;
@@ -226,6 +182,7 @@ class GvisorContainer : public Container {
 
   // --- set-up, by the backend ---
   void set_runsc(Spawned s) { runsc_ = std::move(s); }
+  void set_relay(std::unique_ptr<StdioRelay> relay) { relay_ = std::move(relay); }
   void set_sandbox(pid_t pid, UniqueFd pidfd) {
     sandbox_pid_ = pid;
     sandbox_pidfd_ = std::move(pidfd);
@@ -299,13 +256,15 @@ class GvisorContainer : public Container {
     if (reaped_) return exit_;
     if (mode_ == Mode::kCreate) {
       // The sandbox is not our child (runsc create's): its status is its reaper's.
-      if (sandbox_pidfd_.valid()) (void)WaitReadable(sandbox_pidfd_.get(), absl::InfiniteDuration());
+      if (sandbox_pidfd_.valid()) (void)WaitExited(sandbox_pidfd_.get(), absl::InfiniteDuration());
       reaped_ = true;
       return absl::FailedPreconditionError(
           "a sandbox made by runsc create is not nucleus's child: its exit status is unknown");
     }
     ASSIGN_OR_RETURN(int wstatus, WaitPidfd(runsc_.pidfd.get(), "runsc"));
     reaped_ = true;
+    // runsc and the sandbox are gone: the relay has had all of the workload's output.
+    if (relay_) relay_->Finish();
     exit_ = ExitInfoFromRunsc(wstatus);
     if (start_failed_code_ != 0) {
       exit_ = ExitInfo();
@@ -335,7 +294,7 @@ class GvisorContainer : public Container {
             RunRunsc(g_, {"kill", absl::StrCat("--pid=", exec_pid_), id_, absl::StrCat(sig)});
         if (out.ok() || absl::IsNotFound(out.status())) return absl::OkStatus();
         // The process may have exited meanwhile: then runsc exec has, or is about to.
-        if (WaitReadable(runsc_.pidfd.get(), absl::Milliseconds(100))) return absl::OkStatus();
+        if (WaitExited(runsc_.pidfd.get(), absl::Milliseconds(100))) return absl::OkStatus();
         return out.status();
       }
       if (PidfdSignal(runsc_.pidfd.get(), sig) != 0 && errno != ESRCH) {
@@ -405,12 +364,16 @@ class GvisorContainer : public Container {
 
  private:
   // Waits for the next line from the gate hooks, or for runsc to exit (an error, with
-  // runsc's message; the exit status is kept for Wait()).
+  // runsc's message; the exit status is kept for Wait()), at most kStartTimeout
+  // (DeadlineExceeded: the caller's Destroy() kills what runsc started).
   absl::Status AwaitLine(std::string* line, const char* what) {
+    const absl::Time deadline = absl::Now() + kStartTimeout;
     for (;;) {
       if (TakeLine(&ready_buf_, line)) return absl::OkStatus();
       struct pollfd fds[2] = {{ready_r_.get(), POLLIN, 0}, {runsc_.pidfd.get(), POLLIN, 0}};
-      if (RetryEintr([&] { return ::poll(fds, 2, -1); }) < 0) return ErrnoStatus("poll", what);
+      const int n = RetryEintr([&] { return ::poll(fds, 2, MillisUntil(deadline)); });
+      if (n < 0) return ErrnoStatus("poll", what);
+      if (n == 0) return StartTimedOut(what);
       if (fds[0].revents & POLLIN) {
         (void)ReadAvailable(ready_r_.get(), &ready_buf_);
         continue;
@@ -435,6 +398,24 @@ class GvisorContainer : public Container {
     return absl::FailedPreconditionError(absl::StrCat(what, " ", id_, ": ", msg));
   }
 
+  static int MillisUntil(absl::Time deadline) {
+    const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
+    return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1 << 30));
+  }
+
+  // runsc did not bring the sandbox (or the exec'd process) up in time: it is killed, so that
+  // what it started goes too (the cgroup's KillAndRemove in Destroy() gets the rest).
+  absl::Status StartTimedOut(const char* what) {
+    (void)PidfdSignal(runsc_.pidfd.get(), SIGKILL);
+    (void)Wait();
+    start_failed_code_ = kExitNucleus;
+    exit_ = ExitInfo();
+    exit_.code = kExitNucleus;
+    return absl::DeadlineExceededError(absl::StrCat(
+        what, " ", id_, ": the sandbox did not start within ", absl::FormatDuration(kStartTimeout),
+        " (runsc killed; platform ", g_.platform, ")"));
+  }
+
   absl::Status StartExec() {
     UniqueFd ino(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
     if (!ino.valid()) return ErrnoStatus("inotify_init1");
@@ -445,6 +426,7 @@ class GvisorContainer : public Container {
       return ErrnoStatus("write", "runsc exec gate");
     }
     exec_gate_w_.Reset();
+    const absl::Time deadline = absl::Now() + kStartTimeout;
     // runsc exec writes the internal pid file once the process exists in the sandbox.
     for (;;) {
       absl::StatusOr<std::string> text = ReadFileToString(exec_internal_pid_, 64);
@@ -454,7 +436,9 @@ class GvisorContainer : public Container {
         return absl::OkStatus();
       }
       struct pollfd fds[2] = {{ino.get(), POLLIN, 0}, {runsc_.pidfd.get(), POLLIN, 0}};
-      if (RetryEintr([&] { return ::poll(fds, 2, -1); }) < 0) return ErrnoStatus("poll", "exec");
+      const int n = RetryEintr([&] { return ::poll(fds, 2, MillisUntil(deadline)); });
+      if (n < 0) return ErrnoStatus("poll", "exec");
+      if (n == 0) return StartTimedOut("runsc exec");
       if (fds[0].revents & POLLIN) {
         char buf[4096];
         while (::read(ino.get(), buf, sizeof(buf)) > 0) {
@@ -482,7 +466,7 @@ class GvisorContainer : public Container {
       } else if (sandbox_pidfd_.valid()) {
         (void)PidfdSignal(sandbox_pidfd_.get(), SIGKILL);
       }
-      if (!WaitReadable(runsc_.pidfd.get(), kTeardownTimeout)) {
+      if (!WaitExited(runsc_.pidfd.get(), kTeardownTimeout)) {
         (void)PidfdSignal(runsc_.pidfd.get(), SIGKILL);
         if (sandbox_pidfd_.valid()) (void)PidfdSignal(sandbox_pidfd_.get(), SIGKILL);
       }
@@ -506,7 +490,7 @@ class GvisorContainer : public Container {
       if (exec_pid_ > 0) {
         (void)RunRunsc(g_, {"kill", absl::StrCat("--pid=", exec_pid_), id_, "KILL"});
       }
-      if (!WaitReadable(runsc_.pidfd.get(), kTeardownTimeout)) {
+      if (!WaitExited(runsc_.pidfd.get(), kTeardownTimeout)) {
         (void)PidfdSignal(runsc_.pidfd.get(), SIGKILL);
       }
       RETURN_IF_ERROR(Wait().status());
@@ -521,6 +505,7 @@ class GvisorContainer : public Container {
   const Dirs dirs_;
   const RunscGlobals g_;
   Spawned runsc_;
+  std::unique_ptr<StdioRelay> relay_;  // declared after runsc_: finished before it goes
   pid_t sandbox_pid_ = 0;
   UniqueFd sandbox_pidfd_;
   UniqueFd ready_r_, ready_w_, go_r_, go_w_;
@@ -588,7 +573,9 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
     (void)RemoveTree(dirs.bundle());
     if (dirs.temp) (void)RemoveTree(dirs.base);
   };
-  ASSIGN_OR_RETURN(RunscGlobals g, GlobalsFor(spec, dirs, /*for_create=*/true));
+  std::string platform_warning;
+  ASSIGN_OR_RETURN(RunscGlobals g,
+                   GlobalsFor(spec, dirs, /*for_create=*/true, &platform_warning));
   UniqueFd bundle_fd(::open(dirs.bundle().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!bundle_fd.valid()) return ErrnoStatus("open", dirs.bundle());
   RETURN_IF_ERROR(SaveGlobals(bundle_fd.get(), g));
@@ -606,16 +593,23 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
     config_options.poststart = {GatePoststartHook(self, ready_w.get())};
     ASSIGN_OR_RETURN(GvisorConfig config, GvisorConfigJson(spec, config_options));
     RETURN_IF_ERROR(WriteBundleFile(bundle_fd.get(), "config.json", config.json));
+    ASSIGN_OR_RETURN(std::unique_ptr<StdioRelay> relay, StdioRelay::Start({0, 1, 2}));
     SpawnOptions so;
     so.cgroup = cgroup.get();
     so.die_with_parent = true;
+    so.stdin_fd = relay->child_fd(0);
+    so.stdout_fd = relay->child_fd(1);
+    so.stderr_fd = relay->child_fd(2);
     ASSIGN_OR_RETURN(Spawned runsc,
                      Spawn(RunscArgv(g, {"run", "--bundle", dirs.bundle(), spec.id}), so));
+    relay->CloseChildEnds();
     std::move(remove_dirs).Cancel();
     auto c = std::make_unique<GvisorContainer>(GvisorContainer::Mode::kRun, spec.id, dirs, g);
     c->set_runsc(std::move(runsc));
+    c->set_relay(std::move(relay));
     c->set_cgroup(std::move(cgroup));
     c->set_gate(std::move(ready_r), std::move(ready_w), std::move(go_r), std::move(go_w));
+    if (!platform_warning.empty()) config.warnings.push_back(platform_warning);
     c->set_warnings(std::move(config.warnings));
     // On an error, the container's destructor tears down what runsc made.
     RETURN_IF_ERROR(c->AwaitGate());
@@ -631,11 +625,19 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
                    Spawn(RunscArgv(g, {"create", "--bundle", dirs.bundle(), "--pid-file", pid_file,
                                        spec.id}),
                          so));
+  const bool created_in_time = WaitExited(create.pidfd.get(), kStartTimeout);
+  if (!created_in_time) (void)PidfdSignal(create.pidfd.get(), SIGKILL);
   ASSIGN_OR_RETURN(int wstatus, WaitPidfd(create.pidfd.get(), "runsc create"));
   std::move(remove_dirs).Cancel();
   auto c = std::make_unique<GvisorContainer>(GvisorContainer::Mode::kCreate, spec.id, dirs, g);
   c->set_cgroup(std::move(cgroup));
+  if (!platform_warning.empty()) config.warnings.push_back(platform_warning);
   c->set_warnings(std::move(config.warnings));
+  if (!created_in_time) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "runsc create ", spec.id, ": the sandbox did not start within ",
+        absl::FormatDuration(kStartTimeout), " (runsc killed; platform ", g.platform, ")"));
+  }
   // From here on the container's Destroy() (its destructor) removes what runsc made.
   if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
     std::string msg = LastRunscLogError(g.log);
@@ -675,9 +677,24 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Exec(const ContainerSp
   int gate[2];
   if (::pipe2(gate, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", "runsc exec gate");
   UniqueFd gate_r(gate[0]), gate_w(gate[1]);
+  // A detached exec outlives us: nothing could relay for it.
+  std::unique_ptr<StdioRelay> relay;
+  if (!detached) {
+    absl::StatusOr<std::unique_ptr<StdioRelay>> started = StdioRelay::Start({0, 1, 2});
+    if (!started.ok()) {
+      (void)::unlink(process_path.c_str());
+      return started.status();
+    }
+    relay = *std::move(started);
+  }
   SpawnOptions so;
   so.gate_fd = gate_r.get();
   so.die_with_parent = !detached;
+  if (relay) {
+    so.stdin_fd = relay->child_fd(0);
+    so.stdout_fd = relay->child_fd(1);
+    so.stderr_fd = relay->child_fd(2);
+  }
   absl::StatusOr<Spawned> runsc =
       Spawn(RunscArgv(g, {"exec", "--process", process_path, "--internal-pid-file", internal_pid,
                           spec.id}),
@@ -686,8 +703,10 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Exec(const ContainerSp
     (void)::unlink(process_path.c_str());
     return runsc.status();
   }
+  if (relay) relay->CloseChildEnds();
   auto c = std::make_unique<GvisorContainer>(GvisorContainer::Mode::kExec, spec.id, dirs, g);
   c->set_runsc(*std::move(runsc));
+  c->set_relay(std::move(relay));
   c->set_exec_files(process_path, internal_pid, std::move(gate_w));
   return std::unique_ptr<Container>(std::move(c));
 }
@@ -710,7 +729,7 @@ absl::Status GvisorBackend::Signal(const ContainerRef& ref, int sig, bool all) {
   if (all) {
     ASSIGN_OR_RETURN(RunscGlobals g, GlobalsFor(*ref.spec, DirsOf(ref), /*for_create=*/false));
     absl::StatusOr<std::string> out = RunRunsc(g, {"kill", "--all", ref.spec->id, absl::StrCat(sig)});
-    if (out.ok() || WaitReadable(ref.pidfd, absl::ZeroDuration())) return absl::OkStatus();
+    if (out.ok() || WaitExited(ref.pidfd, absl::ZeroDuration())) return absl::OkStatus();
     return out.status();
   }
   if (PidfdSignal(ref.pidfd, sig) != 0 && errno != ESRCH) {

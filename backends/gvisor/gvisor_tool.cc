@@ -55,10 +55,11 @@ int Main(int argc, char** argv) {
     if (!dir.valid()) return Fail(absl::NotFoundError(std::string(argv[2]) + ": cannot open"));
     absl::Status written = WriteBundleFile(dir.get(), "config.json", config->json);
     if (!written.ok()) return Fail(written);
-    absl::StatusOr<std::string> platform = SelectPlatform(*info, spec.gvisor_platform);
+    absl::StatusOr<PlatformChoice> platform = SelectPlatform(*info, spec.gvisor_platform);
     if (!platform.ok()) return Fail(platform.status());
+    if (!platform->warning.empty()) fprintf(stderr, "gvisor_tool: %s\n", platform->warning.c_str());
     RunscGlobals g;
-    g.platform = *platform;
+    g.platform = platform->platform;
     g.network = spec.gvisor_network;
     g.oci_seccomp = info->oci_seccomp && spec.seccomp.has_value();
     std::vector<std::string> flags = RunscArgv(g, {});

@@ -10,10 +10,13 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -23,7 +26,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
+#include "absl/time/clock.h"
 #include "runtime/cgroup/cgroup.h"
+#include "runtime/cgroup/layout.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
 
@@ -66,6 +71,7 @@ bool IsExecutableFile(const std::string& path) {
   if (o.gate_fd >= 0 && RetryEintr([&] { return ::read(o.gate_fd, &byte, 1); }) != 1) {
     ::_exit(127);
   }
+  if (o.new_process_group) (void)::setpgid(0, 0);
   if (o.die_with_parent) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (::getppid() != parent) ::_exit(127);  // the parent died before the prctl
@@ -86,19 +92,34 @@ bool IsExecutableFile(const std::string& path) {
   ::_exit(127);
 }
 
-std::optional<std::string> CachePath() {
-  if (::geteuid() == 0) return std::string("/var/cache/nucleus/runsc.json");
+// One cache file per runsc path, so that runscs side by side (a test's stand-in, a newer one
+// in /usr/local) do not evict each other's proofs.
+std::optional<std::string> CachePath(const std::string& runsc) {
+  uint64_t hash = 14695981039346656037ULL;  // FNV-1a: stable across builds, unlike std::hash
+  for (unsigned char c : runsc) hash = (hash ^ c) * 1099511628211ULL;
+  const std::string file = absl::StrCat("/nucleus/runsc-", absl::Hex(hash, absl::kZeroPad16),
+                                        ".json");
+  if (::geteuid() == 0) return absl::StrCat("/var/cache", file);
   const char* xdg = ::getenv("XDG_CACHE_HOME");
-  if (xdg != nullptr && xdg[0] == '/') return absl::StrCat(xdg, "/nucleus/runsc.json");
+  if (xdg != nullptr && xdg[0] == '/') return absl::StrCat(xdg, file);
   const char* home = ::getenv("HOME");
-  if (home != nullptr && home[0] == '/') return absl::StrCat(home, "/.cache/nucleus/runsc.json");
+  if (home != nullptr && home[0] == '/') return absl::StrCat(home, "/.cache", file);
   return std::nullopt;
 }
 
+bool KnownPlatform(const std::string& name) {
+  return std::find(std::begin(kKnownPlatforms), std::end(kKnownPlatforms), name) !=
+         std::end(kKnownPlatforms);
+}
+
+// The binary and the kernel it runs on: a platform proven on one kernel may fail on the next.
 Json BinaryIdentity(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return Json();
+  struct utsname u;
+  if (::uname(&u) != 0) return Json();
   return Json{{"path", path},
+              {"kernel", absl::StrCat(u.release, " ", u.version)},
               {"dev", static_cast<uint64_t>(st.st_dev)},
               {"ino", static_cast<uint64_t>(st.st_ino)},
               {"size", static_cast<int64_t>(st.st_size)},
@@ -124,13 +145,18 @@ std::optional<RunscInfo> ReadCache(const std::string& cache, const Json& identit
     if (!p.is_string()) return std::nullopt;
     const std::string name = p.get<std::string>();
     // Only names nucleus knows: a tampered cache cannot inject a flag.
-    if (std::find(std::begin(kKnownPlatforms), std::end(kKnownPlatforms), name) ==
-        std::end(kKnownPlatforms)) {
-      return std::nullopt;
-    }
+    if (!KnownPlatform(name)) return std::nullopt;
     info.platforms.push_back(name);
   }
   info.oci_seccomp = j["oci_seccomp"].get<bool>();
+  if (j.contains("proofs")) {
+    const Json& proofs = j["proofs"];
+    if (!proofs.is_object()) return std::nullopt;
+    for (const auto& [name, why] : proofs.items()) {
+      if (!KnownPlatform(name) || !why.is_string()) return std::nullopt;
+      info.proofs[name] = why.get<std::string>();
+    }
+  }
   return info;
 }
 
@@ -139,7 +165,10 @@ void WriteCache(const std::string& cache, const Json& identity, const RunscInfo&
   std::string parent = dir.substr(0, dir.rfind('/'));
   (void)::mkdir(parent.c_str(), 0755);
   (void)::mkdir(dir.c_str(), 0755);
-  Json j = {{"binary", identity}, {"platforms", info.platforms}, {"oci_seccomp", info.oci_seccomp}};
+  Json j = {{"binary", identity},
+            {"platforms", info.platforms},
+            {"oci_seccomp", info.oci_seccomp},
+            {"proofs", info.proofs}};
   std::string tmp = absl::StrCat(cache, ".", ::getpid(), ".tmp");
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!fd.valid()) return;
@@ -148,28 +177,47 @@ void WriteCache(const std::string& cache, const Json& identity, const RunscInfo&
   if (!ok || ::rename(tmp.c_str(), cache.c_str()) != 0) (void)::unlink(tmp.c_str());
 }
 
-// Reads out and err until both are at EOF (each capped).
-absl::Status Drain(int out, int err, std::string* out_text, std::string* err_text) {
-  struct pollfd fds[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
+// Reads out and err until both are at EOF (each capped), or until the child has exited and
+// what it wrote is read (a process it left behind may hold the pipes), or until `deadline`:
+// false then.
+bool Drain(int out, int err, int child_pidfd, absl::Time deadline, std::string* out_text,
+           std::string* err_text) {
+  struct pollfd fds[3] = {{out, POLLIN, 0}, {err, POLLIN, 0}, {child_pidfd, POLLIN, 0}};
   std::string* dst[2] = {out_text, err_text};
   int open = (out >= 0) + (err >= 0);
   if (out < 0) fds[0].fd = -1;
   if (err < 0) fds[1].fd = -1;
+  bool exited = false;
   char buf[4096];
   while (open > 0) {
-    if (RetryEintr([&] { return ::poll(fds, 2, -1); }) < 0) return ErrnoStatus("poll", "runsc");
+    int timeout_ms = 0;
+    if (!exited) {
+      const absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) return false;
+      timeout_ms = static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1 << 30));
+    }
+    int n = RetryEintr([&] { return ::poll(fds, 3, timeout_ms); });
+    if (n < 0) return false;
+    if (n == 0) {
+      if (exited) return true;  // the child is gone and nothing more is buffered
+      continue;
+    }
+    if (fds[2].revents != 0) {
+      exited = true;
+      fds[2].fd = -1;
+    }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      ssize_t n = RetryEintr([&] { return ::read(fds[i].fd, buf, sizeof(buf)); });
-      if (n <= 0) {
+      ssize_t r = RetryEintr([&] { return ::read(fds[i].fd, buf, sizeof(buf)); });
+      if (r <= 0) {
         fds[i].fd = -1;
         --open;
         continue;
       }
-      if (dst[i]->size() < kMaxCapture) dst[i]->append(buf, static_cast<size_t>(n));
+      if (dst[i]->size() < kMaxCapture) dst[i]->append(buf, static_cast<size_t>(r));
     }
   }
-  return absl::OkStatus();
+  return true;
 }
 
 std::string Describe(int wstatus) {
@@ -226,7 +274,7 @@ absl::StatusOr<RunscInfo> ProbeRunsc() {
   std::lock_guard<std::mutex> lock(mu);
   if (memo && memo->path == path) return *memo;
   const Json identity = BinaryIdentity(path);
-  const std::optional<std::string> cache = CachePath();
+  const std::optional<std::string> cache = CachePath(path);
   if (cache && !identity.is_null()) {
     if (std::optional<RunscInfo> cached = ReadCache(*cache, identity)) {
       memo = *cached;
@@ -258,19 +306,38 @@ bool KvmUsable() {
   return fd.valid();
 }
 
-absl::StatusOr<std::string> SelectPlatformFor(const std::vector<std::string>& platforms,
-                                              bool kvm_usable, const std::string& requested) {
+absl::StatusOr<PlatformChoice> SelectPlatformFor(const std::vector<std::string>& platforms,
+                                                 bool kvm_usable, const std::string& requested,
+                                                 const PlatformProver& prove) {
   auto has = [&](const char* p) {
     return std::find(platforms.begin(), platforms.end(), p) != platforms.end();
   };
   if (requested == "auto") {
-    if (kvm_usable && has("kvm")) return std::string("kvm");
-    if (has("systrap")) return std::string("systrap");
-    if (has("ptrace")) return std::string("ptrace");
-    return absl::FailedPreconditionError(
-        absl::StrCat("gvisor platform auto: this runsc has none of kvm (with /dev/kvm), "
-                     "systrap, ptrace (it has: ",
-                     absl::StrJoin(platforms, ", "), ")"));
+    std::vector<std::string> candidates;
+    if (kvm_usable && has("kvm")) candidates.push_back("kvm");
+    if (has("systrap")) candidates.push_back("systrap");
+    if (has("ptrace")) candidates.push_back("ptrace");
+    if (candidates.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("gvisor platform auto: this runsc has none of kvm (with /dev/kvm), "
+                       "systrap, ptrace (it has: ",
+                       absl::StrJoin(platforms, ", "), ")"));
+    }
+    std::vector<std::string> failed;
+    for (const std::string& p : candidates) {
+      absl::Status proof = prove(p);
+      if (proof.ok()) {
+        PlatformChoice choice{p, ""};
+        if (!failed.empty()) {
+          choice.warning = absl::StrCat("gvisor platform auto: ", absl::StrJoin(failed, "; "),
+                                        "; using ", p);
+        }
+        return choice;
+      }
+      failed.push_back(absl::StrCat(p, " failed its proof (", proof.message(), ")"));
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "gvisor platform auto: no platform runs a sandbox here: ", absl::StrJoin(failed, "; ")));
   }
   if (requested != "kvm" && requested != "systrap" && requested != "ptrace") {
     return absl::InvalidArgumentError(
@@ -285,11 +352,80 @@ absl::StatusOr<std::string> SelectPlatformFor(const std::vector<std::string>& pl
     return absl::FailedPreconditionError(
         "gvisor platform kvm: /dev/kvm cannot be opened read-write on this host");
   }
-  return requested;
+  absl::Status proof = prove(requested);
+  if (!proof.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "gvisor platform ", requested, ": it failed its proof on this host (", proof.message(),
+        ")"));
+  }
+  return PlatformChoice{requested, ""};
 }
 
-absl::StatusOr<std::string> SelectPlatform(const RunscInfo& info, const std::string& requested) {
-  return SelectPlatformFor(info.platforms, KvmUsable(), requested);
+absl::StatusOr<PlatformChoice> SelectPlatform(const RunscInfo& info,
+                                              const std::string& requested) {
+  return SelectPlatformFor(info.platforms, KvmUsable(), requested,
+                           [&](const std::string& p) { return ProvePlatform(info, p); });
+}
+
+absl::Status RunPlatformProof(const std::string& runsc, const std::string& platform,
+                              absl::Duration timeout) {
+  char tmpl[] = "/tmp/nucleus-runsc-proof-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) return ErrnoStatus("mkdtemp", "/tmp/nucleus-runsc-proof-XXXXXX");
+  const std::string root = tmpl;
+  // As root, a group of its own: a proof that hangs is killed with every process it started
+  // (runsc's sandbox and gofer are its children, but not only they may linger).
+  std::unique_ptr<Cgroup> group;
+  if (::geteuid() == 0) {
+    if (absl::StatusOr<CgroupHierarchies> h = DetectCgroupHierarchies(); h.ok()) {
+      CgroupConfig config;
+      config.parent = "nucleus";
+      config.name = absl::StrCat("runsc-proof-", ::getpid());
+      if (absl::StatusOr<std::unique_ptr<Cgroup>> cg = CreateCgroup(*h, config); cg.ok()) {
+        group = *std::move(cg);
+      }
+    }
+  }
+  RunscGlobals g;
+  g.path = runsc;
+  g.root = root;
+  g.platform = platform;
+  g.network = "none";
+  g.rootless = ::geteuid() != 0;
+  absl::StatusOr<std::string> out = RunRunsc(g, {"do", "/bin/true"}, timeout, group.get());
+  if (group) (void)group->KillAndRemove();
+  (void)RemoveTree(root);
+  return out.status();
+}
+
+absl::Status ProvePlatform(const RunscInfo& info, const std::string& platform) {
+  static std::mutex mu;
+  static std::map<std::string, std::map<std::string, std::string>> proven;  // runsc -> proofs
+  std::lock_guard<std::mutex> lock(mu);
+  auto verdict = [](const std::string& why) {
+    return why.empty() ? absl::OkStatus() : absl::FailedPreconditionError(why);
+  };
+  if (auto it = info.proofs.find(platform); it != info.proofs.end()) return verdict(it->second);
+  std::map<std::string, std::string>& mine = proven[info.path];
+  if (auto it = mine.find(platform); it != mine.end()) return verdict(it->second);
+  absl::Status proof = RunPlatformProof(info.path, platform, kPlatformProofTimeout);
+  std::string why;
+  if (!proof.ok()) {
+    // "runsc do /bin/true: did not finish ..." reads better without the command.
+    absl::string_view msg = proof.message();
+    absl::ConsumePrefix(&msg, "runsc do /bin/true: ");
+    why = absl::StrCat("runsc do: ", msg);
+  }
+  mine[platform] = why;
+  // Into the cache, beside the probe (read again: another process may have added proofs).
+  const Json identity = BinaryIdentity(info.path);
+  const std::optional<std::string> cache = CachePath(info.path);
+  if (cache && !identity.is_null()) {
+    RunscInfo updated = info;
+    if (std::optional<RunscInfo> cached = ReadCache(*cache, identity)) updated = *cached;
+    for (const auto& [p, w] : mine) updated.proofs[p] = w;
+    WriteCache(*cache, identity, updated);
+  }
+  return verdict(why);
 }
 
 std::vector<std::string> RunscArgv(const RunscGlobals& g, const std::vector<std::string>& sub) {
@@ -352,6 +488,21 @@ absl::StatusOr<Spawned> Spawn(const std::vector<std::string>& argv, const SpawnO
   return s;
 }
 
+bool WaitExited(int pidfd, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    struct pollfd p = {pidfd, POLLIN, 0};
+    const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
+    const int ms = timeout == absl::InfiniteDuration()
+                       ? -1
+                       : static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left), 1 << 30));
+    int n = ::poll(&p, 1, ms);
+    if (n > 0) return true;
+    if (n == 0) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
 absl::StatusOr<int> WaitPidfd(int pidfd, const std::string& what) {
   siginfo_t si = {};
   if (RetryEintr([&] { return ::waitid(P_PIDFD, pidfd, &si, WEXITED); }) != 0) {
@@ -360,7 +511,9 @@ absl::StatusOr<int> WaitPidfd(int pidfd, const std::string& what) {
   return si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : (si.si_status & 0x7f);
 }
 
-absl::StatusOr<std::string> RunRunsc(const RunscGlobals& g, const std::vector<std::string>& sub) {
+absl::StatusOr<std::string> RunRunsc(const RunscGlobals& g, const std::vector<std::string>& sub,
+                                     absl::Duration timeout, Cgroup* cgroup) {
+  const absl::Time deadline = absl::Now() + timeout;
   std::vector<std::string> argv = RunscArgv(g, sub);
   // "runsc start web", for messages: the subcommand and its last argument (the id).
   std::string what = "runsc";
@@ -378,13 +531,24 @@ absl::StatusOr<std::string> RunRunsc(const RunscGlobals& g, const std::vector<st
   o.stdin_fd = null.get();
   o.stdout_fd = out_w.get();
   o.stderr_fd = err_w.get();
+  o.cgroup = cgroup;
+  o.die_with_parent = true;
+  o.new_process_group = true;
   ASSIGN_OR_RETURN(Spawned child, Spawn(argv, o));
   out_w.Reset();
   err_w.Reset();
   std::string stdout_text, stderr_text;
-  absl::Status drained = Drain(out_r.get(), err_r.get(), &stdout_text, &stderr_text);
+  if (!Drain(out_r.get(), err_r.get(), child.pidfd.get(), deadline, &stdout_text,
+             &stderr_text) &&
+      !WaitExited(child.pidfd.get(), absl::ZeroDuration())) {
+    // The group first (the child leads it and is not reaped yet, so its pgid is not reused).
+    (void)::kill(-child.pid, SIGKILL);
+    (void)::syscall(SYS_pidfd_send_signal, child.pidfd.get(), SIGKILL, nullptr, 0);
+    (void)WaitPidfd(child.pidfd.get(), what);
+    return absl::DeadlineExceededError(absl::StrCat(
+        what, ": did not finish within ", absl::FormatDuration(timeout), " (killed)"));
+  }
   ASSIGN_OR_RETURN(int wstatus, WaitPidfd(child.pidfd.get(), what));
-  RETURN_IF_ERROR(drained);
   if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return stdout_text;
   std::string line = RunscErrorLine(stderr_text);
   if (line.empty()) line = g.log.empty() ? "" : LastRunscLogError(g.log);

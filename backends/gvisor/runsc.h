@@ -8,39 +8,58 @@
 // command, `runsc --oci-seccomp help platforms` (the platforms it was built with; the flag
 // tells whether it can enforce an OCI seccomp profile: an older runsc refuses the unknown
 // flag, and is asked again without it), and keeps the answer in memory and in a cache file
-// keyed by the binary's identity (device, inode, size, mtime): /var/cache/nucleus/runsc.json
-// for root, else $XDG_CACHE_HOME/nucleus/runsc.json (~/.cache). A cache that is missing,
-// stale, unreadable or malformed is just probed again; one that cannot be written is not an
-// error. The platform choice and /dev/kvm are checked at each call (cheap).
+// keyed by the binary's identity (device, inode, size, mtime) and the kernel (uname release
+// and version): /var/cache/nucleus/runsc-HASH.json for root (HASH: of the binary's path),
+// else $XDG_CACHE_HOME/nucleus/ (~/.cache/nucleus/). A cache that is missing, stale,
+// unreadable or malformed is just probed again; one that cannot be written is not an error.
 //
-// Platform "auto": kvm when /dev/kvm opens read-write, else systrap when this runsc has it,
-// else ptrace. An explicit platform this runsc lacks (or kvm without a usable /dev/kvm) is
-// FailedPrecondition naming it.
+// Platforms are proven, not assumed: a /dev/kvm that opens may still be unable to run a
+// guest (a nested VM: runsc's kvm platform then spins at 100% CPU forever). Before nucleus
+// uses a platform on this kernel it runs `runsc --platform=P --network=none do /bin/true`
+// in a private --root (and, as root, in a cgroup of its own) with a deadline
+// (kPlatformProofTimeout); a run that does not exit 0 in time is killed with everything it
+// started, and the platform counts as failed, with the reason. The verdict is cached with
+// the probe (delete the cache file to prove again).
+//
+// Platform "auto": the first of kvm (only when /dev/kvm opens read-write), systrap, ptrace
+// that this runsc has and that is proven; passing over one that failed its proof is a
+// warning naming it and why. An explicit platform this runsc lacks, kvm without a usable
+// /dev/kvm, or one that failed its proof is FailedPrecondition naming it.
+//
+// Deadlines: nothing waits on runsc for ever. RunRunsc kills a command that has not ended
+// within kRunscCommandTimeout and fails with DeadlineExceeded naming it.
 //
 // Errors are one line and include runsc's own: "runsc start web: container is not created".
 // runsc's error text comes from its stderr, or from its --log file (a JSON line per error)
 // for the subcommands whose stdio is the container's (run, create, exec).
 //
 //   ASSIGN_OR_RETURN(RunscInfo info, ProbeRunsc());
-//   ASSIGN_OR_RETURN(std::string platform, SelectPlatform(info, spec.gvisor_platform));
-//   RunscGlobals g{.path = info.path, .root = dir + "/runsc", .log = dir + "/bundle/runsc.log"};
+//   ASSIGN_OR_RETURN(PlatformChoice choice, SelectPlatform(info, spec.gvisor_platform));
+//   RunscGlobals g{.path = info.path, .root = dir + "/runsc", .log = dir + "/bundle/runsc.log",
+//                  .platform = choice.platform};
 //   ASSIGN_OR_RETURN(std::string out, RunRunsc(g, {"state", id}));
 #ifndef NUCLEUS_BACKENDS_GVISOR_RUNSC_H_
 #define NUCLEUS_BACKENDS_GVISOR_RUNSC_H_
 
 #include <sys/types.h>
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "runtime/util/unique_fd.h"
 
 namespace nucleus {
 
 class Cgroup;
+
+inline constexpr absl::Duration kPlatformProofTimeout = absl::Seconds(10);
+inline constexpr absl::Duration kRunscCommandTimeout = absl::Seconds(60);
 
 // The runsc binary: $NUCLEUS_RUNSC or PATH. NotFound: "runsc not found in PATH (install
 // Debian's runsc, or set NUCLEUS_RUNSC)".
@@ -50,6 +69,8 @@ struct RunscInfo {
   std::string path;
   std::vector<std::string> platforms;  // as `runsc help platforms` lists them
   bool oci_seccomp = false;            // has --oci-seccomp
+  // Proofs on this kernel so far: platform -> "" (it ran) or why it did not.
+  std::map<std::string, std::string> proofs;
   bool Has(absl::string_view platform) const;
 };
 
@@ -59,14 +80,33 @@ absl::StatusOr<RunscInfo> ProbeRunsc();
 RunscInfo ParseProbeOutput(const std::string& path, const std::string& platforms_text,
                            bool oci_seccomp);
 
-// /dev/kvm opens read-write (platform_device_path: "" = /dev/kvm).
+// /dev/kvm opens read-write (which proves nothing about running a guest).
 bool KvmUsable();
 
-// "auto" resolved as above, or the requested platform when this runsc has it.
-absl::StatusOr<std::string> SelectPlatform(const RunscInfo& info, const std::string& requested);
-// The same decision with the facts given (pure; tests).
-absl::StatusOr<std::string> SelectPlatformFor(const std::vector<std::string>& platforms,
-                                              bool kvm_usable, const std::string& requested);
+// The platform to run with, and a warning when "auto" passed over one ("" none).
+struct PlatformChoice {
+  std::string platform;
+  std::string warning;
+};
+
+// Whether `platform` runs a sandbox: OK, or why not (one line). Cached (see above).
+using PlatformProver = std::function<absl::Status(const std::string& platform)>;
+
+// "auto" resolved as above, or the requested platform when this runsc has it; proving each
+// candidate (cached) with ProvePlatform.
+absl::StatusOr<PlatformChoice> SelectPlatform(const RunscInfo& info,
+                                              const std::string& requested);
+// The same decision with the facts and the prover given (pure but for `prove`; tests).
+absl::StatusOr<PlatformChoice> SelectPlatformFor(const std::vector<std::string>& platforms,
+                                                 bool kvm_usable, const std::string& requested,
+                                                 const PlatformProver& prove);
+
+// The cached verdict for `platform` of this runsc on this kernel, proving it first when there
+// is none (a bounded run, see above). Thread-safe.
+absl::Status ProvePlatform(const RunscInfo& info, const std::string& platform);
+// One proof run, uncached: `runsc do /bin/true` on `platform` within `timeout`.
+absl::Status RunPlatformProof(const std::string& runsc, const std::string& platform,
+                              absl::Duration timeout);
 
 // The global flags every runsc command of one container gets.
 struct RunscGlobals {
@@ -98,6 +138,9 @@ struct SpawnOptions {
   // The child waits for one byte on this fd before it execs (EOF: it exits 127 without
   // running runsc). -1: exec at once.
   int gate_fd = -1;
+  // The child leads a process group of its own (pgid = pid), so that kill(-pid) ends it
+  // with whatever it started that stayed in the group.
+  bool new_process_group = false;
 };
 
 struct Spawned {
@@ -110,8 +153,13 @@ struct Spawned {
 absl::StatusOr<Spawned> Spawn(const std::vector<std::string>& argv, const SpawnOptions& options);
 
 // Runs `runsc GLOBALS sub...` to completion, stdin /dev/null, stdout captured (returned),
-// stderr captured for the error: "runsc SUB ID: <runsc's last stderr line>".
-absl::StatusOr<std::string> RunRunsc(const RunscGlobals& g, const std::vector<std::string>& sub);
+// stderr captured for the error: "runsc SUB ID: <runsc's last stderr line>". Past `timeout`
+// the command is killed with its process group (SIGKILL) and the result is DeadlineExceeded
+// "runsc SUB ID: did not finish within 1m (killed)". cgroup: the command starts in that group
+// (the caller kills and removes it).
+absl::StatusOr<std::string> RunRunsc(const RunscGlobals& g, const std::vector<std::string>& sub,
+                                     absl::Duration timeout = kRunscCommandTimeout,
+                                     Cgroup* cgroup = nullptr);
 
 // The last error runsc wrote to its --log file ("" when none), one line.
 std::string LastRunscLogError(const std::string& log_path);
@@ -120,6 +168,9 @@ std::string RunscErrorLine(absl::string_view text);
 
 // waitid(P_PIDFD) for the exit status (W_EXITCODE / signal number form of wait(2)).
 absl::StatusOr<int> WaitPidfd(int pidfd, const std::string& what);
+// True once the process of pidfd has exited (the pidfd polls readable), false when `timeout`
+// passed first.
+bool WaitExited(int pidfd, absl::Duration timeout);
 
 }  // namespace nucleus
 

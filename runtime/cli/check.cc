@@ -38,10 +38,13 @@ int CheckMain(const std::vector<std::string>& args) {
   }
   HostReport report = ProbeHost();
   // Whether `--backend gvisor` can run here (runsc found, probed, a usable platform, root).
-  absl::Status gvisor = CheckGvisorUsable();
+  // The platform it names was proven by running a sandbox (runsc.h), not assumed because
+  // /dev/kvm opens.
+  absl::StatusOr<std::string> gvisor = CheckGvisorUsable();
   report.features.push_back(
       {"backend.gvisor", gvisor.ok() ? ProbeStatus::kOk : ProbeStatus::kMissing,
-       gvisor.ok() ? "usable (--backend gvisor)" : std::string(gvisor.message())});
+       gvisor.ok() ? absl::StrCat("usable (--backend gvisor); ", *gvisor)
+                   : std::string(gvisor.status().message())});
   std::string out = json ? ToJson(report).dump(2) + "\n" : ToText(report);
   fputs(out.c_str(), stdout);
   if (fflush(stdout) != 0) return Fail("check: writing the report failed");

@@ -463,6 +463,8 @@ RunscVersion ParseRunscVersion(absl::string_view output, bool kvm_usable) {
   }
   if (kvm_usable) {
     v.platforms.push_back("kvm");
+    notes.push_back("kvm: /dev/kvm opens, which proves nothing: backend.gvisor names the "
+                    "platform that ran");
   } else {
     notes.push_back("no kvm: /dev/kvm not usable");
   }

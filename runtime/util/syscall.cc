@@ -1,14 +1,51 @@
 #include "runtime/util/syscall.h"
 
+#include <dirent.h>
 #include <linux/sched.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "runtime/util/status.h"
 
 namespace nucleus {
+namespace {
+
+// Removes dirfd's entries recursively, staying on its file system, never following a link.
+void RemoveContents(int dirfd, dev_t dev) {
+  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return;
+  DIR* d = ::fdopendir(dup);
+  if (d == nullptr) {
+    ::close(dup);
+    return;
+  }
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d)) {
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
+  }
+  ::closedir(d);
+  for (const std::string& name : names) {
+    struct stat st;
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (st.st_dev != dev) continue;  // a mount point: never descend into it
+      UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (sub.valid()) RemoveContents(sub.get(), dev);
+      (void)::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR);
+    } else {
+      (void)::unlinkat(dirfd, name.c_str(), 0);
+    }
+  }
+}
+
+}  // namespace
+
 
 pid_t Clone3(uint64_t flags, int* pidfd, int* cgroup_fd) {
   auto clone = [&](int cgroup) {
@@ -78,6 +115,20 @@ absl::Status WriteStringToFile(const std::string& path, absl::string_view conten
   auto fd = Open(path, flags, mode);
   if (!fd.ok()) return fd.status();
   return WriteAll(fd->get(), contents, path);
+}
+
+absl::Status RemoveTree(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return ErrnoStatus("open", path);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("fstat", path);
+  RemoveContents(fd.get(), st.st_dev);
+  fd.Reset();
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("rmdir", path);
+  return absl::OkStatus();
 }
 
 }  // namespace nucleus

@@ -53,6 +53,9 @@ absl::StatusOr<std::string> ReadFdToString(int fd, size_t max_bytes = 16 << 20);
 // Opens path O_WRONLY (O_CREAT|O_TRUNC when create) and writes contents in full.
 absl::Status WriteStringToFile(const std::string& path, absl::string_view contents,
                                bool create = false, mode_t mode = 0644);
+// Removes the directory `path` and everything below it, staying on its file system (a mount
+// point below is left alone) and never following a symlink. OK when it does not exist.
+absl::Status RemoveTree(const std::string& path);
 // Writes all of data to fd, retrying short writes and EINTR.
 absl::Status WriteAll(int fd, absl::string_view data, absl::string_view what);
 
