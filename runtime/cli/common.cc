@@ -99,7 +99,16 @@ void Warn(const std::string& message) {
   fprintf(stderr, "nucleus: warning: %s\n", message.c_str());
 }
 
-absl::StatusOr<StateStore> OpenStore() { return StateStore::Open(Globals().root); }
+absl::StatusOr<StateStore> OpenStore() {
+  absl::StatusOr<StateStore> store = StateStore::Open(Globals().root);
+  if (!store.ok()) return store;
+  std::vector<std::string> warnings;
+  for (const std::string& id : ReapAbandonedRuns(*store, &warnings)) {
+    Debug(absl::StrCat("removed container ", id, ": its nucleus run had died"));
+  }
+  for (const std::string& w : warnings) Warn(w);
+  return store;
+}
 
 absl::StatusOr<std::string> AbsolutePath(const std::string& path) {
   if (path.empty()) return absl::InvalidArgumentError("empty path");

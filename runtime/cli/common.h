@@ -43,7 +43,8 @@ class ArgReader {
 };
 
 void Warn(const std::string& message);  // "nucleus: warning: MESSAGE" on stderr
-absl::StatusOr<StateStore> OpenStore();  // Globals().root
+// Globals().root, after reaping the entries of foreground runs that died (ReapAbandonedRuns).
+absl::StatusOr<StateStore> OpenStore();
 absl::StatusOr<std::string> AbsolutePath(const std::string& path);
 std::vector<std::string> AllCapabilityNames();
 std::string ProcessCommandLine(pid_t pid);  // /proc/PID/cmdline, spaces for NULs

@@ -546,6 +546,23 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
   return Prefix(removed, id);
 }
 
+std::vector<std::string> ReapAbandonedRuns(StateStore& store,
+                                           std::vector<std::string>* warnings) {
+  std::vector<std::string> reaped;
+  absl::StatusOr<std::vector<std::string>> ids = store.AbandonedIds();
+  if (!ids.ok()) return reaped;
+  for (const std::string& id : *ids) {
+    absl::Status st = DeleteContainer(store, id, /*force=*/true, warnings);
+    if (st.ok()) {
+      reaped.push_back(id);
+    } else if (!absl::IsNotFound(st) && warnings != nullptr) {
+      warnings->push_back(absl::StrCat("container ", id, " (its nucleus run died): ",
+                                       st.message()));
+    }
+  }
+  return reaped;
+}
+
 absl::Status MarkReady(StateStore& store, const std::string& id) {
   ASSIGN_OR_RETURN(ContainerLock lock, store.Lock(id, kLockTimeout));
   ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
@@ -608,6 +625,17 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
   }
   if (!registered.ok()) return registered.status();
   ContainerLock lock = *std::move(registered);
+  // Held until the end of this function: if this process dies first, the entry is a ghost
+  // the next nucleus command reaps (ReapAbandonedRuns).
+  UniqueFd owner;
+  if (remove_when_done) {
+    absl::StatusOr<UniqueFd> held = store.HoldOwner(lock);
+    if (!held.ok()) {
+      (void)store.Remove(std::move(lock), durable);
+      return held.status();
+    }
+    owner = *std::move(held);
+  }
   // A failed first run leaves no entry; a failed restart leaves it stopped, saying why.
   auto abandon = [&](const absl::Status& why, int code) {
     if (restart_count == 0) {

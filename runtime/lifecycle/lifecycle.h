@@ -91,6 +91,13 @@ absl::Status KillContainer(StateStore& store, const std::string& id, int sig, bo
 absl::Status DeleteContainer(StateStore& store, const std::string& id, bool force,
                              std::vector<std::string>* warnings);
 
+// Removes, as DeleteContainer(force) does, every entry whose foreground `nucleus run` died
+// without removing it (SIGKILL, a crash: StateStore::AbandonedIds), with what is left of its
+// container (processes, cgroup, backend files). Every command that opens the store calls it
+// (cli/common.h OpenStore), so `ps -a` never shows such a ghost. Returns the ids removed;
+// what could not be removed is a warning.
+std::vector<std::string> ReapAbandonedRuns(StateStore& store, std::vector<std::string>* warnings);
+
 // `stop`: SIGTERM (or the given signal), then SIGKILL after `timeout`; waits until the
 // container's first process is gone. OK when it already was.
 absl::Status StopContainer(StateStore& store, const std::string& id, absl::Duration timeout,

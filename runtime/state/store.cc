@@ -24,6 +24,7 @@ namespace {
 constexpr char kLockFile[] = "lock";
 constexpr char kStateFile[] = "state.json";
 constexpr char kStateTmpFile[] = "state.json.tmp";
+constexpr char kOwnerFile[] = "owner";
 constexpr int kMaxRemoveDepth = 16;
 constexpr int kDirFlags = O_DIRECTORY | O_NOFOLLOW | O_RDONLY;
 
@@ -397,6 +398,32 @@ absl::Status StateStore::Remove(ContainerLock lock, bool durable) {
   }
   if (durable && fsync(root_fd_.get()) != 0) return ErrnoStatus("fsync", root_);
   return absl::OkStatus();  // `lock` unlocks here; waiters find the directory unlinked
+}
+
+absl::StatusOr<UniqueFd> StateStore::HoldOwner(const ContainerLock& lock) {
+  const std::string path = absl::StrCat(root_, "/", lock.id(), "/", kOwnerFile);
+  ASSIGN_OR_RETURN(UniqueFd fd, OpenAt(lock.dir_fd(), kOwnerFile,
+                                       O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600));
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return ErrnoStatus("flock", path);
+  return fd;
+}
+
+absl::StatusOr<std::vector<std::string>> StateStore::AbandonedIds() const {
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ReadDirNames(root_fd_.get(), root_));
+  std::sort(names.begin(), names.end());
+  std::vector<std::string> abandoned;
+  for (const std::string& name : names) {
+    if (name[0] == '.' || !ValidateContainerId(name).ok()) continue;
+    UniqueFd dir(openat(root_fd_.get(), name.c_str(), kDirFlags | O_CLOEXEC));
+    if (!dir.valid()) continue;
+    UniqueFd owner(openat(dir.get(), kOwnerFile, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!owner.valid()) continue;
+    struct stat st;
+    if (fstat(owner.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    // Taken at once: nobody holds it. Released again by the close.
+    if (flock(owner.get(), LOCK_SH | LOCK_NB) == 0) abandoned.push_back(name);
+  }
+  return abandoned;
 }
 
 }  // namespace nucleus

@@ -7,6 +7,7 @@
 //       lock                   flock(2)ed by ContainerLock; exists for the directory's life
 //       state.json             0600, replaced atomically by Save()
 //       state.json.tmp         a Save() in progress or interrupted; ignored, reused
+//       owner                  a foreground run's life line: flock(2)ed by it while it lives
 //
 // Trust: the path up to ROOT is trusted (the administrator's choice, e.g. /run). ROOT itself
 // must be a real directory (not a symlink), owned by the effective uid, not group- or
@@ -31,6 +32,12 @@
 //  - Load(id) and List() take no lock: they read whole files that Save replaces atomically.
 //  - Remove(lock) deletes everything in ID/ (unlinkat only, never following a symlink), the
 //    lock file last, then ID/ itself; waiters on the lock then see NotFound.
+//  - Owned entries: a container whose entry must die with the process that made it (a
+//    foreground `nucleus run`) is marked with HoldOwner: ID/owner, flock(LOCK_EX)ed by that
+//    process for as long as it lives (the lock itself is released while the container runs,
+//    so that stop, exec and ps can take it). The kernel drops the flock when the process
+//    dies, however it dies (SIGKILL included): AbandonedIds() lists the entries with an owner
+//    file nobody holds, which the lifecycle then reaps (lifecycle.h).
 //
 //   ASSIGN_OR_RETURN(StateStore store, StateStore::Open(root));
 //   ASSIGN_OR_RETURN(ContainerLock lock, store.Create(id));
@@ -134,6 +141,12 @@ class StateStore {
   absl::StatusOr<StateList> List() const;
   // Consumes the lock: see the contract above.
   absl::Status Remove(ContainerLock lock, bool durable = true);
+  // Creates ID/owner and returns it flock(LOCK_EX)ed: keep the fd open for the owner's life
+  // (O_CLOEXEC; a forked child that keeps a copy keeps the entry alive too).
+  absl::StatusOr<UniqueFd> HoldOwner(const ContainerLock& lock);
+  // Ids (sorted) whose owner file exists and is held by nobody: their owner has died.
+  // Entries without one (OCI create, run -d, a run still starting) are never listed.
+  absl::StatusOr<std::vector<std::string>> AbandonedIds() const;
 
  private:
   StateStore(std::string root, UniqueFd root_fd)

@@ -1,6 +1,7 @@
 #include "runtime/state/store.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -112,6 +113,50 @@ TEST(StateStoreTest, CreateSaveLoad) {
   ASSERT_OK_AND_ASSIGN(StateList list, store.List());
   EXPECT_EQ(list.states.size(), 1u);
   EXPECT_TRUE(list.broken.empty());
+}
+
+// An owned entry is abandoned once its owner has died (its flock is gone), and only then; an
+// entry without an owner file never is. The owner here is a child that dies by SIGKILL.
+TEST(StateStoreTest, AbandonedIdsAreOwnedEntriesWhoseOwnerDied) {
+  ASSERT_OK_AND_ASSIGN(StateStore store, StateStore::Open(NewRoot("own")));
+  {
+    ASSERT_OK_AND_ASSIGN(ContainerLock plain, store.Create("plain"));
+    ASSERT_OK(store.Save(plain, StateFor("plain")));
+  }
+  ASSERT_OK_AND_ASSIGN(ContainerLock mine, store.Create("mine"));
+  ASSERT_OK(store.Save(mine, StateFor("mine")));
+  ASSERT_OK_AND_ASSIGN(UniqueFd held, store.HoldOwner(mine));
+  EXPECT_THAT(store.HoldOwner(mine).status(),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("owner")));
+
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<ContainerLock> lock = store.Create("theirs");
+    absl::StatusOr<UniqueFd> owner =
+        lock.ok() ? store.HoldOwner(*lock) : absl::StatusOr<UniqueFd>(lock.status());
+    (void)!write(ready[1], owner.ok() ? "y" : "n", 1);
+    pause();
+    _exit(0);
+  }
+  close(ready[1]);
+  char answer = 0;
+  ASSERT_EQ(read(ready[0], &answer, 1), 1);
+  close(ready[0]);
+  ASSERT_EQ(answer, 'y');
+  // Alive: nothing abandoned (ours held too, and the lock being free does not matter).
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> ids, store.AbandonedIds());
+  EXPECT_TRUE(ids.empty());
+  kill(child, SIGKILL);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  ASSERT_OK_AND_ASSIGN(ids, store.AbandonedIds());
+  EXPECT_EQ(ids, std::vector<std::string>{"theirs"});
+  // Ours, once let go.
+  held.Reset();
+  ASSERT_OK_AND_ASSIGN(ids, store.AbandonedIds());
+  EXPECT_EQ(ids, (std::vector<std::string>{"mine", "theirs"}));
 }
 
 TEST(StateStoreTest, InterruptedSaveIsIgnoredAndCleaned) {

@@ -1,10 +1,13 @@
 // `--backend gvisor` through the command line (issue 7): the same nucleus commands, the
 // container under runsc. Skipped with the reason where `nucleus check` says gVisor cannot run.
 // (backends/gvisor:gvisor_backend_test drives the backend directly.)
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -145,6 +148,109 @@ TEST_F(GvisorTest, WhatCannotCarryOverIsRefused) {
   RunResult tcp = Run({"-d", "--readiness-tcp", "8080", "--", "/bin/true"});
   EXPECT_EQ(tcp.exit_code, 125) << tcp;
   EXPECT_THAT(tcp.err, HasSubstr("use --readiness-exec")) << tcp;
+}
+
+// The workload's output goes through the caller's open file: into a file the caller has
+// written to, after what is there, and what the caller writes next follows it (gVisor alone
+// would write from offset 0 over "before"). Also for stderr, and for input read from a file.
+TEST_F(GvisorTest, OutputToAFileKeepsTheCallersOffset) {
+  const std::string file = TestTmpDir() + "/gvisor-out.txt";
+  const std::string cmd = "{ echo before; " + NucleusPath() +
+                          " run --backend gvisor -- /bin/sh -c 'echo out; echo err >&2'; "
+                          "echo after; } >" + file + " 2>&1";
+  RunResult r = RunCommand({"/bin/sh", "-c", cmd});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  std::vector<std::string> lines = SplitLines(HostFile(file));
+  ASSERT_GE(lines.size(), 4u) << HostFile(file);
+  EXPECT_EQ(lines.front(), "before") << HostFile(file);
+  EXPECT_EQ(lines.back(), "after") << HostFile(file);
+  EXPECT_EQ(lines[lines.size() - 3], "out") << HostFile(file);
+  EXPECT_EQ(lines[lines.size() - 2], "err") << HostFile(file);
+  ::unlink(file.c_str());
+
+  const std::string in = TestTmpDir() + "/gvisor-in.txt";
+  std::ofstream(in) << "line1\nline2\n";
+  RunResult read = RunCommand(
+      {"/bin/sh", "-c",
+       "{ read first; echo \"shell: $first\"; " + NucleusPath() +
+           " run --backend gvisor -- /bin/cat 2>/dev/null; } <" + in});
+  EXPECT_EQ(read.exit_code, 0) << read;
+  EXPECT_EQ(read.out, "shell: line1\nline2\n") << read;
+  ::unlink(in.c_str());
+}
+
+// Pipes (the harness's own stdout) and a terminal are passed through as they are.
+TEST_F(GvisorTest, OutputToAPipeAndATerminal) {
+  RunResult piped = Run({"--", "/bin/sh", "-c", "echo to-pipe; echo to-err >&2"});
+  ASSERT_EQ(piped.exit_code, 0) << piped;
+  EXPECT_EQ(piped.out, "to-pipe\n");
+  EXPECT_THAT(piped.err, HasSubstr("to-err\n"));
+  // util-linux script(1) gives nucleus a pty as stdin, stdout and stderr.
+  RunResult tty = RunCommand({"/usr/bin/script", "-qec",
+                              NucleusPath() + " run --backend gvisor -- /bin/echo on-tty",
+                              "/dev/null"});
+  ASSERT_EQ(tty.exit_code, 0) << tty;
+  EXPECT_THAT(tty.out, HasSubstr("on-tty")) << tty;
+}
+
+std::set<std::string> CacheFiles() {
+  std::set<std::string> names;
+  if (DIR* d = ::opendir("/var/cache/nucleus")) {
+    while (struct dirent* e = ::readdir(d)) names.insert(e->d_name);
+    ::closedir(d);
+  }
+  return names;
+}
+
+// A host whose /dev/kvm opens but cannot run a guest: the platform's sandbox never comes up.
+// Simulated on any host with a stand-in runsc that offers systrap and hangs on it (and is the
+// real runsc otherwise). auto proves systrap, kills the hanging proof at its deadline, warns
+// and runs on ptrace; the verdict is cached, so the next run is fast; asking for systrap
+// explicitly is refused with the reason. Nothing of the hung proof is left.
+TEST_F(GvisorTest, APlatformThatHangsIsProvenBrokenAndPassedOver) {
+  RunResult which = RunCommand({"/bin/sh", "-c", "command -v runsc"});
+  ASSERT_EQ(which.exit_code, 0) << which;
+  std::string real = which.out.substr(0, which.out.find('\n'));
+  const std::string fake = TestTmpDir() + "/hanging-runsc";
+  {
+    std::ofstream f(fake);
+    f << "#!/bin/sh\n"
+         "for a in \"$@\"; do\n"
+         "  case \"$a\" in\n"
+         "    help) echo systrap; echo ptrace; exit 0 ;;\n"
+         "    --platform=systrap) exec sleep 600 ;;\n"
+         "  esac\n"
+         "done\n"
+         "exec " << real << " \"$@\"\n";
+  }
+  ASSERT_EQ(::chmod(fake.c_str(), 0755), 0);
+  const std::set<std::string> caches_before = CacheFiles();
+  RunOptions o;
+  o.set_env = {"NUCLEUS_RUNSC=" + fake};
+  o.timeout_s = 60;
+  RunResult first = Nucleus({"run", "--backend", "gvisor", "--", "/bin/echo", "ran"}, o);
+  EXPECT_EQ(first.exit_code, 0) << first;
+  EXPECT_EQ(first.out, "ran\n") << first;
+  EXPECT_THAT(first.err, HasSubstr("systrap failed its proof")) << first;
+  EXPECT_THAT(first.err, HasSubstr("did not finish")) << first;
+  EXPECT_THAT(first.err, HasSubstr("using ptrace")) << first;
+
+  RunResult again = Nucleus({"run", "--backend", "gvisor", "--", "/bin/echo", "ran"}, o);
+  EXPECT_EQ(again.exit_code, 0) << again;
+  EXPECT_THAT(again.err, HasSubstr("using ptrace")) << again;
+
+  RunResult asked =
+      Nucleus({"run", "--backend", "gvisor", "--gvisor-platform", "systrap", "--", "/bin/true"}, o);
+  EXPECT_EQ(asked.exit_code, 125) << asked;
+  EXPECT_THAT(asked.err, HasSubstr("gvisor platform systrap: it failed its proof")) << asked;
+
+  RunResult check = Nucleus({"check"}, o);
+  EXPECT_THAT(check.out, HasSubstr("platform auto = ptrace (systrap failed its proof")) << check;
+
+  for (const std::string& name : CacheFiles()) {
+    if (!caches_before.count(name)) ::unlink(("/var/cache/nucleus/" + name).c_str());
+  }
+  ::unlink(fake.c_str());
 }
 
 }  // namespace
