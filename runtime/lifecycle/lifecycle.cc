@@ -80,11 +80,13 @@ absl::Status RemoveContainerCgroup(const ContainerSpec& spec, bool only_if_unhel
 
 constexpr absl::Duration kFreezeTimeout = absl::Seconds(5);
 
-// The container's own group (cgroup.h view); FailedPrecondition when it has none.
+// The container's own group (cgroup.h view); FailedPrecondition when it has none (its
+// create recorded no group: a rootless container) or the group is gone.
 absl::StatusOr<std::unique_ptr<Cgroup>> OpenContainerCgroup(const ContainerSpec& spec,
+                                                            const ContainerState& state,
                                                             const std::string& id,
                                                             const char* what) {
-  if (spec.cgroup_parent.empty()) {
+  if (spec.cgroup_parent.empty() || state.cgroup_paths.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "container ", id, " has no cgroup (a rootless container): ", what,
         " needs one (run nucleus as root)"));
@@ -100,8 +102,8 @@ absl::StatusOr<std::unique_ptr<Cgroup>> OpenContainerCgroup(const ContainerSpec&
 }
 
 // Thaws a paused container's group (after a SIGKILL, so that it can die); best effort.
-void ThawForKill(const ContainerSpec& spec, const std::string& id) {
-  absl::StatusOr<std::unique_ptr<Cgroup>> cg = OpenContainerCgroup(spec, id, "thaw");
+void ThawForKill(const ContainerSpec& spec, const ContainerState& state, const std::string& id) {
+  absl::StatusOr<std::unique_ptr<Cgroup>> cg = OpenContainerCgroup(spec, state, id, "thaw");
   if (cg.ok()) (void)(*cg)->Freeze(false, kFreezeTimeout);
 }
 
@@ -478,7 +480,7 @@ absl::Status KillContainer(StateStore& store, const std::string& id, int sig, bo
       return absl::FailedPreconditionError(absl::StrCat(
           "container ", id, " is paused (gVisor): resume it first, or send SIGKILL"));
     }
-    ThawForKill(spec, id);
+    ThawForKill(spec, st, id);
   }
   // docker's rule: the stop signals end a restarting container for good, others do not.
   if (sig == SIGKILL || sig == SIGTERM) RETURN_IF_ERROR(Prefix(RequestStop(store, id), id));
@@ -487,7 +489,7 @@ absl::Status KillContainer(StateStore& store, const std::string& id, int sig, bo
              id));
   // runc's: a frozen task dies only once thawed (cgroup v1); other signals stay pending
   // until `resume`.
-  if (paused && sig == SIGKILL) ThawForKill(spec, id);
+  if (paused && sig == SIGKILL) ThawForKill(spec, st, id);
   AuditLog::Global().Emit("signal-sent", id, st.name,
                           {{"signal", SignalName(sig)}, {"all", all ? "true" : "false"}});
   return absl::OkStatus();
@@ -549,7 +551,7 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
       (void)PidfdSignal(pidfd->get(), SIGKILL);
       if (now == ContainerStatus::kPaused) {
         absl::StatusOr<ContainerSpec> paused_spec = LoadContainerSpec(store, id);
-        if (paused_spec.ok()) ThawForKill(*paused_spec, id);
+        if (paused_spec.ok()) ThawForKill(*paused_spec, *st, id);
       }
       if (!WaitPidfdExit(pidfd->get(), absl::Seconds(10))) {
         return absl::DeadlineExceededError(
@@ -591,8 +593,9 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
 
 absl::StatusOr<std::unique_ptr<Cgroup>> ContainerCgroup(const StateStore& store,
                                                         const std::string& id, const char* what) {
+  ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
   ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
-  return OpenContainerCgroup(spec, id, what);
+  return OpenContainerCgroup(spec, st, id, what);
 }
 
 absl::Status PauseContainer(StateStore& store, const std::string& id) {
@@ -607,7 +610,7 @@ absl::Status PauseContainer(StateStore& store, const std::string& id) {
         absl::StrCat("container ", id, " is not running: ", ContainerStatusName(now)));
   }
   ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
-  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cg, OpenContainerCgroup(spec, id, "pause"));
+  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cg, OpenContainerCgroup(spec, st, id, "pause"));
   RETURN_IF_ERROR(Prefix(cg->Freeze(true, kFreezeTimeout), id));
   st.status = ContainerStatus::kPaused;
   absl::Status saved = store.Save(lock, st);
@@ -628,7 +631,7 @@ absl::Status ResumeContainer(StateStore& store, const std::string& id) {
         absl::StrCat("container ", id, " is not paused: ", ContainerStatusName(now)));
   }
   ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
-  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cg, OpenContainerCgroup(spec, id, "resume"));
+  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cg, OpenContainerCgroup(spec, st, id, "resume"));
   RETURN_IF_ERROR(Prefix(cg->Freeze(false, kFreezeTimeout), id));
   st.status = ContainerStatus::kRunning;
   RETURN_IF_ERROR(Prefix(store.Save(lock, st), id));
@@ -646,7 +649,7 @@ absl::Status UpdateContainer(StateStore& store, const std::string& id,
         absl::StrCat("container ", id, " is not running: ", ContainerStatusName(now)));
   }
   ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
-  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cg, OpenContainerCgroup(spec, id, "update"));
+  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cg, OpenContainerCgroup(spec, st, id, "update"));
   RETURN_IF_ERROR(Prefix(cg->Update(resources), id));
   spec.resources = resources;
   RETURN_IF_ERROR(Prefix(store.WriteFile(lock, kConfigFileName, ToOciConfigJson(spec)), id));
