@@ -85,6 +85,8 @@ constexpr char kUsage[] =
     "  start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID\n"
     "  list [--format table|json] [-q] | ps [--format table|json] ID | features\n"
     "  exec [--detach] [--tty] [--process FILE] [--pid-file F] [--console-socket SOCK] ID ...\n"
+    "  pause ID | resume ID | events [--stats] [--interval D] ID\n"
+    "  update [--resources FILE|-] [--memory N] [--cpu-quota N] [--pids-limit N] ... ID\n"
     "\n"
     "Global flags: --root DIR (state, default /run/nucleus), --log FILE, --log-format text|json,\n"
     "--audit-log FILE|- (one JSON line per container event), --debug, --systemd-cgroup\n"
@@ -169,6 +171,10 @@ int Main(int argc, char** argv) {
   if (cmd == "features") return FeaturesMain(args);
   if (cmd == "exec") return ExecMain(args);
   if (cmd == "ps") return PsMain(args);
+  if (cmd == "pause") return PauseMain(args);
+  if (cmd == "resume") return ResumeMain(args);
+  if (cmd == "update") return UpdateMain(args);
+  if (cmd == "events") return EventsMain(args);
   if (cmd == "logs") return LogsMain(args);
   if (cmd == "stop") return StopMain(args);
   if (cmd == "rm") return RmMain(args);

@@ -169,6 +169,34 @@ std::string MissingController(absl::string_view flag, absl::string_view controll
   return absl::StrCat(flag, ": the ", controller, " controller is not available (", where, ")");
 }
 
+// Applies writes through `dir_of` (the directory holding a write's controller; nullptr: the
+// group lacks it). A refused write is retried once after the rest (ordering constraints
+// between files, e.g. v1 memory.limit_in_bytes <= memory.memsw.limit_in_bytes).
+absl::Status ApplyUpdate(const std::vector<CgroupWrite>& writes,
+                         const std::function<const Dir*(const std::string&)>& dir_of,
+                         absl::string_view where, bool fake) {
+  std::vector<const CgroupWrite*> failed;
+  for (const CgroupWrite& w : writes) {
+    const Dir* d = dir_of(w.controller);
+    if (d == nullptr) {
+      return absl::FailedPreconditionError(MissingController(w.flag, w.controller, where));
+    }
+    if (!Apply(*d, w, fake).ok()) failed.push_back(&w);
+  }
+  for (const CgroupWrite* w : failed) RETURN_IF_ERROR(Apply(*dir_of(w->controller), *w, fake));
+  return absl::OkStatus();
+}
+
+// Polls `done` every millisecond until it is true or the deadline passes.
+bool PollUntil(const std::function<bool()>& done, absl::Duration timeout) {
+  double deadline = Now() + absl::ToDoubleSeconds(timeout);
+  for (;;) {
+    if (done()) return true;
+    if (Now() > deadline) return false;
+    SleepMs(1);
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // v2
 
@@ -330,6 +358,52 @@ class V2Cgroup : public Cgroup {
   absl::StatusOr<bool> TryLock() override {
     if (!dir_.fd.valid()) return true;
     return TryLockFd(dir_.fd.get(), dir_.path);
+  }
+
+  bool HasController(absl::string_view c) const { return dir_.Has(c); }
+  const std::string& path() const { return dir_.path; }
+
+  absl::Status Update(const ResourcesSpec& r) override {
+    return UpdateWrites(V2LimitWrites(r));
+  }
+  absl::Status UpdateWrites(const std::vector<CgroupWrite>& writes) {
+    RETURN_IF_ERROR(ApplyUpdate(
+        writes, [&](const std::string& c) { return dir_.Has(c) ? &dir_ : nullptr; },
+        absl::StrCat("not enabled for ", dir_.path), fake_));
+    for (const CgroupWrite& w : writes) {
+      uint64_t v = 0;
+      if (w.file == "memory.max" && absl::SimpleAtoi(w.value, &v)) memory_limit_ = v;
+    }
+    return absl::OkStatus();
+  }
+
+  // cgroup.freeze (Linux 5.2+); done when cgroup.events says "frozen 1" (or 0).
+  absl::Status Freeze(bool frozen, absl::Duration timeout) override {
+    const std::string file = dir_.path + "/cgroup.freeze";
+    if (!fake_ && !Exists(file)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(file, " does not exist (cgroup v2 freezing needs Linux 5.2)"));
+    }
+    RETURN_IF_ERROR(WriteControl(file, frozen ? "1" : "0", fake_));
+    bool settled = PollUntil(
+        [&] {
+          absl::StatusOr<bool> now = Frozen();
+          return now.ok() && *now == frozen;
+        },
+        timeout);
+    if (settled) return absl::OkStatus();
+    if (frozen) (void)WriteControl(file, "0", fake_);
+    return absl::DeadlineExceededError(
+        absl::StrCat(dir_.path, ": not ", frozen ? "frozen" : "thawed", " after ",
+                     absl::FormatDuration(timeout), " (cgroup.events)",
+                     frozen ? "; thawed again" : ""));
+  }
+
+  absl::StatusOr<bool> Frozen() const override {
+    ASSIGN_OR_RETURN(std::string text, ReadFileToString(dir_.path + "/cgroup.events"));
+    absl::StatusOr<KeyedValues> kv = ParseKeyedFile(text);
+    if (!kv.ok()) return Annotate(kv.status(), dir_.path + "/cgroup.events");
+    return kv->count("frozen") > 0 && kv->at("frozen") == 1;
   }
 
   // Kills through cgroup.kill (Linux 5.14+), else pid by pid; no removal.
@@ -561,6 +635,52 @@ class V1Cgroup : public Cgroup {
     return true;
   }
 
+  bool HasController(absl::string_view c) const { return Find(c) != nullptr; }
+
+  absl::Status Update(const ResourcesSpec& r) override { return UpdateWrites(V1LimitWrites(r)); }
+  absl::Status UpdateWrites(const std::vector<CgroupWrite>& writes) {
+    RETURN_IF_ERROR(ApplyUpdate(
+        writes, [&](const std::string& c) { return Find(c); },
+        "the container's group has no cgroup v1 directory for it", fake_));
+    for (const CgroupWrite& w : writes) {
+      uint64_t v = 0;
+      if (w.file == "memory.limit_in_bytes" && absl::SimpleAtoi(w.value, &v)) memory_limit_ = v;
+    }
+    return absl::OkStatus();
+  }
+
+  // freezer.state: writing FROZEN starts a freeze that the kernel may leave in FREEZING
+  // while a task is busy in the kernel; writing FROZEN again retries the stragglers (runc
+  // does the same).
+  absl::Status Freeze(bool frozen, absl::Duration timeout) override {
+    const Dir* d = Find("freezer");
+    if (d == nullptr) {
+      return absl::FailedPreconditionError(
+          "the container's group has no freezer (no cgroup v1 freezer hierarchy is mounted)");
+    }
+    const std::string file = d->path + "/freezer.state";
+    const char* want = frozen ? "FROZEN" : "THAWED";
+    bool settled = PollUntil(
+        [&] {
+          if (!WriteControl(file, want, fake_).ok()) return false;
+          return absl::StripAsciiWhitespace(ReadControl(file).value_or("")) == want;
+        },
+        timeout);
+    if (settled) return absl::OkStatus();
+    if (frozen) (void)WriteControl(file, "THAWED", fake_);
+    return absl::DeadlineExceededError(
+        absl::StrCat(file, ": not ", want, " after ", absl::FormatDuration(timeout),
+                     frozen ? " (still FREEZING); thawed again" : ""));
+  }
+
+  absl::StatusOr<bool> Frozen() const override {
+    const Dir* d = Find("freezer");
+    if (d == nullptr) return false;
+    if (fake_ && !Exists(d->path + "/freezer.state")) return false;  // never written
+    ASSIGN_OR_RETURN(std::string text, ReadFileToString(d->path + "/freezer.state"));
+    return absl::StripAsciiWhitespace(text) == "FROZEN";
+  }
+
   // Freeze (so nothing forks while we kill), SIGKILL every pid, thaw (a frozen task cannot
   // die), wait until every hierarchy's group is empty.
   absl::Status Kill() {
@@ -648,6 +768,9 @@ class V1Cgroup : public Cgroup {
 // ---------------------------------------------------------------------------------------
 // hybrid: v1 controllers + a group in the cgroup2 hierarchy
 
+// v2's name for the v1 controller a write is about ("blkio" -> "io"; cpuacct has no own).
+std::string V2Name(const std::string& v1) { return v1 == "blkio" ? "io" : v1; }
+
 class HybridCgroup : public Cgroup {
  public:
   HybridCgroup(std::unique_ptr<V1Cgroup> v1, std::unique_ptr<V2Cgroup> v2, bool owner)
@@ -706,6 +829,35 @@ class HybridCgroup : public Cgroup {
     if (!a || !v2_) return a;
     return v2_->TryLock();
   }
+  // The v1 freezer when there is one (it holds every process), else the v2 group.
+  absl::Status Freeze(bool frozen, absl::Duration timeout) override {
+    if (v1_->HasController("freezer") || !v2_) return v1_->Freeze(frozen, timeout);
+    return v2_->Freeze(frozen, timeout);
+  }
+  absl::StatusOr<bool> Frozen() const override {
+    if (v1_->HasController("freezer") || !v2_) return v1_->Frozen();
+    return v2_->Frozen();
+  }
+  // Each limit where CreateCgroup put it: v1 when the group has that controller there, else
+  // the v2 side.
+  absl::Status Update(const ResourcesSpec& r) override {
+    std::vector<CgroupWrite> v1_writes, v2_writes;
+    for (const CgroupWrite& w : V1LimitWrites(r)) {
+      if (v1_->HasController(w.controller) || !v2_ || !v2_->HasController(V2Name(w.controller))) {
+        v1_writes.push_back(w);
+      }
+    }
+    if (v2_) {
+      for (const CgroupWrite& w : V2LimitWrites(r)) {
+        if (!v1_->HasController(w.controller == "io" ? "blkio" : w.controller) &&
+            v2_->HasController(w.controller)) {
+          v2_writes.push_back(w);
+        }
+      }
+    }
+    RETURN_IF_ERROR(v1_->UpdateWrites(v1_writes));
+    return v2_ ? v2_->UpdateWrites(v2_writes) : absl::OkStatus();
+  }
   void Disown() override {
     owner_ = false;
     v1_->Disown();
@@ -739,8 +891,6 @@ std::vector<CgroupWrite> WritesFor(const std::vector<CgroupWrite>& all,
   return out;
 }
 
-// v2's name for the v1 controller a write is about ("blkio" -> "io"; cpuacct has no own).
-std::string V2Name(const std::string& v1) { return v1 == "blkio" ? "io" : v1; }
 
 }  // namespace
 

@@ -53,6 +53,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "runtime/cgroup/layout.h"
 #include "runtime/cgroup/limits.h"
 #include "runtime/spec/container_spec.h"
@@ -95,6 +96,21 @@ class Cgroup {
   // flock(LOCK_EX|LOCK_NB) on every directory: true when all were taken (no nucleus holds
   // the group), false when one is held by another process.
   virtual absl::StatusOr<bool> TryLock() = 0;
+  // Freezes (true) or thaws (false) every process in the group: v1 freezer.state
+  // FROZEN/THAWED, v2 cgroup.freeze 1/0 (hybrid: the v1 freezer when one is mounted, else the
+  // v2 group). Returns once the kernel reports it done (v1 freezer.state reads FROZEN, not
+  // FREEZING; v2 cgroup.events "frozen 1"), polling until `timeout`: DeadlineExceeded when it
+  // does not settle (a freeze is undone first: a half-frozen group is thawed again).
+  // FailedPrecondition when the group has no freezer (v1 without the freezer hierarchy).
+  virtual absl::Status Freeze(bool frozen, absl::Duration timeout) = 0;
+  // Whether the group is frozen now (v1 FREEZING counts as not yet).
+  virtual absl::StatusOr<bool> Frozen() const = 0;
+  // Applies the limits r sets to the existing group (`nucleus update`), with the same files
+  // and values as CreateCgroup (limits.h); limits r leaves unset are not touched. A write the
+  // kernel refuses is retried once after the others (v1 wants memory.limit_in_bytes <=
+  // memory.memsw.limit_in_bytes at every step, so raising both needs memsw first). Errors
+  // name the flag and file; FailedPrecondition when the group lacks a controller r needs.
+  virtual absl::Status Update(const ResourcesSpec& r) = 0;
   // Gives up ownership (a detached container outlives the nucleus that created it): the
   // destructor no longer removes the group. KillAndRemove still does, when called.
   virtual void Disown() = 0;

@@ -266,6 +266,76 @@ TEST_F(FakeV2, OpenListAndGc) {
   EXPECT_TRUE(young.removed.empty());
 }
 
+
+// cgroup v2 freezing (`nucleus pause`, `resume`): cgroup.freeze is written, and the call
+// returns only once cgroup.events reports the new state; a group that never reports it is
+// thawed again and the call fails at its deadline.
+TEST_F(FakeV2, FreezeWaitsForCgroupEvents) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> g, CreateCgroup(h_, Config("f")));
+  const std::string d = cg_ + "/nucleus/f";
+  // The kernel's report, as a real v2 group would have it once frozen.
+  Write(d + "/cgroup.events", "populated 1\nfrozen 1\n");
+  ASSERT_OK(g->Freeze(true, absl::Seconds(1)));
+  EXPECT_EQ(Read(d + "/cgroup.freeze"), "1");
+  ASSERT_OK_AND_ASSIGN(bool frozen, g->Frozen());
+  EXPECT_TRUE(frozen);
+  Write(d + "/cgroup.events", "populated 1\nfrozen 0\n");
+  ASSERT_OK(g->Freeze(false, absl::Seconds(1)));
+  EXPECT_EQ(Read(d + "/cgroup.freeze"), "0");
+  ASSERT_OK_AND_ASSIGN(frozen, g->Frozen());
+  EXPECT_FALSE(frozen);
+}
+
+TEST_F(FakeV2, FreezeThatNeverSettlesIsThawedAndFails) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> g, CreateCgroup(h_, Config("stuck")));
+  const std::string d = cg_ + "/nucleus/stuck";
+  Write(d + "/cgroup.events", "populated 1\nfrozen 0\n");
+  EXPECT_THAT(g->Freeze(true, absl::Milliseconds(50)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("not frozen after 50ms")));
+  EXPECT_EQ(Read(d + "/cgroup.freeze"), "0") << "a half-done freeze is undone";
+  // A garbled cgroup.events is an error naming the file, not "not frozen".
+  Write(d + "/cgroup.events", "frozen x\n");
+  EXPECT_THAT(g->Frozen().status(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                             HasSubstr("cgroup.events")));
+}
+
+TEST_F(FakeV2, FreezeThroughAnOpenedView) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> owner, CreateCgroup(h_, Config("v")));
+  const std::string d = cg_ + "/nucleus/v";
+  Write(d + "/cgroup.events", "populated 1\nfrozen 1\n");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> view, OpenCgroup(h_, "nucleus", "v"));
+  ASSERT_OK(view->Freeze(true, absl::Seconds(1)));
+  EXPECT_EQ(Read(d + "/cgroup.freeze"), "1");
+}
+
+// `nucleus update` on v2: new values in the same files as at creation; unset limits are
+// left alone; a controller the group does not have is an error naming the flag.
+TEST_F(FakeV2, UpdateRewritesLimits) {
+  CgroupConfig c = Config("u");
+  c.resources.memory = 32 << 20;
+  c.resources.pids_limit = 10;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> g, CreateCgroup(h_, c));
+  const std::string d = cg_ + "/nucleus/u";
+  Write(d + "/cgroup.controllers", "cpu io memory pids\n");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> view, OpenCgroup(h_, "nucleus", "u"));
+  ResourcesSpec r;
+  r.memory = 64 << 20;
+  r.cpu_quota_us = 20000;
+  r.cpu_period_us = 50000;
+  ASSERT_OK(view->Update(r));
+  EXPECT_EQ(Read(d + "/memory.max"), "67108864");
+  EXPECT_EQ(Read(d + "/memory.swap.max"), "67108864");
+  EXPECT_EQ(Read(d + "/cpu.max"), "20000 50000");
+  EXPECT_EQ(Read(d + "/pids.max"), "10") << "not part of the update: untouched";
+  EXPECT_EQ(view->memory_limit(), uint64_t{64} << 20);
+  ResourcesSpec cpuset;
+  cpuset.cpuset_cpus = "0";
+  EXPECT_THAT(view->Update(cpuset),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("--cpuset-cpus: the cpuset controller is not available")));
+  EXPECT_FALSE(Exists(d + "/cpuset.cpus"));
+}
+
 // ---- v1 and hybrid ----
 
 class FakeV1 : public ::testing::Test {
@@ -391,6 +461,53 @@ TEST_F(FakeV1, V2OnlyControllerInHybridGoesToV2) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> g, CreateCgroup(h_, c));
   EXPECT_EQ(Read(cg_ + "/unified/nucleus/io/io.weight"), "default 10000");
   EXPECT_EQ(Read(cg_ + "/unified/nucleus/cgroup.subtree_control"), "io");
+}
+
+// v1 freezing: freezer.state FROZEN, read back; on a hybrid host the v1 freezer is used,
+// not the cgroup2 group (which holds no controller that matters here).
+TEST_F(FakeV1, HybridFreezeUsesV1Freezer) {
+  Init(kHybridMountinfo);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> g, CreateCgroup(h_, Config("p")));
+  ASSERT_OK_AND_ASSIGN(bool frozen, g->Frozen());
+  EXPECT_FALSE(frozen) << "no freezer.state yet: not frozen";
+  ASSERT_OK(g->Freeze(true, absl::Seconds(1)));
+  EXPECT_EQ(Read(cg_ + "/freezer/nucleus/p/freezer.state"), "FROZEN");
+  EXPECT_FALSE(Exists(cg_ + "/unified/nucleus/p/cgroup.freeze"));
+  ASSERT_OK_AND_ASSIGN(frozen, g->Frozen());
+  EXPECT_TRUE(frozen);
+  ASSERT_OK(g->Freeze(false, absl::Seconds(1)));
+  EXPECT_EQ(Read(cg_ + "/freezer/nucleus/p/freezer.state"), "THAWED");
+}
+
+TEST_F(FakeV1, FreezeWithoutFreezerIsAClearError) {
+  Init(kV1Mountinfo);
+  h_.v1_mounts.erase("freezer");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> g, CreateCgroup(h_, Config("nf")));
+  EXPECT_THAT(g->Freeze(true, absl::Seconds(1)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no freezer")));
+}
+
+TEST_F(FakeV1, HybridUpdateRewritesV1Limits) {
+  Init(kHybridMountinfo);
+  CgroupConfig c = Config("up");
+  c.resources.memory = 32 << 20;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> g, CreateCgroup(h_, c));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> view, OpenCgroup(h_, "nucleus", "up"));
+  ResourcesSpec r;
+  r.memory = 64 << 20;
+  r.memory_swap = 128 << 20;
+  r.cpu_shares = 256;
+  r.pids_limit = 20;
+  r.blkio_weight = 500;
+  r.cpuset_cpus = "0";
+  ASSERT_OK(view->Update(r));
+  EXPECT_EQ(Read(cg_ + "/memory/nucleus/up/memory.limit_in_bytes"), "67108864");
+  EXPECT_EQ(Read(cg_ + "/memory/nucleus/up/memory.memsw.limit_in_bytes"), "134217728");
+  EXPECT_EQ(Read(cg_ + "/cpu/nucleus/up/cpu.shares"), "256");
+  EXPECT_EQ(Read(cg_ + "/pids/nucleus/up/pids.max"), "20");
+  EXPECT_EQ(Read(cg_ + "/blkio/nucleus/up/blkio.weight"), "500");
+  EXPECT_EQ(Read(cg_ + "/cpuset/nucleus/up/cpuset.cpus"), "0");
+  EXPECT_EQ(view->memory_limit(), uint64_t{64} << 20);
 }
 
 TEST(Validate, ParentAndName) {

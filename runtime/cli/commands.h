@@ -41,6 +41,10 @@ int StateMain(const std::vector<std::string>& args);
 int DeleteMain(const std::vector<std::string>& args);
 int ListMain(const std::vector<std::string>& args);
 int FeaturesMain(const std::vector<std::string>& args);
+int PauseMain(const std::vector<std::string>& args);   // cli/update.cc
+int ResumeMain(const std::vector<std::string>& args);
+int UpdateMain(const std::vector<std::string>& args);  // update [--resources F|-] [FLAGS] ID
+int EventsMain(const std::vector<std::string>& args);  // cli/stats.cc: events [--stats] ID
 // Shared by engines and people (cli/oci.cc, cli/containers.cc): errors exit 125.
 int KillMain(const std::vector<std::string>& args);
 int ExecMain(const std::vector<std::string>& args);

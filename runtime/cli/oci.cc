@@ -304,7 +304,12 @@ int ExecMain(const std::vector<std::string>& args) {
   if (!resolved.ok()) return Fail(std::string(resolved.status().message()));
   absl::StatusOr<ContainerState> st = store->Load(*resolved);
   if (!st.ok()) return Fail(std::string(st.status().message()));
-  if (CurrentStatus(*store, *st) != ContainerStatus::kRunning) {
+  const ContainerStatus now = CurrentStatus(*store, *st);
+  if (now == ContainerStatus::kPaused) {  // runc's refusal: the process would start frozen
+    return Fail(absl::StrCat("exec: cannot exec in paused container ", *resolved,
+                             " (resume it first)"));
+  }
+  if (now != ContainerStatus::kRunning) {
     return Fail(absl::StrCat("exec: container ", *resolved, " is not running"));
   }
   absl::StatusOr<ContainerSpec> spec = LoadContainerSpec(*store, *resolved);

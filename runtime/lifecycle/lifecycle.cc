@@ -78,6 +78,35 @@ absl::Status RemoveContainerCgroup(const ContainerSpec& spec, bool only_if_unhel
   return (*cg)->KillAndRemove();
 }
 
+constexpr absl::Duration kFreezeTimeout = absl::Seconds(5);
+
+// The container's own group (cgroup.h view); FailedPrecondition when it has none (its
+// create recorded no group: a rootless container) or the group is gone.
+absl::StatusOr<std::unique_ptr<Cgroup>> OpenContainerCgroup(const ContainerSpec& spec,
+                                                            const ContainerState& state,
+                                                            const std::string& id,
+                                                            const char* what) {
+  if (spec.cgroup_parent.empty() || state.cgroup_paths.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "container ", id, " has no cgroup (a rootless container): ", what,
+        " needs one (run nucleus as root)"));
+  }
+  ASSIGN_OR_RETURN(CgroupHierarchies h, DetectCgroupHierarchies());
+  absl::StatusOr<std::unique_ptr<Cgroup>> cg =
+      OpenCgroup(h, spec.cgroup_parent, CgroupNameOf(spec));
+  if (absl::IsNotFound(cg.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", id, ": its cgroup is gone (", cg.status().message(), ")"));
+  }
+  return cg;
+}
+
+// Thaws a paused container's group (after a SIGKILL, so that it can die); best effort.
+void ThawForKill(const ContainerSpec& spec, const ContainerState& state, const std::string& id) {
+  absl::StatusOr<std::unique_ptr<Cgroup>> cg = OpenContainerCgroup(spec, state, id, "thaw");
+  if (cg.ok()) (void)(*cg)->Freeze(false, kFreezeTimeout);
+}
+
 ExitRecord ToExitRecord(const ExitInfo& info) {
   ExitRecord r;
   switch (info.kind) {
@@ -444,11 +473,23 @@ absl::Status KillContainer(StateStore& store, const std::string& id, int sig, bo
   if (!pidfd.ok()) return Prefix(pidfd.status(), id);
   ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
   ASSIGN_OR_RETURN(UniqueFd dir, store.OpenContainerDir(id));
+  const bool paused = now == ContainerStatus::kPaused;
+  if (paused && spec.backend == ContainerSpec::BackendKind::kGvisor) {
+    // runsc delivers signals through the sandbox, which is frozen: it would wait forever.
+    if (sig != SIGKILL) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "container ", id, " is paused (gVisor): resume it first, or send SIGKILL"));
+    }
+    ThawForKill(spec, st, id);
+  }
   // docker's rule: the stop signals end a restarting container for good, others do not.
   if (sig == SIGKILL || sig == SIGTERM) RETURN_IF_ERROR(Prefix(RequestStop(store, id), id));
   RETURN_IF_ERROR(
       Prefix(BackendFor(spec)->Signal(RefOf(store, spec, st.pid, dir.get(), pidfd->get()), sig, all),
              id));
+  // runc's: a frozen task dies only once thawed (cgroup v1); other signals stay pending
+  // until `resume`.
+  if (paused && sig == SIGKILL) ThawForKill(spec, st, id);
   AuditLog::Global().Emit("signal-sent", id, st.name,
                           {{"signal", SignalName(sig)}, {"all", all ? "true" : "false"}});
   return absl::OkStatus();
@@ -508,6 +549,10 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
     absl::StatusOr<UniqueFd> pidfd = OpenVerifiedPidfd(st->pid, st->pid_start_time);
     if (pidfd.ok()) {
       (void)PidfdSignal(pidfd->get(), SIGKILL);
+      if (now == ContainerStatus::kPaused) {
+        absl::StatusOr<ContainerSpec> paused_spec = LoadContainerSpec(store, id);
+        if (paused_spec.ok()) ThawForKill(*paused_spec, *st, id);
+      }
       if (!WaitPidfdExit(pidfd->get(), absl::Seconds(10))) {
         return absl::DeadlineExceededError(
             absl::StrCat("container ", id, ": still running 10 s after SIGKILL"));
@@ -561,6 +606,72 @@ std::vector<std::string> ReapAbandonedRuns(StateStore& store,
     }
   }
   return reaped;
+}
+
+absl::StatusOr<std::unique_ptr<Cgroup>> ContainerCgroup(const StateStore& store,
+                                                        const std::string& id, const char* what) {
+  ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
+  ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
+  return OpenContainerCgroup(spec, st, id, what);
+}
+
+absl::Status PauseContainer(StateStore& store, const std::string& id) {
+  ASSIGN_OR_RETURN(ContainerLock lock, store.Lock(id, kLockTimeout));
+  ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
+  ContainerStatus now = CurrentStatus(store, st);
+  if (now == ContainerStatus::kPaused) {
+    return absl::FailedPreconditionError(absl::StrCat("container ", id, " is already paused"));
+  }
+  if (now != ContainerStatus::kRunning) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", id, " is not running: ", ContainerStatusName(now)));
+  }
+  ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
+  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cg, OpenContainerCgroup(spec, st, id, "pause"));
+  RETURN_IF_ERROR(Prefix(cg->Freeze(true, kFreezeTimeout), id));
+  st.status = ContainerStatus::kPaused;
+  absl::Status saved = store.Save(lock, st);
+  if (!saved.ok()) {
+    (void)cg->Freeze(false, kFreezeTimeout);  // not recorded: not paused either
+    return Prefix(saved, id);
+  }
+  AuditLog::Global().Emit("paused", id, st.name);
+  return absl::OkStatus();
+}
+
+absl::Status ResumeContainer(StateStore& store, const std::string& id) {
+  ASSIGN_OR_RETURN(ContainerLock lock, store.Lock(id, kLockTimeout));
+  ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
+  ContainerStatus now = CurrentStatus(store, st);
+  if (now != ContainerStatus::kPaused) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", id, " is not paused: ", ContainerStatusName(now)));
+  }
+  ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
+  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cg, OpenContainerCgroup(spec, st, id, "resume"));
+  RETURN_IF_ERROR(Prefix(cg->Freeze(false, kFreezeTimeout), id));
+  st.status = ContainerStatus::kRunning;
+  RETURN_IF_ERROR(Prefix(store.Save(lock, st), id));
+  AuditLog::Global().Emit("resumed", id, st.name);
+  return absl::OkStatus();
+}
+
+absl::Status UpdateContainer(StateStore& store, const std::string& id,
+                             const ResourcesSpec& resources) {
+  ASSIGN_OR_RETURN(ContainerLock lock, store.Lock(id, kLockTimeout));
+  ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
+  ContainerStatus now = CurrentStatus(store, st);
+  if (now == ContainerStatus::kStopped || now == ContainerStatus::kCreating) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", id, " is not running: ", ContainerStatusName(now)));
+  }
+  ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
+  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cg, OpenContainerCgroup(spec, st, id, "update"));
+  RETURN_IF_ERROR(Prefix(cg->Update(resources), id));
+  spec.resources = resources;
+  RETURN_IF_ERROR(Prefix(store.WriteFile(lock, kConfigFileName, ToOciConfigJson(spec)), id));
+  AuditLog::Global().Emit("updated", id, st.name);
+  return absl::OkStatus();
 }
 
 absl::Status MarkReady(StateStore& store, const std::string& id) {

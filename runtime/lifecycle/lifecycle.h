@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "runtime/api.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/spec/container_spec.h"
 #include "runtime/state/state.h"
 #include "runtime/state/store.h"
@@ -82,11 +83,14 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
 absl::Status StartCreated(StateStore& store, const std::string& id, int* exit_code = nullptr);
 
 // Sends sig to the container's first process (all: to every process in its cgroup) through
-// a verified pidfd. FailedPrecondition when it is not running (or created).
+// a verified pidfd. FailedPrecondition when it is not running (or created, or paused).
+// A paused container, as in runc: the signal waits until it is resumed, except SIGKILL,
+// after which the group is thawed so that it dies (gVisor: signals go through runsc to the
+// frozen sandbox, so only SIGKILL is taken, with the thaw first).
 absl::Status KillContainer(StateStore& store, const std::string& id, int sig, bool all);
 
 // Removes the container: FailedPrecondition when it runs and !force ("created" counts as
-// stopped, as in runc). force: SIGKILL, wait until gone, then remove cgroup, state and run
+// stopped, as in runc). force: SIGKILL (a paused container is thawed), wait until gone, then remove cgroup, state and run
 // the poststop hooks (their failures are warnings).
 absl::Status DeleteContainer(StateStore& store, const std::string& id, bool force,
                              std::vector<std::string>* warnings);
@@ -97,6 +101,28 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
 // (cli/common.h OpenStore), so `ps -a` never shows such a ghost. Returns the ids removed;
 // what could not be removed is a warning.
 std::vector<std::string> ReapAbandonedRuns(StateStore& store, std::vector<std::string>* warnings);
+
+// `pause`: freezes every process of a running container (its cgroup's freezer, cgroup.h)
+// and records "paused" once the freeze is effective (deadline: a few seconds; a freeze
+// that does not settle is undone and DeadlineExceeded). FailedPrecondition when it is not
+// running, or has no cgroup (a rootless container: "... has no cgroup ...").
+absl::Status PauseContainer(StateStore& store, const std::string& id);
+// `resume`: thaws a paused container and records "running". FailedPrecondition unless it is
+// paused.
+absl::Status ResumeContainer(StateStore& store, const std::string& id);
+
+// `update`: applies `resources` (the container's whole new set: the caller merges its
+// changes onto LoadContainerSpec's) to the container's cgroup and records them in its
+// config.json (`inspect` shows them). FailedPrecondition when it is stopped or has no
+// cgroup; the kernel's refusals name the flag and file. Nothing is recorded on error.
+absl::Status UpdateContainer(StateStore& store, const std::string& id,
+                             const ResourcesSpec& resources);
+
+// The container's cgroup (a view: owns nothing, cgroup.h), for `events` and `stats`.
+// FailedPrecondition when it has none ("container ID has no cgroup (a rootless
+// container): WHAT needs one") or it is gone.
+absl::StatusOr<std::unique_ptr<Cgroup>> ContainerCgroup(const StateStore& store,
+                                                        const std::string& id, const char* what);
 
 // `stop`: SIGTERM (or the given signal), then SIGKILL after `timeout`; waits until the
 // container's first process is gone. OK when it already was.

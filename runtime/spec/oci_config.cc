@@ -21,6 +21,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
@@ -511,6 +512,13 @@ class Parser {
     RETURN_IF_ERROR(ParseHooks(root));
     RETURN_IF_ERROR(ParseAnnotations(root));
     return absl::OkStatus();
+  }
+
+  // `update --resources`: just a linux.resources object, onto out_.spec.resources.
+  absl::Status ParseResourcesOnly(const Json& resources) {
+    Json linux = Json::object();
+    linux["resources"] = resources;
+    return ParseResources(linux);
   }
 
  private:
@@ -1718,6 +1726,42 @@ absl::StatusOr<OciConfig> ParseOciConfig(absl::string_view text, const std::stri
         kPrefix, "normalized, ", size, " bytes, more than ", kMaxOciConfigBytes));
   }
   return out;
+}
+
+absl::StatusOr<ResourcesSpec> ParseOciResources(absl::string_view text, const ResourcesSpec& base,
+                                                std::vector<std::string>* warnings) {
+  if (text.size() > kMaxOciConfigBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(text.size(), " bytes, more than ", kMaxOciConfigBytes));
+  }
+  RETURN_IF_ERROR(CheckDepth(text));
+  OciConfig out;
+  out.spec.resources = base;
+  absl::Status st;
+  try {
+    Json root;
+    try {
+      root = Json::parse(text.begin(), text.end());
+    } catch (const Json::exception& e) {
+      return absl::InvalidArgumentError(absl::StrCat("not JSON: ", JsonErrorText(e)));
+    }
+    st = Parser("/", &out).ParseResourcesOnly(root);
+  } catch (const Json::exception& e) {
+    st = absl::InvalidArgumentError(JsonErrorText(e));
+  }
+  // The parser names paths from config.json's top; here the object itself is the top.
+  auto strip = [](std::string m) {
+    for (const char* from : {"config.json: linux.resources.", "config.json: linux.resources",
+                             "config.json: ", "linux.resources."}) {
+      m = absl::StrReplaceAll(m, {{from, ""}});
+    }
+    return m.empty() || m[0] != ':' ? m : m.substr(2);
+  };
+  if (!st.ok()) return absl::Status(st.code(), strip(std::string(st.message())));
+  if (warnings) {
+    for (const std::string& w : out.warnings) warnings->push_back(strip(w));
+  }
+  return out.spec.resources;
 }
 
 absl::StatusOr<OciConfig> LoadOciBundle(const std::string& bundle_dir) {

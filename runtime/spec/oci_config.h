@@ -134,6 +134,13 @@ absl::StatusOr<OciConfig> ParseOciConfig(absl::string_view text, const std::stri
 // name the file: "/b/config.json: No such file or directory", "/b/config.json: process...".
 absl::StatusOr<OciConfig> LoadOciBundle(const std::string& bundle_dir);
 
+// `update --resources FILE`: a runtime-spec linux.resources object (what containerd and
+// Kubernetes send on stdin), validated as in config.json, its fields applied onto `base`
+// (fields absent, or 0 where runc reads 0 as "unset", keep base's value). Errors and
+// warnings name the path inside the object ("memory.limit: expected an integer, got "x"").
+absl::StatusOr<ResourcesSpec> ParseOciResources(absl::string_view text, const ResourcesSpec& base,
+                                                std::vector<std::string>* warnings);
+
 // A complete config.json for the spec. Never fails (invalid UTF-8 is replaced).
 std::string ToOciConfigJson(const ContainerSpec& spec);
 

@@ -1341,5 +1341,41 @@ TEST_F(BundleTest, ParseErrorsNameTheFile) {
                                               "(0..4294967294)")));
 }
 
+// `update --resources FILE`: what containerd's shim sends (a linux.resources object) applied
+// onto the container's limits; errors and warnings name the path inside the object.
+TEST(OciResourcesTest, ContainerdUpdateMergesOntoTheCurrentLimits) {
+  ResourcesSpec base;
+  base.memory = 32 << 20;
+  base.pids_limit = 10;
+  std::vector<std::string> warnings;
+  ASSERT_OK_AND_ASSIGN(
+      ResourcesSpec r,
+      ParseOciResources(R"({"memory":{"limit":67108864,"kernel":1},"cpu":{"shares":512,)"
+                        R"("quota":50000,"period":100000,"cpus":"0"},"blockIO":{"weight":300}})",
+                        base, &warnings));
+  EXPECT_EQ(r.memory, uint64_t{64} << 20);
+  EXPECT_EQ(r.pids_limit, 10) << "absent: kept";
+  EXPECT_EQ(r.cpu_shares, 512u);
+  EXPECT_EQ(r.cpu_quota_us, 50000u);
+  EXPECT_EQ(r.cpu_period_us, 100000u);
+  EXPECT_EQ(r.cpuset_cpus, "0");
+  EXPECT_EQ(r.blkio_weight, 300);
+  EXPECT_THAT(warnings, ElementsAre("memory.kernel: not supported; ignored"));
+}
+
+TEST(OciResourcesTest, BadInputNamesThePath) {
+  ResourcesSpec base;
+  EXPECT_THAT(ParseOciResources(R"({"memory":{"limit":"x"}})", base, nullptr).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("memory.limit: expected")));
+  EXPECT_THAT(ParseOciResources("{", base, nullptr).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not JSON")));
+  EXPECT_THAT(ParseOciResources("[]", base, nullptr).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("expected an object")));
+  EXPECT_THAT(ParseOciResources(R"({"cpu":{"cpus":"9-1"}})", base, nullptr).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cpu.cpus")));
+  EXPECT_THAT(ParseOciResources(R"({"memory":{"swap":1}})", base, nullptr).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("memory.swap")));
+}
+
 }  // namespace
 }  // namespace nucleus

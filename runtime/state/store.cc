@@ -137,8 +137,21 @@ absl::StatusOr<StateStore> StateStore::Open(const std::string& root_arg) {
   // "link/" would make open() follow the symlink despite O_NOFOLLOW.
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   if (root.empty()) return absl::InvalidArgumentError("state root: empty path");
-  if (mkdir(root.c_str(), 0700) != 0 && errno != EEXIST) {
-    return ErrnoStatus("mkdir", root);
+  // As runc's --root: the missing parents are made too (0700, like the root itself;
+  // containerd passes /run/containerd/runc/NAMESPACE and expects the runtime to make it).
+  if (mkdir(root.c_str(), 0700) != 0) {
+    if (errno == ENOENT) {
+      for (size_t slash = root.find('/', 1); slash != std::string::npos;
+           slash = root.find('/', slash + 1)) {
+        std::string level = root.substr(0, slash);
+        if (mkdir(level.c_str(), 0700) != 0 && errno != EEXIST) {
+          return ErrnoStatus("mkdir", level);
+        }
+      }
+      if (mkdir(root.c_str(), 0700) != 0 && errno != EEXIST) return ErrnoStatus("mkdir", root);
+    } else if (errno != EEXIST) {
+      return ErrnoStatus("mkdir", root);
+    }
   }
   int fd = open(root.c_str(), kDirFlags | O_CLOEXEC);
   if (fd < 0) {

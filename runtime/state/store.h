@@ -100,7 +100,8 @@ struct StateList {
 
 class StateStore {
  public:
-  // Creates ROOT (mode 0700, last component only) when missing, then opens and checks it.
+  // Creates ROOT (mode 0700) and its missing parents (0700 too, as runc's --root) when
+  // missing, then opens and checks it (a relative root is relative to the cwd).
   static absl::StatusOr<StateStore> Open(const std::string& root = kDefaultStateRoot);
 
   StateStore(StateStore&&) = default;

@@ -47,6 +47,25 @@ ContainerState StateFor(const std::string& id, int restarts = 0) {
   return s;
 }
 
+TEST(StateStoreTest, OpenCreatesMissingParents) {
+  // containerd hands runc (and nucleus) --root /run/containerd/runc/NAMESPACE, whose
+  // parents may not exist yet.
+  std::string base = NewRoot("parents");
+  std::string root = base + "/a/b/c";
+  ASSERT_OK_AND_ASSIGN(StateStore store, StateStore::Open(root));
+  EXPECT_EQ(store.root(), root);
+  struct stat st;
+  ASSERT_EQ(stat((base + "/a/b").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  ASSERT_EQ(stat(root.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  // A parent that is a file: an error naming it.
+  WriteFile(base + "/file", "x");
+  absl::Status bad = StateStore::Open(base + "/file/x/y").status();
+  EXPECT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.message()), HasSubstr(base + "/file/x"));
+}
+
 TEST(StateStoreTest, OpenCreatesPrivateRoot) {
   std::string root = NewRoot("open");
   ASSERT_OK_AND_ASSIGN(StateStore store, StateStore::Open(root + "/"));
