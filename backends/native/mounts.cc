@@ -231,6 +231,11 @@ absl::StatusOr<MountOp> PlanOne(const ContainerSpec& spec, const MountSpec& m,
       break;  // handled above
   }
   for (FsParam& p : extra) op.params.push_back(std::move(p));
+  // The source the kernel records (/proc/mounts' first field; "none" without one). Not for
+  // the v1 stand-in: a tmpfs labelled "cgroup" would claim to be what it is not.
+  if (!m.source.empty() && !(m.type == MountSpec::Type::kCgroup && !host_cgroup2)) {
+    op.params.insert(op.params.begin(), Param(m.destination, "source", m.source));
+  }
   op.attr_set = attrs.Set();
   if (hint != nullptr && spec.namespaces.user) {
     op.eperm_detail = absl::StrCat(m.destination, ": ", hint);

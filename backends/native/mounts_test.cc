@@ -150,6 +150,25 @@ TEST(PlanMountsTest, SplitsFsOptionsAndAttributesInTheParent) {
   EXPECT_THAT(cg->params, IsEmpty());  // "relatime" is an attribute, not a cgroup2 option
 }
 
+TEST(PlanMountsTest, ANewFilesystemsSourceIsItsFirstParameter) {
+  ContainerSpec spec = OciSpec("", "true");
+  for (MountSpec& m : spec.mounts) {
+    if (m.destination == "/proc") m.source = "proc";
+    if (m.destination == "/dev/pts") m.source = "devpts";
+    if (m.destination == "/sys/fs/cgroup") m.source = "cgroup";
+  }
+  ASSERT_OK_AND_ASSIGN(MountPlan plan, PlanMounts(spec, /*host_cgroup2=*/false));
+  EXPECT_THAT(ParamTexts(*FindOp(plan, "/proc")), ::testing::ElementsAre("source=proc"));
+  EXPECT_THAT(ParamTexts(*FindOp(plan, "/dev/pts")),
+              ::testing::ElementsAre("source=devpts", "newinstance", "ptmxmode=0666",
+                                     "mode=0620", "gid=5"));
+  // No source: the kernel's "none", as before.
+  EXPECT_THAT(ParamTexts(*FindOp(plan, "/dev/shm")),
+              ::testing::ElementsAre("mode=1777", "mode=1777", "size=65536k"));
+  // The v1 stand-in for cgroup is a tmpfs: it does not borrow the name "cgroup".
+  EXPECT_THAT(ParamTexts(*FindOp(plan, "/sys/fs/cgroup")), ::testing::ElementsAre("mode=555"));
+}
+
 TEST(PlanMountsTest, CgroupOnAV1HostIsAReadOnlyPlaceholderWithAWarning) {
   ContainerSpec spec = OciSpec("", "true");
   ASSERT_OK_AND_ASSIGN(MountPlan plan, PlanMounts(spec, /*host_cgroup2=*/false));
@@ -368,6 +387,28 @@ TEST_F(OciMountsTest, RuncDefaultMountListGivesAWorkingContainer) {
                                    "echo 1 > /proc/sys/kernel/domainname 2>/dev/null && exit 27;"
                                    "test \"$(fstype /tmp)\" = '' || exit 28;"  // not nucleus's
                                    "exit 0");
+  EXPECT_EQ(Run(spec), 0);
+}
+
+// config.json's "source" of a new filesystem is what /proc/mounts shows (runc does the same;
+// the OCI validation suite and tools such as findmnt look for it).
+TEST_F(OciMountsTest, NewFilesystemsCarryTheSpecsSource) {
+  ContainerSpec spec = OciSpec(
+      *rootfs_,
+      "src() { awk -v m=\"$1\" '$5==m{for(i=6;i<=NF;i++) if($i==\"-\"){s=$(i+2)}} "
+      "END{print s}' /proc/self/mountinfo; };"
+      "test \"$(src /proc)\" = proc || exit 10;"
+      "test \"$(src /dev/pts)\" = devpts || exit 11;"
+      "test \"$(src /scratch)\" = scratchfs || exit 12;"
+      "test \"$(src /dev/shm)\" = none || exit 13;"
+      "exit 0");
+  for (MountSpec& m : spec.mounts) {
+    if (m.destination == "/proc") m.source = "proc";
+    if (m.destination == "/dev/pts") m.source = "devpts";
+  }
+  MountSpec scratch = Fs(MountSpec::Type::kTmpfs, "/scratch", {});
+  scratch.source = "scratchfs";
+  spec.mounts.push_back(scratch);
   EXPECT_EQ(Run(spec), 0);
 }
 

@@ -31,7 +31,10 @@ struct MountSpec {
   // only kBind and kTmpfs, config.json any of them.
   enum class Type { kBind, kTmpfs, kProc, kSysfs, kDevpts, kMqueue, kCgroup };
   Type type = Type::kBind;
-  std::string source;       // host path (kBind); unused for new filesystems
+  // kBind: the host path. New filesystems: the mount's source as the kernel records it (the
+  // first field of /proc/mounts: OCI "source", e.g. "proc", "tmpfs"); "" lets the kernel say
+  // "none".
+  std::string source;
   std::string destination;  // absolute path inside the container
   bool read_only = true;
   uint64_t tmpfs_size = 0;  // bytes; 0 = kernel default (half of RAM)

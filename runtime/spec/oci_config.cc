@@ -884,6 +884,19 @@ class Parser {
                                 "devpts, mqueue, cgroup, cgroup2)"));
       }
       m.type = found->type;
+      // The source of a new filesystem is only a label (the kernel shows it in
+      // /proc/mounts; engines and tools look for "proc", "tmpfs", ...). fsconfig takes it as
+      // one string: refuse what could not be a mount table field.
+      if (source.size() > 256 ||
+          std::any_of(source.begin(), source.end(), [](char c) {
+            return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+          })) {
+        return Bad(At(path, "source"),
+                   absl::StrCat(Quote(source, 64),
+                                " is not a filesystem source (at most 256 characters, no "
+                                "spaces or control characters)"));
+      }
+      m.source = source;
     }
     for (size_t j = 0; j < options.size(); ++j) {
       const std::string& o = options[j];
@@ -902,7 +915,9 @@ class Parser {
         Warn(absl::StrCat(opath, ": 'tmpcopyup' is not supported; ignored (the tmpfs starts "
                                  "empty)"));
       } else if (bind) {
-        return Bad(opath, absl::StrCat(Quote(o, 64), " is not a bind mount option"));
+        // A filesystem's own option (tmpfs "size=", "mode=") means nothing to a bind: the
+        // kernel takes no data for MS_BIND, and runc drops it too. Ignoring it grants nothing.
+        Warn(absl::StrCat(opath, ": ", Quote(o, 64), " means nothing for a bind mount; ignored"));
       } else if (o.empty() || o[0] == '=' ||
                  std::any_of(o.begin(), o.end(), [](char c) {
                    return c == ',' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
@@ -1456,7 +1471,7 @@ OJson MountJson(const MountSpec& m) {
       }
     }
     j["type"] = type;
-    j["source"] = type;
+    j["source"] = m.source.empty() ? type : m.source;
     flags();
     if (m.type == MountSpec::Type::kTmpfs) {
       options.push_back(absl::StrCat("mode=", FormatOctal(m.tmpfs_mode & 07777)));
