@@ -683,6 +683,19 @@ StepError ApplyMount(MountPlan& plan, int rootfd, MountOp& op) {
     if (op.populate_dev) RETURN_IF_STEP_FAILED(PopulateDev(rootfd));
     return StepError::Ok();
   }
+  // A mount's ID is handed out when it is cloned, and since Linux 6.8 /proc/self/mountinfo
+  // lists a namespace's mounts in ID order: the trees captured in step 2 would all come
+  // before the filesystems made since, out of config.json's order (engines, tools and the OCI
+  // validation suite read that order as the stacking order). A clone of the captured tree
+  // made now takes its IDs now. A kernel that cannot clone a detached tree (EINVAL, before
+  // 6.15) keeps the captured one: there the order is the attach order (before 6.8) or as
+  // captured. Same tree, same source: nothing is looked up again by path.
+  int again = ::open_tree(op.fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+                                         (op.recursive ? AT_RECURSIVE : 0));
+  if (again >= 0) {
+    ::close(op.fd);
+    op.fd = again;
+  }
   if (op.attr_set != 0 || op.attr_clr != 0) {
     RETURN_IF_STEP_FAILED(SetAttr(op.fd, op.attr_set, op.attr_clr, op.recursive, abs_path));
   }

@@ -412,6 +412,28 @@ TEST_F(OciMountsTest, NewFilesystemsCarryTheSpecsSource) {
   EXPECT_EQ(Run(spec), 0);
 }
 
+// mountinfo lists the mounts in config.json's order, binds among new filesystems too (the
+// binds' trees are captured before anything is mounted; on Linux >= 6.8 the list is in mount
+// ID order, so they are cloned again when attached).
+TEST_F(OciMountsTest, MountinfoFollowsTheSpecsOrder) {
+  const std::string data = TempDir("order");
+  ContainerSpec spec = OciSpec(
+      *rootfs_,
+      "order=$(awk '$5==\"/m1\"||$5==\"/m2\"||$5==\"/m3\"||$5==\"/m4\"{printf \"%s \", $5}' "
+      "/proc/self/mountinfo);"
+      "test \"$order\" = '/m1 /m2 /m3 /m4 ' || { echo \"order: $order\" >&2; exit 10; };"
+      "exit 0");
+  spec.mounts.push_back(Fs(MountSpec::Type::kTmpfs, "/m1", {}));
+  MountSpec b = Fs(MountSpec::Type::kBind, "/m2", {});
+  b.source = data;
+  spec.mounts.push_back(b);
+  spec.mounts.push_back(Fs(MountSpec::Type::kTmpfs, "/m3", {}));
+  b.destination = "/m4";
+  b.recursive = false;
+  spec.mounts.push_back(b);
+  EXPECT_EQ(Run(spec), 0);
+}
+
 TEST_F(OciMountsTest, NoexecBindRefusesExecutionWhileATmpfsAllowsIt) {
   const std::string data = TempDir("noexec");
   ContainerSpec spec = OciSpec(*rootfs_,
