@@ -54,7 +54,7 @@ struct MountSpec {
 // default null, zero, full, random, urandom, tty.
 struct DeviceSpec {
   std::string path;  // absolute, under /dev
-  char type = 'c';   // 'c' or 'b' ('u' is read as 'c'; 'p' FIFOs are not supported)
+  char type = 'c';   // 'c', 'b' or 'p' (a FIFO: major and minor are 0); 'u' is read as 'c'
   int64_t major = 0;
   int64_t minor = 0;
   uint32_t file_mode = 0666;

@@ -1294,18 +1294,21 @@ class Parser {
       const Json* t = Field(e, "type");
       if (t == nullptr) return Bad(At(path, "type"), "is missing");
       ASSIGN_OR_RETURN(std::string type, GetString(*t, At(path, "type")));
-      if (type == "p") return Bad(At(path, "type"), "'p': FIFOs are not supported");
-      if (type != "c" && type != "b" && type != "u") {
-        return Bad(At(path, "type"), absl::StrCat(Quote(type, 64), " is not a device type (c, b, u)"));
+      if (type != "c" && type != "b" && type != "u" && type != "p") {
+        return Bad(At(path, "type"),
+                   absl::StrCat(Quote(type, 64), " is not a device type (c, b, u, p)"));
       }
-      d.type = type == "b" ? 'b' : 'c';
+      d.type = type == "b" ? 'b' : type == "p" ? 'p' : 'c';
       for (const auto& [key, dst] : {std::make_pair("major", &d.major),
                                      std::make_pair("minor", &d.minor)}) {
         const Json* v = Field(e, key);
+        // A FIFO has no device number (the spec's major/minor are for c, b, u only).
+        if (v == nullptr && d.type == 'p') continue;
         if (v == nullptr) return Bad(At(path, key), "is missing");
         ASSIGN_OR_RETURN(*dst, GetInt(*v, At(path, key), 0, 4294967295LL,
                                       "a device number (0..4294967295)"));
       }
+      if (d.type == 'p') d.major = d.minor = 0;
       if (const Json* v = Field(e, "fileMode")) {
         ASSIGN_OR_RETURN(uint64_t mode, GetUint(*v, At(path, "fileMode"), 07777,
                                                 "a permission mode (0..07777)"));
@@ -1610,9 +1613,11 @@ OJson LinuxJson(const ContainerSpec& spec) {
     for (const DeviceSpec& d : spec.devices) {
       OJson x = OJson::object();
       x["path"] = d.path;
-      x["type"] = std::string(1, d.type == 'b' ? 'b' : 'c');
-      x["major"] = d.major;
-      x["minor"] = d.minor;
+      x["type"] = std::string(1, d.type == 'b' || d.type == 'p' ? d.type : 'c');
+      if (d.type != 'p') {
+        x["major"] = d.major;
+        x["minor"] = d.minor;
+      }
       x["fileMode"] = d.file_mode;
       x["uid"] = d.uid;
       x["gid"] = d.gid;

@@ -795,6 +795,23 @@ TEST(OciConfigTest, MountOptions) {
   EXPECT_THAT(config.warnings, Not(Contains(HasSubstr("mounts["))));
 }
 
+// A FIFO needs no major/minor; given (the OCI suite gives 8:3), they are dropped.
+TEST(OciConfigTest, FifoDevicesHaveNoDeviceNumber) {
+  Json j = Minimal();
+  j["linux"]["devices"] = Json::parse(R"([
+    {"path": "/dev/p1", "type": "p"},
+    {"path": "/dev/p2", "type": "p", "major": 8, "minor": 3, "fileMode": 432}
+  ])");
+  ASSERT_OK_AND_ASSIGN(OciConfig config, ParseJson(j));
+  const std::vector<DeviceSpec>& d = config.spec.devices;
+  ASSERT_THAT(d, SizeIs(2));
+  EXPECT_EQ(d[0].type, 'p');
+  EXPECT_EQ(d[1].type, 'p');
+  EXPECT_EQ(d[1].major, 0);
+  EXPECT_EQ(d[1].minor, 0);
+  EXPECT_EQ(d[1].file_mode, 0660u);
+}
+
 // The OCI validation suite's "mounts" program gives binds tmpfs options (mode=, size=): as
 // runc, nucleus ignores them with a warning instead of refusing the config.
 TEST(OciConfigTest, FilesystemOptionsOnABindAreIgnoredWithAWarning) {
@@ -1101,9 +1118,9 @@ TEST(OciConfigTest, Errors) {
        },
        "linux.devices[0].path: '/etc/x' is not under /dev"},
       {[](Json& j) {
-         j["linux"]["devices"] = {{{"path", "/dev/fifo"}, {"type", "p"}}};
+         j["linux"]["devices"] = {{{"path", "/dev/fifo"}, {"type", "s"}}};
        },
-       "linux.devices[0].type: 'p': FIFOs are not supported"},
+       "linux.devices[0].type: 's' is not a device type (c, b, u, p)"},
       {[](Json& j) {
          j["linux"]["devices"] = {{{"path", "/dev/x"}, {"type", "c"}, {"major", -1}, {"minor", 3}}};
        },
