@@ -581,6 +581,10 @@ TEST_F(OciMountsTest, RootfsPropagation) {
                        "awk '$5==\"/\"' /proc/self/mountinfo | grep -q 'shared:' && exit 10;"
                        "exit 0"};
   EXPECT_EQ(Run(spec), 0);
+  spec.rootfs_propagation = "unbindable";
+  spec.process.args = {"/bin/sh", "-c",
+                       "awk '$5==\"/\"' /proc/self/mountinfo | grep -q ' unbindable ' || exit 10"};
+  EXPECT_EQ(Run(spec), 0);
 }
 
 TEST_F(OciMountsTest, ReadOnlyRootfsKeepsTheWritableMountsWritable) {

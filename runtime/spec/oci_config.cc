@@ -235,8 +235,10 @@ const char* const kIpcSysctls[] = {
     "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
 };
 
-const char* const kPropagations[] = {"", "private", "rprivate", "slave", "rslave", "shared",
-                                     "rshared"};
+// The spec's four (shared, slave, private, unbindable) and their recursive forms; the native
+// backend applies each after pivot_root (backends/native/mounts.cc PlanPropagation).
+const char* const kPropagations[] = {"",       "private", "rprivate",   "slave",      "rslave",
+                                     "shared", "rshared", "unbindable", "runbindable"};
 
 template <size_t N>
 bool In(const char* const (&list)[N], absl::string_view s) {
@@ -957,7 +959,8 @@ class Parser {
       if (!In(kPropagations, p)) {
         return Bad("linux.rootfsPropagation",
                    absl::StrCat(Quote(p, 64), " is not a propagation (private, rprivate, slave, "
-                                              "rslave, shared, rshared)"));
+                                              "rslave, shared, rshared, unbindable, "
+                                              "runbindable)"));
       }
       spec.rootfs_propagation = p;
     }

@@ -795,6 +795,17 @@ TEST(OciConfigTest, MountOptions) {
   EXPECT_THAT(config.warnings, Not(Contains(HasSubstr("mounts["))));
 }
 
+// The spec's rootfsPropagation values include "unbindable" (the OCI suite sets it).
+TEST(OciConfigTest, RootfsPropagationTakesEverySpecValue) {
+  for (const char* p : {"private", "rprivate", "slave", "rslave", "shared", "rshared",
+                        "unbindable", "runbindable"}) {
+    Json j = Minimal();
+    j["linux"]["rootfsPropagation"] = p;
+    ASSERT_OK_AND_ASSIGN(OciConfig config, ParseJson(j));
+    EXPECT_EQ(config.spec.rootfs_propagation, p);
+  }
+}
+
 // A FIFO needs no major/minor; given (the OCI suite gives 8:3), they are dropped.
 TEST(OciConfigTest, FifoDevicesHaveNoDeviceNumber) {
   Json j = Minimal();
