@@ -1163,6 +1163,15 @@ class Parser {
     return absl::OkStatus();
   }
 
+  absl::Status CheckCgroupName(const std::string& name, const std::string& text,
+                               const char* path) {
+    absl::Status name_ok = ValidateCgroupName(name);
+    if (!name_ok.ok()) {
+      return Bad(path, absl::StrCat(Quote(text, 64), ": the group name ", name_ok.message()));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ParseCgroupsPath(const Json& linux) {
     const Json* v = Field(linux, "cgroupsPath");
     if (v == nullptr) return absl::OkStatus();
@@ -1201,13 +1210,22 @@ class Parser {
       if (parts.empty()) return Bad(kPath, absl::StrCat(Quote(text, 64), " names no cgroup"));
       name = parts.back();
       parts.pop_back();
-      // A group directly below a hierarchy's root is not something nucleus makes.
-      parent = parts.empty() ? "nucleus" : absl::StrJoin(parts, "/");
+      // The spec: an absolute path is relative to the cgroup mount point, so "/NAME" is a
+      // group directly below each hierarchy's root. A relative "NAME" goes below nucleus's
+      // own parent (the spec leaves relative paths to the runtime).
+      if (parts.empty()) {
+        if (absl::StartsWith(text, "/")) {
+          RETURN_IF_ERROR(CheckCgroupName(name, text, kPath));
+          out_.spec.cgroup_parent = kCgroupRootParent;
+          out_.spec.cgroup_name = std::move(name);
+          return absl::OkStatus();
+        }
+        parent = "nucleus";
+      } else {
+        parent = absl::StrJoin(parts, "/");
+      }
     }
-    absl::Status name_ok = ValidateCgroupName(name);
-    if (!name_ok.ok()) {
-      return Bad(kPath, absl::StrCat(Quote(text, 64), ": the group name ", name_ok.message()));
-    }
+    RETURN_IF_ERROR(CheckCgroupName(name, text, kPath));
     ASSIGN_OR_RETURN(out_.spec.cgroup_parent, ValidateCgroupParent(parent, Label(kPath)));
     out_.spec.cgroup_name = std::move(name);
     return absl::OkStatus();
@@ -1598,7 +1616,9 @@ OJson LinuxJson(const ContainerSpec& spec) {
   }
   j["resources"] = ResourcesJson(spec.resources);
   const std::string name = CgroupNameOf(spec);
-  if (!spec.cgroup_parent.empty() && !name.empty()) {
+  if (spec.cgroup_parent == kCgroupRootParent && !name.empty()) {
+    j["cgroupsPath"] = absl::StrCat("/", name);
+  } else if (!spec.cgroup_parent.empty() && !name.empty()) {
     j["cgroupsPath"] = absl::StrCat("/", spec.cgroup_parent, "/", name);
   }
   OJson namespaces = OJson::array();

@@ -873,7 +873,8 @@ TEST(OciConfigTest, CgroupsPathForms) {
       {"a/b/c", "a/b", "c"},
       {"//a/./b//c/", "a/b", "c"},
       {"c", "nucleus", "c"},
-      {"/c", "nucleus", "c"},
+      {"/c", "/", "c"},  // the spec: below each hierarchy's root
+      {"//c/", "/", "c"},
       {"system.slice:docker:abc", "system.slice", "docker-abc.scope"},
       {":docker:abc", "system.slice", "docker-abc.scope"},
       {"a-b-c.slice:p:n", "a.slice/a-b.slice/a-b-c.slice", "p-n.scope"},
