@@ -231,6 +231,11 @@ absl::StatusOr<MountOp> PlanOne(const ContainerSpec& spec, const MountSpec& m,
       break;  // handled above
   }
   for (FsParam& p : extra) op.params.push_back(std::move(p));
+  // The source the kernel records (/proc/mounts' first field; "none" without one). Not for
+  // the v1 stand-in: a tmpfs labelled "cgroup" would claim to be what it is not.
+  if (!m.source.empty() && !(m.type == MountSpec::Type::kCgroup && !host_cgroup2)) {
+    op.params.insert(op.params.begin(), Param(m.destination, "source", m.source));
+  }
   op.attr_set = attrs.Set();
   if (hint != nullptr && spec.namespaces.user) {
     op.eperm_detail = absl::StrCat(m.destination, ": ", hint);
@@ -262,20 +267,24 @@ absl::StatusOr<DeviceOp> PlanDevice(const DeviceSpec& d) {
       type = S_IFBLK;
       break;
     case 'p':
-      return bad("FIFO devices ('p') are not supported");
+      // A named pipe in the container's /dev: mknod of a FIFO needs no CAP_MKNOD and
+      // reaches no host device. Always made, never bound from the host.
+      type = S_IFIFO;
+      break;
     default:
-      return bad(absl::StrCat("unknown type '", std::string(1, d.type), "' (c, u or b)"));
+      return bad(absl::StrCat("unknown type '", std::string(1, d.type), "' (c, u, b or p)"));
   }
   if (d.major < 0 || d.major > 0xfff || d.minor < 0 || d.minor > 0xfffff) {
     return bad(absl::StrCat("device number ", d.major, ":", d.minor, " out of range"));
   }
   op.mode = type | (d.file_mode & 07777);
-  op.rdev = makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
+  op.rdev = type == S_IFIFO ? 0
+                            : makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
   op.uid = d.uid;
   op.gid = d.gid;
   struct stat st;
-  op.bind_host = ::lstat(d.path.c_str(), &st) == 0 && (st.st_mode & S_IFMT) == type &&
-                 st.st_rdev == op.rdev;
+  op.bind_host = type != S_IFIFO && ::lstat(d.path.c_str(), &st) == 0 &&
+                 (st.st_mode & S_IFMT) == type && st.st_rdev == op.rdev;
   return op;
 }
 
@@ -677,6 +686,19 @@ StepError ApplyMount(MountPlan& plan, int rootfd, MountOp& op) {
     RETURN_IF_STEP_FAILED(MountNewFs(plan, rootfd, rel, abs_path, a, !op.read_only, dup_out));
     if (op.populate_dev) RETURN_IF_STEP_FAILED(PopulateDev(rootfd));
     return StepError::Ok();
+  }
+  // A mount's ID is handed out when it is cloned, and since Linux 6.8 /proc/self/mountinfo
+  // lists a namespace's mounts in ID order: the trees captured in step 2 would all come
+  // before the filesystems made since, out of config.json's order (engines, tools and the OCI
+  // validation suite read that order as the stacking order). A clone of the captured tree
+  // made now takes its IDs now. A kernel that cannot clone a detached tree (EINVAL, before
+  // 6.15) keeps the captured one: there the order is the attach order (before 6.8) or as
+  // captured. Same tree, same source: nothing is looked up again by path.
+  int again = ::open_tree(op.fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+                                         (op.recursive ? AT_RECURSIVE : 0));
+  if (again >= 0) {
+    ::close(op.fd);
+    op.fd = again;
   }
   if (op.attr_set != 0 || op.attr_clr != 0) {
     RETURN_IF_STEP_FAILED(SetAttr(op.fd, op.attr_set, op.attr_clr, op.recursive, abs_path));

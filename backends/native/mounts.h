@@ -110,7 +110,7 @@ struct DeviceOp {
   std::string rel;         // "dev/net/tun"
   std::string parent_rel;  // "dev/net"
   std::string name;        // "tun"
-  mode_t mode = 0;         // S_IFCHR or S_IFBLK | permission bits
+  mode_t mode = 0;         // S_IFCHR, S_IFBLK or S_IFIFO | permission bits
   dev_t rdev = 0;
   uid_t uid = 0;
   gid_t gid = 0;

@@ -150,6 +150,25 @@ TEST(PlanMountsTest, SplitsFsOptionsAndAttributesInTheParent) {
   EXPECT_THAT(cg->params, IsEmpty());  // "relatime" is an attribute, not a cgroup2 option
 }
 
+TEST(PlanMountsTest, ANewFilesystemsSourceIsItsFirstParameter) {
+  ContainerSpec spec = OciSpec("", "true");
+  for (MountSpec& m : spec.mounts) {
+    if (m.destination == "/proc") m.source = "proc";
+    if (m.destination == "/dev/pts") m.source = "devpts";
+    if (m.destination == "/sys/fs/cgroup") m.source = "cgroup";
+  }
+  ASSERT_OK_AND_ASSIGN(MountPlan plan, PlanMounts(spec, /*host_cgroup2=*/false));
+  EXPECT_THAT(ParamTexts(*FindOp(plan, "/proc")), ::testing::ElementsAre("source=proc"));
+  EXPECT_THAT(ParamTexts(*FindOp(plan, "/dev/pts")),
+              ::testing::ElementsAre("source=devpts", "newinstance", "ptmxmode=0666",
+                                     "mode=0620", "gid=5"));
+  // No source: the kernel's "none", as before.
+  EXPECT_THAT(ParamTexts(*FindOp(plan, "/dev/shm")),
+              ::testing::ElementsAre("mode=1777", "mode=1777", "size=65536k"));
+  // The v1 stand-in for cgroup is a tmpfs: it does not borrow the name "cgroup".
+  EXPECT_THAT(ParamTexts(*FindOp(plan, "/sys/fs/cgroup")), ::testing::ElementsAre("mode=555"));
+}
+
 TEST(PlanMountsTest, CgroupOnAV1HostIsAReadOnlyPlaceholderWithAWarning) {
   ContainerSpec spec = OciSpec("", "true");
   ASSERT_OK_AND_ASSIGN(MountPlan plan, PlanMounts(spec, /*host_cgroup2=*/false));
@@ -224,8 +243,8 @@ TEST(PlanMountsTest, RejectsBadDevicesSysctlsAndPropagation) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("under /dev")));
   EXPECT_THAT(plan_with([](ContainerSpec& s) { s.devices.push_back({"/dev/../x", 'c', 1, 3}); }),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("under /dev")));
-  EXPECT_THAT(plan_with([](ContainerSpec& s) { s.devices.push_back({"/dev/f", 'p', 0, 0}); }),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("FIFO")));
+  EXPECT_THAT(plan_with([](ContainerSpec& s) { s.devices.push_back({"/dev/f", 'x', 0, 0}); }),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown type 'x'")));
   EXPECT_THAT(plan_with([](ContainerSpec& s) { s.sysctl.push_back({"kernel.panic", "1"}); }),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("sysctl 'kernel.panic': not namespaced")));
@@ -371,6 +390,50 @@ TEST_F(OciMountsTest, RuncDefaultMountListGivesAWorkingContainer) {
   EXPECT_EQ(Run(spec), 0);
 }
 
+// config.json's "source" of a new filesystem is what /proc/mounts shows (runc does the same;
+// the OCI validation suite and tools such as findmnt look for it).
+TEST_F(OciMountsTest, NewFilesystemsCarryTheSpecsSource) {
+  ContainerSpec spec = OciSpec(
+      *rootfs_,
+      "src() { awk -v m=\"$1\" '$5==m{for(i=6;i<=NF;i++) if($i==\"-\"){s=$(i+2)}} "
+      "END{print s}' /proc/self/mountinfo; };"
+      "test \"$(src /proc)\" = proc || exit 10;"
+      "test \"$(src /dev/pts)\" = devpts || exit 11;"
+      "test \"$(src /scratch)\" = scratchfs || exit 12;"
+      "test \"$(src /dev/shm)\" = none || exit 13;"
+      "exit 0");
+  for (MountSpec& m : spec.mounts) {
+    if (m.destination == "/proc") m.source = "proc";
+    if (m.destination == "/dev/pts") m.source = "devpts";
+  }
+  MountSpec scratch = Fs(MountSpec::Type::kTmpfs, "/scratch", {});
+  scratch.source = "scratchfs";
+  spec.mounts.push_back(scratch);
+  EXPECT_EQ(Run(spec), 0);
+}
+
+// mountinfo lists the mounts in config.json's order, binds among new filesystems too (the
+// binds' trees are captured before anything is mounted; on Linux >= 6.8 the list is in mount
+// ID order, so they are cloned again when attached).
+TEST_F(OciMountsTest, MountinfoFollowsTheSpecsOrder) {
+  const std::string data = TempDir("order");
+  ContainerSpec spec = OciSpec(
+      *rootfs_,
+      "order=$(awk '$5==\"/m1\"||$5==\"/m2\"||$5==\"/m3\"||$5==\"/m4\"{printf \"%s \", $5}' "
+      "/proc/self/mountinfo);"
+      "test \"$order\" = '/m1 /m2 /m3 /m4 ' || { echo \"order: $order\" >&2; exit 10; };"
+      "exit 0");
+  spec.mounts.push_back(Fs(MountSpec::Type::kTmpfs, "/m1", {}));
+  MountSpec b = Fs(MountSpec::Type::kBind, "/m2", {});
+  b.source = data;
+  spec.mounts.push_back(b);
+  spec.mounts.push_back(Fs(MountSpec::Type::kTmpfs, "/m3", {}));
+  b.destination = "/m4";
+  b.recursive = false;
+  spec.mounts.push_back(b);
+  EXPECT_EQ(Run(spec), 0);
+}
+
 TEST_F(OciMountsTest, NoexecBindRefusesExecutionWhileATmpfsAllowsIt) {
   const std::string data = TempDir("noexec");
   ContainerSpec spec = OciSpec(*rootfs_,
@@ -452,6 +515,19 @@ TEST_F(OciMountsTest, DevicesFromTheSpec) {
   EXPECT_EQ(Run(spec), 0);
 }
 
+// linux.devices type "p": a FIFO made in the container's /dev (no device number, never a
+// bind of the host's), with the spec's mode and owner; it works as a pipe.
+TEST_F(OciMountsTest, FifoDeviceIsANamedPipe) {
+  ContainerSpec spec = OciSpec(*rootfs_,
+                               "test -p /dev/myfifo || exit 10;"
+                               "test \"$(stat -c '%a %u %g' /dev/myfifo)\" = '620 0 5' || exit 11;"
+                               "(echo hello > /dev/myfifo &);"
+                               "test \"$(head -n 1 /dev/myfifo)\" = hello || exit 12;"
+                               "exit 0");
+  spec.devices.push_back({"/dev/myfifo", 'p', 0, 0, 0620, 0, 5});
+  EXPECT_EQ(Run(spec), 0);
+}
+
 TEST_F(OciMountsTest, DeviceMismatchingAnExistingNodeIsRefused) {
   ContainerSpec spec = OciSpec(*rootfs_, "true");
   // /dev/null is already there (a bind of the host's 1:3); 1:7 is another device.
@@ -504,6 +580,10 @@ TEST_F(OciMountsTest, RootfsPropagation) {
   spec.process.args = {"/bin/sh", "-c",
                        "awk '$5==\"/\"' /proc/self/mountinfo | grep -q 'shared:' && exit 10;"
                        "exit 0"};
+  EXPECT_EQ(Run(spec), 0);
+  spec.rootfs_propagation = "unbindable";
+  spec.process.args = {"/bin/sh", "-c",
+                       "awk '$5==\"/\"' /proc/self/mountinfo | grep -q ' unbindable ' || exit 10"};
   EXPECT_EQ(Run(spec), 0);
 }
 

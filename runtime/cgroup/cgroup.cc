@@ -896,10 +896,18 @@ std::vector<CgroupWrite> WritesFor(const std::vector<CgroupWrite>& all,
 
 namespace {
 
+// The root parent stays "/": every "MOUNT/" + parent + "/" + NAME then names MOUNT///NAME,
+// which the kernel resolves as MOUNT/NAME, and splitting it on '/' gives no parent levels to
+// make or remove.
+absl::StatusOr<std::string> ValidateParentOrRoot(const std::string& parent) {
+  if (parent == kCgroupRootParent) return parent;
+  return ValidateCgroupParent(parent, "--cgroup-parent");
+}
+
 absl::StatusOr<std::unique_ptr<Cgroup>> CreateCgroupOnce(const CgroupHierarchies& h,
                                                          const CgroupConfig& config) {
   RETURN_IF_ERROR(ValidateCgroupName(config.name));
-  ASSIGN_OR_RETURN(std::string parent, ValidateCgroupParent(config.parent, "--cgroup-parent"));
+  ASSIGN_OR_RETURN(std::string parent, ValidateParentOrRoot(config.parent));
   static const std::set<std::string> kV2Wanted = {"memory", "pids", "cpu", "io"};
   // The default parent is nucleus's own: its empty levels go with the last container.
   const bool parent_is_ours = parent == CgroupConfig().parent;
@@ -979,7 +987,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> OpenCgroup(const CgroupHierarchies& h,
                                                    const std::string& parent_in,
                                                    const std::string& name) {
   RETURN_IF_ERROR(ValidateCgroupName(name));
-  ASSIGN_OR_RETURN(std::string parent, ValidateCgroupParent(parent_in, "--cgroup-parent"));
+  ASSIGN_OR_RETURN(std::string parent, ValidateParentOrRoot(parent_in));
   // The default parent is nucleus's own: removing the last group removes it too.
   const bool parent_is_ours = parent == CgroupConfig().parent;
   std::unique_ptr<V2Cgroup> v2;

@@ -146,6 +146,11 @@ std::vector<std::string> ListCgroups(const CgroupHierarchies& h, const std::stri
 // at most 255 bytes; a leading '/' is dropped. Returns the clean path.
 absl::StatusOr<std::string> ValidateCgroupParent(absl::string_view parent,
                                                  absl::string_view flag);
+// The parent that names the root of each hierarchy: a group directly below it (config.json's
+// absolute cgroupsPath "/NAME", which the spec places relative to the cgroup mount point).
+// Accepted by CreateCgroup and OpenCgroup only: ValidateCgroupParent (--cgroup-parent, gc)
+// refuses it, so nothing lists or collects the host's top-level groups.
+inline constexpr char kCgroupRootParent[] = "/";
 // A group name (a container id): [A-Za-z0-9][A-Za-z0-9_.-]*, at most 128 bytes.
 absl::Status ValidateCgroupName(absl::string_view name);
 

@@ -190,6 +190,21 @@ TEST_F(FakeV2, EveryLimitLandsInItsFile) {
   ASSERT_OK(g->KillAndRemove()) << "idempotent";
 }
 
+// config.json's absolute cgroupsPath "/NAME": a group directly below the root, controllers
+// enabled at the root, nothing above it made or removed.
+TEST_F(FakeV2, RootParentIsAGroupBelowTheRoot) {
+  CgroupConfig c = Config("top");
+  c.parent = kCgroupRootParent;
+  c.resources.pids_limit = 7;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> g, CreateCgroup(h_, c));
+  EXPECT_EQ(Read(cg_ + "/top/pids.max"), "7");
+  EXPECT_FALSE(Exists(cg_ + "/nucleus"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> view, OpenCgroup(h_, kCgroupRootParent, "top"));
+  ASSERT_OK(g->KillAndRemove());
+  EXPECT_FALSE(Exists(cg_ + "/top"));
+  EXPECT_TRUE(Exists(cg_ + "/cgroup.controllers")) << "the root stays";
+}
+
 TEST_F(FakeV2, DestructorRemoves) {
   {
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> g, CreateCgroup(h_, Config("a")));
@@ -403,6 +418,20 @@ TEST_F(FakeV1, HybridEveryLimitAndDevices) {
   }
 }
 
+TEST_F(FakeV1, RootParentIsAGroupBelowEachHierarchysRoot) {
+  Init(kHybridMountinfo);
+  CgroupConfig c = Config("top");
+  c.parent = kCgroupRootParent;
+  c.resources.pids_limit = 7;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> g, CreateCgroup(h_, c));
+  EXPECT_EQ(Read(cg_ + "/pids/top/pids.max"), "7");
+  EXPECT_TRUE(Exists(cg_ + "/memory/top"));
+  EXPECT_FALSE(Exists(cg_ + "/pids/nucleus"));
+  ASSERT_OK(g->KillAndRemove());
+  EXPECT_FALSE(Exists(cg_ + "/pids/top"));
+  EXPECT_TRUE(Exists(cg_ + "/pids")) << "the hierarchy's root stays";
+}
+
 TEST_F(FakeV1, CoMountedV1SharesOneDirectory) {
   Init(kV1Mountinfo);
   CgroupConfig c = Config("x");
@@ -514,6 +543,7 @@ TEST(Validate, ParentAndName) {
   EXPECT_EQ(*ValidateCgroupParent("nucleus", "--cgroup-parent"), "nucleus");
   EXPECT_EQ(*ValidateCgroupParent("/system.slice/nucleus", "--cgroup-parent"),
             "system.slice/nucleus");
+  // "/" (kCgroupRootParent) too: --cgroup-parent and gc never name the host's root.
   for (const char* bad : {"", "/", "a/../b", "a//b", "./a", "a b", "a/\n"}) {
     EXPECT_THAT(ValidateCgroupParent(bad, "--cgroup-parent").status(),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--cgroup-parent: ")))

@@ -31,7 +31,10 @@ struct MountSpec {
   // only kBind and kTmpfs, config.json any of them.
   enum class Type { kBind, kTmpfs, kProc, kSysfs, kDevpts, kMqueue, kCgroup };
   Type type = Type::kBind;
-  std::string source;       // host path (kBind); unused for new filesystems
+  // kBind: the host path. New filesystems: the mount's source as the kernel records it (the
+  // first field of /proc/mounts: OCI "source", e.g. "proc", "tmpfs"); "" lets the kernel say
+  // "none".
+  std::string source;
   std::string destination;  // absolute path inside the container
   bool read_only = true;
   uint64_t tmpfs_size = 0;  // bytes; 0 = kernel default (half of RAM)
@@ -51,7 +54,7 @@ struct MountSpec {
 // default null, zero, full, random, urandom, tty.
 struct DeviceSpec {
   std::string path;  // absolute, under /dev
-  char type = 'c';   // 'c' or 'b' ('u' is read as 'c'; 'p' FIFOs are not supported)
+  char type = 'c';   // 'c', 'b' or 'p' (a FIFO: major and minor are 0); 'u' is read as 'c'
   int64_t major = 0;
   int64_t minor = 0;
   uint32_t file_mode = 0666;

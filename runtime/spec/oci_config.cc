@@ -236,8 +236,10 @@ const char* const kIpcSysctls[] = {
     "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
 };
 
-const char* const kPropagations[] = {"", "private", "rprivate", "slave", "rslave", "shared",
-                                     "rshared"};
+// The spec's four (shared, slave, private, unbindable) and their recursive forms; the native
+// backend applies each after pivot_root (backends/native/mounts.cc PlanPropagation).
+const char* const kPropagations[] = {"",       "private", "rprivate",   "slave",      "rslave",
+                                     "shared", "rshared", "unbindable", "runbindable"};
 
 template <size_t N>
 bool In(const char* const (&list)[N], absl::string_view s) {
@@ -892,6 +894,19 @@ class Parser {
                                 "devpts, mqueue, cgroup, cgroup2)"));
       }
       m.type = found->type;
+      // The source of a new filesystem is only a label (the kernel shows it in
+      // /proc/mounts; engines and tools look for "proc", "tmpfs", ...). fsconfig takes it as
+      // one string: refuse what could not be a mount table field.
+      if (source.size() > 256 ||
+          std::any_of(source.begin(), source.end(), [](char c) {
+            return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+          })) {
+        return Bad(At(path, "source"),
+                   absl::StrCat(Quote(source, 64),
+                                " is not a filesystem source (at most 256 characters, no "
+                                "spaces or control characters)"));
+      }
+      m.source = source;
     }
     for (size_t j = 0; j < options.size(); ++j) {
       const std::string& o = options[j];
@@ -910,7 +925,9 @@ class Parser {
         Warn(absl::StrCat(opath, ": 'tmpcopyup' is not supported; ignored (the tmpfs starts "
                                  "empty)"));
       } else if (bind) {
-        return Bad(opath, absl::StrCat(Quote(o, 64), " is not a bind mount option"));
+        // A filesystem's own option (tmpfs "size=", "mode=") means nothing to a bind: the
+        // kernel takes no data for MS_BIND, and runc drops it too. Ignoring it grants nothing.
+        Warn(absl::StrCat(opath, ": ", Quote(o, 64), " means nothing for a bind mount; ignored"));
       } else if (o.empty() || o[0] == '=' ||
                  std::any_of(o.begin(), o.end(), [](char c) {
                    return c == ',' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
@@ -950,7 +967,8 @@ class Parser {
       if (!In(kPropagations, p)) {
         return Bad("linux.rootfsPropagation",
                    absl::StrCat(Quote(p, 64), " is not a propagation (private, rprivate, slave, "
-                                              "rslave, shared, rshared)"));
+                                              "rslave, shared, rshared, unbindable, "
+                                              "runbindable)"));
       }
       spec.rootfs_propagation = p;
     }
@@ -1153,6 +1171,15 @@ class Parser {
     return absl::OkStatus();
   }
 
+  absl::Status CheckCgroupName(const std::string& name, const std::string& text,
+                               const char* path) {
+    absl::Status name_ok = ValidateCgroupName(name);
+    if (!name_ok.ok()) {
+      return Bad(path, absl::StrCat(Quote(text, 64), ": the group name ", name_ok.message()));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ParseCgroupsPath(const Json& linux) {
     const Json* v = Field(linux, "cgroupsPath");
     if (v == nullptr) return absl::OkStatus();
@@ -1191,13 +1218,22 @@ class Parser {
       if (parts.empty()) return Bad(kPath, absl::StrCat(Quote(text, 64), " names no cgroup"));
       name = parts.back();
       parts.pop_back();
-      // A group directly below a hierarchy's root is not something nucleus makes.
-      parent = parts.empty() ? "nucleus" : absl::StrJoin(parts, "/");
+      // The spec: an absolute path is relative to the cgroup mount point, so "/NAME" is a
+      // group directly below each hierarchy's root. A relative "NAME" goes below nucleus's
+      // own parent (the spec leaves relative paths to the runtime).
+      if (parts.empty()) {
+        if (absl::StartsWith(text, "/")) {
+          RETURN_IF_ERROR(CheckCgroupName(name, text, kPath));
+          out_.spec.cgroup_parent = kCgroupRootParent;
+          out_.spec.cgroup_name = std::move(name);
+          return absl::OkStatus();
+        }
+        parent = "nucleus";
+      } else {
+        parent = absl::StrJoin(parts, "/");
+      }
     }
-    absl::Status name_ok = ValidateCgroupName(name);
-    if (!name_ok.ok()) {
-      return Bad(kPath, absl::StrCat(Quote(text, 64), ": the group name ", name_ok.message()));
-    }
+    RETURN_IF_ERROR(CheckCgroupName(name, text, kPath));
     ASSIGN_OR_RETURN(out_.spec.cgroup_parent, ValidateCgroupParent(parent, Label(kPath)));
     out_.spec.cgroup_name = std::move(name);
     return absl::OkStatus();
@@ -1287,18 +1323,21 @@ class Parser {
       const Json* t = Field(e, "type");
       if (t == nullptr) return Bad(At(path, "type"), "is missing");
       ASSIGN_OR_RETURN(std::string type, GetString(*t, At(path, "type")));
-      if (type == "p") return Bad(At(path, "type"), "'p': FIFOs are not supported");
-      if (type != "c" && type != "b" && type != "u") {
-        return Bad(At(path, "type"), absl::StrCat(Quote(type, 64), " is not a device type (c, b, u)"));
+      if (type != "c" && type != "b" && type != "u" && type != "p") {
+        return Bad(At(path, "type"),
+                   absl::StrCat(Quote(type, 64), " is not a device type (c, b, u, p)"));
       }
-      d.type = type == "b" ? 'b' : 'c';
+      d.type = type == "b" ? 'b' : type == "p" ? 'p' : 'c';
       for (const auto& [key, dst] : {std::make_pair("major", &d.major),
                                      std::make_pair("minor", &d.minor)}) {
         const Json* v = Field(e, key);
+        // A FIFO has no device number (the spec's major/minor are for c, b, u only).
+        if (v == nullptr && d.type == 'p') continue;
         if (v == nullptr) return Bad(At(path, key), "is missing");
         ASSIGN_OR_RETURN(*dst, GetInt(*v, At(path, key), 0, 4294967295LL,
                                       "a device number (0..4294967295)"));
       }
+      if (d.type == 'p') d.major = d.minor = 0;
       if (const Json* v = Field(e, "fileMode")) {
         ASSIGN_OR_RETURN(uint64_t mode, GetUint(*v, At(path, "fileMode"), 07777,
                                                 "a permission mode (0..07777)"));
@@ -1464,7 +1503,7 @@ OJson MountJson(const MountSpec& m) {
       }
     }
     j["type"] = type;
-    j["source"] = type;
+    j["source"] = m.source.empty() ? type : m.source;
     flags();
     if (m.type == MountSpec::Type::kTmpfs) {
       options.push_back(absl::StrCat("mode=", FormatOctal(m.tmpfs_mode & 07777)));
@@ -1585,7 +1624,9 @@ OJson LinuxJson(const ContainerSpec& spec) {
   }
   j["resources"] = ResourcesJson(spec.resources);
   const std::string name = CgroupNameOf(spec);
-  if (!spec.cgroup_parent.empty() && !name.empty()) {
+  if (spec.cgroup_parent == kCgroupRootParent && !name.empty()) {
+    j["cgroupsPath"] = absl::StrCat("/", name);
+  } else if (!spec.cgroup_parent.empty() && !name.empty()) {
     j["cgroupsPath"] = absl::StrCat("/", spec.cgroup_parent, "/", name);
   }
   OJson namespaces = OJson::array();
@@ -1603,9 +1644,11 @@ OJson LinuxJson(const ContainerSpec& spec) {
     for (const DeviceSpec& d : spec.devices) {
       OJson x = OJson::object();
       x["path"] = d.path;
-      x["type"] = std::string(1, d.type == 'b' ? 'b' : 'c');
-      x["major"] = d.major;
-      x["minor"] = d.minor;
+      x["type"] = std::string(1, d.type == 'b' || d.type == 'p' ? d.type : 'c');
+      if (d.type != 'p') {
+        x["major"] = d.major;
+        x["minor"] = d.minor;
+      }
       x["fileMode"] = d.file_mode;
       x["uid"] = d.uid;
       x["gid"] = d.gid;

@@ -789,6 +789,55 @@ TEST(OciConfigTest, MountOptions) {
   EXPECT_EQ(m[5].type, MountSpec::Type::kProc);
   EXPECT_TRUE(m[5].noexec);
   EXPECT_THAT(m[5].fs_options, ElementsAre("hidepid=2"));
+  // A new filesystem keeps its source (the kernel shows it in /proc/mounts); none stays "".
+  EXPECT_EQ(m[5].source, "whatever");
+  EXPECT_EQ(m[3].source, "");
+  EXPECT_THAT(config.warnings, Not(Contains(HasSubstr("mounts["))));
+}
+
+// The spec's rootfsPropagation values include "unbindable" (the OCI suite sets it).
+TEST(OciConfigTest, RootfsPropagationTakesEverySpecValue) {
+  for (const char* p : {"private", "rprivate", "slave", "rslave", "shared", "rshared",
+                        "unbindable", "runbindable"}) {
+    Json j = Minimal();
+    j["linux"]["rootfsPropagation"] = p;
+    ASSERT_OK_AND_ASSIGN(OciConfig config, ParseJson(j));
+    EXPECT_EQ(config.spec.rootfs_propagation, p);
+  }
+}
+
+// A FIFO needs no major/minor; given (the OCI suite gives 8:3), they are dropped.
+TEST(OciConfigTest, FifoDevicesHaveNoDeviceNumber) {
+  Json j = Minimal();
+  j["linux"]["devices"] = Json::parse(R"([
+    {"path": "/dev/p1", "type": "p"},
+    {"path": "/dev/p2", "type": "p", "major": 8, "minor": 3, "fileMode": 432}
+  ])");
+  ASSERT_OK_AND_ASSIGN(OciConfig config, ParseJson(j));
+  const std::vector<DeviceSpec>& d = config.spec.devices;
+  ASSERT_THAT(d, SizeIs(2));
+  EXPECT_EQ(d[0].type, 'p');
+  EXPECT_EQ(d[1].type, 'p');
+  EXPECT_EQ(d[1].major, 0);
+  EXPECT_EQ(d[1].minor, 0);
+  EXPECT_EQ(d[1].file_mode, 0660u);
+}
+
+// The OCI validation suite's "mounts" program gives binds tmpfs options (mode=, size=): as
+// runc, nucleus ignores them with a warning instead of refusing the config.
+TEST(OciConfigTest, FilesystemOptionsOnABindAreIgnoredWithAWarning) {
+  Json j = Minimal();
+  j["mounts"] = Json::parse(R"([
+    {"destination": "/x", "source": "/etc", "options": ["nosuid", "strictatime", "mode=755", "size=1k", "bind"]}
+  ])");
+  ASSERT_OK_AND_ASSIGN(OciConfig config, ParseJson(j));
+  ASSERT_THAT(config.spec.mounts, SizeIs(1));
+  EXPECT_TRUE(config.spec.mounts[0].nosuid);
+  EXPECT_THAT(config.spec.mounts[0].fs_options, IsEmpty());
+  EXPECT_THAT(config.warnings,
+              Contains(HasSubstr("mounts[0].options[2]: 'mode=755' means nothing for a bind "
+                                 "mount; ignored")));
+  EXPECT_THAT(config.warnings, Contains(HasSubstr("mounts[0].options[3]: 'size=1k'")));
 }
 
 TEST(OciConfigTest, DeviceRulesInOrder) {
@@ -824,7 +873,8 @@ TEST(OciConfigTest, CgroupsPathForms) {
       {"a/b/c", "a/b", "c"},
       {"//a/./b//c/", "a/b", "c"},
       {"c", "nucleus", "c"},
-      {"/c", "nucleus", "c"},
+      {"/c", "/", "c"},  // the spec: below each hierarchy's root
+      {"//c/", "/", "c"},
       {"system.slice:docker:abc", "system.slice", "docker-abc.scope"},
       {":docker:abc", "system.slice", "docker-abc.scope"},
       {"a-b-c.slice:p:n", "a.slice/a-b.slice/a-b-c.slice", "p-n.scope"},
@@ -937,10 +987,13 @@ TEST(OciConfigTest, Errors) {
       {[](Json& j) { j["mounts"] = {{{"destination", "/x"}, {"source", "/h"}}}; },
        "mounts[0].type: '' is not a supported mount type"},
       {[](Json& j) {
-         j["mounts"] = {{{"destination", "/x"}, {"type", "bind"}, {"source", "/h"},
-                         {"options", {"rbind", "size=1m"}}}};
+         j["mounts"] = {{{"destination", "/x"}, {"type", "proc"}, {"source", "a b"}}};
        },
-       "mounts[0].options[1]: 'size=1m' is not a bind mount option"},
+       "mounts[0].source: 'a b' is not a filesystem source"},
+      {[](Json& j) {
+         j["mounts"] = {{{"destination", "/x"}, {"type", "tmpfs"}, {"source", std::string(257, 's')}}};
+       },
+       "mounts[0].source: 'sssssssssssssss"},
       {[](Json& j) { j["mounts"] = {{{"destination", "/x"}, {"type", "bind"}}}; },
        "mounts[0].source: is missing"},
       {[](Json& j) {
@@ -1077,9 +1130,9 @@ TEST(OciConfigTest, Errors) {
        },
        "linux.devices[0].path: '/etc/x' is not under /dev"},
       {[](Json& j) {
-         j["linux"]["devices"] = {{{"path", "/dev/fifo"}, {"type", "p"}}};
+         j["linux"]["devices"] = {{{"path", "/dev/fifo"}, {"type", "s"}}};
        },
-       "linux.devices[0].type: 'p': FIFOs are not supported"},
+       "linux.devices[0].type: 's' is not a device type (c, b, u, p)"},
       {[](Json& j) {
          j["linux"]["devices"] = {{{"path", "/dev/x"}, {"type", "c"}, {"major", -1}, {"minor", 3}}};
        },
