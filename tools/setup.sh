@@ -30,11 +30,13 @@ run_pkgs=(
   podman          # tests/podman: drives nucleus through the OCI runtime CLI (Debian 12: 4.3.1)
   containerd      # tests/containerd: ctr and the runc v2 shim drive nucleus (Debian 12: 1.6.20)
   python3-grpcio  # tests/containerd/update_task.py: containerd's Tasks.Update (ctr 1.6 has none)
+  golang-go       # tools/oci-suite: builds the OCI runtime-tools validation suite (go 1.19)
+  make            # tools/oci-suite: the suite's Makefile
   iproute2        # `ip`: network namespace tests
   util-linux      # unshare, nsenter, mount: tests and the bench baseline
   procps          # ps: the README quick start runs it inside the default sandbox
 )
-# runsc, podman, containerd and python3-grpcio all exist in Debian 12 (bookworm/main, checked with apt-cache policy), so
+# runsc, podman, containerd, python3-grpcio and golang-go all exist in Debian 12 (bookworm/main, checked with apt-cache policy), so
 # nothing is left out. Not a Debian package: nothing else.
 
 # Files the static link needs (third_party/BUILD: -l:libglog.a, -l:libgflags.a, -lunwind, ...).
