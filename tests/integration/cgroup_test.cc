@@ -51,9 +51,13 @@ double Now() {
 }
 
 // Starts `nucleus run FLAGS -- PROBE ARGS` in the background and waits for `ready` on stdout.
+// global: nucleus's own flags, before `run` (e.g. --root DIR).
 bool StartProbe(Subprocess* p, const std::vector<std::string>& flags,
-                const std::vector<std::string>& args, const std::string& ready) {
-  std::vector<std::string> argv = {NucleusPath(), "run"};
+                const std::vector<std::string>& args, const std::string& ready,
+                const std::vector<std::string>& global = {}) {
+  std::vector<std::string> argv = {NucleusPath()};
+  argv.insert(argv.end(), global.begin(), global.end());
+  argv.push_back("run");
   argv.insert(argv.end(), flags.begin(), flags.end());
   argv.push_back("--");
   argv.push_back(ProbePath());
@@ -284,8 +288,12 @@ TEST_F(CgroupTest, SameNameTwiceIsRefusedWithoutTouchingTheFirst) {
 
 TEST_F(CgroupTest, GcRemovesTheGroupOfAKilledNucleusOnly) {
   std::string dead = UniqueName("gc-dead"), live = UniqueName("gc-live");
+  // The victim's entry lives in a state store of its own, which gc (and the reaping of dead
+  // runs' entries that every command does on the default store) does not see: its group is
+  // left to gc's lock rule alone.
+  const std::string root = TestTmpDir() + "/gc-store";
   Subprocess victim, survivor;
-  ASSERT_TRUE(StartProbe(&victim, {"--name", dead}, {"sleep", "30"}, ""));
+  ASSERT_TRUE(StartProbe(&victim, {"--name", dead}, {"sleep", "30"}, "", {"--root", root}));
   ASSERT_TRUE(StartProbe(&survivor, {"--name", live}, {"spin", "6"}, "spinning"));
   // SIGKILL to nucleus: no cleanup runs; its init dies with it (PDEATHSIG), the groups stay.
   double deadline = Now() + 5;
@@ -302,11 +310,14 @@ TEST_F(CgroupTest, GcRemovesTheGroupOfAKilledNucleusOnly) {
   EXPECT_TRUE(OpenCgroup(h_, "nucleus", live).ok()) << "held by a live nucleus";
   RunResult r = survivor.Finish(20);
   EXPECT_EQ(r.exit_code, 0) << r;
-  // The killed nucleus's entry stays in the state store, stopped, until it is removed.
-  RunResult ps = RunCommand({NucleusPath(), "ps", "-a"});
-  EXPECT_THAT(ps.out, HasSubstr(dead)) << ps;
-  RunResult rm = RunCommand({NucleusPath(), "rm", dead});
-  EXPECT_EQ(rm.exit_code, 0) << rm;
+  // The killed nucleus's entry is still in its store, until a command opens that store: then
+  // it is reaped (its run died), and never listed.
+  EXPECT_TRUE(PathExists(root + "/" + dead)) << "the entry went before any command ran";
+  RunResult ps = RunCommand({NucleusPath(), "--root", root, "ps", "-a"});
+  EXPECT_EQ(ps.exit_code, 0) << ps;
+  EXPECT_THAT(ps.out, Not(HasSubstr(dead))) << ps;
+  EXPECT_FALSE(PathExists(root + "/" + dead));
+  (void)::rmdir(root.c_str());
   // The killed nucleus's container init (a clone, comm "nucleus") was reparented to this
   // test (a subreaper) and died of PDEATHSIG: reap it.
   while (waitpid(-1, nullptr, WNOHANG) > 0) {
