@@ -615,45 +615,45 @@ absl::StatusOr<std::unique_ptr<Cgroup>> ContainerCgroup(const StateStore& store,
   return OpenContainerCgroup(spec, st, id, what);
 }
 
-absl::Status PauseContainer(StateStore& store, const std::string& id) {
+namespace {
+
+// pause (freeze) and resume (thaw) are one step each way: check the status under the lock,
+// set the freezer, record the new status.
+absl::Status SetPaused(StateStore& store, const std::string& id, bool pause) {
   ASSIGN_OR_RETURN(ContainerLock lock, store.Lock(id, kLockTimeout));
   ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
   ContainerStatus now = CurrentStatus(store, st);
-  if (now == ContainerStatus::kPaused) {
+  if (pause && now == ContainerStatus::kPaused) {
     return absl::FailedPreconditionError(absl::StrCat("container ", id, " is already paused"));
   }
-  if (now != ContainerStatus::kRunning) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("container ", id, " is not running: ", ContainerStatusName(now)));
+  const ContainerStatus from = pause ? ContainerStatus::kRunning : ContainerStatus::kPaused;
+  if (now != from) {
+    return absl::FailedPreconditionError(absl::StrCat("container ", id, " is not ",
+                                                      pause ? "running" : "paused", ": ",
+                                                      ContainerStatusName(now)));
   }
   ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
-  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cg, OpenContainerCgroup(spec, st, id, "pause"));
-  RETURN_IF_ERROR(Prefix(cg->Freeze(true, kFreezeTimeout), id));
-  st.status = ContainerStatus::kPaused;
+  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cg,
+                   OpenContainerCgroup(spec, st, id, pause ? "pause" : "resume"));
+  RETURN_IF_ERROR(Prefix(cg->Freeze(pause, kFreezeTimeout), id));
+  st.status = pause ? ContainerStatus::kPaused : ContainerStatus::kRunning;
   absl::Status saved = store.Save(lock, st);
   if (!saved.ok()) {
-    (void)cg->Freeze(false, kFreezeTimeout);  // not recorded: not paused either
+    if (pause) (void)cg->Freeze(false, kFreezeTimeout);  // not recorded: not paused either
     return Prefix(saved, id);
   }
-  AuditLog::Global().Emit("paused", id, st.name);
+  AuditLog::Global().Emit(pause ? "paused" : "resumed", id, st.name);
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status PauseContainer(StateStore& store, const std::string& id) {
+  return SetPaused(store, id, /*pause=*/true);
+}
+
 absl::Status ResumeContainer(StateStore& store, const std::string& id) {
-  ASSIGN_OR_RETURN(ContainerLock lock, store.Lock(id, kLockTimeout));
-  ASSIGN_OR_RETURN(ContainerState st, store.Load(id));
-  ContainerStatus now = CurrentStatus(store, st);
-  if (now != ContainerStatus::kPaused) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("container ", id, " is not paused: ", ContainerStatusName(now)));
-  }
-  ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
-  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cg, OpenContainerCgroup(spec, st, id, "resume"));
-  RETURN_IF_ERROR(Prefix(cg->Freeze(false, kFreezeTimeout), id));
-  st.status = ContainerStatus::kRunning;
-  RETURN_IF_ERROR(Prefix(store.Save(lock, st), id));
-  AuditLog::Global().Emit("resumed", id, st.name);
-  return absl::OkStatus();
+  return SetPaused(store, id, /*pause=*/false);
 }
 
 absl::Status UpdateContainer(StateStore& store, const std::string& id,

@@ -49,15 +49,6 @@ double Now() {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-// The first line of a file as a number; -1 when missing or not a number.
-long ReadNumber(const std::string& path) {
-  std::optional<std::string> s = ReadFile(path);
-  if (!s || s->empty()) return -1;
-  char* end = nullptr;
-  long v = strtol(s->c_str(), &end, 10);
-  return end == s->c_str() ? -1 : v;
-}
-
 class ContainerdTest : public ContainerTest {
  protected:
   void SetUp() override {

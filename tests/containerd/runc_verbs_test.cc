@@ -19,14 +19,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-long ReadNumber(const std::string& path) {
-  std::optional<std::string> s = ReadFile(path);
-  if (!s || s->empty()) return -1;
-  char* end = nullptr;
-  long v = strtol(s->c_str(), &end, 10);
-  return end == s->c_str() ? -1 : v;
-}
-
 class RuncVerbsTest : public OciTest {
  protected:
   // create + start a container that counts in /out/count every 50 ms.

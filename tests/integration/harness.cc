@@ -532,6 +532,14 @@ std::optional<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
+long ReadNumber(const std::string& path) {
+  std::optional<std::string> s = ReadFile(path);
+  if (!s || s->empty()) return -1;
+  char* end = nullptr;
+  long v = strtol(s->c_str(), &end, 10);
+  return end == s->c_str() ? -1 : v;
+}
+
 bool PathExists(const std::string& path) {
   struct stat st;
   return lstat(path.c_str(), &st) == 0;

@@ -170,6 +170,8 @@ std::string UnpackRootfs(const std::string& name);
 void WriteFile(const std::string& path, const std::string& content);
 // Reads a whole file; nullopt when it cannot be opened.
 std::optional<std::string> ReadFile(const std::string& path);
+// The number a file starts with (a cgroup value, a counter); -1 when missing or not a number.
+long ReadNumber(const std::string& path);
 bool PathExists(const std::string& path);
 
 // Reaps the children of this process (a subreaper: `run -d` monitors, podman's conmon and
