@@ -489,7 +489,7 @@ class V1Cgroup : public Cgroup {
         level = absl::StrCat(level, "/", p);
         ASSIGN_OR_RETURN(bool made, MakeDir(level));
         if ((made || parent_is_ours_) && !fake_) made_parents.push_back(level);
-        if (cpuset) RETURN_IF_ERROR(InheritCpuset(up, level, made));
+        if (cpuset) RETURN_IF_ERROR(InheritCpuset(up, level));
       }
       Dir dir;
       dir.made_parents = std::move(made_parents);
@@ -507,7 +507,7 @@ class V1Cgroup : public Cgroup {
       ASSIGN_OR_RETURN(d.fd, OpenDir(d.path));
       ASSIGN_OR_RETURN(bool locked, TryLockFd(d.fd.get(), d.path));
       if (!locked) return absl::InternalError(absl::StrCat(d.path, ": locked by another process"));
-      if (cpuset) RETURN_IF_ERROR(InheritCpuset(level, d.path, true));
+      if (cpuset) RETURN_IF_ERROR(InheritCpuset(level, d.path));
     }
     for (const CgroupWrite& w : writes) {
       const Dir* d = Find(w.controller);
@@ -743,13 +743,15 @@ class V1Cgroup : public Cgroup {
     return nullptr;
   }
 
-  // A new v1 cpuset group has empty cpus/mems and refuses tasks until they are set; copy the
-  // parent's (what cgroup.clone_children would do, without changing the parent's setting).
-  absl::Status InheritCpuset(const std::string& up, const std::string& dir, bool made) {
+  // A new v1 cpuset group has empty cpus/mems and refuses tasks (ENOSPC) until they are set;
+  // copy the parent's, what cgroup.clone_children would do without changing the parent's
+  // setting. Only an empty value is written, and a level another process made counts too: it
+  // may have made it a moment ago and not written it yet (two containers starting at once).
+  absl::Status InheritCpuset(const std::string& up, const std::string& dir) {
     for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
       std::string mine = std::string(absl::StripAsciiWhitespace(
           ReadControl(dir + "/" + f).value_or("")));
-      if (!mine.empty() || (!made && !fake_)) continue;
+      if (!mine.empty()) continue;
       std::string theirs = std::string(absl::StripAsciiWhitespace(
           ReadControl(up + "/" + f).value_or("")));
       if (theirs.empty()) continue;

@@ -67,7 +67,9 @@ bool StartProbe(Subprocess* p, const std::vector<std::string>& flags,
     ADD_FAILURE() << error;
     return false;
   }
-  return p->WaitForStdout(ready, 10);
+  if (p->WaitForStdout(ready, 10)) return true;
+  ADD_FAILURE() << "no " << ready << " on stdout: " << p->Finish(5);
+  return false;
 }
 
 nlohmann::json Stats(const std::string& name) {
@@ -284,6 +286,23 @@ TEST_F(CgroupTest, SameNameTwiceIsRefusedWithoutTouchingTheFirst) {
   EXPECT_THAT(second.err, HasSubstr("already exists")) << second;
   RunResult first = p.Finish(20);
   EXPECT_EQ(first.exit_code, 0) << first;
+}
+
+// Containers that start at once race to make the parent levels (nucleus/): each must find
+// them usable, never half-made (a v1 cpuset level with empty cpus refused tasks with ENOSPC).
+TEST_F(CgroupTest, ContainersStartingAtOnceAllGetUsableGroups) {
+  for (int round = 0; round < 10; ++round) {
+    Subprocess runs[6];
+    for (Subprocess& p : runs) {
+      std::string error;
+      ASSERT_TRUE(p.Start({NucleusPath(), "run", "--", ProbePath(), "exit", "0"}, {}, &error))
+          << error;
+    }
+    for (Subprocess& p : runs) {
+      RunResult r = p.Finish(20);
+      EXPECT_EQ(r.exit_code, 0) << "round " << round << ": " << r;
+    }
+  }
 }
 
 TEST_F(CgroupTest, GcRemovesTheGroupOfAKilledNucleusOnly) {
