@@ -172,7 +172,7 @@ absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& s
     plan->oom_score_adj = *spec.process.oom_score_adj;
   }
   // docker's default: the container's own name.
-  plan->hostname = !spec.hostname.empty() ? spec.hostname : !spec.id.empty() ? spec.id : "nucleus";
+  plan->hostname = HostnameOf(spec);
   // config.json without a hostname keeps the (copied) host name in the new UTS namespace,
   // as runc does; `nucleus run` names it after the container.
   if (spec.hostname.empty() && !spec.default_filesystems) plan->keep_hostname = true;

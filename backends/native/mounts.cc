@@ -672,7 +672,9 @@ StepError SetUpDefaultFilesystems(MountPlan& plan, int rootfd) {
   RETURN_IF_STEP_FAILED(SetUpDev(plan, rootfd));
   static const FsOption kTmpOpts[] = {{"mode", "1777"}};
   return MountNewFs(plan, rootfd, "tmp", "/tmp",
-                    Fixed("tmpfs", kTmpOpts, 1, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV), true);
+                    Fixed("tmpfs", kTmpOpts, 1,
+                          plan.tmp_exec ? MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV : kNoSuidDevExec),
+                    true);
 }
 
 StepError ApplyMount(MountPlan& plan, int rootfd, MountOp& op) {
@@ -854,6 +856,7 @@ absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec, bool host_cgroup
   plan.root_source = plan.host_root ? "/" : spec.rootfs;
   plan.readonly_root = plan.host_root || spec.readonly_rootfs;
   plan.default_filesystems = spec.default_filesystems;
+  plan.tmp_exec = spec.tmp_exec;
   if (!plan.host_root) {
     struct stat st;
     if (::stat(spec.rootfs.c_str(), &st) != 0) {

@@ -36,7 +36,7 @@
 //     (set, never cleared: a bind is never less restricted than its host source).
 //  5. default_filesystems: fresh /proc, read-only /sys, minimal /dev (null zero full random
 //     urandom tty bound from the host, devpts, shm, ptmx/fd/stdin/stdout/stderr links),
-//     private /tmp; then spec.mounts in order. A tmpfs on /dev (either model) gets the same
+//     private /tmp (noexec unless spec.tmp_exec); then spec.mounts in order. A tmpfs on /dev (either model) gets the same
 //     nodes and links; /dev/pts and /dev/shm then come from their own entries.
 //  6. spec.devices (OCI linux.devices): each node is bound from the host when the host has
 //     a node of the same type and number at the same path (works in a user namespace; the
@@ -129,6 +129,7 @@ struct MountPlan {
   bool host_root = true;
   bool readonly_root = true;
   bool default_filesystems = true;
+  bool tmp_exec = false;  // default_filesystems' /tmp: noexec unless set
   unsigned long initial_propagation = 0;  // step 1: MS_REC | MS_PRIVATE or MS_SLAVE
   unsigned long rootfs_propagation = 0;   // step 10: 0 = nothing to do
   std::vector<MountOp> mounts;            // spec.mounts, in order

@@ -28,6 +28,7 @@
 #include "runtime/hooks.h"
 #include "runtime/procfs.h"
 #include "runtime/signals.h"
+#include "runtime/rootfs/default_root.h"
 #include "runtime/spec/oci_config.h"
 #include "runtime/state/ids.h"
 #include "runtime/state/liveness.h"
@@ -146,12 +147,29 @@ ContainerState InitialState(const ContainerSpec& spec, const std::string& name) 
   return st;
 }
 
-// Registers the container: its directory, config.json and the "creating" state, before
-// anything else exists on the host. Returns the lock, held.
-absl::StatusOr<ContainerLock> Register(StateStore& store, const ContainerSpec& spec,
+// The default root's skeleton lives in the container's directory and goes with it.
+constexpr char kDefaultRootDir[] = "root";
+
+// `spec` as it runs: with the default root built in the container's directory when it asks
+// for one (runtime/rootfs/default_root.h); a restart builds it again.
+absl::StatusOr<ContainerSpec> PrepareRoot(const StateStore& store, const ContainerSpec& spec) {
+  if (!WantsDefaultRoot(spec)) return spec;
+  return BuildDefaultRoot(spec, absl::StrCat(store.ContainerDirPath(spec.id), "/",
+                                             kDefaultRootDir));
+}
+
+// Registers the container: its directory, its root (PrepareRoot: *spec is updated),
+// config.json and the "creating" state, before anything else exists on the host. Returns the
+// lock, held.
+absl::StatusOr<ContainerLock> Register(StateStore& store, ContainerSpec* spec,
                                        const ContainerState& st, bool durable) {
-  ASSIGN_OR_RETURN(ContainerLock lock, store.Create(spec.id, durable));
-  absl::Status saved = store.WriteFile(lock, kConfigFileName, ToOciConfigJson(spec), durable);
+  ASSIGN_OR_RETURN(ContainerLock lock, store.Create(spec->id, durable));
+  absl::StatusOr<ContainerSpec> prepared = PrepareRoot(store, *spec);
+  absl::Status saved = prepared.status();
+  if (saved.ok()) {
+    *spec = *std::move(prepared);
+    saved = store.WriteFile(lock, kConfigFileName, ToOciConfigJson(*spec), durable);
+  }
   if (saved.ok()) saved = store.Save(lock, st, durable);
   if (!saved.ok()) {
     (void)store.Remove(std::move(lock));
@@ -341,11 +359,12 @@ absl::StatusOr<ContainerSpec> LoadContainerSpec(const StateStore& store, const s
   return std::move(config->spec);
 }
 
-absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const ContainerSpec& spec,
+absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const ContainerSpec& asked,
                                               const CreateRequest& req,
                                               std::vector<std::string>* warnings) {
-  ContainerState st = InitialState(spec, req.name);
-  ASSIGN_OR_RETURN(ContainerLock lock, Register(store, spec, st, /*durable=*/true));
+  ContainerState st = InitialState(asked, req.name);
+  ContainerSpec spec = asked;
+  ASSIGN_OR_RETURN(ContainerLock lock, Register(store, &spec, st, /*durable=*/true));
   std::unique_ptr<Backend> backend = BackendFor(spec);
   std::unique_ptr<Container> container;
   bool detached = false, hooks_ran = false, done = false;
@@ -706,17 +725,18 @@ absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const 
   return std::vector<pid_t>{};
 }
 
-absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spec,
+absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& asked,
                                      const std::string& name, bool remove_when_done,
                                      const AttachedCallbacks& callbacks, int* exec_exit_code,
                                      int restart_count) {
   if (exec_exit_code) *exec_exit_code = 0;
-  ContainerState st = InitialState(spec, name);
+  ContainerState st = InitialState(asked, name);
+  ContainerSpec spec = asked;
   // A foreground run's entry dies with it: atomic writes, but no fsync (store.h).
   const bool durable = !remove_when_done;
   absl::StatusOr<ContainerLock> registered;
   if (restart_count == 0) {
-    registered = Register(store, spec, st, durable);
+    registered = Register(store, &spec, st, durable);
   } else {
     // A restart: the entry of the previous run, as it was left ("stopped"), unless a
     // person removed or stopped it meanwhile.
@@ -730,6 +750,9 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& spe
     st.created = before->created;
     st.restart_count = restart_count;
     if (registered.ok()) {
+      absl::StatusOr<ContainerSpec> prepared = PrepareRoot(store, spec);
+      if (!prepared.ok()) return prepared.status();
+      spec = *std::move(prepared);
       absl::Status saved = store.Save(*registered, st, durable);
       if (!saved.ok()) return saved;
     }

@@ -13,6 +13,10 @@ std::string CgroupNameOf(const ContainerSpec& spec) {
   return spec.cgroup_name.empty() ? spec.id : spec.cgroup_name;
 }
 
+std::string HostnameOf(const ContainerSpec& spec) {
+  return !spec.hostname.empty() ? spec.hostname : !spec.id.empty() ? spec.id : "nucleus";
+}
+
 absl::StatusOr<bool> NeedsCgroup(const ContainerSpec& spec, bool root_caller) {
   const bool limits = spec.resources.HasLimits();
   if (spec.cgroup_parent.empty()) {

@@ -225,9 +225,15 @@ struct ContainerSpec {
   std::string hostname;  // empty: the id (or "nucleus")
   ProcessSpec process;
 
-  // Root filesystem. Empty: the embedded default, the host's "/" bind-mounted read-only.
+  // Root filesystem. Empty: `nucleus run`'s default root (runtime/rootfs/default_root.h),
+  // which the lifecycle builds and puts here; with host_root (--host-root), or for a backend
+  // handed an empty rootfs directly, the host's "/" bind-mounted read-only.
   std::string rootfs;
-  bool readonly_rootfs = false;  // always true for the host-root default
+  bool host_root = false;
+  bool readonly_rootfs = false;  // always true for both defaults
+  // /tmp and the default root's /run and /var/tmp are noexec unless this is set (--tmp-exec);
+  // /dev/shm always is.
+  bool tmp_exec = false;
   std::vector<MountSpec> mounts;  // applied in order after /proc, /dev, /tmp
   std::vector<std::string> masked_paths;    // OCI defaults filled by DefaultMaskedPaths()
   std::vector<std::string> readonly_paths;  // OCI defaults filled by DefaultReadonlyPaths()
@@ -284,6 +290,8 @@ struct ContainerSpec {
 
 // The container's cgroup is CGROUP_PARENT/this name in each hierarchy: cgroup_name, or the id.
 std::string CgroupNameOf(const ContainerSpec& spec);
+// The container's hostname: hostname, or the id (or "nucleus").
+std::string HostnameOf(const ContainerSpec& spec);
 // Whether a backend makes a cgroup for the container: for a root caller always (unless
 // cgroup_parent is ""), for another only when there are limits to apply. InvalidArgument when
 // there are limits but cgroup_parent is "".

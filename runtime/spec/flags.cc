@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <set>
 #include <utility>
@@ -35,7 +36,7 @@ namespace nucleus {
 namespace {
 
 enum class Flag {
-  kRootfs, kReadOnly, kRo, kRw, kTmpfs, kWorkdir,
+  kRootfs, kHostRoot, kReadOnly, kTmpExec, kAllowSensitiveBind, kRo, kRw, kTmpfs, kWorkdir,
   kEnv, kEnvFile, kUser, kGroupAdd, kCapAdd, kCapDrop, kUlimit, kNoInit,
   kName, kHostname, kNetwork, kUserns, kUidmap, kGidmap, kTimens, kHelp,
   kSeccomp, kSeccompProfile, kSeccompLog,
@@ -56,7 +57,10 @@ struct FlagDef {
 
 constexpr FlagDef kFlags[] = {
     {"--rootfs", nullptr, true, Flag::kRootfs},
+    {"--host-root", nullptr, false, Flag::kHostRoot},
     {"--read-only", nullptr, false, Flag::kReadOnly},
+    {"--tmp-exec", nullptr, false, Flag::kTmpExec},
+    {"--allow-sensitive-bind", nullptr, false, Flag::kAllowSensitiveBind},
     {"--ro", nullptr, true, Flag::kRo},
     {"--rw", nullptr, true, Flag::kRw},
     {"--tmpfs", nullptr, true, Flag::kTmpfs},
@@ -138,6 +142,7 @@ struct Parsed {
   std::set<int> cap_add;
   std::set<int> cap_drop;
   bool read_only = false;
+  bool allow_sensitive_bind = false;
   bool userns = false;
   std::vector<IdMapping> uid_maps;
   std::vector<IdMapping> gid_maps;
@@ -273,6 +278,38 @@ absl::Status AddMount(MountSpec m, absl::string_view flag, ContainerSpec* spec) 
     }
   }
   spec->mounts.push_back(std::move(m));
+  return absl::OkStatus();
+}
+
+// Host paths a bind must not bring in without --allow-sensitive-bind: the whole host, its
+// configuration and secrets, its sockets, kernel interfaces and devices. A path below /proc,
+// /sys, /dev or /boot is refused too; below the others only the path itself (a directory
+// under /run or /etc may be what a workload needs). Symlinks are resolved first (/var/run
+// is /run).
+absl::Status CheckBindSources(const std::vector<MountSpec>& mounts) {
+  static const char* const kWhole[] = {"/", "/etc", "/root", "/run", "/var/run", "/home"};
+  static const char* const kTree[] = {"/proc", "/sys", "/dev", "/boot"};
+  for (const MountSpec& m : mounts) {
+    if (m.type != MountSpec::Type::kBind) continue;
+    std::string real = m.source;
+    if (char* r = ::realpath(m.source.c_str(), nullptr)) {
+      real = r;
+      ::free(r);
+    }
+    bool sensitive = false;
+    for (const char* p : kWhole) sensitive = sensitive || real == p || m.source == p;
+    for (const char* p : kTree) {
+      for (const std::string& s : {real, m.source}) {
+        sensitive = sensitive || s == p || absl::StartsWith(s, absl::StrCat(p, "/"));
+      }
+    }
+    if (sensitive) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          m.read_only ? "--ro" : "--rw", ": ", Quote(m.source),
+          " is a sensitive host path (the host's root, configuration, secrets, sockets or "
+          "kernel interfaces); --allow-sensitive-bind allows it"));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -618,6 +655,9 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
     }
     case Flag::kSeccompLog:
     case Flag::kUserns:
+    case Flag::kHostRoot:
+    case Flag::kTmpExec:
+    case Flag::kAllowSensitiveBind:
     case Flag::kTimens:
     case Flag::kHelp:
     case Flag::kDetach:
@@ -633,6 +673,9 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
 void ApplyBool(const FlagDef& def, bool on, Parsed* p) {
   switch (def.flag) {
     case Flag::kReadOnly: p->read_only = on; break;
+    case Flag::kHostRoot: p->req.spec.host_root = on; break;
+    case Flag::kTmpExec: p->req.spec.tmp_exec = on; break;
+    case Flag::kAllowSensitiveBind: p->allow_sensitive_bind = on; break;
     case Flag::kNoInit: p->req.spec.init = !on; break;
     case Flag::kUserns: p->userns = on; break;
     case Flag::kTimens: p->req.spec.namespaces.time = on; break;
@@ -961,6 +1004,10 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
         "--readiness-tcp: under --backend gvisor the container's loopback is inside gVisor's "
         "network stack, out of the host's reach; use --readiness-exec (or --network host)");
   }
+  if (spec.host_root && !spec.rootfs.empty()) {
+    return absl::InvalidArgumentError("--host-root and --rootfs: give one");
+  }
+  if (!p.allow_sensitive_bind) RETURN_IF_ERROR(CheckBindSources(spec.mounts));
   spec.readonly_rootfs = p.read_only || spec.rootfs.empty();
   spec.masked_paths = DefaultMaskedPaths();
   spec.readonly_paths = DefaultReadonlyPaths();
@@ -968,6 +1015,11 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
   RETURN_IF_ERROR(ResolveIdentity(&p));
   RETURN_IF_ERROR(ResolveUserNamespace(host, &p));
   p.req.warnings = p.env.warnings();
+  if (spec.host_root) {
+    p.req.warnings.push_back(
+        "--host-root: the container sees the host's whole / (read-only): its files, /home, "
+        "/root and the unix sockets under /run");
+  }
   RETURN_IF_ERROR(ResolveSeccomp(&p));
   ResolveLandlock(&p);
   RETURN_IF_ERROR(ResolveResources(host, &p));
@@ -979,13 +1031,20 @@ const char* RunUsage() {
 
 Runs CMD in a new container and exits with its exit status (128+N when killed by signal N,
 125 when nucleus itself fails). "--" is needed before CMD only when CMD starts with '-'.
-Defaults: the host's "/" as a read-only root, private /tmp, fresh /proc, minimal /dev,
-loopback-only network, all capabilities dropped, no_new_privs. A non-root caller gets a user
-namespace mapping its own uid and gid to 0. Flags take "--flag VALUE" or "--flag=VALUE".
+Defaults: a read-only root of the host's programs (/usr, /bin, /lib...) with a generated
+/etc and nothing of the host's /home, /root, /run or /var; private noexec /tmp, fresh /proc,
+minimal /dev, loopback-only network, all capabilities dropped, no_new_privs. A non-root
+caller gets a user namespace mapping its own uid and gid to 0. Flags take "--flag VALUE"
+or "--flag=VALUE".
 
 Filesystem:
-      --rootfs DIR                       root filesystem (default: the host's /, read-only)
+      --rootfs DIR                       root filesystem (default: the host's programs and
+                                         a generated /etc, read-only)
+      --host-root                        the host's whole / as the root, read-only (shows
+                                         the host's files and sockets: a warning says so)
       --read-only                        mount the --rootfs read-only
+      --tmp-exec                         allow executing files from /tmp, /run, /var/tmp
+      --allow-sensitive-bind             allow --ro/--rw of /, /etc, /root, /run, /proc, ...
       --ro SRC[:DST]                     bind-mount host path SRC read-only at DST
                                          (DST defaults to SRC; repeatable, applied in order)
       --rw SRC[:DST]                     bind-mount host path SRC read-write at DST (repeatable)

@@ -1516,13 +1516,13 @@ OJson MountJson(const MountSpec& m) {
 }
 
 OJson FixedMount(const char* dst, const char* type, const char* source,
-                 std::initializer_list<const char*> options) {
+                 const std::vector<std::string>& options) {
   OJson j = OJson::object();
   j["destination"] = dst;
   j["type"] = type;
   j["source"] = source;
   OJson o = OJson::array();
-  for (const char* x : options) o.push_back(x);
+  for (const std::string& x : options) o.push_back(x);
   j["options"] = std::move(o);
   return j;
 }
@@ -1682,7 +1682,9 @@ std::string ToOciConfigJson(const ContainerSpec& spec) {
                                 {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}));
     mounts.push_back(FixedMount("/dev/shm", "tmpfs", "shm",
                                 {"nosuid", "nodev", "noexec", "mode=1777", "size=65536k"}));
-    mounts.push_back(FixedMount("/tmp", "tmpfs", "tmpfs", {"nosuid", "nodev", "mode=1777"}));
+    std::vector<std::string> tmp = {"nosuid", "nodev", "mode=1777"};
+    if (!spec.tmp_exec) tmp.push_back("noexec");
+    mounts.push_back(FixedMount("/tmp", "tmpfs", "tmpfs", tmp));
   }
   for (const MountSpec& m : spec.mounts) mounts.push_back(MountJson(m));
   j["mounts"] = std::move(mounts);

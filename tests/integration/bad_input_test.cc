@@ -114,11 +114,34 @@ TEST_F(BadInputTest, RelativeDestination) {
 }
 
 TEST_F(BadInputTest, MissingMountPointOnReadOnlyHostRoot) {
-  // The default root is the host's, read-only: a mount point cannot be created in it.
+  // --host-root is the host's own /, read-only: a mount point cannot be created in it.
   std::string dest = "/" + UniqueName("nucleus-it-no-such-dir");
-  RunResult r = RunNucleus({"--tmpfs", dest, "--", ProbePath(), "facts"});
-  ExpectRefused(r, {dest});
+  RunResult r = RunNucleus({"--host-root", "--tmpfs", dest, "--", "/bin/true"});
+  EXPECT_EQ(r.exit_code, 125) << r;
+  EXPECT_EQ(r.out, "") << r;
+  std::vector<std::string> lines = r.ErrLines();
+  ASSERT_EQ(lines.size(), 2u) << "the --host-root warning, then the error" << r;
+  EXPECT_THAT(lines[0], HasSubstr("--host-root")) << r;
+  EXPECT_THAT(lines[1], HasSubstr(dest)) << r;
   EXPECT_FALSE(PathExists(dest)) << "a directory was created on the host's root";
+}
+
+TEST_F(BadInputTest, SensitiveBindSourcesNeedTheirFlag) {
+  for (const std::string& src : {"/", "/etc", "/root", "/run", "/var/run", "/proc/1",
+                                 "/sys/kernel", "/dev", "/boot"}) {
+    RunResult r = RunNucleus({"--ro", src + ":/mnt/x", "--", "/bin/true"});
+    ExpectRefused(r, {"--ro", src, "--allow-sensitive-bind"});
+  }
+  RunResult rw = RunNucleus({"--rw", "/etc:/mnt/x", "--", "/bin/true"});
+  ExpectRefused(rw, {"--rw", "/etc"});
+  RunResult allowed =
+      RunNucleus({"--allow-sensitive-bind", "--ro", "/etc:/mnt/x", "--", "/bin/true"});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed;
+}
+
+TEST_F(BadInputTest, HostRootAndRootfsAreOneOrTheOther) {
+  ExpectRefused(RunNucleus({"--host-root", "--rootfs", "/usr", "--", "/bin/true"}),
+                {"--host-root", "--rootfs"});
 }
 
 TEST_F(BadInputTest, BadTmpfsSize) {

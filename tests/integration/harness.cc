@@ -207,8 +207,33 @@ std::vector<std::string> ChildEnvironment(const RunOptions& options) {
   return env;
 }
 
-bool Subprocess::Start(const std::vector<std::string>& argv, const RunOptions& options,
+std::vector<std::string> WithTestProgramBound(const std::vector<std::string>& argv) {
+  if (argv.empty() || argv[0] != NucleusPath()) return argv;
+  size_t run = 1;
+  while (run < argv.size() && argv[run] != "run") ++run;
+  if (run == argv.size()) return argv;
+  size_t i = run + 1;
+  for (; i < argv.size() && argv[i] != "--"; ++i) {
+    if (argv[i] == "--rootfs" || argv[i] == "--host-root") return argv;
+  }
+  if (i + 1 >= argv.size()) return argv;
+  const std::string& cmd = argv[i + 1];
+  if (cmd.empty() || cmd[0] != '/' || access(cmd.c_str(), F_OK) != 0) return argv;
+  for (const char* in_default_root : {"/usr/", "/bin/", "/sbin/", "/lib", "/etc/"}) {
+    if (cmd.rfind(in_default_root, 0) == 0) return argv;
+  }
+  std::string dir = cmd.substr(0, cmd.rfind('/'));
+  if (dir.empty()) return argv;
+  std::vector<std::string> out(argv.begin(), argv.begin() + run + 1);
+  out.push_back("--ro");
+  out.push_back(dir);
+  out.insert(out.end(), argv.begin() + run + 1, argv.end());
+  return out;
+}
+
+bool Subprocess::Start(const std::vector<std::string>& argv_in, const RunOptions& options,
                        std::string* error) {
+  const std::vector<std::string> argv = WithTestProgramBound(argv_in);
   argv_ = argv;
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {

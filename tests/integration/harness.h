@@ -39,6 +39,11 @@ std::string ProbePath();
 std::string RootfsTarPath();
 // $TEST_TMPDIR (or /tmp).
 std::string TestTmpDir();
+// The default root holds the host's programs, not the test's: for `nucleus ... run [FLAGS]
+// -- /abs/path/prog ...` without --rootfs or --host-root, where prog exists on the host and
+// is not under /usr, /bin, /sbin, /lib* or /etc, inserts `--ro /abs/path` after `run`. Subprocess::Start (and so RunCommand,
+// RunNucleus, Nucleus) applies it to every command line.
+std::vector<std::string> WithTestProgramBound(const std::vector<std::string>& argv);
 
 // ---- key=value output ----
 

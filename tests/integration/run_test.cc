@@ -222,16 +222,24 @@ TEST_F(RunTest, ProcSysAndSysrqAreReadOnly) {
   EXPECT_EQ(f["sysrq_writable"], "no") << r;
 }
 
-TEST_F(RunTest, HostRootIsReadOnly) {
+TEST_F(RunTest, DefaultRootIsReadOnly) {
   RunResult r = RunProbe({}, {"facts"});
   ASSERT_EQ(r.exit_code, 0) << r;
   KeyValues f = r.Facts();
   EXPECT_EQ(f["root_writable"], "no") << r;
   EXPECT_EQ(f["root_writable_err"], "EROFS") << r;
-  // Also somewhere the test itself can write on the host.
+  // Somewhere the test itself can write on the host is not even there.
   std::string target = TestTmpDir() + "/" + UniqueName("host-root-write");
   RunResult w = RunProbe({}, {"write", target});
+  EXPECT_EQ(w.Facts()["write"], "ENOENT") << w;
+  EXPECT_FALSE(PathExists(target)) << "the container wrote to the host's disk";
+}
+
+TEST_F(RunTest, HostRootIsReadOnly) {
+  std::string target = TestTmpDir() + "/" + UniqueName("host-root-write");
+  RunResult w = RunNucleus({"--host-root", "--", ProbePath(), "write", target});
   EXPECT_EQ(w.Facts()["write"], "EROFS") << w;
+  EXPECT_THAT(w.err, HasSubstr("--host-root: the container sees the host's whole /")) << w;
   EXPECT_FALSE(PathExists(target)) << "the container wrote to the host's disk";
 }
 
