@@ -1,6 +1,7 @@
 #include "runtime/spec/flags.h"
 
 #include <sys/capability.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "runtime/cgroup/cgroup.h"
+#include "runtime/cgroup/layout.h"
 #include "runtime/cgroup/limits.h"
 #include "runtime/env.h"
 #include "runtime/identity.h"
@@ -143,6 +145,7 @@ struct Parsed {
   std::set<int> cap_drop;
   bool read_only = false;
   bool allow_sensitive_bind = false;
+  bool pids_limit_given = false;
   bool userns = false;
   std::vector<IdMapping> uid_maps;
   std::vector<IdMapping> gid_maps;
@@ -574,6 +577,7 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
       // docker: 0 or -1 means unlimited.
       ASSIGN_OR_RETURN(int64_t n, ParseInt(flag, value, -1, 4194304));
       if (n > 0) spec.resources.pids_limit = n; else spec.resources.pids_limit.reset();
+      p->pids_limit_given = true;
       return absl::OkStatus();
     }
     case Flag::kBlkioWeight: {
@@ -941,6 +945,29 @@ absl::Status ResolveResources(const HostDefaults& host, Parsed* p) {
     }
     spec.cgroup_parent.clear();
   }
+  // Safe defaults: a fork bomb stops at kDefaultPidsLimit; descriptors at 1024:4096.
+  if (host.euid == 0 && !p->pids_limit_given && !spec.cgroup_parent.empty()) {
+    if (host.pids_controller) {
+      spec.resources.pids_limit = kDefaultPidsLimit;
+    } else {
+      p->req.warnings.push_back(absl::StrCat(
+          "no cgroup pids controller on this host: no default --pids-limit (", kDefaultPidsLimit,
+          ")"));
+    }
+  }
+  bool nofile_given = false;
+  for (const Rlimit& r : spec.process.rlimits) nofile_given |= r.resource == RLIMIT_NOFILE;
+  if (!nofile_given) {
+    Rlimit nofile;
+    nofile.resource = RLIMIT_NOFILE;
+    nofile.name = "nofile";
+    // Never above what this process has: raising a hard limit needs privilege.
+    struct rlimit now = {RLIM_INFINITY, RLIM_INFINITY};
+    (void)getrlimit(RLIMIT_NOFILE, &now);
+    nofile.hard = std::min<uint64_t>(kDefaultNofileHard, now.rlim_max);
+    nofile.soft = std::min<uint64_t>(kDefaultNofileSoft, nofile.hard);
+    spec.process.rlimits.push_back(nofile);
+  }
   return absl::OkStatus();
 }
 
@@ -950,6 +977,8 @@ HostDefaults CurrentHostDefaults() {
   HostDefaults host;
   host.euid = geteuid();
   host.egid = getegid();
+  absl::StatusOr<CgroupHierarchies> h = DetectCgroupHierarchies();
+  host.pids_controller = h.ok() && (h->V1Mount("pids") != nullptr || h->OnV2("pids"));
   return host;
 }
 

@@ -23,7 +23,13 @@ namespace nucleus {
 struct HostDefaults {
   uid_t euid = 0;  // non-root: rootless, a user namespace mapping euid to 0
   gid_t egid = 0;
+  // A cgroup pids controller to put the default --pids-limit in (root only).
+  bool pids_controller = true;
 };
+// The default limits of `nucleus run` (as root; --pids-limit -1 and --ulimit lift them).
+inline constexpr int64_t kDefaultPidsLimit = 1024;
+inline constexpr uint64_t kDefaultNofileSoft = 1024;
+inline constexpr uint64_t kDefaultNofileHard = 4096;
 HostDefaults CurrentHostDefaults();
 
 // `run -d --readiness-*`: how the monitor tells that the container is ready.

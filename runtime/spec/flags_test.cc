@@ -65,7 +65,13 @@ TEST(ParseRunArgsTest, MinimalDefaults) {
   EXPECT_EQ(s.process.gid, 0u);
   EXPECT_THAT(s.process.additional_gids, IsEmpty());
   EXPECT_THAT(s.process.capabilities, IsEmpty());
-  EXPECT_THAT(s.process.rlimits, IsEmpty());
+  ASSERT_EQ(s.process.rlimits.size(), 1u);
+  EXPECT_EQ(s.process.rlimits[0].resource, RLIMIT_NOFILE);
+  EXPECT_LE(s.process.rlimits[0].soft, kDefaultNofileSoft);
+  EXPECT_LE(s.process.rlimits[0].hard, kDefaultNofileHard);
+  EXPECT_EQ(s.resources.pids_limit, kDefaultPidsLimit);
+  EXPECT_FALSE(s.host_root);
+  EXPECT_FALSE(s.tmp_exec);
   EXPECT_TRUE(s.process.no_new_privileges);
   EXPECT_THAT(s.process.env,
               ElementsAre("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -766,12 +772,36 @@ TEST(RunUsageTest, ListsLandlockFlags) {
 
 // ---- resources (cgroups) ----
 
-TEST(ResourceFlagsTest, DefaultsCreateAGroupWithoutLimits) {
+TEST(ResourceFlagsTest, DefaultsCreateAGroupWithTheDefaultPidsLimitOnly) {
   ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"ls"}));
-  EXPECT_FALSE(req.spec.resources.HasLimits());
+  ResourcesSpec only_pids;
+  only_pids.pids_limit = kDefaultPidsLimit;
+  EXPECT_EQ(req.spec.resources.pids_limit, kDefaultPidsLimit);
+  req.spec.resources.pids_limit.reset();
+  EXPECT_FALSE(req.spec.resources.HasLimits()) << "nothing else by default";
   EXPECT_EQ(req.spec.cgroup_parent, "nucleus");
   ASSERT_OK_AND_ASSIGN(RunRequest rootless, Parse({"ls"}, kRootless));
   EXPECT_EQ(rootless.spec.cgroup_parent, "") << "rootless: no cgroup";
+  EXPECT_FALSE(rootless.spec.resources.pids_limit) << "rootless: no cgroup, no pids limit";
+}
+
+TEST(ResourceFlagsTest, DefaultPidsLimitLiftedOrReplacedOrMissing) {
+  ASSERT_OK_AND_ASSIGN(RunRequest unlimited, Parse({"--pids-limit", "-1", "ls"}));
+  EXPECT_FALSE(unlimited.spec.resources.pids_limit);
+  ASSERT_OK_AND_ASSIGN(RunRequest more, Parse({"--pids-limit", "5000", "ls"}));
+  EXPECT_EQ(more.spec.resources.pids_limit, 5000);
+  HostDefaults no_pids;
+  no_pids.pids_controller = false;
+  ASSERT_OK_AND_ASSIGN(RunRequest missing, Parse({"ls"}, no_pids));
+  EXPECT_FALSE(missing.spec.resources.pids_limit);
+  EXPECT_THAT(missing.warnings, Contains(HasSubstr("no cgroup pids controller")));
+}
+
+TEST(ResourceFlagsTest, NofileDefaultGivesWayToUlimit) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--ulimit", "nofile=100:200", "ls"}));
+  ASSERT_EQ(req.spec.process.rlimits.size(), 1u);
+  EXPECT_EQ(req.spec.process.rlimits[0].soft, 100u);
+  EXPECT_EQ(req.spec.process.rlimits[0].hard, 200u);
 }
 
 TEST(ResourceFlagsTest, EveryFlag) {
