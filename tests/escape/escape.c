@@ -16,6 +16,9 @@
 //                       namespace); --host-comm NAME is its comm
 //   --abstract NAME     an abstract unix socket the test listens on, on the host
 //   --marker PATH       a host path that must not be visible in the container (repeatable)
+//   --host-secret PATH  a host file holding secrets (/etc/shadow) that must not be readable
+//                       in the container (repeatable)
+//   --host-socket PATH  a pathname unix socket a host service listens on (root-only)
 //   --suid PATH         a setuid-root copy of this program, visible in the container
 //   --ro-dir DIR        a directory bound read-only into the container
 //   --writable-root     the container's root is writable by configuration (a --rootfs
@@ -98,6 +101,9 @@ static struct {
   const char* abstract_name;
   const char* markers[MAX_MARKERS];
   int n_markers;
+  const char* secrets[MAX_MARKERS];
+  int n_secrets;
+  const char* host_socket;
   const char* suid_path;
   const char* ro_dir;
   int writable_root;
@@ -1168,6 +1174,100 @@ static void a_host_abstract_socket(result* r) {
   BY_ERRNO(r, connect(s, (struct sockaddr*)&addr, alen), "connect(@host socket)");
 }
 
+// A pathname socket: a bind mount, even a read-only one, does not stop connect(2).
+static void a_host_unix_socket(result* r) {
+  if (cfg.host_socket == NULL) {
+    skipped(r, "no --host-socket");
+    return;
+  }
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) {
+    blocked(r, "socket(AF_UNIX): %s", errname(errno));
+    return;
+  }
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof(addr));
+  addr.sun_family = AF_UNIX;
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", cfg.host_socket);
+  BY_ERRNO(r, connect(s, (struct sockaddr*)&addr, sizeof(addr)), "connect(host unix socket)");
+}
+
+static void a_read_host_secrets(result* r) {
+  if (cfg.n_secrets == 0) {
+    skipped(r, "no --host-secret");
+    return;
+  }
+  int last_err = 0;
+  for (int i = 0; i < cfg.n_secrets; ++i) {
+    int fd = open(cfg.secrets[i], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      last_err = errno;
+      continue;
+    }
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    last_err = errno;
+    close(fd);
+    if (n >= 0) {
+      succeeded(r, "read the host's %s", cfg.secrets[i]);
+      return;
+    }
+  }
+  blocked(r, "%d host secret files unreadable (last: %s)", cfg.n_secrets, errname(last_err));
+}
+
+// A program downloaded into a writable directory runs: copies this program into each of
+// them and execs the copy ("whoami").
+static void a_exec_from_writable(result* r) {
+  static const char* const kDirs[] = {"/tmp", "/dev/shm", "/run", "/var/tmp"};
+  char ran[200] = "", why[300] = "";
+  int writable = 0;
+  for (size_t i = 0; i < sizeof(kDirs) / sizeof(kDirs[0]); ++i) {
+    // A writable rootfs is the caller's to run programs from; /tmp and /dev/shm are ours.
+    if (cfg.writable_root && i >= 2) continue;
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/.nucleus-escape-exec", kDirs[i]);
+    int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+    if (in < 0 || out < 0) {
+      size_t len = strlen(why);
+      snprintf(why + len, sizeof(why) - len, " %s:%s", kDirs[i], errname(errno));
+      if (in >= 0) close(in);
+      if (out >= 0) close(out);
+      continue;
+    }
+    ++writable;
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof(buf))) > 0) {
+      if (write(out, buf, (size_t)n) != n) break;
+    }
+    close(in);
+    close(out);
+    pid_t pid = fork();
+    if (pid == 0) {
+      int devnull = open("/dev/null", O_WRONLY);
+      if (devnull >= 0) dup2(devnull, STDOUT_FILENO);
+      execl(path, path, "whoami", (char*)NULL);
+      _exit(errno == EACCES || errno == EPERM ? 126 : 127);
+    }
+    int status = 0;
+    if (pid > 0) waitpid(pid, &status, 0);
+    unlink(path);
+    size_t len = strlen(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? ran : why);
+    if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      snprintf(ran + len, sizeof(ran) - len, " %s", kDirs[i]);
+    } else {
+      snprintf(why + len, sizeof(why) - len, " %s:exec refused", kDirs[i]);
+    }
+  }
+  if (ran[0] != '\0') {
+    succeeded(r, "a copied program ran from%s", ran);
+  } else {
+    blocked(r, "%d writable, none executable:%s", writable, why);
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Identity and privileges
 
@@ -1728,6 +1828,11 @@ static const struct attempt {
     {"kill_all", a_kill_all, "kill(-1) reaches processes outside the container"},
     {"host_abstract_socket", a_host_abstract_socket,
      "a host abstract unix socket can be connected to"},
+    {"host_unix_socket", a_host_unix_socket,
+     "a host service's unix socket (docker.sock, D-Bus) can be connected to"},
+    {"read_host_secrets", a_read_host_secrets, "the host's /etc/shadow (or another secret) reads"},
+    {"exec_from_writable", a_exec_from_writable,
+     "a program written to /tmp, /dev/shm, /run or /var/tmp runs"},
     // Identity
     {"setuid", a_setuid, "uid 0 regained (or, as root, uid changes work: CAP_SETUID)"},
     {"setgid", a_setgid, "gid 0 regained (or, as gid 0, CAP_SETGID)"},
@@ -1908,6 +2013,11 @@ int main(int argc, char** argv) {
     } else if (strcmp(f, "--marker") == 0) {
       if (cfg.n_markers == MAX_MARKERS || v[0] != '/') return usage();
       cfg.markers[cfg.n_markers++] = v;
+    } else if (strcmp(f, "--host-secret") == 0) {
+      if (cfg.n_secrets == MAX_MARKERS || v[0] != '/') return usage();
+      cfg.secrets[cfg.n_secrets++] = v;
+    } else if (strcmp(f, "--host-socket") == 0) {
+      cfg.host_socket = v;
     } else if (strcmp(f, "--suid") == 0) {
       cfg.suid_path = v;
     } else if (strcmp(f, "--ro-dir") == 0) {

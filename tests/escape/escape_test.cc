@@ -101,6 +101,15 @@ class EscapeTest : public ContainerTest {
     hostname_before_ = HostHostname();
     ASSERT_NO_FATAL_FAILURE(StartSentry());
     ASSERT_NO_FATAL_FAILURE(ListenAbstract());
+    ASSERT_NO_FATAL_FAILURE(ListenHostSocket());
+    // Markers where host services and users keep their files: none of it is in a container.
+    for (const char* dir : {"/root", "/home", "/run", "/var/lib"}) {
+      std::string m = std::string(dir) + "/" + UniqueName("nucleus-escape-marker");
+      int mfd = open(m.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (mfd < 0) continue;  // no such directory on this host
+      close(mfd);
+      extra_markers_.push_back(m);
+    }
     // A marker in the host's /tmp: every container here has a private /tmp.
     host_marker_ = "/tmp/" + UniqueName("nucleus-escape-marker");
     int fd = open(host_marker_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -135,6 +144,15 @@ class EscapeTest : public ContainerTest {
       close(listen_fd_);
       listen_fd_ = -1;
     }
+    if (socket_fd_ >= 0) {
+      int conn = accept4(socket_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      EXPECT_LT(conn, 0) << "a container connected to the host's unix socket " << socket_path_;
+      if (conn >= 0) close(conn);
+      close(socket_fd_);
+      socket_fd_ = -1;
+      unlink(socket_path_.c_str());
+    }
+    for (const std::string& m : extra_markers_) unlink(m.c_str());
     if (stray_fd_ >= 0) close(stray_fd_);
     stray_fd_ = -1;
     std::string host_now = HostHostname();
@@ -187,6 +205,21 @@ class EscapeTest : public ContainerTest {
     ASSERT_EQ(bind(listen_fd_, reinterpret_cast<struct sockaddr*>(&addr), len), 0)
         << strerror(errno);
     ASSERT_EQ(listen(listen_fd_, 4), 0) << strerror(errno);
+  }
+
+  // A root-only (0660) pathname socket under the host's /run, as docker.sock or D-Bus.
+  void ListenHostSocket() {
+    socket_path_ = "/run/" + UniqueName("nucleus-escape") + ".sock";
+    socket_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    ASSERT_GE(socket_fd_, 0) << strerror(errno);
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path_.c_str());
+    ASSERT_EQ(bind(socket_fd_, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)), 0)
+        << socket_path_ << ": " << strerror(errno);
+    ASSERT_EQ(chmod(socket_path_.c_str(), 0660), 0) << strerror(errno);
+    ASSERT_EQ(listen(socket_fd_, 4), 0) << strerror(errno);
   }
 
   // A copy of the battery at path, owned by uid:gid, mode 4755.
@@ -250,8 +283,14 @@ class EscapeTest : public ContainerTest {
     std::vector<std::string> args = {
         "--host-pid", std::to_string(sentry_pid_), "--host-comm", kSentryComm,
         "--abstract", abstract_name_,              "--marker",    host_marker_,
-        "--suid",     suid,                        "--ro-dir",    ro_dir};
+        "--suid",     suid,                        "--ro-dir",    ro_dir,
+        "--host-socket", socket_path_};
     if (!outside_marker.empty()) args.insert(args.end(), {"--marker", outside_marker});
+    for (const std::string& m : extra_markers_) args.insert(args.end(), {"--marker", m});
+    // The host's own secrets: only where the container's root is the default one (a --rootfs
+    // may hold files of these names of its own).
+    secrets_passed_ = outside_marker.empty() && access("/etc/shadow", F_OK) == 0;
+    if (secrets_passed_) args.insert(args.end(), {"--host-secret", "/etc/shadow"});
     return args;
   }
 
@@ -285,7 +324,8 @@ class EscapeTest : public ContainerTest {
 
   // Every attempt blocked; enough of them ran; the ones the test prepared were not skipped.
   void ExpectAllBlocked(const RunResult& r, const std::string& config,
-                        const std::set<std::string>& may_skip = {}) {
+                        std::set<std::string> may_skip = {}) {
+    if (!secrets_passed_) may_skip.insert("read_host_secrets");
     std::cout << "==== escape battery, " << config << " ====\n" << r.out;
     if (!r.err.empty()) std::cout << "---- stderr ----\n" << r.err;
     ASSERT_NE(r.out.find("\nsummary: "), std::string::npos)
@@ -317,23 +357,48 @@ class EscapeTest : public ContainerTest {
   int sentry_pipe_ = -1;
   int listen_fd_ = -1;
   int stray_fd_ = -1;
+  int socket_fd_ = -1;
+  bool secrets_passed_ = false;
+  std::string socket_path_;
+  std::vector<std::string> extra_markers_;
   std::string abstract_name_;
   std::string host_marker_;
   std::string hostname_before_;
   std::vector<std::string> cleanup_;
 };
 
-// (a) The default container: the host's "/" read-only, the battery at its host path.
+// (a) The default container: the default root (the host's programs, a generated /etc), the
+// battery and the test's directory bound read-only at their host paths.
 TEST_F(EscapeTest, DefaultContainer) {
   std::string dir = MakeDir(TestTmpDir(), "escape-default");
   std::string ro_dir = dir + "/ro";
   ASSERT_EQ(mkdir(ro_dir.c_str(), 0755), 0) << strerror(errno);
   std::string suid = dir + "/escape-suid";
   ASSERT_NO_FATAL_FAILURE(MakeSetuidCopy(suid, 0, 0));
-  RunResult r = RunBattery({"--ro", ro_dir}, EscapePath(), BatteryArgs(suid, ro_dir, ""));
+  RunResult r = RunBattery({"--ro", dir}, EscapePath(), BatteryArgs(suid, ro_dir, ""));
   ExpectAllBlocked(r, "default container");
   ExpectNoWriteProbes("", "default container");
   EXPECT_FALSE(PathExists(ro_dir + "/" + kWriteProbeName)) << "wrote into a --ro bind";
+}
+
+// The control for (a): with --host-root (the host's whole /) and --tmp-exec the same
+// attempts succeed, so (a)'s "blocked" is the default root's doing, not a battery that
+// cannot connect, read or exec.
+TEST_F(EscapeTest, HostRootAndTmpExecShowWhatTheDefaultHides) {
+  if (access("/etc/shadow", F_OK) != 0) GTEST_SKIP() << "no /etc/shadow on this host";
+  std::vector<std::string> args = BatteryArgs("/nonexistent", "/nonexistent", "");
+  args.insert(args.end(), {"--only", "host_unix_socket,read_host_secrets,exec_from_writable"});
+  RunResult r = RunBattery({"--host-root", "--tmp-exec"}, EscapePath(), args);
+  std::cout << r.out;
+  std::map<std::string, std::string> verdicts;
+  for (const Attempt& a : ParseAttempts(r.out)) verdicts[a.name] = a.verdict;
+  EXPECT_EQ(verdicts["host_unix_socket"], "SUCCEEDED") << r;
+  EXPECT_EQ(verdicts["read_host_secrets"], "SUCCEEDED") << r;
+  EXPECT_EQ(verdicts["exec_from_writable"], "SUCCEEDED") << r;
+  // The connection the battery made: accept it, so TearDown's check stays for the others.
+  int conn = accept4(socket_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  EXPECT_GE(conn, 0) << "the host socket saw no connection";
+  if (conn >= 0) close(conn);
 }
 
 // (b) The busybox rootfs, writable by configuration: writes under / are no escape there
@@ -393,7 +458,7 @@ TEST_F(EscapeTest, DefaultContainerUnderGvisor) {
   ASSERT_EQ(mkdir(ro_dir.c_str(), 0755), 0) << strerror(errno);
   std::string suid = dir + "/escape-suid";
   ASSERT_NO_FATAL_FAILURE(MakeSetuidCopy(suid, 0, 0));
-  RunResult r = RunBattery({"--backend", "gvisor", "--ro", ro_dir}, EscapePath(),
+  RunResult r = RunBattery({"--backend", "gvisor", "--ro", dir}, EscapePath(),
                            BatteryArgs(suid, ro_dir, ""));
   ReapChildren(1);
   ExpectAllBlocked(r, "default container, --backend gvisor");
