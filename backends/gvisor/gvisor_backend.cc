@@ -26,6 +26,7 @@
 #include "backends/gvisor/bundle.h"
 #include "backends/gvisor/runsc.h"
 #include "backends/gvisor/stdio_relay.h"
+#include "runtime/rootfs/default_root.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/cgroup/layout.h"
 #include "runtime/util/status.h"
@@ -573,6 +574,13 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
     (void)RemoveTree(dirs.bundle());
     if (dirs.temp) (void)RemoveTree(dirs.base);
   };
+  // A root built from entries (the default root) is a directory of the bundle for runsc.
+  ContainerSpec rooted = spec;
+  if (!spec.root_entries.empty()) {
+    rooted.rootfs = dirs.bundle() + "/rootfs";
+    rooted.root_entries.clear();
+    RETURN_IF_ERROR(MaterializeRootEntries(spec.root_entries, rooted.rootfs));
+  }
   std::string platform_warning;
   ASSIGN_OR_RETURN(RunscGlobals g,
                    GlobalsFor(spec, dirs, /*for_create=*/true, &platform_warning));
@@ -591,7 +599,7 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
     const pid_t self = ::getpid();
     config_options.prestart = {GatePrestartHook(self, ready_w.get(), go_r.get())};
     config_options.poststart = {GatePoststartHook(self, ready_w.get())};
-    ASSIGN_OR_RETURN(GvisorConfig config, GvisorConfigJson(spec, config_options));
+    ASSIGN_OR_RETURN(GvisorConfig config, GvisorConfigJson(rooted, config_options));
     RETURN_IF_ERROR(WriteBundleFile(bundle_fd.get(), "config.json", config.json));
     ASSIGN_OR_RETURN(std::unique_ptr<StdioRelay> relay, StdioRelay::Start({0, 1, 2}));
     SpawnOptions so;
@@ -616,7 +624,7 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
     return std::unique_ptr<Container>(std::move(c));
   }
 
-  ASSIGN_OR_RETURN(GvisorConfig config, GvisorConfigJson(spec, config_options));
+  ASSIGN_OR_RETURN(GvisorConfig config, GvisorConfigJson(rooted, config_options));
   RETURN_IF_ERROR(WriteBundleFile(bundle_fd.get(), "config.json", config.json));
   const std::string pid_file = dirs.bundle() + "/sandbox.pid";
   SpawnOptions so;

@@ -677,6 +677,44 @@ StepError SetUpDefaultFilesystems(MountPlan& plan, int rootfd) {
                     true);
 }
 
+// The fresh root's entries, made beneath rootfd: a new tmpfs holding only what came before
+// in the list, so no lookup can lead anywhere else.
+static const FsOption kFreshRootOpts[] = {{"mode", "0755"}};
+
+StepError PopulateFreshRoot(const MountPlan& plan, int rootfd) {
+  for (const RootEntry& e : plan.root_entries) {
+    const char* path = e.path.c_str();
+    switch (e.kind) {
+      case RootEntry::Kind::kDir:
+        if (::mkdirat(rootfd, path, e.mode) != 0) return StepError::Errno("mkdir", path);
+        if (::fchmodat(rootfd, path, e.mode, 0) != 0) return StepError::Errno("chmod", path);
+        break;
+      case RootEntry::Kind::kSymlink:
+        if (::symlinkat(e.data.c_str(), rootfd, path) != 0) {
+          return StepError::Errno("symlink", path);
+        }
+        break;
+      case RootEntry::Kind::kFile: {
+        Fd f(::openat(rootfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      e.mode));
+        if (f.fd < 0) return StepError::Errno("create", path);
+        const char* p = e.data.data();
+        size_t left = e.data.size();
+        while (left > 0) {
+          ssize_t n = ::write(f.fd, p, left);
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) return StepError::Errno("write", path);
+          p += n;
+          left -= static_cast<size_t>(n);
+        }
+        if (::fchmod(f.fd, e.mode) != 0) return StepError::Errno("chmod", path);
+        break;
+      }
+    }
+  }
+  return StepError::Ok();
+}
+
 StepError ApplyMount(MountPlan& plan, int rootfd, MountOp& op) {
   const char* rel = op.target.c_str();
   const char* abs_path = op.target_abs.c_str();
@@ -852,12 +890,14 @@ absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec) {
 
 absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec, bool host_cgroup2) {
   MountPlan plan;
-  plan.host_root = spec.rootfs.empty();
+  plan.fresh_root = spec.rootfs.empty() && !spec.root_entries.empty();
+  plan.host_root = spec.rootfs.empty() && !plan.fresh_root;
   plan.root_source = plan.host_root ? "/" : spec.rootfs;
+  plan.root_entries = spec.root_entries;
   plan.readonly_root = plan.host_root || spec.readonly_rootfs;
   plan.default_filesystems = spec.default_filesystems;
   plan.tmp_exec = spec.tmp_exec;
-  if (!plan.host_root) {
+  if (!plan.host_root && !plan.fresh_root) {
     struct stat st;
     if (::stat(spec.rootfs.c_str(), &st) != 0) {
       return Annotate(ErrnoStatus("stat", spec.rootfs), "--rootfs");
@@ -901,8 +941,14 @@ StepError SetUpFilesystemInChild(MountPlan& plan) {
                             "/");
   }
   // Step 2: capture every host-side tree before anything is mounted.
-  Fd root(::open_tree(AT_FDCWD, plan.root_source.c_str(), kTreeFlags));
-  if (root.fd < 0) return StepError::Errno("open_tree", plan.root_source.c_str());
+  StepError fresh_err;
+  Fd root(plan.fresh_root ? NewFs(Fixed("tmpfs", kFreshRootOpts, 1,
+                                        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV),
+                                  "/", &fresh_err)
+                          : ::open_tree(AT_FDCWD, plan.root_source.c_str(), kTreeFlags));
+  if (root.fd < 0) {
+    return plan.fresh_root ? fresh_err : StepError::Errno("open_tree", plan.root_source.c_str());
+  }
   for (MountOp& op : plan.mounts) {
     if (op.kind != MountOp::Kind::kBind) continue;
     op.fd = ::open_tree(AT_FDCWD, op.source.c_str(),
@@ -924,6 +970,7 @@ StepError SetUpFilesystemInChild(MountPlan& plan) {
     return StepError::Errno("move_mount", "new root onto /");
   }
   const int rootfd = root.fd;  // the root of the attached tree from here on
+  if (plan.fresh_root) RETURN_IF_STEP_FAILED(PopulateFreshRoot(plan, rootfd));
   // Steps 4-5.
   if (plan.default_filesystems) {
     RETURN_IF_STEP_FAILED(SetUpDefaultFilesystems(plan, rootfd));

@@ -16,6 +16,10 @@
 //     bind source and every host device node to bind are cloned into detached mount trees
 //     with open_tree(OPEN_TREE_CLONE) (AT_RECURSIVE unless the bind is non-recursive), so
 //     later steps never look a host path up again (no TOCTOU, and shadowing is harmless).
+//     A root built from spec.root_entries (rootfs empty: `nucleus run`'s default root) is a
+//     fresh tmpfs instead, made with fsopen/fsmount (nosuid, nodev), in which the entries
+//     (directories, symlinks, generated files with their exact modes) are made right after
+//     it is attached: the host's disk is never written.
 //  3. The root tree is attached on top of "/" of the private namespace. On the host-root
 //     default it is made read-only, nosuid and nodev (recursively) before it is attached, so
 //     no step can ever create a file on the host's disk.
@@ -125,8 +129,12 @@ struct SysctlOp {
 };
 
 struct MountPlan {
-  std::string root_source;  // "/" or the --rootfs directory
+  std::string root_source;  // "/" or the --rootfs directory; "" for a fresh root
   bool host_root = true;
+  // spec.root_entries (the default root): the root is a fresh tmpfs (nosuid, nodev) and the
+  // entries are made in it, in order, before anything is mounted.
+  bool fresh_root = false;
+  std::vector<RootEntry> root_entries;
   bool readonly_root = true;
   bool default_filesystems = true;
   bool tmp_exec = false;  // default_filesystems' /tmp: noexec unless set

@@ -147,29 +147,19 @@ ContainerState InitialState(const ContainerSpec& spec, const std::string& name) 
   return st;
 }
 
-// The default root's skeleton lives in the container's directory and goes with it.
-constexpr char kDefaultRootDir[] = "root";
-
-// `spec` as it runs: with the default root built in the container's directory when it asks
-// for one (runtime/rootfs/default_root.h); a restart builds it again.
-absl::StatusOr<ContainerSpec> PrepareRoot(const StateStore& store, const ContainerSpec& spec) {
+// `spec` as it runs: laid out on the default root when it asks for one
+// (runtime/rootfs/default_root.h).
+absl::StatusOr<ContainerSpec> PrepareRoot(const ContainerSpec& spec) {
   if (!WantsDefaultRoot(spec)) return spec;
-  return BuildDefaultRoot(spec, absl::StrCat(store.ContainerDirPath(spec.id), "/",
-                                             kDefaultRootDir));
+  return LayOutDefaultRoot(spec);
 }
 
-// Registers the container: its directory, its root (PrepareRoot: *spec is updated),
-// config.json and the "creating" state, before anything else exists on the host. Returns the
-// lock, held.
-absl::StatusOr<ContainerLock> Register(StateStore& store, ContainerSpec* spec,
+// Registers the container: its directory, config.json and the "creating" state, before
+// anything else exists on the host. Returns the lock, held.
+absl::StatusOr<ContainerLock> Register(StateStore& store, const ContainerSpec& spec,
                                        const ContainerState& st, bool durable) {
-  ASSIGN_OR_RETURN(ContainerLock lock, store.Create(spec->id, durable));
-  absl::StatusOr<ContainerSpec> prepared = PrepareRoot(store, *spec);
-  absl::Status saved = prepared.status();
-  if (saved.ok()) {
-    *spec = *std::move(prepared);
-    saved = store.WriteFile(lock, kConfigFileName, ToOciConfigJson(*spec), durable);
-  }
+  ASSIGN_OR_RETURN(ContainerLock lock, store.Create(spec.id, durable));
+  absl::Status saved = store.WriteFile(lock, kConfigFileName, ToOciConfigJson(spec), durable);
   if (saved.ok()) saved = store.Save(lock, st, durable);
   if (!saved.ok()) {
     (void)store.Remove(std::move(lock));
@@ -363,8 +353,8 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
                                               const CreateRequest& req,
                                               std::vector<std::string>* warnings) {
   ContainerState st = InitialState(asked, req.name);
-  ContainerSpec spec = asked;
-  ASSIGN_OR_RETURN(ContainerLock lock, Register(store, &spec, st, /*durable=*/true));
+  ASSIGN_OR_RETURN(ContainerSpec spec, PrepareRoot(asked));
+  ASSIGN_OR_RETURN(ContainerLock lock, Register(store, spec, st, /*durable=*/true));
   std::unique_ptr<Backend> backend = BackendFor(spec);
   std::unique_ptr<Container> container;
   bool detached = false, hooks_ran = false, done = false;
@@ -731,12 +721,12 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
                                      int restart_count) {
   if (exec_exit_code) *exec_exit_code = 0;
   ContainerState st = InitialState(asked, name);
-  ContainerSpec spec = asked;
+  ASSIGN_OR_RETURN(ContainerSpec spec, PrepareRoot(asked));
   // A foreground run's entry dies with it: atomic writes, but no fsync (store.h).
   const bool durable = !remove_when_done;
   absl::StatusOr<ContainerLock> registered;
   if (restart_count == 0) {
-    registered = Register(store, &spec, st, durable);
+    registered = Register(store, spec, st, durable);
   } else {
     // A restart: the entry of the previous run, as it was left ("stopped"), unless a
     // person removed or stopped it meanwhile.
@@ -750,9 +740,6 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
     st.created = before->created;
     st.restart_count = restart_count;
     if (registered.ok()) {
-      absl::StatusOr<ContainerSpec> prepared = PrepareRoot(store, spec);
-      if (!prepared.ok()) return prepared.status();
-      spec = *std::move(prepared);
       absl::Status saved = store.Save(*registered, st, durable);
       if (!saved.ok()) return saved;
     }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,11 +11,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "runtime/identity.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
-#include "runtime/util/unique_fd.h"
 
 namespace nucleus {
 namespace {
@@ -22,48 +21,40 @@ namespace {
 // Top-level directories programs are loaded from.
 constexpr const char* kProgramDirs[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"};
 // /etc files copied when the host has them: what the loader, libc and common tools read;
-// none holds a secret. Symlinks (os-release, localtime, mtab) are copied as symlinks.
-constexpr const char* kEtcFiles[] = {
-    "ld.so.cache", "ld.so.conf",   "protocols",  "services",   "networks", "ethertypes",
-    "rpc",         "gai.conf",     "host.conf",  "mime.types", "os-release", "debian_version",
-    "localtime",   "timezone",     "shells",     "inputrc",    "bash.bashrc", "profile",
-    "magic",       "magic.mime",   "mailcap",    "papersize"};
-// /etc directories bound read-only when the host has them.
-constexpr const char* kEtcDirs[] = {"ssl", "ca-certificates", "alternatives", "ld.so.conf.d",
-                                    "profile.d"};
+// none holds a secret. Symlinks (os-release, localtime) are copied as symlinks.
+constexpr const char* kEtcFiles[] = {"ld.so.cache", "ld.so.conf", "os-release", "localtime",
+                                     "protocols",   "services",   "host.conf",  "gai.conf",
+                                     "mime.types",  "bash.bashrc", "profile",   "inputrc"};
+// /etc directories bound read-only when the host has them: CA certificates, and the
+// alternatives that /usr/bin/awk, editor, ... link through.
+constexpr const char* kEtcDirs[] = {"ssl", "alternatives"};
 constexpr size_t kMaxCopiedFile = 4 << 20;
 
-absl::Status MakeDir(const std::string& path, mode_t mode) {
-  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) return ErrnoStatus("mkdir", path);
-  // mkdir's mode is filtered by the umask; the skeleton's modes are fixed.
-  if (::chmod(path.c_str(), mode) != 0) return ErrnoStatus("chmod", path);
-  return absl::OkStatus();
+RootEntry Dir(std::string path, uint32_t mode = 0755) {
+  return RootEntry{RootEntry::Kind::kDir, std::move(path), "", mode};
+}
+RootEntry File(std::string path, std::string data) {
+  return RootEntry{RootEntry::Kind::kFile, std::move(path), std::move(data), 0644};
+}
+RootEntry Symlink(std::string path, std::string target) {
+  return RootEntry{RootEntry::Kind::kSymlink, std::move(path), std::move(target), 0777};
 }
 
-absl::Status WriteFile(const std::string& path, const std::string& text, mode_t mode = 0644) {
-  RETURN_IF_ERROR(WriteStringToFile(path, text, /*create=*/true, mode));
-  if (::chmod(path.c_str(), mode) != 0) return ErrnoStatus("chmod", path);
-  return absl::OkStatus();
-}
-
-// Copies host entry `from` to `to`: a symlink as a symlink, a regular file's bytes. false when
-// the host has no such entry (or it is something else).
-absl::StatusOr<bool> CopyEntry(const std::string& from, const std::string& to) {
+// The host entry `from` as an entry at `to`: a symlink as a symlink, a regular file's bytes.
+// Nothing when the host has no such entry, it is something else, too large or unreadable.
+std::optional<RootEntry> CopyOf(const std::string& from, const std::string& to) {
   struct stat st;
-  if (::lstat(from.c_str(), &st) != 0) return false;
+  if (::lstat(from.c_str(), &st) != 0) return std::nullopt;
   if (S_ISLNK(st.st_mode)) {
     char target[PATH_MAX];
     ssize_t n = ::readlink(from.c_str(), target, sizeof(target) - 1);
-    if (n < 0) return ErrnoStatus("readlink", from);
-    target[n] = '\0';
-    if (::symlink(target, to.c_str()) != 0) return ErrnoStatus("symlink", to);
-    return true;
+    if (n < 0) return std::nullopt;
+    return Symlink(to, std::string(target, static_cast<size_t>(n)));
   }
-  if (!S_ISREG(st.st_mode) || st.st_size > static_cast<off_t>(kMaxCopiedFile)) return false;
+  if (!S_ISREG(st.st_mode) || st.st_size > static_cast<off_t>(kMaxCopiedFile)) return std::nullopt;
   absl::StatusOr<std::string> text = ReadFileToString(from, kMaxCopiedFile);
-  if (!text.ok()) return false;  // unreadable: left out, as if absent
-  RETURN_IF_ERROR(WriteFile(to, *text, 0644));
-  return true;
+  if (!text.ok()) return std::nullopt;
+  return File(to, *std::move(text));
 }
 
 bool IsDir(const std::string& path) {
@@ -93,11 +84,12 @@ MountSpec PrivateTmpfs(const std::string& destination, uint32_t mode, bool exec)
   return m;
 }
 
-// passwd/group lines: root, nobody and the workload's own ids as the host names them.
-std::string PasswdText(const ContainerSpec& spec, const UserDb& db) {
+// passwd/group: root, nobody and the workload's own ids as the host names them.
+std::string PasswdText(const ContainerSpec& spec, const std::string& host) {
   std::string out = "root:x:0:0:root:/root:/bin/sh\n";
   const uint32_t uid = spec.process.uid;
   if (uid != 0 && uid != 65534) {
+    UserDb db = UserDb::Load(host.empty() ? "/" : host).value_or(UserDb());
     if (const PasswdEntry* e = db.FindUid(uid)) {
       absl::StrAppend(&out, e->name, ":x:", e->uid, ":", e->gid, "::",
                       e->home.empty() ? "/nonexistent" : e->home, ":/bin/sh\n");
@@ -113,93 +105,112 @@ std::string GroupText(const ContainerSpec& spec, const std::string& host) {
   gids.insert(spec.process.additional_gids.begin(), spec.process.additional_gids.end());
   gids.erase(0);
   gids.erase(65534);
-  // UserDb looks groups up by name only: read the host's group file for the gids.
-  absl::StatusOr<std::string> text = ReadFileToString(host + "/etc/group", 1 << 20);
-  if (text.ok()) {
-    for (const GroupEntry& g : ParseGroup(*text)) {
-      if (gids.erase(g.gid) > 0) absl::StrAppend(&out, g.name, ":x:", g.gid, ":\n");
+  if (!gids.empty()) {
+    absl::StatusOr<std::string> text = ReadFileToString(host + "/etc/group", 1 << 20);
+    if (text.ok()) {
+      for (const GroupEntry& g : ParseGroup(*text)) {
+        if (gids.erase(g.gid) > 0) absl::StrAppend(&out, g.name, ":x:", g.gid, ":\n");
+      }
     }
   }
   absl::StrAppend(&out, "nogroup:x:65534:\n");
   return out;
 }
 
-absl::Status BuildEtc(const ContainerSpec& spec, const std::string& etc, const std::string& host,
-                      std::vector<MountSpec>* mounts) {
-  RETURN_IF_ERROR(MakeDir(etc, 0755));
-  UserDb db = UserDb::Load(host).value_or(UserDb());
-  RETURN_IF_ERROR(WriteFile(etc + "/passwd", PasswdText(spec, db)));
-  RETURN_IF_ERROR(WriteFile(etc + "/group", GroupText(spec, host)));
+void LayOutEtc(const ContainerSpec& spec, const std::string& host,
+               std::vector<RootEntry>* entries, std::vector<MountSpec>* mounts) {
+  entries->push_back(Dir("etc"));
+  entries->push_back(File("etc/passwd", PasswdText(spec, host)));
+  entries->push_back(File("etc/group", GroupText(spec, host)));
   const std::string hostname = HostnameOf(spec);
-  RETURN_IF_ERROR(WriteFile(etc + "/hostname", hostname + "\n"));
-  RETURN_IF_ERROR(WriteFile(
-      etc + "/hosts", absl::StrCat("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
-                                   "ip6-loopback\n127.0.1.1\t",
-                                   hostname, "\n")));
-  RETURN_IF_ERROR(WriteFile(etc + "/nsswitch.conf",
-                            "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
-                            "networks: files\nprotocols: files\nservices: files\n"
-                            "ethers: files\nrpc: files\n"));
+  entries->push_back(File("etc/hostname", hostname + "\n"));
+  entries->push_back(File("etc/hosts", absl::StrCat("127.0.0.1\tlocalhost\n::1\tlocalhost "
+                                                    "ip6-localhost ip6-loopback\n127.0.1.1\t",
+                                                    hostname, "\n")));
+  entries->push_back(File("etc/nsswitch.conf",
+                          "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
+                          "networks: files\nprotocols: files\nservices: files\n"
+                          "ethers: files\nrpc: files\n"));
   // The host's resolver configuration (it names servers, no secret); read through a symlink.
-  absl::StatusOr<std::string> resolv = ReadFileToString(host + "/etc/resolv.conf", 1 << 16);
-  RETURN_IF_ERROR(WriteFile(etc + "/resolv.conf", resolv.value_or("")));
+  entries->push_back(File("etc/resolv.conf",
+                          ReadFileToString(host + "/etc/resolv.conf", 1 << 16).value_or("")));
   for (const char* name : kEtcFiles) {
-    ASSIGN_OR_RETURN(bool copied, CopyEntry(absl::StrCat(host, "/etc/", name),
-                                            absl::StrCat(etc, "/", name)));
-    (void)copied;
+    if (std::optional<RootEntry> e =
+            CopyOf(absl::StrCat(host, "/etc/", name), absl::StrCat("etc/", name))) {
+      entries->push_back(*std::move(e));
+    }
   }
   for (const char* name : kEtcDirs) {
     const std::string from = absl::StrCat(host, "/etc/", name);
     if (!IsDir(from)) continue;
-    RETURN_IF_ERROR(MakeDir(absl::StrCat(etc, "/", name), 0755));
+    entries->push_back(Dir(absl::StrCat("etc/", name)));
     mounts->push_back(ReadOnlyBind(from, absl::StrCat("/etc/", name)));
   }
-  return absl::OkStatus();
 }
 
 }  // namespace
 
 bool WantsDefaultRoot(const ContainerSpec& spec) {
-  return spec.rootfs.empty() && !spec.host_root && spec.default_filesystems;
+  return spec.rootfs.empty() && spec.root_entries.empty() && !spec.host_root &&
+         spec.default_filesystems;
 }
 
-absl::StatusOr<ContainerSpec> BuildDefaultRoot(const ContainerSpec& spec, const std::string& dir,
-                                               const std::string& host_in) {
+absl::StatusOr<ContainerSpec> LayOutDefaultRoot(const ContainerSpec& spec,
+                                                const std::string& host_in) {
   const std::string host = host_in == "/" ? "" : host_in;
-  RETURN_IF_ERROR(RemoveTree(dir));
-  RETURN_IF_ERROR(MakeDir(dir, 0755));
+  std::vector<RootEntry> entries;
   std::vector<MountSpec> mounts;
   for (const char* name : kProgramDirs) {
-    const std::string from = absl::StrCat(host, "/", name), to = absl::StrCat(dir, "/", name);
+    const std::string from = absl::StrCat(host, "/", name);
     struct stat st;
     if (::lstat(from.c_str(), &st) != 0) continue;
     if (S_ISLNK(st.st_mode)) {
-      ASSIGN_OR_RETURN(bool copied, CopyEntry(from, to));
-      (void)copied;
+      if (std::optional<RootEntry> e = CopyOf(from, name)) entries.push_back(*std::move(e));
     } else if (S_ISDIR(st.st_mode)) {
-      RETURN_IF_ERROR(MakeDir(to, 0755));
+      entries.push_back(Dir(name));
       mounts.push_back(ReadOnlyBind(from, absl::StrCat("/", name)));
     }
   }
   for (const char* name : {"proc", "sys", "dev", "run", "var", "var/tmp", "home", "srv", "opt",
                            "mnt", "media"}) {
-    RETURN_IF_ERROR(MakeDir(absl::StrCat(dir, "/", name), 0755));
+    entries.push_back(Dir(name));
   }
-  RETURN_IF_ERROR(MakeDir(dir + "/tmp", 01777));
-  RETURN_IF_ERROR(MakeDir(dir + "/root", 0700));
-  if (::symlink("../run", (dir + "/var/run").c_str()) != 0) {
-    return ErrnoStatus("symlink", dir + "/var/run");
-  }
-  RETURN_IF_ERROR(BuildEtc(spec, dir + "/etc", host, &mounts));
+  entries.push_back(Dir("tmp", 01777));
+  entries.push_back(Dir("root", 0700));
+  entries.push_back(Symlink("var/run", "../run"));
+  LayOutEtc(spec, host, &entries, &mounts);
   mounts.push_back(PrivateTmpfs("/run", 0755, spec.tmp_exec));
   mounts.push_back(PrivateTmpfs("/var/tmp", 01777, spec.tmp_exec));
 
   ContainerSpec out = spec;
-  out.rootfs = dir;
+  out.root_entries = std::move(entries);
   out.readonly_rootfs = true;
   out.mounts = std::move(mounts);
   out.mounts.insert(out.mounts.end(), spec.mounts.begin(), spec.mounts.end());
   return out;
+}
+
+absl::Status MaterializeRootEntries(const std::vector<RootEntry>& entries,
+                                    const std::string& dir) {
+  RETURN_IF_ERROR(RemoveTree(dir));
+  if (::mkdir(dir.c_str(), 0755) != 0) return ErrnoStatus("mkdir", dir);
+  for (const RootEntry& e : entries) {
+    const std::string path = absl::StrCat(dir, "/", e.path);
+    switch (e.kind) {
+      case RootEntry::Kind::kDir:
+        if (::mkdir(path.c_str(), e.mode) != 0) return ErrnoStatus("mkdir", path);
+        break;
+      case RootEntry::Kind::kSymlink:
+        if (::symlink(e.data.c_str(), path.c_str()) != 0) return ErrnoStatus("symlink", path);
+        continue;  // no mode of its own
+      case RootEntry::Kind::kFile:
+        RETURN_IF_ERROR(WriteStringToFile(path, e.data, /*create=*/true, e.mode));
+        break;
+    }
+    // The umask filtered the mode; the entries' modes are exact.
+    if (::chmod(path.c_str(), e.mode) != 0) return ErrnoStatus("chmod", path);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace nucleus

@@ -1,9 +1,11 @@
 // The default root filesystem of `nucleus run` (no --rootfs, no --host-root): only what
 // programs need, nothing of the host's secrets, sockets or home directories.
 //
-// BuildDefaultRoot lays out a skeleton directory on the host (in the container's state
-// directory, removed with it) and returns the spec rewritten to run on it, so both backends
-// (native: pivot_root; gvisor: the OCI bundle's root.path) show the same view:
+// LayOutDefaultRoot reads what it needs from the host (in the parent) and returns the spec
+// with root_entries (the skeleton: directories, symlinks, generated files) and the default
+// mounts ahead of spec.mounts. Each backend builds the same view from it: the native one on a
+// fresh tmpfs in the container's own mount namespace (nothing is written on the host), the
+// gVisor one in its bundle directory (MaterializeRootEntries):
 //
 //   /usr ...            read-only binds (nosuid, nodev) of the host's top-level program
 //                       directories that exist: usr, bin, sbin, lib, lib32, lib64, libx32;
@@ -14,9 +16,8 @@
 //                       container's hostname), hostname, resolv.conf (the host's text),
 //                       nsswitch.conf (files; dns for hosts); copied from the host when they
 //                       exist: a fixed list of non-secret files (ld.so.cache, protocols,
-//                       services, os-release, localtime, ...) and, as read-only binds, the
-//                       directories tools read (ssl, ca-certificates, alternatives,
-//                       ld.so.conf.d). Symlinks are copied as symlinks.
+//                       services, os-release, localtime, ...) and, as read-only binds, ssl
+//                       (CA certificates) and alternatives. Symlinks are copied as symlinks.
 //   /root /home         empty, read-only (the root is read-only).
 //   /run /var/tmp       private tmpfs (nosuid, nodev, noexec unless spec.tmp_exec).
 //   /proc /sys /dev /tmp   mount points for the backend's own filesystems.
@@ -34,14 +35,20 @@
 
 namespace nucleus {
 
-// Creates `dir` (its parent must exist; an existing `dir` is removed first: a restart builds
-// it again) and returns `spec` with rootfs = dir, read-only, and the default mounts ahead of
-// spec.mounts. `host` is the host's root ("/"; a fake tree in tests). Errors name the path.
-absl::StatusOr<ContainerSpec> BuildDefaultRoot(const ContainerSpec& spec, const std::string& dir,
-                                               const std::string& host = "/");
+// `spec` laid out on the default root: root_entries filled, readonly_rootfs, the default
+// mounts ahead of spec.mounts. `host` is the host's root ("/"; a fake tree in tests).
+// Errors name the host path that could not be read.
+absl::StatusOr<ContainerSpec> LayOutDefaultRoot(const ContainerSpec& spec,
+                                                const std::string& host = "/");
 
-// The spec wants the default root: no rootfs and not the host's own view (--host-root).
+// The spec wants the default root: no rootfs, no layout yet, not the host's own view
+// (--host-root), and nucleus's own filesystems (not a config.json).
 bool WantsDefaultRoot(const ContainerSpec& spec);
+
+// Creates `dir` (its parent must exist; an existing `dir` is removed first) and the entries
+// in it, on the host. Errors name the path.
+absl::Status MaterializeRootEntries(const std::vector<RootEntry>& entries,
+                                    const std::string& dir);
 
 }  // namespace nucleus
 

@@ -56,6 +56,18 @@ class DefaultRootTest : public ::testing::Test {
   std::string base_, host_;
 };
 
+const RootEntry* Find(const ContainerSpec& spec, const std::string& path) {
+  for (const RootEntry& e : spec.root_entries) {
+    if (e.path == path) return &e;
+  }
+  return nullptr;
+}
+
+std::string Text(const ContainerSpec& spec, const std::string& path) {
+  const RootEntry* e = Find(spec, path);
+  return e != nullptr && e->kind == RootEntry::Kind::kFile ? e->data : "<none>";
+}
+
 TEST_F(DefaultRootTest, HoldsProgramsAndAGeneratedEtcOnly) {
   ContainerSpec spec;
   spec.id = "c1";
@@ -67,16 +79,17 @@ TEST_F(DefaultRootTest, HoldsProgramsAndAGeneratedEtcOnly) {
   mine.source = "/data";
   mine.destination = "/data";
   spec.mounts.push_back(mine);
-  const std::string dir = base_ + "/root";
-  absl::StatusOr<ContainerSpec> out = BuildDefaultRoot(spec, dir, host_);
+  absl::StatusOr<ContainerSpec> out = LayOutDefaultRoot(spec, host_);
   ASSERT_TRUE(out.ok()) << out.status();
-  EXPECT_EQ(out->rootfs, dir);
+  EXPECT_EQ(out->rootfs, "");
   EXPECT_TRUE(out->readonly_rootfs);
+  EXPECT_FALSE(WantsDefaultRoot(*out)) << "laid out once";
 
   // Programs: /usr bound read-only; merged-/usr symlinks copied.
-  char link[64] = {0};
-  ASSERT_GT(readlink((dir + "/bin").c_str(), link, sizeof(link) - 1), 0);
-  EXPECT_STREQ(link, "usr/bin");
+  const RootEntry* bin = Find(*out, "bin");
+  ASSERT_NE(bin, nullptr);
+  EXPECT_EQ(bin->kind, RootEntry::Kind::kSymlink);
+  EXPECT_EQ(bin->data, "usr/bin");
   bool usr = false, ssl = false, run = false;
   for (const MountSpec& m : out->mounts) {
     if (m.destination == "/usr") {
@@ -98,47 +111,62 @@ TEST_F(DefaultRootTest, HoldsProgramsAndAGeneratedEtcOnly) {
   EXPECT_EQ(out->mounts.back().destination, "/data") << "the caller's mounts come last";
 
   // /etc: generated identity, no secrets.
-  EXPECT_FALSE(Exists(dir + "/etc/shadow"));
-  EXPECT_FALSE(Exists(dir + "/etc/machine-id"));
-  const std::string passwd = Read(dir + "/etc/passwd");
+  EXPECT_EQ(Find(*out, "etc/shadow"), nullptr);
+  EXPECT_EQ(Find(*out, "etc/machine-id"), nullptr);
+  const std::string passwd = Text(*out, "etc/passwd");
   EXPECT_THAT(passwd, HasSubstr("root:x:0:0:"));
   EXPECT_THAT(passwd, HasSubstr("alice:x:1000:1000::/home/alice:"));
   EXPECT_THAT(passwd, HasSubstr("nobody:x:65534:"));
   EXPECT_THAT(passwd, Not(HasSubstr("bob")));
-  const std::string group = Read(dir + "/etc/group");
+  const std::string group = Text(*out, "etc/group");
   EXPECT_THAT(group, HasSubstr("alice:x:1000:\n"));
   EXPECT_THAT(group, HasSubstr("staff:x:50:\n")) << "no member lists";
   EXPECT_THAT(group, Not(HasSubstr("bob")));
-  EXPECT_THAT(Read(dir + "/etc/hosts"), HasSubstr("127.0.1.1\tbox\n"));
-  EXPECT_EQ(Read(dir + "/etc/hostname"), "box\n");
-  EXPECT_EQ(Read(dir + "/etc/resolv.conf"), "nameserver 10.0.0.53\n");
-  EXPECT_EQ(Read(dir + "/etc/protocols"), "tcp 6 TCP\n");
-  ASSERT_GT(readlink((dir + "/etc/os-release").c_str(), link, sizeof(link) - 1), 0);
+  EXPECT_THAT(Text(*out, "etc/hosts"), HasSubstr("127.0.1.1\tbox\n"));
+  EXPECT_EQ(Text(*out, "etc/hostname"), "box\n");
+  EXPECT_EQ(Text(*out, "etc/resolv.conf"), "nameserver 10.0.0.53\n");
+  EXPECT_EQ(Text(*out, "etc/protocols"), "tcp 6 TCP\n");
+  const RootEntry* os_release = Find(*out, "etc/os-release");
+  ASSERT_NE(os_release, nullptr);
+  EXPECT_EQ(os_release->data, "../usr/lib/os-release");
 
-  // Empty homes, mount points for the backend's filesystems.
-  EXPECT_FALSE(Exists(dir + "/home/alice"));
-  for (const char* d : {"/proc", "/sys", "/dev", "/tmp", "/root", "/home", "/run", "/var/tmp"}) {
-    EXPECT_TRUE(Exists(dir + d)) << d;
+  // Empty homes, mount points for the backend's filesystems; parents before children.
+  EXPECT_EQ(Find(*out, "home/alice"), nullptr);
+  for (const char* d : {"proc", "sys", "dev", "tmp", "root", "home", "run", "var/tmp"}) {
+    const RootEntry* e = Find(*out, d);
+    ASSERT_NE(e, nullptr) << d;
+    EXPECT_EQ(e->kind, RootEntry::Kind::kDir) << d;
   }
+  EXPECT_EQ(Find(*out, "root")->mode, 0700u);
+  EXPECT_EQ(Find(*out, "tmp")->mode, 01777u);
+}
+
+TEST_F(DefaultRootTest, MaterializedOnTheHostWithExactModes) {
+  ContainerSpec spec;
+  spec.id = "c2";
+  absl::StatusOr<ContainerSpec> out = LayOutDefaultRoot(spec, host_);
+  ASSERT_TRUE(out.ok()) << out.status();
+  const std::string dir = base_ + "/root";
+  ASSERT_TRUE(MaterializeRootEntries(out->root_entries, dir).ok());
+  ASSERT_TRUE(WriteStringToFile(dir + "/stale", "x", true).ok());
+  absl::Status again = MaterializeRootEntries(out->root_entries, dir);
+  ASSERT_TRUE(again.ok()) << again;
+  EXPECT_FALSE(Exists(dir + "/stale")) << "built again from nothing";
+  EXPECT_THAT(Read(dir + "/etc/passwd"), HasSubstr("root:x:0:0:"));
   struct stat st;
   ASSERT_EQ(stat((dir + "/root").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0700u);
-}
-
-TEST_F(DefaultRootTest, ABuildAgainReplacesTheSkeleton) {
-  ContainerSpec spec;
-  spec.id = "c2";
-  const std::string dir = base_ + "/root";
-  ASSERT_TRUE(BuildDefaultRoot(spec, dir, host_).ok());
-  ASSERT_TRUE(WriteStringToFile(dir + "/stale", "x", true).ok());
-  ASSERT_TRUE(BuildDefaultRoot(spec, dir, host_).ok());
-  EXPECT_FALSE(Exists(dir + "/stale"));
+  ASSERT_EQ(stat((dir + "/tmp").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+  char link[64] = {0};
+  ASSERT_GT(readlink((dir + "/bin").c_str(), link, sizeof(link) - 1), 0);
+  EXPECT_STREQ(link, "usr/bin");
 }
 
 TEST_F(DefaultRootTest, TmpExecLeavesRunExecutable) {
   ContainerSpec spec;
   spec.tmp_exec = true;
-  absl::StatusOr<ContainerSpec> out = BuildDefaultRoot(spec, base_ + "/root", host_);
+  absl::StatusOr<ContainerSpec> out = LayOutDefaultRoot(spec, host_);
   ASSERT_TRUE(out.ok()) << out.status();
   for (const MountSpec& m : out->mounts) {
     if (m.type == MountSpec::Type::kTmpfs) EXPECT_FALSE(m.noexec) << m.destination;

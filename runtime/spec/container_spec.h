@@ -220,15 +220,26 @@ struct ResourcesSpec {
   }
 };
 
+// One entry of a root built from nothing (runtime/rootfs/default_root.h).
+struct RootEntry {
+  enum class Kind { kDir, kSymlink, kFile };
+  Kind kind = Kind::kDir;
+  std::string path;     // relative to the root, clean: "etc/passwd"; parents come first
+  std::string data;     // kSymlink: the target; kFile: the contents
+  uint32_t mode = 0755; // kDir, kFile
+};
+
 struct ContainerSpec {
   std::string id;
   std::string hostname;  // empty: the id (or "nucleus")
   ProcessSpec process;
 
-  // Root filesystem. Empty: `nucleus run`'s default root (runtime/rootfs/default_root.h),
-  // which the lifecycle builds and puts here; with host_root (--host-root), or for a backend
-  // handed an empty rootfs directly, the host's "/" bind-mounted read-only.
+  // Root filesystem: a directory; or, when empty, a root built from root_entries (a fresh
+  // tmpfs in the native backend, a directory in the gVisor bundle): `nucleus run`'s default
+  // root, which the lifecycle lays out (runtime/rootfs/default_root.h); or, when both are
+  // empty (host_root, --host-root), the host's "/" bind-mounted read-only.
   std::string rootfs;
+  std::vector<RootEntry> root_entries;
   bool host_root = false;
   bool readonly_rootfs = false;  // always true for both defaults
   // /tmp and the default root's /run and /var/tmp are noexec unless this is set (--tmp-exec);
