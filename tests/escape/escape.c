@@ -1154,11 +1154,8 @@ static void a_kill_all(result* r) {
   }
 }
 
-static void a_host_abstract_socket(result* r) {
-  if (cfg.abstract_name == NULL) {
-    skipped(r, "no --abstract");
-    return;
-  }
+// Connects to a unix socket: `name` is a path, or (abstract) a name in the abstract space.
+static void connect_unix(result* r, const char* name, int abstract, const char* what) {
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) {
     blocked(r, "socket(AF_UNIX): %s", errname(errno));
@@ -1167,11 +1164,21 @@ static void a_host_abstract_socket(result* r) {
   struct sockaddr_un addr;
   memset(&addr, 0, sizeof(addr));
   addr.sun_family = AF_UNIX;
-  size_t len = strlen(cfg.abstract_name);
-  if (len > sizeof(addr.sun_path) - 1) len = sizeof(addr.sun_path) - 1;
-  memcpy(addr.sun_path + 1, cfg.abstract_name, len);
-  socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
-  BY_ERRNO(r, connect(s, (struct sockaddr*)&addr, alen), "connect(@host socket)");
+  size_t len = strlen(name);
+  if (len > sizeof(addr.sun_path) - 1 - (size_t)abstract) {
+    len = sizeof(addr.sun_path) - 1 - (size_t)abstract;
+  }
+  memcpy(addr.sun_path + abstract, name, len);
+  socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + abstract + len);
+  BY_ERRNO(r, connect(s, (struct sockaddr*)&addr, alen), what);
+}
+
+static void a_host_abstract_socket(result* r) {
+  if (cfg.abstract_name == NULL) {
+    skipped(r, "no --abstract");
+    return;
+  }
+  connect_unix(r, cfg.abstract_name, 1, "connect(@host socket)");
 }
 
 // A pathname socket: a bind mount, even a read-only one, does not stop connect(2).
@@ -1180,16 +1187,7 @@ static void a_host_unix_socket(result* r) {
     skipped(r, "no --host-socket");
     return;
   }
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) {
-    blocked(r, "socket(AF_UNIX): %s", errname(errno));
-    return;
-  }
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof(addr));
-  addr.sun_family = AF_UNIX;
-  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", cfg.host_socket);
-  BY_ERRNO(r, connect(s, (struct sockaddr*)&addr, sizeof(addr)), "connect(host unix socket)");
+  connect_unix(r, cfg.host_socket, 0, "connect(host unix socket)");
 }
 
 static void a_read_host_secrets(result* r) {
