@@ -1,6 +1,7 @@
 #include "backends/native/seccomp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -9,6 +10,7 @@
 #include <signal.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +33,9 @@ using ::nucleus::testing::StatusIs;
 using ::testing::HasSubstr;
 
 constexpr uint32_t kX32Bit = 0x40000000;
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452  // Linux 6.6; older headers lack it
+#endif
 
 // What the kernel would return for one struct seccomp_data (bpf_interpreter.h); a filter the
 // kernel would refuse, or a run that goes wrong, fails the test.
@@ -103,6 +108,48 @@ TEST(CompileSeccomp, DefaultProfileDecisions) {
   }
   EXPECT_EQ(Eval(p, 1000), Errno(ENOSYS)) << "an unknown syscall fails soft";
   EXPECT_EQ(Eval(p, __NR_lookup_dcookie), Errno(EPERM));
+}
+
+// No call sets S_ISUID or S_ISGID (a setuid file in a --rw bind is a root shell on the
+// host); modes without them, and opens that create nothing, are untouched.
+TEST(CompileSeccomp, DefaultProfileRefusesSetIdModes) {
+  SeccompProgram p = Compile(DefaultSeccompProfile({}));
+  struct ModeCall {
+    int nr;
+    std::vector<uint64_t> args;  // the mode goes last
+  };
+  const uint64_t kTmpfile = O_TMPFILE & ~uint64_t{O_DIRECTORY};
+  for (const ModeCall& c : std::vector<ModeCall>{
+           {__NR_chmod, {0}},
+           {__NR_fchmod, {3}},
+           {__NR_fchmodat, {3, 0}},
+           {__NR_fchmodat2, {3, 0}},
+           {__NR_creat, {0}},
+           {__NR_mknod, {0}},
+           {__NR_mknodat, {3, 0}},
+           {__NR_open, {0, O_WRONLY | O_CREAT | O_EXCL}},
+           {__NR_openat, {3, 0, O_WRONLY | O_CREAT | O_TRUNC}},
+           {__NR_openat, {3, 0, O_TMPFILE | O_RDWR}},
+           {__NR_open, {0, kTmpfile | O_DIRECTORY | O_WRONLY}},
+       }) {
+    for (uint64_t mode : {0755u, 01777u, 0600u | S_IFREG, 0u}) {
+      std::vector<uint64_t> args = c.args;
+      args.push_back(mode);
+      EXPECT_EQ(Eval(p, c.nr, args), kAllow) << "syscall " << c.nr << " mode " << std::oct << mode;
+    }
+    for (uint64_t mode : {04755u, 02755u, 06755u, 04000u, 02000u | S_IFREG, 0xffffffffu}) {
+      std::vector<uint64_t> args = c.args;
+      args.push_back(mode);
+      EXPECT_EQ(Eval(p, c.nr, args), Errno(EPERM))
+          << "syscall " << c.nr << " mode " << std::oct << mode;
+    }
+  }
+  // Without O_CREAT/O_TMPFILE the mode argument is garbage and is not looked at.
+  EXPECT_EQ(Eval(p, __NR_open, {0, O_RDONLY, 04755}), kAllow);
+  EXPECT_EQ(Eval(p, __NR_openat, {3, 0, O_RDWR | O_APPEND, 06777}), kAllow);
+  // mkdir ignores both bits (a set-group-id directory is inherited, never asked for).
+  EXPECT_EQ(Eval(p, __NR_mkdir, {0, 02755}), kAllow);
+  EXPECT_EQ(Eval(p, __NR_openat2), Errno(ENOSYS)) << "its mode is in a struct";
 }
 
 TEST(CompileSeccomp, ForeignArchitecturesAreKilled) {

@@ -1,6 +1,8 @@
 #include "runtime/seccomp/default_profile.h"
 
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,12 +18,12 @@ namespace {
 // are allowed, as in docker.
 constexpr const char* kAllowed[] = {
     "accept", "accept4", "access", "alarm", "arch_prctl", "bind", "brk", "cachestat", "capget",
-    "capset", "chdir", "chmod", "chown", "clock_getres", "clock_gettime", "clock_nanosleep",
-    "close", "close_range", "connect", "copy_file_range", "creat", "dup", "dup2", "dup3",
+    "capset", "chdir", "chown", "clock_getres", "clock_gettime", "clock_nanosleep",
+    "close", "close_range", "connect", "copy_file_range", "dup", "dup2", "dup3",
     "epoll_create", "epoll_create1", "epoll_ctl", "epoll_ctl_old", "epoll_pwait",
     "epoll_pwait2", "epoll_wait", "epoll_wait_old", "eventfd", "eventfd2", "execve",
     "execveat", "exit", "exit_group", "faccessat", "faccessat2", "fadvise64", "fallocate",
-    "fanotify_mark", "fchdir", "fchmod", "fchmodat", "fchmodat2", "fchown", "fchownat",
+    "fanotify_mark", "fchdir", "fchown", "fchownat",
     "fcntl", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork", "fremovexattr",
     "fsetxattr", "fstat", "fstatfs", "fsync", "ftruncate", "futex", "futex_waitv",
     "futimesat", "getcpu", "getcwd", "getdents", "getdents64", "getegid", "geteuid", "getgid",
@@ -34,11 +36,11 @@ constexpr const char* kAllowed[] = {
     "landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self", "lchown",
     "lgetxattr", "link", "linkat", "listen", "listxattr", "llistxattr", "lremovexattr",
     "lseek", "lsetxattr", "lstat", "madvise", "map_shadow_stack", "membarrier",
-    "memfd_create", "memfd_secret", "mincore", "mkdir", "mkdirat", "mknod", "mknodat",
+    "memfd_create", "memfd_secret", "mincore", "mkdir", "mkdirat",
     "mlock", "mlock2", "mlockall", "mmap", "mprotect", "mq_getsetattr",
     "mq_notify", "mq_open", "mq_timedreceive", "mq_timedsend", "mq_unlink", "mremap",
     "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap",
-    "nanosleep", "newfstatat", "open", "openat", "openat2", "pause", "pidfd_open",
+    "nanosleep", "newfstatat", "pause", "pidfd_open",
     "pidfd_send_signal", "pipe", "pipe2", "pkey_alloc", "pkey_free", "pkey_mprotect", "poll",
     "ppoll", "prctl", "pread64", "preadv", "preadv2", "prlimit64", "process_mrelease",
     "pselect6", "pwrite64", "pwritev", "pwritev2", "read", "readahead", "readlink",
@@ -120,6 +122,55 @@ SeccompRule ArgRule(const char* name, SeccompAction action, SeccompArg arg) {
   return r;
 }
 
+constexpr uint64_t kSetIdBits = S_ISUID | S_ISGID;
+// O_TMPFILE is __O_TMPFILE | O_DIRECTORY; the first alone says "a mode follows".
+constexpr uint64_t kTmpfileBit = 020000000;
+
+// The three rules that split CALL by its mode argument (MODE_INDEX), each also requiring
+// WHEN: allowed without S_ISUID/S_ISGID, EPERM with either. Disjoint, so that their order
+// never matters (runsc's --oci-seccomp takes the first rule that matches).
+void AddModeRules(const char* call, uint32_t mode_index, const std::vector<SeccompArg>& when,
+                  std::vector<SeccompRule>* out) {
+  auto add = [&](SeccompAction action, uint64_t mask, uint64_t value) {
+    SeccompRule r = Rule(action);
+    r.names.push_back(call);
+    r.args = when;
+    r.args.push_back({mode_index, mask, value, SeccompArg::Op::kMaskedEqual});
+    out->push_back(std::move(r));
+  };
+  add(SeccompAction::kAllow, kSetIdBits, 0);
+  add(SeccompAction::kErrno, S_ISUID, S_ISUID);
+  add(SeccompAction::kErrno, kSetIdBits, S_ISGID);
+}
+
+// No call may set S_ISUID or S_ISGID. nosuid on a bind protects the container only: a file
+// the workload writes into a --rw bind is, on the host, owned by the container's uid (the
+// host's root unless the container has its own user namespace), and a setuid copy of a
+// shell there is a root shell for every host user who can reach the directory. chmod and
+// friends, creat and mknod always take a mode; open and openat only with O_CREAT or
+// O_TMPFILE (otherwise the mode register is whatever the caller left there). openat2 hides
+// its mode in a struct seccomp cannot read: ENOSYS, and callers fall back to openat (glibc's
+// open never uses it).
+void AddNoSetIdRules(std::vector<SeccompRule>* out) {
+  for (auto [call, index] : {std::pair<const char*, uint32_t>{"chmod", 1}, {"fchmod", 1},
+                             {"fchmodat", 2}, {"fchmodat2", 2}, {"creat", 1}, {"mknod", 1},
+                             {"mknodat", 2}}) {
+    AddModeRules(call, index, {}, out);
+  }
+  const uint64_t creating = O_CREAT | kTmpfileBit;
+  for (auto [call, flags] : {std::pair<const char*, uint32_t>{"open", 1}, {"openat", 2}}) {
+    out->push_back(
+        ArgRule(call, SeccompAction::kAllow, {flags, creating, 0, SeccompArg::Op::kMaskedEqual}));
+    AddModeRules(call, flags + 1, {{flags, O_CREAT, O_CREAT, SeccompArg::Op::kMaskedEqual}},
+                 out);
+    AddModeRules(call, flags + 1,
+                 {{flags, creating, kTmpfileBit, SeccompArg::Op::kMaskedEqual}}, out);
+  }
+  SeccompRule openat2 = Rule(SeccompAction::kErrno, ENOSYS);
+  openat2.names.push_back("openat2");
+  out->push_back(std::move(openat2));
+}
+
 }  // namespace
 
 SeccompSpec DefaultSeccompProfile(const std::vector<int>& kept) {
@@ -166,6 +217,7 @@ SeccompSpec DefaultSeccompProfile(const std::vector<int>& kept) {
   // seccomp_test pins that down by evaluating the compiled filter.
   arg_rules.push_back(ArgRule("personality", SeccompAction::kErrno,
                               {0, 0, 0, SeccompArg::Op::kNotEqual}));
+  AddNoSetIdRules(&arg_rules);
 
   spec.syscalls.push_back(std::move(allow));
   spec.syscalls.push_back(std::move(deny));

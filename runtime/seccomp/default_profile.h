@@ -19,6 +19,12 @@
 //    argument 0 on x86_64); plain fork/thread creation is allowed.
 //  - clone3 -> ENOSYS: its flags live in a struct seccomp cannot read, and glibc falls back
 //    to clone on ENOSYS (docker does the same).
+//  - No set-id modes: chmod, fchmod, fchmodat, fchmodat2, creat, mknod, mknodat, and open /
+//    openat with O_CREAT or O_TMPFILE -> EPERM when the mode holds S_ISUID or S_ISGID, allowed
+//    otherwise (open/openat without those flags: allowed, the mode is not looked at). nosuid
+//    on a bind protects only the container; on the host a setuid file the workload leaves in
+//    a --rw bind is owned by the container's uid (host root without a user namespace).
+//    openat2 -> ENOSYS (its mode is in a struct; callers fall back to openat).
 //  - personality: only the safe personas (0 = PER_LINUX, 8 = PER_LINUX32, 0x20000 = UNAME26,
 //    0xffffffff = query) are allowed; any other (READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE, ...)
 //    -> EPERM.

@@ -85,12 +85,28 @@ TEST(DefaultSeccompProfile, DeniesTheDangerousCallsWithEperm) {
 TEST(DefaultSeccompProfile, AllowsOrdinaryPrograms) {
   SeccompSpec spec = DefaultSeccompProfile({});
   for (const char* name :
-       {"read", "write", "openat", "close", "mmap", "mprotect", "brk", "execve", "exit_group",
+       {"read", "write", "close", "mmap", "mprotect", "brk", "execve", "exit_group",
         "futex", "rt_sigaction", "wait4", "socket", "connect", "epoll_wait", "getrandom",
         "newfstatat", "statx", "rseq", "set_robust_list", "prlimit64", "fork", "vfork",
         "landlock_create_ruleset", "sethostname", "capset", "prctl", "seccomp"}) {
     EXPECT_EQ(Verdict(spec, name), "allow") << name;
   }
+}
+
+// The calls that take a mode are split by it (S_ISUID/S_ISGID -> EPERM); what that decides
+// for each mode is checked on the compiled filter (backends/native/seccomp_test).
+TEST(DefaultSeccompProfile, ModeCallsAreArgumentFiltered) {
+  SeccompSpec spec = DefaultSeccompProfile({});
+  for (const char* name : {"open", "openat", "creat", "chmod", "fchmod", "fchmodat",
+                           "fchmodat2", "mknod", "mknodat"}) {
+    EXPECT_EQ(Verdict(spec, name), "unlisted") << name << ": only argument rules";
+    int rules = 0;
+    for (const SeccompRule& r : spec.syscalls) {
+      if (r.names == std::vector<std::string>{name}) ++rules;
+    }
+    EXPECT_GE(rules, 3) << name;
+  }
+  EXPECT_EQ(Verdict(spec, "openat2"), "enosys") << "its mode is in a struct seccomp cannot read";
 }
 
 TEST(DefaultSeccompProfile, CloneAndPersonalityAreArgumentFiltered) {

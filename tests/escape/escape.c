@@ -106,6 +106,7 @@ static struct {
   const char* host_socket;
   const char* suid_path;
   const char* ro_dir;
+  const char* rw_dir;  // a --rw bind: the host sees what is written there
   int writable_root;
   const char* only;
 } cfg;
@@ -1461,6 +1462,74 @@ static void a_write_ro_bind(result* r) {
   create_in(r, cfg.ro_dir);
 }
 
+// A setuid or setgid file in a --rw bind: nosuid stops it inside the container, but on the
+// host the file is owned by the container's uid (root, unless mapped): a root shell for any
+// host user. Every way to set the bits: open/creat/mknod with the mode, O_TMPFILE then
+// linkat, chmod, fchmod, fchmodat; each file is checked with fstat and removed again.
+static void a_setuid_in_rw_bind(result* r) {
+  if (cfg.rw_dir == NULL) {
+    skipped(r, "no --rw-dir");
+    return;
+  }
+  char path[PATH_MAX];
+  snprintf(path, sizeof(path), "%s/.nucleus-escape-setid", cfg.rw_dir);
+  char why[400] = "";
+  int made = 0;
+  for (int way = 0; way < 8; ++way) {
+    static const char* const kWays[] = {"open",   "creat", "mknod",   "O_TMPFILE",
+                                        "chmod",  "fchmod", "fchmodat", "chmod_g+s"};
+    const mode_t bits = way == 7 ? S_ISGID : S_ISUID;
+    unlink(path);
+    int fd = -1, err = 0;
+    switch (way) {
+      case 0: fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 04755); break;
+      case 1: fd = creat(path, 04755); break;
+      case 2:
+        if (mknod(path, S_IFREG | 04755, 0) == 0) fd = open(path, O_RDONLY | O_CLOEXEC);
+        break;
+      case 3:
+        fd = open(cfg.rw_dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 04755);
+        if (fd >= 0) {
+          char proc[64];
+          snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+          if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) != 0) err = errno;
+        }
+        break;
+      default:
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+        if (fd < 0) break;
+        if (way == 4 || way == 7) {
+          if (chmod(path, 0755 | bits) != 0) err = errno;
+        } else if (way == 5) {
+          if (fchmod(fd, 0755 | bits) != 0) err = errno;
+        } else if (fchmodat(AT_FDCWD, path, 0755 | bits, 0) != 0) {
+          err = errno;
+        }
+        break;
+    }
+    if (fd < 0 && err == 0) err = errno;
+    struct stat st;
+    int setid = fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)) != 0;
+    if (fd >= 0) {
+      close(fd);
+      ++made;
+    }
+    unlink(path);
+    if (setid) {
+      succeeded(r, "%s made %s mode %o on the host's disk (removed again)", kWays[way], path,
+                (unsigned)st.st_mode & 07777);
+      return;
+    }
+    size_t len = strlen(why);
+    snprintf(why + len, sizeof(why) - len, " %s:%s", kWays[way], err ? errname(err) : "bits dropped");
+  }
+  if (made == 0) {
+    blocked(r, "nothing could be created in %s:%s", cfg.rw_dir, why);
+    return;
+  }
+  blocked(r, "no setuid/setgid file in %s:%s", cfg.rw_dir, why);
+}
+
 static void a_proc_sys_hostname(result* r) { open_for_write(r, "/proc/sys/kernel/hostname"); }
 
 static void a_proc_sys_core_pattern(result* r) {
@@ -1846,6 +1915,8 @@ static const struct attempt {
     {"write_usr", a_write_usr, "a file can be created in /usr"},
     {"write_etc_passwd", a_write_etc_passwd, "/etc/passwd opens for writing"},
     {"write_ro_bind", a_write_ro_bind, "a --ro bind mount can be written"},
+    {"setuid_in_rw_bind", a_setuid_in_rw_bind,
+     "a setuid/setgid file lands in a --rw bind: a root shell for host users"},
     {"proc_sys_hostname", a_proc_sys_hostname, "/proc/sys/kernel/hostname opens for writing"},
     {"proc_sys_core_pattern", a_proc_sys_core_pattern,
      "core_pattern opens for writing: a host program run as root on the next crash"},
@@ -1981,7 +2052,7 @@ static int cmd_whoami(void) {
 static int usage(void) {
   fprintf(stderr,
           "usage: escape [--host-pid PID] [--host-comm NAME] [--abstract NAME] [--marker PATH]"
-          " [--suid PATH] [--ro-dir DIR] [--writable-root] [--only A,B]\n"
+          " [--suid PATH] [--ro-dir DIR] [--rw-dir DIR] [--writable-root] [--only A,B]\n"
           "       escape whoami | list\n");
   return 2;
 }
@@ -2020,6 +2091,8 @@ int main(int argc, char** argv) {
       cfg.suid_path = v;
     } else if (strcmp(f, "--ro-dir") == 0) {
       cfg.ro_dir = v;
+    } else if (strcmp(f, "--rw-dir") == 0) {
+      cfg.rw_dir = v;
     } else if (strcmp(f, "--only") == 0) {
       cfg.only = v;
     } else {

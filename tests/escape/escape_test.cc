@@ -13,6 +13,8 @@
 //     careless caller would leave one: nucleus must not hand it to the container;
 //   - a setuid-root copy of the battery, which the battery execs to regain privileges;
 //   - a directory bound read-only, which the battery tries to write;
+//   - a directory bound read-write, where the battery tries to leave a setuid/setgid file
+//     (nosuid holds inside the container only: on the host it is a root shell);
 //   - the host's hostname (the battery calls sethostname), restored here if it changed.
 // The harness (ContainerTest) adds its own leftover checks: mounts, cgroups, state, child
 // processes.
@@ -231,6 +233,21 @@ class EscapeTest : public ContainerTest {
     ASSERT_EQ(chmod(path.c_str(), 04755), 0) << path << ": " << strerror(errno);
   }
 
+  // parent/rw, empty, writable by every user the battery runs as (root, 1000, mapped ids).
+  std::string MakeRwDir(const std::string& parent) {
+    std::string dir = parent + "/rw";
+    EXPECT_EQ(mkdir(dir.c_str(), 0777), 0) << dir << ": " << strerror(errno);
+    chmod(dir.c_str(), 0777);
+    return dir;
+  }
+
+  // What the container left in a --rw bind: no file with a set-id bit, whoever owns it.
+  void ExpectNoSetIdFiles(const std::string& dir, const std::string& config) {
+    RunResult found = RunCommand({"/usr/bin/find", dir, "-perm", "/6000"});
+    EXPECT_EQ(found.exit_code, 0) << found;
+    EXPECT_EQ(found.out, "") << config << ": set-id files in the --rw bind " << dir;
+  }
+
   // A fresh empty directory below parent, removed in TearDown.
   std::string MakeDir(const std::string& parent, const std::string& prefix) {
     std::string dir = parent + "/" + UniqueName(prefix);
@@ -244,9 +261,10 @@ class EscapeTest : public ContainerTest {
   //   base/rootfs          the busybox rootfs, with a setuid copy of the battery at /escape-suid
   //   base/escape          the battery (bound read-only at /escape)
   //   base/ro              an empty directory (bound read-only at /ro)
+  //   base/rw              an empty directory, mode 0777 (bound read-write at /rw)
   //   base/outside-marker  a marker next to the rootfs, outside it
   struct Layout {
-    std::string base, rootfs, battery, ro_dir, outside_marker;
+    std::string base, rootfs, battery, ro_dir, rw_dir, outside_marker;
   };
 
   // parent: TestTmpDir(), or the host's /tmp for user-namespace runs, whose mapped root
@@ -257,6 +275,7 @@ class EscapeTest : public ContainerTest {
     l.rootfs = l.base + "/rootfs";
     l.battery = l.base + "/escape";
     l.ro_dir = l.base + "/ro";
+    l.rw_dir = MakeRwDir(l.base);
     l.outside_marker = l.base + "/outside-marker";
     EXPECT_EQ(mkdir(l.rootfs.c_str(), 0755), 0) << strerror(errno);
     EXPECT_EQ(mkdir(l.ro_dir.c_str(), 0755), 0) << strerror(errno);
@@ -272,6 +291,7 @@ class EscapeTest : public ContainerTest {
     // root, which may not create files in a rootfs owned by the host's root.
     WriteFile(l.rootfs + "/escape", "");
     EXPECT_EQ(mkdir((l.rootfs + "/ro").c_str(), 0755), 0) << strerror(errno);
+    EXPECT_EQ(mkdir((l.rootfs + "/rw").c_str(), 0755), 0) << strerror(errno);
     MakeSetuidCopy(l.rootfs + "/escape-suid", suid_owner, suid_owner);
     return l;
   }
@@ -279,12 +299,13 @@ class EscapeTest : public ContainerTest {
   // The battery's arguments for what the test set up. suid and ro_dir are container paths;
   // outside_marker is empty for the default container (which sees the host's files).
   std::vector<std::string> BatteryArgs(const std::string& suid, const std::string& ro_dir,
+                                       const std::string& rw_dir,
                                        const std::string& outside_marker) {
     std::vector<std::string> args = {
         "--host-pid", std::to_string(sentry_pid_), "--host-comm", kSentryComm,
         "--abstract", abstract_name_,              "--marker",    host_marker_,
         "--suid",     suid,                        "--ro-dir",    ro_dir,
-        "--host-socket", socket_path_};
+        "--rw-dir",   rw_dir,                      "--host-socket", socket_path_};
     if (!outside_marker.empty()) args.insert(args.end(), {"--marker", outside_marker});
     for (const std::string& m : extra_markers_) args.insert(args.end(), {"--marker", m});
     // The host's own secrets: only where the container's root is the default one (a --rootfs
@@ -294,13 +315,14 @@ class EscapeTest : public ContainerTest {
     return args;
   }
 
-  // nucleus run --rootfs ROOTFS --ro BATTERY:/escape --ro RO:/ro FLAGS -- /escape ARGS
+  // nucleus run --rootfs ROOTFS --ro BATTERY:/escape --ro RO:/ro --rw RW:/rw FLAGS --
+  //   /escape ARGS
   RunResult RunInRootfs(const Layout& l, const std::vector<std::string>& flags,
                         std::vector<std::string> extra_args = {}) {
     std::vector<std::string> all = {"--rootfs", l.rootfs, "--ro", l.battery + ":/escape",
-                                    "--ro", l.ro_dir + ":/ro"};
+                                    "--ro", l.ro_dir + ":/ro", "--rw", l.rw_dir + ":/rw"};
     all.insert(all.end(), flags.begin(), flags.end());
-    std::vector<std::string> args = BatteryArgs("/escape-suid", "/ro", l.outside_marker);
+    std::vector<std::string> args = BatteryArgs("/escape-suid", "/ro", "/rw", l.outside_marker);
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     return RunBattery(all, "/escape", args);
   }
@@ -308,6 +330,7 @@ class EscapeTest : public ContainerTest {
   void ExpectHostUntouched(const Layout& l, const std::string& config, bool rootfs_writable) {
     EXPECT_FALSE(PathExists(l.ro_dir + "/" + kWriteProbeName))
         << config << ": the container wrote into a --ro bind";
+    ExpectNoSetIdFiles(l.rw_dir, config);
     if (!rootfs_writable) ExpectNoWriteProbes(l.rootfs, config);
   }
 
@@ -373,10 +396,13 @@ TEST_F(EscapeTest, DefaultContainer) {
   std::string dir = MakeDir(TestTmpDir(), "escape-default");
   std::string ro_dir = dir + "/ro";
   ASSERT_EQ(mkdir(ro_dir.c_str(), 0755), 0) << strerror(errno);
+  std::string rw_dir = MakeRwDir(dir);
   std::string suid = dir + "/escape-suid";
   ASSERT_NO_FATAL_FAILURE(MakeSetuidCopy(suid, 0, 0));
-  RunResult r = RunBattery({"--ro", dir}, EscapePath(), BatteryArgs(suid, ro_dir, ""));
+  RunResult r = RunBattery({"--ro", dir, "--rw", rw_dir}, EscapePath(),
+                           BatteryArgs(suid, ro_dir, rw_dir, ""));
   ExpectAllBlocked(r, "default container");
+  ExpectNoSetIdFiles(rw_dir, "default container");
   ExpectNoWriteProbes("", "default container");
   EXPECT_FALSE(PathExists(ro_dir + "/" + kWriteProbeName)) << "wrote into a --ro bind";
 }
@@ -386,7 +412,7 @@ TEST_F(EscapeTest, DefaultContainer) {
 // cannot connect, read or exec.
 TEST_F(EscapeTest, HostRootAndTmpExecShowWhatTheDefaultHides) {
   if (access("/etc/shadow", F_OK) != 0) GTEST_SKIP() << "no /etc/shadow on this host";
-  std::vector<std::string> args = BatteryArgs("/nonexistent", "/nonexistent", "");
+  std::vector<std::string> args = BatteryArgs("/nonexistent", "/nonexistent", "/nonexistent", "");
   args.insert(args.end(), {"--only", "host_unix_socket,read_host_secrets,exec_from_writable"});
   RunResult r = RunBattery({"--host-root", "--tmp-exec"}, EscapePath(), args);
   std::cout << r.out;
@@ -399,6 +425,22 @@ TEST_F(EscapeTest, HostRootAndTmpExecShowWhatTheDefaultHides) {
   int conn = accept4(socket_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   EXPECT_GE(conn, 0) << "the host socket saw no connection";
   if (conn >= 0) close(conn);
+}
+
+// The control for setuid_in_rw_bind: without the default seccomp profile the battery does
+// leave a setuid-root file in a --rw bind (removed again at once), so the profile's mode
+// rules are what stop it, not the bind's nosuid or a battery that cannot write.
+TEST_F(EscapeTest, UnconfinedSeccompShowsTheSetuidFileTheProfileStops) {
+  std::string dir = MakeDir(TestTmpDir(), "escape-setid-control");
+  std::string rw_dir = MakeRwDir(dir);
+  std::vector<std::string> args = BatteryArgs("/nonexistent", "/nonexistent", rw_dir, "");
+  args.insert(args.end(), {"--only", "setuid_in_rw_bind"});
+  RunResult r = RunBattery({"--seccomp", "unconfined", "--rw", rw_dir}, EscapePath(), args);
+  std::cout << r.out;
+  std::map<std::string, std::string> verdicts;
+  for (const Attempt& a : ParseAttempts(r.out)) verdicts[a.name] = a.verdict;
+  EXPECT_EQ(verdicts["setuid_in_rw_bind"], "SUCCEEDED") << r;
+  ExpectNoSetIdFiles(rw_dir, "--seccomp unconfined (the battery removes its file)");
 }
 
 // (b) The busybox rootfs, writable by configuration: writes under / are no escape there
@@ -456,12 +498,14 @@ TEST_F(EscapeTest, DefaultContainerUnderGvisor) {
   std::string dir = MakeDir(TestTmpDir(), "escape-gvisor");
   std::string ro_dir = dir + "/ro";
   ASSERT_EQ(mkdir(ro_dir.c_str(), 0755), 0) << strerror(errno);
+  std::string rw_dir = MakeRwDir(dir);
   std::string suid = dir + "/escape-suid";
   ASSERT_NO_FATAL_FAILURE(MakeSetuidCopy(suid, 0, 0));
-  RunResult r = RunBattery({"--backend", "gvisor", "--ro", dir}, EscapePath(),
-                           BatteryArgs(suid, ro_dir, ""));
+  RunResult r = RunBattery({"--backend", "gvisor", "--ro", dir, "--rw", rw_dir}, EscapePath(),
+                           BatteryArgs(suid, ro_dir, rw_dir, ""));
   ReapChildren(1);
   ExpectAllBlocked(r, "default container, --backend gvisor");
+  ExpectNoSetIdFiles(rw_dir, "default container, --backend gvisor");
   ExpectNoWriteProbes("", "default container, --backend gvisor");
   EXPECT_FALSE(PathExists(ro_dir + "/" + kWriteProbeName)) << "wrote into a --ro bind";
 }
