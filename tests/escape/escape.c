@@ -107,6 +107,10 @@ static struct {
   const char* suid_path;
   const char* ro_dir;
   const char* rw_dir;  // a --rw bind: the host sees what is written there
+  // Another running container: host paths of its files, and one file's path inside it.
+  const char* neighbour[MAX_MARKERS];
+  int n_neighbour;
+  const char* neighbour_file;
   int writable_root;
   const char* only;
 } cfg;
@@ -1799,6 +1803,48 @@ static void a_open_by_handle_forged(result* r) {
   handle_open(r, &h.fh, "forged inode 2");
 }
 
+// Another container's files: the host paths the test names (its root through /proc, its
+// state directory, its cgroup), then neighbour_file through every /proc/PID/root this
+// container can see (a shared PID namespace would show the neighbour there).
+static void a_read_neighbour(result* r) {
+  if (cfg.n_neighbour == 0) {
+    skipped(r, "no --neighbour");
+    return;
+  }
+  char why[400] = "";
+  for (int i = 0; i < cfg.n_neighbour; ++i) {
+    int fd = open(cfg.neighbour[i], O_RDONLY | O_CLOEXEC);
+    char c;
+    if (fd >= 0 && read(fd, &c, 1) >= 0) {
+      close(fd);
+      succeeded(r, "read the other container's %s", cfg.neighbour[i]);
+      return;
+    }
+    int err = errno;
+    if (fd >= 0) close(fd);
+    size_t len = strlen(why);
+    snprintf(why + len, sizeof(why) - len, " %s:%s", cfg.neighbour[i], errname(err));
+  }
+  int pids = 0;
+  DIR* proc = cfg.neighbour_file ? opendir("/proc") : NULL;
+  for (struct dirent* e; proc && (e = readdir(proc)) != NULL;) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "/proc/%s/root%s", e->d_name, cfg.neighbour_file);
+    ++pids;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      close(fd);
+      closedir(proc);
+      succeeded(r, "the other container's %s opens as %s", cfg.neighbour_file, path);
+      return;
+    }
+  }
+  if (proc) closedir(proc);
+  blocked(r, "%d paths unreadable:%s; not under /proc/*/root of %d pids", cfg.n_neighbour, why,
+          pids);
+}
+
 static void a_host_marker(result* r) {
   if (cfg.n_markers == 0) {
     skipped(r, "no --marker");
@@ -1838,6 +1884,7 @@ static const struct attempt {
     {"move_mount", a_move_mount, "move_mount got past may_mount()"},
     {"chroot_escape", a_chroot_escape, "chroot + \"..\" reaches beyond the container's root"},
     {"host_marker", a_host_marker, "a host file outside the container is visible"},
+    {"read_neighbour", a_read_neighbour, "another container's files can be read"},
     {"proc_dir_handles", a_proc_dir_handles,
      "another process's root, cwd or fd leads outside the container's root"},
     {"inherited_fds", a_inherited_fds, "nucleus leaked file descriptors into the container"},
@@ -2052,7 +2099,7 @@ static int cmd_whoami(void) {
 static int usage(void) {
   fprintf(stderr,
           "usage: escape [--host-pid PID] [--host-comm NAME] [--abstract NAME] [--marker PATH]"
-          " [--suid PATH] [--ro-dir DIR] [--rw-dir DIR] [--writable-root] [--only A,B]\n"
+          " [--suid PATH] [--ro-dir DIR] [--rw-dir DIR] [--neighbour PATH] [--neighbour-file PATH] [--writable-root] [--only A,B]\n"
           "       escape whoami | list\n");
   return 2;
 }
@@ -2093,6 +2140,12 @@ int main(int argc, char** argv) {
       cfg.ro_dir = v;
     } else if (strcmp(f, "--rw-dir") == 0) {
       cfg.rw_dir = v;
+    } else if (strcmp(f, "--neighbour") == 0) {
+      if (cfg.n_neighbour == MAX_MARKERS || v[0] != '/') return usage();
+      cfg.neighbour[cfg.n_neighbour++] = v;
+    } else if (strcmp(f, "--neighbour-file") == 0) {
+      if (v[0] != '/') return usage();
+      cfg.neighbour_file = v;
     } else if (strcmp(f, "--only") == 0) {
       cfg.only = v;
     } else {

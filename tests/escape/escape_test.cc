@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 
@@ -349,6 +350,7 @@ class EscapeTest : public ContainerTest {
   void ExpectAllBlocked(const RunResult& r, const std::string& config,
                         std::set<std::string> may_skip = {}) {
     if (!secrets_passed_) may_skip.insert("read_host_secrets");
+    may_skip.insert("read_neighbour");  // needs a running neighbour: its own test
     std::cout << "==== escape battery, " << config << " ====\n" << r.out;
     if (!r.err.empty()) std::cout << "---- stderr ----\n" << r.err;
     ASSERT_NE(r.out.find("\nsummary: "), std::string::npos)
@@ -441,6 +443,48 @@ TEST_F(EscapeTest, UnconfinedSeccompShowsTheSetuidFileTheProfileStops) {
   for (const Attempt& a : ParseAttempts(r.out)) verdicts[a.name] = a.verdict;
   EXPECT_EQ(verdicts["setuid_in_rw_bind"], "SUCCEEDED") << r;
   ExpectNoSetIdFiles(rw_dir, "--seccomp unconfined (the battery removes its file)");
+}
+
+// Another container's files: a detached neighbour writes a secret into its private /tmp;
+// the host can read it through /proc/PID/root, along with the neighbour's state and cgroup
+// files. A default container (native, then gVisor) must reach none of them.
+TEST_F(EscapeTest, AnotherContainersFilesAreOutOfReach) {
+  const std::string name = UniqueName("escape-neighbour");
+  const std::string inner = "/tmp/" + name;
+  RunResult up = Nucleus({"run", "-d", "--name", name, "--readiness-exec", "test -e " + inner,
+                          "--readiness-interval", "100ms", "--", "/bin/sh", "-c",
+                          "echo secret > " + inner + "; exec sleep 300"});
+  ASSERT_EQ(up.exit_code, 0) << up;
+  nlohmann::json st = InspectContainer(name);
+  long pid = st.value("pid", 0L);
+  std::vector<std::string> paths = {"/proc/" + std::to_string(pid) + "/root" + inner,
+                                    "/run/nucleus/" + name + "/config.json"};
+  if (st.contains("cgroupPaths") && !st["cgroupPaths"].empty()) {
+    paths.push_back(st["cgroupPaths"].begin()->get<std::string>() + "/cgroup.procs");
+  }
+  std::vector<std::string> args = BatteryArgs("/nonexistent", "/nonexistent", "/nonexistent", "");
+  args.insert(args.end(), {"--only", "read_neighbour", "--neighbour-file", inner});
+  for (const std::string& path : paths) {
+    // The control: each is there and readable, for the host.
+    EXPECT_TRUE(ReadFile(path).has_value()) << path << " (neighbour pid " << pid << ")";
+    args.insert(args.end(), {"--neighbour", path});
+  }
+  std::vector<std::vector<std::string>> configs = {{}};
+  if (GvisorSkipReason().empty()) configs.push_back({"--backend", "gvisor"});
+  for (const std::vector<std::string>& flags : configs) {
+    RunResult r = RunBattery(flags, EscapePath(), args);
+    if (!flags.empty()) ReapChildren(1);
+    std::cout << r.out;
+    std::map<std::string, std::string> verdicts;
+    for (const Attempt& a : ParseAttempts(r.out)) verdicts[a.name] = a.verdict;
+    EXPECT_EQ(verdicts["read_neighbour"], "blocked") << (flags.empty() ? "native" : "gvisor") << r;
+  }
+  // The control: with the host's whole / (--host-root) the neighbour's state file reads.
+  RunResult host_root = RunBattery({"--host-root"}, EscapePath(), args);
+  EXPECT_THAT(host_root.out, ::testing::HasSubstr("escape read_neighbour SUCCEEDED")) << host_root;
+  RunResult rm = Nucleus({"rm", "-f", name});
+  EXPECT_EQ(rm.exit_code, 0) << rm;
+  ReapChildren(2);  // the neighbour's monitor, adopted by the harness (a subreaper)
 }
 
 // (b) The busybox rootfs, writable by configuration: writes under / are no escape there
