@@ -101,6 +101,10 @@ absl::StatusOr<std::vector<std::string>> CheckGvisorSpec(const ContainerSpec& sp
     return Refuse("hooks.startContainer",
                   "would run in the sandbox process's host namespaces, not in the container");
   }
+  if (!spec.secrets.empty()) {
+    return Refuse("--secret", "not supported yet: the secret would have to be a host file "
+                              "for runsc's gofer (use --backend native)");
+  }
   for (const std::string& p : spec.masked_paths) {
     if (!UnderProcOrSys(p)) {
       return Refuse("linux.maskedPaths",

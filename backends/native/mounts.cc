@@ -681,6 +681,20 @@ StepError SetUpDefaultFilesystems(MountPlan& plan, int rootfd) {
 // in the list, so no lookup can lead anywhere else.
 static const FsOption kFreshRootOpts[] = {{"mode", "0755"}};
 
+// write(2) until all of data is out; the child's own loop (no Status, no allocation).
+StepError WriteAllRaw(int fd, const std::string& data, const char* what) {
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return StepError::Errno("write", what);
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return StepError::Ok();
+}
+
 StepError PopulateFreshRoot(const MountPlan& plan, int rootfd) {
   for (const RootEntry& e : plan.root_entries) {
     const char* path = e.path.c_str();
@@ -698,21 +712,33 @@ StepError PopulateFreshRoot(const MountPlan& plan, int rootfd) {
         Fd f(::openat(rootfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                       e.mode));
         if (f.fd < 0) return StepError::Errno("create", path);
-        const char* p = e.data.data();
-        size_t left = e.data.size();
-        while (left > 0) {
-          ssize_t n = ::write(f.fd, p, left);
-          if (n < 0 && errno == EINTR) continue;
-          if (n <= 0) return StepError::Errno("write", path);
-          p += n;
-          left -= static_cast<size_t>(n);
-        }
+        RETURN_IF_STEP_FAILED(WriteAllRaw(f.fd, e.data, path));
         if (::fchmod(f.fd, e.mode) != 0) return StepError::Errno("chmod", path);
         break;
       }
     }
   }
   return StepError::Ok();
+}
+
+// mounts.h step 5b.
+StepError MountSecret(int rootfd, const SecretOp& s) {
+  const char* abs_path = s.target_abs.c_str();
+  static const FsOption kOpts[] = {{"mode", "0500"}, {"nr_inodes", "4"}};
+  StepError err;
+  Fd fs(NewFs(NewFsArgs{"tmpfs", kOpts, 2, s.params.data(), s.params.size(),
+                        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, nullptr},
+              abs_path, &err));
+  if (fs.fd < 0) return err;
+  {
+    Fd f(::openat(fs.fd, "secret", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400));
+    if (f.fd < 0) return StepError::Errno("create", abs_path);
+    RETURN_IF_STEP_FAILED(WriteAllRaw(f.fd, s.data, abs_path));
+    if (::fchown(f.fd, s.uid, s.gid) != 0) return StepError::Errno("chown", abs_path);
+    if (::fchmod(f.fd, 0400) != 0) return StepError::Errno("chmod", abs_path);
+  }
+  return BindClone(fs.fd, "secret", rootfd, s.target.c_str(), abs_path, false,
+                   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 }
 
 StepError ApplyMount(MountPlan& plan, int rootfd, MountOp& op) {
@@ -913,6 +939,22 @@ absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec, bool host_cgroup
     if (!op.ok()) return op.status();
     plan.mounts.push_back(*std::move(op));
   }
+  for (const SecretSpec& secret : spec.secrets) {
+    SecretOp op;
+    op.target_abs = secret.destination;
+    op.target = Relative(secret.destination);
+    if (op.target.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--secret ", secret.source, ": cannot mount over /"));
+    }
+    op.data = secret.data;
+    op.uid = spec.process.uid;
+    op.gid = spec.process.gid;
+    // Room for the file and its inode: whole pages, never less than one.
+    op.params.push_back(Param(secret.destination, "size",
+                              absl::StrCat((secret.data.size() / 4096 + 2) * 4096)));
+    plan.secrets.push_back(std::move(op));
+  }
   for (const DeviceSpec& d : spec.devices) {
     ASSIGN_OR_RETURN(DeviceOp op, PlanDevice(d));
     plan.devices.push_back(std::move(op));
@@ -980,6 +1022,7 @@ StepError SetUpFilesystemInChild(MountPlan& plan) {
     DetachHostMount(rootfd, "dev");
   }
   for (MountOp& op : plan.mounts) RETURN_IF_STEP_FAILED(ApplyMount(plan, rootfd, op));
+  for (const SecretOp& s : plan.secrets) RETURN_IF_STEP_FAILED(MountSecret(rootfd, s));
   // Steps 6-8.
   for (DeviceOp& d : plan.devices) RETURN_IF_STEP_FAILED(CreateDevice(rootfd, d));
   RETURN_IF_STEP_FAILED(WriteSysctls(plan));

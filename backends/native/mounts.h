@@ -42,6 +42,11 @@
 //     urandom tty bound from the host, devpts, shm, ptmx/fd/stdin/stdout/stderr links),
 //     private /tmp (noexec unless spec.tmp_exec); then spec.mounts in order. A tmpfs on /dev (either model) gets the same
 //     nodes and links; /dev/pts and /dev/shm then come from their own entries.
+//  5b. spec.secrets (--secret): each is a fresh tmpfs of its own (nosuid, nodev, noexec,
+//     detached: it is never attached anywhere), one file written there with the secret's
+//     bytes (mode 0400, chowned to the workload's uid and gid), then that file alone cloned
+//     with open_tree and bound read-only (nosuid, nodev, noexec) onto its destination. The
+//     bytes live in the container's memory only.
 //  6. spec.devices (OCI linux.devices): each node is bound from the host when the host has
 //     a node of the same type and number at the same path (works in a user namespace; the
 //     host node's owner and mode are kept: chmod through the bind would change the host's
@@ -122,6 +127,16 @@ struct DeviceOp {
   int fd = -1;             // child scratch: the captured host node
 };
 
+// A spec.secrets entry: a tmpfs of its own holding one file, bound read-only onto target.
+struct SecretOp {
+  std::string target;      // relative to the new root
+  std::string target_abs;  // for messages
+  std::string data;
+  uid_t uid = 0;           // the workload's (container ids)
+  gid_t gid = 0;
+  std::vector<FsParam> params;  // the tmpfs's size
+};
+
 struct SysctlOp {
   std::string path;   // "sys/kernel/shmmax", relative to a proc mount's root
   std::string value;
@@ -141,6 +156,7 @@ struct MountPlan {
   unsigned long initial_propagation = 0;  // step 1: MS_REC | MS_PRIVATE or MS_SLAVE
   unsigned long rootfs_propagation = 0;   // step 10: 0 = nothing to do
   std::vector<MountOp> mounts;            // spec.mounts, in order
+  std::vector<SecretOp> secrets;          // after mounts
   std::vector<DeviceOp> devices;
   std::vector<SysctlOp> sysctls;
   std::vector<std::string> masked;        // relative paths

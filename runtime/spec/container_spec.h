@@ -229,6 +229,16 @@ struct RootEntry {
   uint32_t mode = 0755; // kDir, kFile
 };
 
+// A file the workload gets read-only at `destination`, whose bytes nucleus holds in memory
+// (--secret): on a private tmpfs of its own (noexec, nosuid, nodev), mode 0400, owned by the
+// workload's uid and gid. Never written to the host's disk, config.json, inspect or the
+// audit log (ToOciConfigJson leaves secrets out).
+struct SecretSpec {
+  std::string source;       // as the user named it ("cred:db", "/etc/app/token"): messages
+  std::string destination;  // absolute, clean, in the container
+  std::string data;
+};
+
 struct ContainerSpec {
   std::string id;
   std::string hostname;  // empty: the id (or "nucleus")
@@ -246,6 +256,7 @@ struct ContainerSpec {
   // /dev/shm always is.
   bool tmp_exec = false;
   std::vector<MountSpec> mounts;  // applied in order after /proc, /dev, /tmp
+  std::vector<SecretSpec> secrets;  // mounted after `mounts`
   std::vector<std::string> masked_paths;    // OCI defaults filled by DefaultMaskedPaths()
   std::vector<std::string> readonly_paths;  // OCI defaults filled by DefaultReadonlyPaths()
 

@@ -1,6 +1,8 @@
 #include "runtime/spec/flags.h"
 
+#include <fcntl.h>
 #include <sys/capability.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -33,12 +35,14 @@
 #include "runtime/seccomp/profile.h"
 #include "runtime/units.h"
 #include "runtime/util/status.h"
+#include "runtime/util/syscall.h"
+#include "runtime/util/unique_fd.h"
 
 namespace nucleus {
 namespace {
 
 enum class Flag {
-  kRootfs, kHostRoot, kReadOnly, kTmpExec, kAllowSensitiveBind, kRo, kRw, kTmpfs, kWorkdir,
+  kRootfs, kHostRoot, kReadOnly, kTmpExec, kAllowSensitiveBind, kRo, kRw, kTmpfs, kSecret, kWorkdir,
   kEnv, kEnvFile, kUser, kGroupAdd, kCapAdd, kCapDrop, kUlimit, kNoInit,
   kName, kHostname, kNetwork, kUserns, kUidmap, kGidmap, kTimens, kHelp,
   kSeccomp, kSeccompProfile, kSeccompLog,
@@ -66,6 +70,7 @@ constexpr FlagDef kFlags[] = {
     {"--ro", nullptr, true, Flag::kRo},
     {"--rw", nullptr, true, Flag::kRw},
     {"--tmpfs", nullptr, true, Flag::kTmpfs},
+    {"--secret", nullptr, true, Flag::kSecret},
     {"--workdir", "-w", true, Flag::kWorkdir},
     {"--env", "-e", true, Flag::kEnv},
     {"--env-file", nullptr, true, Flag::kEnvFile},
@@ -274,6 +279,67 @@ absl::StatusOr<MountSpec> ParseTmpfs(absl::string_view value) {
   return m;
 }
 
+// --secret SRC[:DEST]. SRC: a host file, or cred:NAME for systemd's credential
+// $CREDENTIALS_DIRECTORY/NAME (LoadCredential=, SetCredential=). DEST: an absolute path, or a
+// name under /run/secrets; by default /run/secrets/ and SRC's last component. The file is
+// read here, once: a regular file of at most kMaxSecretBytes.
+absl::StatusOr<SecretSpec> ParseSecret(absl::string_view value) {
+  constexpr absl::string_view kFlag = "--secret";
+  std::vector<absl::string_view> parts = absl::StrSplit(value, ':');
+  std::string src(parts[0]);
+  if (parts[0] == "cred") {  // cred:NAME[:DEST]
+    if (parts.size() < 2 || parts.size() > 3 || parts[1].empty()) {
+      return Invalid(kFlag, value, "is not cred:NAME[:DEST]");
+    }
+    src = absl::StrCat("cred:", parts[1]);
+    parts.erase(parts.begin());
+  }
+  if (parts.size() > 2 || parts[0].empty() || (parts.size() == 2 && parts[1].empty())) {
+    return Invalid(kFlag, value, "is not SRC[:DEST] or cred:NAME[:DEST]");
+  }
+  SecretSpec secret;
+  secret.source = src;
+  std::string path;
+  std::string name;
+  if (absl::StartsWith(src, "cred:")) {
+    name = src.substr(5);
+    if (name == "." || name == ".." || name.find('/') != std::string::npos) {
+      return Invalid(kFlag, value, "names a credential that is not a plain file name");
+    }
+    const char* dir = ::getenv("CREDENTIALS_DIRECTORY");
+    if (dir == nullptr || dir[0] != '/') {
+      return Invalid(kFlag, value,
+                     "needs $CREDENTIALS_DIRECTORY (systemd sets it for a unit with "
+                     "LoadCredential= or SetCredential=)");
+    }
+    path = absl::StrCat(dir, "/", name);
+  } else {
+    ASSIGN_OR_RETURN(path, ValidateHostPath(parts[0], kFlag));
+    name = path.substr(path.rfind('/') + 1);
+  }
+  std::string dest = parts.size() == 2 ? std::string(parts[1]) : name;
+  if (!absl::StartsWith(dest, "/")) dest = absl::StrCat(kSecretsDir, "/", dest);
+  ASSIGN_OR_RETURN(secret.destination, MountDestination(dest, kFlag));
+  if (secret.destination == kSecretsDir) return Invalid(kFlag, value, "has no file name");
+  // O_NONBLOCK: a FIFO named by mistake must not hang the start; fstat refuses it below.
+  absl::StatusOr<UniqueFd> fd = Open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+  if (!fd.ok()) return Invalid(kFlag, value, fd.status().message());
+  struct stat st;
+  if (::fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Invalid(kFlag, value,
+                   path == value ? std::string("is not a regular file")
+                                 : absl::StrCat("names ", Quote(path), ", not a regular file"));
+  }
+  absl::StatusOr<std::string> data = ReadFdToString(fd->get(), kMaxSecretBytes);
+  if (!data.ok()) {
+    return Invalid(kFlag, value,
+                   absl::StrCat(Quote(path), ": ", data.status().message(), " (at most ",
+                                kMaxSecretBytes >> 10, " KiB)"));
+  }
+  secret.data = std::move(*data);
+  return secret;
+}
+
 absl::Status AddMount(MountSpec m, absl::string_view flag, ContainerSpec* spec) {
   for (const MountSpec& other : spec->mounts) {
     if (other.destination == m.destination) {
@@ -417,6 +483,17 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
     case Flag::kTmpfs: {
       ASSIGN_OR_RETURN(MountSpec m, ParseTmpfs(value));
       return AddMount(std::move(m), flag, &spec);
+    }
+    case Flag::kSecret: {
+      ASSIGN_OR_RETURN(SecretSpec secret, ParseSecret(value));
+      for (const SecretSpec& other : spec.secrets) {
+        if (other.destination == secret.destination) {
+          return Invalid(flag, value, absl::StrCat("goes to ", secret.destination,
+                                                   ", where another --secret goes"));
+        }
+      }
+      spec.secrets.push_back(std::move(secret));
+      return absl::OkStatus();
     }
     case Flag::kWorkdir: {
       ASSIGN_OR_RETURN(spec.process.cwd, ValidateContainerPath(value, flag));
@@ -1037,6 +1114,14 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
     return absl::InvalidArgumentError("--host-root and --rootfs: give one");
   }
   if (!p.allow_sensitive_bind) RETURN_IF_ERROR(CheckBindSources(spec.mounts));
+  for (const SecretSpec& secret : spec.secrets) {
+    for (const MountSpec& m : spec.mounts) {
+      if (m.destination == secret.destination) {
+        return Invalid("--secret", secret.source,
+                       absl::StrCat("goes to ", secret.destination, ", a mount destination"));
+      }
+    }
+  }
   spec.readonly_rootfs = p.read_only || spec.rootfs.empty();
   spec.masked_paths = DefaultMaskedPaths();
   spec.readonly_paths = DefaultReadonlyPaths();
@@ -1079,6 +1164,11 @@ Filesystem:
       --rw SRC[:DST]                     bind-mount host path SRC read-write at DST (repeatable)
       --tmpfs DST[:size=N[,mode=OCTAL]]  mount an empty tmpfs at DST (size like 64m, 1.5g;
                                          mode default 1777; repeatable)
+      --secret SRC[:DEST]                a host file as a read-only file at DEST (default
+                                         /run/secrets/NAME), mode 0400, owned by the
+                                         workload, in memory only (noexec; at most 1 MiB;
+                                         never in inspect; repeatable); SRC cred:NAME is
+                                         systemd's $CREDENTIALS_DIRECTORY/NAME
   -w, --workdir DIR                      working directory in the container (default: /)
 
 Process:

@@ -31,6 +31,9 @@ inline constexpr int64_t kDefaultPidsLimit = 1024;
 inline constexpr uint64_t kDefaultNofileSoft = 1024;
 inline constexpr uint64_t kDefaultNofileHard = 4096;
 HostDefaults CurrentHostDefaults();
+// --secret: where a DEST without a leading '/' goes, and the largest file it takes.
+inline constexpr char kSecretsDir[] = "/run/secrets";
+inline constexpr size_t kMaxSecretBytes = 1 << 20;
 
 // `run -d --readiness-*`: how the monitor tells that the container is ready.
 struct ReadinessProbe {

@@ -224,6 +224,61 @@ TEST(ParseRunArgsTest, BindMountErrors) {
               StatusIs(kInvalid, Eq("--tmpfs: '/d' is already a mount destination")));
 }
 
+std::string WriteTemp(const std::string& name, const std::string& data) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  FILE* f = fopen(path.c_str(), "w");
+  if (f != nullptr) {
+    fwrite(data.data(), 1, data.size(), f);
+    fclose(f);
+  }
+  return path;
+}
+
+TEST(ParseRunArgsTest, SecretsAreReadOnceAndGoUnderRunSecrets) {
+  std::string token = WriteTemp("token", "s3cret\n");
+  ASSERT_OK_AND_ASSIGN(RunRequest a, Parse({"--secret", token, "--secret", token + ":db/pass",
+                                            "--secret", token + ":/etc/app/key", "ls"}));
+  ASSERT_THAT(a.spec.secrets, SizeIs(3));
+  EXPECT_EQ(a.spec.secrets[0].destination, "/run/secrets/token");
+  EXPECT_EQ(a.spec.secrets[0].data, "s3cret\n");
+  EXPECT_EQ(a.spec.secrets[0].source, token);
+  EXPECT_EQ(a.spec.secrets[1].destination, "/run/secrets/db/pass");
+  EXPECT_EQ(a.spec.secrets[2].destination, "/etc/app/key");
+  EXPECT_THAT(a.spec.mounts, Not(Contains(::testing::Field(&MountSpec::destination,
+                                                           "/run/secrets/token"))));
+  // systemd credentials: $CREDENTIALS_DIRECTORY/NAME.
+  setenv("CREDENTIALS_DIRECTORY", ::testing::TempDir().c_str(), 1);
+  ASSERT_OK_AND_ASSIGN(RunRequest c, Parse({"--secret", "cred:token", "--secret",
+                                            "cred:token:/k", "ls"}));
+  EXPECT_EQ(c.spec.secrets[0].destination, "/run/secrets/token");
+  EXPECT_EQ(c.spec.secrets[0].data, "s3cret\n");
+  EXPECT_EQ(c.spec.secrets[1].destination, "/k");
+  EXPECT_THAT(Parse({"--secret", "cred:../token", "ls"}),
+              StatusIs(kInvalid, HasSubstr("not a plain file name")));
+  unsetenv("CREDENTIALS_DIRECTORY");
+  EXPECT_THAT(Parse({"--secret", "cred:token", "ls"}),
+              StatusIs(kInvalid, Eq("--secret: 'cred:token' needs $CREDENTIALS_DIRECTORY (systemd "
+                                    "sets it for a unit with LoadCredential= or SetCredential=)")));
+}
+
+TEST(ParseRunArgsTest, BadSecretsNameTheFlag) {
+  std::string token = WriteTemp("token2", "x");
+  EXPECT_THAT(Parse({"--secret", "/nonexistent/key", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--secret: '/nonexistent/key' open")));
+  EXPECT_THAT(Parse({"--secret", ::testing::TempDir(), "ls"}),
+              StatusIs(kInvalid, HasSubstr("not a regular file")));
+  EXPECT_THAT(Parse({"--secret", token + ":", "ls"}), StatusIs(kInvalid, HasSubstr("SRC[:DEST]")));
+  EXPECT_THAT(Parse({"--secret", "cred:", "ls"}), StatusIs(kInvalid, HasSubstr("cred:NAME")));
+  EXPECT_THAT(Parse({"--secret", token + ":/", "ls"}), StatusIs(kInvalid, HasSubstr("root")));
+  EXPECT_THAT(Parse({"--secret", token + ":/proc/x", "ls"}), StatusIs(kInvalid, HasSubstr("/proc")));
+  EXPECT_THAT(Parse({"--secret", token, "--secret", token, "ls"}),
+              StatusIs(kInvalid, HasSubstr("where another --secret goes")));
+  EXPECT_THAT(Parse({"--tmpfs", "/k", "--secret", token + ":/k", "ls"}),
+              StatusIs(kInvalid, HasSubstr("a mount destination")));
+  std::string big = WriteTemp("big", std::string(kMaxSecretBytes + 1, 'x'));
+  EXPECT_THAT(Parse({"--secret", big, "ls"}), StatusIs(kInvalid, HasSubstr("at most 1024 KiB")));
+}
+
 TEST(ParseRunArgsTest, TmpfsOptions) {
   ASSERT_OK_AND_ASSIGN(RunRequest a, Parse({"--tmpfs", "/t", "ls"}));
   EXPECT_EQ(a.spec.mounts[0].tmpfs_size, 0u);

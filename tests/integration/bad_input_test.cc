@@ -139,6 +139,19 @@ TEST_F(BadInputTest, SensitiveBindSourcesNeedTheirFlag) {
   EXPECT_EQ(allowed.exit_code, 0) << allowed;
 }
 
+TEST_F(BadInputTest, BadSecrets) {
+  ExpectRefused(RunNucleus({"--secret", "/nonexistent/token", "--", "/bin/true"}),
+                {"--secret", "/nonexistent/token"});
+  ExpectRefused(RunNucleus({"--secret", "/usr", "--", "/bin/true"}), {"--secret", "/usr"});
+  ExpectRefused(RunNucleus({"--secret", "cred:db", "--", "/bin/true"}),
+                {"--secret", "cred:db", "CREDENTIALS_DIRECTORY"});
+  // A FIFO must not hang the start.
+  std::string fifo = UniqueName("/tmp/nucleus-secret") + ".fifo";  // short: names get quoted whole
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << strerror(errno);
+  ExpectRefused(RunNucleus({"--secret", fifo, "--", "/bin/true"}), {"--secret", fifo});
+  unlink(fifo.c_str());
+}
+
 TEST_F(BadInputTest, HostRootAndRootfsAreOneOrTheOther) {
   ExpectRefused(RunNucleus({"--host-root", "--rootfs", "/usr", "--", "/bin/true"}),
                 {"--host-root", "--rootfs"});

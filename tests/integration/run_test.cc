@@ -243,6 +243,54 @@ TEST_F(RunTest, HostRootIsReadOnly) {
   EXPECT_FALSE(PathExists(target)) << "the container wrote to the host's disk";
 }
 
+// --secret: the bytes appear at DEST (and by default under /run/secrets), mode 0400, owned by
+// the workload's user, on a read-only, noexec, in-memory mount.
+TEST_F(RunTest, SecretIsAReadOnlyInMemoryFileOfTheWorkload) {
+  const std::string name = UniqueName("secret");
+  const std::string src = TestTmpDir() + "/" + name;
+  WriteFile(src, "s3cret-" + name);
+  ASSERT_EQ(chmod(src.c_str(), 0600), 0) << strerror(errno);
+  RunResult r = RunNucleus(
+      {"--user", "1000:1000", "--secret", src + ":/home/app/token", "--secret", src, "--",
+       "/bin/sh", "-c",
+       "stat -c 'mode=%a owner=%u:%g' /home/app/token; echo; cat /home/app/token; echo; "
+       "cat /run/secrets/" + name + "; echo; grep ' /home/app/token ' /proc/self/mountinfo; "
+       "echo x > /home/app/token && echo WROTE; cp /bin/true /home/app/token 2>/dev/null && "
+       "echo COPIED; true"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("mode=400 owner=1000:1000")) << r;
+  EXPECT_THAT(r.out, HasSubstr("\ns3cret-" + name + "\ns3cret-" + name + "\n")) << r;
+  std::string mount_line;
+  for (const std::string& line : SplitLines(r.out)) {
+    if (line.find(" /home/app/token ") != std::string::npos) mount_line = line;
+  }
+  EXPECT_THAT(mount_line, HasSubstr(" ro,nosuid,nodev,noexec")) << r;
+  EXPECT_THAT(mount_line, HasSubstr(" - tmpfs ")) << r;
+  EXPECT_THAT(r.out, Not(HasSubstr("WROTE"))) << r;
+  EXPECT_THAT(r.out, Not(HasSubstr("COPIED"))) << r;
+}
+
+// The secret's bytes never reach the container's state (config.json, state.json), inspect,
+// or the host's disk anywhere under the state directory; exec sees the file.
+TEST_F(RunTest, SecretIsNeverInInspectOrTheStateDirectory) {
+  const std::string name = UniqueName("secret-d");
+  const std::string src = TestTmpDir() + "/" + name;
+  const std::string bytes = "never-on-disk-" + name;
+  WriteFile(src, bytes);
+  RunResult up = Nucleus({"run", "-d", "--name", name, "--secret", src, "--", "/bin/sleep", "300"});
+  ASSERT_EQ(up.exit_code, 0) << up;
+  RunResult ex = Nucleus({"exec", name, "/bin/cat", "/run/secrets/" + name});
+  EXPECT_EQ(ex.out, bytes) << ex;
+  RunResult inspect = Nucleus({"inspect", name});
+  EXPECT_EQ(inspect.exit_code, 0) << inspect;
+  EXPECT_THAT(inspect.out, Not(HasSubstr(bytes))) << inspect;
+  RunResult grep = RunCommand({"/bin/grep", "-rlF", bytes, "/run/nucleus/" + name});
+  EXPECT_EQ(grep.exit_code, 1) << "the secret is on disk: " << grep;
+  RunResult rm = Nucleus({"rm", "-f", name});
+  EXPECT_EQ(rm.exit_code, 0) << rm;
+  ReapChildren(2);
+}
+
 TEST_F(RunTest, TmpIsWritableAndPrivate) {
   std::string name = "/tmp/" + UniqueName("nucleus-it-private-tmp");
   RunResult r = RunProbe({}, {"write", name});
