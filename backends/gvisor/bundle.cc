@@ -101,6 +101,11 @@ absl::StatusOr<std::vector<std::string>> CheckGvisorSpec(const ContainerSpec& sp
     return Refuse("hooks.startContainer",
                   "would run in the sandbox process's host namespaces, not in the container");
   }
+  if (!spec.context.source.empty() && spec.context.mode == ContextSpec::Mode::kBind) {
+    return Refuse("--context-mode bind",
+                  "runsc cannot mask the excluded entries of a bound directory; use "
+                  "--context-mode copy");
+  }
   if (!spec.secrets.empty()) {
     return Refuse("--secret", "not supported yet: the secret would have to be a host file "
                               "for runsc's gofer (use --backend native)");

@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "backends/gvisor/bundle.h"
+#include "runtime/workspace/context.h"
 #include "backends/gvisor/runsc.h"
 #include "backends/gvisor/stdio_relay.h"
 #include "runtime/rootfs/default_root.h"
@@ -580,6 +581,29 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
     rooted.rootfs = dirs.bundle() + "/rootfs";
     rooted.root_entries.clear();
     RETURN_IF_ERROR(MaterializeRootEntries(spec.root_entries, rooted.rootfs));
+  }
+  // A --context copy is a directory of the bundle too, bound (read-write, with the tmpfs's
+  // attributes) where the spec has its tmpfs.
+  if (!spec.context.source.empty()) {
+    const std::string workspace = dirs.bundle() + "/workspace";
+    RETURN_IF_ERROR(MakeDir(workspace));
+    UniqueFd ws(::open(workspace.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!ws.valid()) return ErrnoStatus("open", workspace);
+    if (::fchown(ws.get(), spec.process.uid, spec.process.gid) != 0 ||
+        ::fchmod(ws.get(), 0755) != 0) {
+      return ErrnoStatus("chown", workspace);
+    }
+    const ContextSpec& c = spec.context;
+    ASSIGN_OR_RETURN(ContextWalk walk, WalkContext(c, ws.get(), spec.process.uid,
+                                                   spec.process.gid,
+                                                   !c.manifest.empty() || !c.verify.empty()));
+    RETURN_IF_ERROR(FinishContext(c, walk));
+    for (MountSpec& m : rooted.mounts) {
+      if (m.destination != kWorkspaceDir || m.type != MountSpec::Type::kTmpfs) continue;
+      m.type = MountSpec::Type::kBind;
+      m.source = workspace;
+      m.recursive = false;
+    }
   }
   std::string platform_warning;
   ASSIGN_OR_RETURN(RunscGlobals g,

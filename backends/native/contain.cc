@@ -233,9 +233,10 @@ void ContainInChild(ChildPlan& plan) {
   if (plan.die_with_parent && ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_PDEATHSIG"));
   // (If the parent died before this prctl, the next read of the sync socket sees EOF.)
   {
-    int keep[3 + ChildPlan::kMaxJoin] = {plan.sync_fd, plan.status_fd, plan.start_listen_fd};
-    for (int i = 0; i < plan.n_join; ++i) keep[3 + i] = plan.join_fd[i];
-    STEP(CloseInheritedFdsInChild(keep, 3 + plan.n_join));
+    int keep[4 + ChildPlan::kMaxJoin] = {plan.sync_fd, plan.status_fd, plan.start_listen_fd,
+                                         plan.mounts.workspace_fd};
+    for (int i = 0; i < plan.n_join; ++i) keep[4 + i] = plan.join_fd[i];
+    STEP(CloseInheritedFdsInChild(keep, 4 + plan.n_join));
   }
   // 1c. Existing namespaces (the user namespace first: the others may be its).
   for (int i = 0; i < plan.n_join; ++i) {

@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "runtime/util/raw_log.h"
 #include "runtime/util/status.h"
+#include "runtime/workspace/context.h"
 
 namespace nucleus {
 namespace {
@@ -744,6 +745,19 @@ StepError MountSecret(int rootfd, const SecretOp& s) {
 StepError ApplyMount(MountPlan& plan, int rootfd, MountOp& op) {
   const char* rel = op.target.c_str();
   const char* abs_path = op.target_abs.c_str();
+  if (op.kind == MountOp::Kind::kNewFs && op.prebuilt_fd >= 0) {
+    StepError err;
+    Fd target(ResolveOrCreate(rootfd, rel, abs_path, true, &err));
+    if (target.fd < 0) return err;
+    RETURN_IF_STEP_FAILED(Attach(op.prebuilt_fd, target.fd, abs_path));
+    if (!op.read_only && plan.n_rw < plan.rw_fds.size()) {
+      plan.rw_fds[plan.n_rw++] = op.prebuilt_fd;
+    } else {
+      ::close(op.prebuilt_fd);
+    }
+    op.prebuilt_fd = -1;
+    return StepError::Ok();
+  }
   if (op.kind == MountOp::Kind::kNewFs) {
     NewFsArgs a{op.fstype, nullptr, 0, op.params.data(), op.params.size(), op.attr_set,
                 op.eperm_detail.empty() ? nullptr : op.eperm_detail.c_str()};
@@ -901,6 +915,54 @@ StepError MaskPaths(MountPlan& plan, int rootfd) {
 }
 
 }  // namespace
+
+absl::StatusOr<UniqueFd> PrepareWorkspace(const ContainerSpec& spec, MountPlan* plan) {
+  const ContextSpec& c = spec.context;
+  if (c.source.empty() || c.mode != ContextSpec::Mode::kCopy) return UniqueFd();
+  MountOp* op = nullptr;
+  for (MountOp& m : plan->mounts) {
+    if (m.target_abs == kWorkspaceDir && m.kind == MountOp::Kind::kNewFs) op = &m;
+  }
+  if (op == nullptr) return absl::InternalError("--context: no /workspace mount in the plan");
+  std::optional<uint32_t> uid =
+      HostIdOf(spec.namespaces.user ? spec.uid_mappings : std::vector<IdMapping>{},
+               spec.process.uid);
+  std::optional<uint32_t> gid =
+      HostIdOf(spec.namespaces.user ? spec.gid_mappings : std::vector<IdMapping>{},
+               spec.process.gid);
+  if (!uid || !gid) {
+    return absl::InvalidArgumentError(
+        "--context: the workload's uid or gid is not mapped in the user namespace");
+  }
+  UniqueFd fs(::fsopen("tmpfs", FSOPEN_CLOEXEC));
+  if (!fs.valid()) return ErrnoStatus("fsopen", "tmpfs for /workspace");
+  for (const FsParam& p : op->params) {
+    if (p.flag ? ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, p.key.c_str(), nullptr, 0)
+               : ::fsconfig(fs.get(), FSCONFIG_SET_STRING, p.key.c_str(), p.value.c_str(), 0)) {
+      return ErrnoStatus("fsconfig", p.what);
+    }
+  }
+  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    return ErrnoStatus("fsconfig create", "tmpfs for /workspace");
+  }
+  UniqueFd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned>(op->attr_set)));
+  if (!mnt.valid()) return ErrnoStatus("fsmount", "tmpfs for /workspace");
+  // fsmount's fd is an O_PATH one: fchown would say EBADF.
+  if (::fchownat(mnt.get(), "", *uid, *gid, AT_EMPTY_PATH) != 0) {
+    return ErrnoStatus("chown", "/workspace");
+  }
+  const bool hash = !c.manifest.empty() || !c.verify.empty();
+  ASSIGN_OR_RETURN(ContextWalk walk, WalkContext(c, mnt.get(), *uid, *gid, hash));
+  RETURN_IF_ERROR(FinishContext(c, walk));
+  if (!walk.special.empty()) {
+    plan->warnings.push_back(absl::StrCat("--context: left out ", walk.special.size(),
+                                          " sockets, FIFOs or devices (first: ",
+                                          walk.special.front(), ")"));
+  }
+  op->prebuilt_fd = mnt.get();
+  plan->workspace_fd = mnt.get();  // kept open across the child's close of inherited fds
+  return mnt;
+}
 
 bool HostHasCgroup2FromParent() {
   struct statfs fs;

@@ -82,6 +82,7 @@
 
 #include "absl/status/statusor.h"
 #include "backends/native/step.h"
+#include "runtime/util/unique_fd.h"
 #include "runtime/spec/container_spec.h"
 
 namespace nucleus {
@@ -110,6 +111,7 @@ struct MountOp {
   bool populate_dev = false;    // a tmpfs on /dev: add the default nodes and links
   bool is_proc = false;
   std::string eperm_detail;     // message for EPERM (proc/sysfs/cgroup2 in a user namespace)
+  int prebuilt_fd = -1;         // kNewFs: a detached mount made by the parent, attached as is
   int fd = -1;                  // child scratch: the captured tree
 };
 
@@ -157,6 +159,7 @@ struct MountPlan {
   unsigned long rootfs_propagation = 0;   // step 10: 0 = nothing to do
   std::vector<MountOp> mounts;            // spec.mounts, in order
   std::vector<SecretOp> secrets;          // after mounts
+  int workspace_fd = -1;  // PrepareWorkspace's mount (also the /workspace op's prebuilt_fd)
   std::vector<DeviceOp> devices;
   std::vector<SysctlOp> sysctls;
   std::vector<std::string> masked;        // relative paths
@@ -180,6 +183,13 @@ struct MountPlan {
 absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec);
 // The same for a host whose /sys/fs/cgroup is (host_cgroup2) or is not cgroup v2 (tests).
 absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec, bool host_cgroup2);
+
+// --context in copy mode: a detached tmpfs (never attached on the host; the plan's own
+// options and attributes for /workspace, its root owned by the workload) filled by
+// WalkContext (runtime/workspace/context.h), manifest written and verified; the plan's
+// /workspace op takes its fd, which the child attaches instead of making a new tmpfs. The
+// returned fd owns the mount until the child has it; empty when there is nothing to copy.
+absl::StatusOr<UniqueFd> PrepareWorkspace(const ContainerSpec& spec, MountPlan* plan);
 
 // statfs("/sys/fs/cgroup") is cgroup2.
 bool HostHasCgroup2FromParent();

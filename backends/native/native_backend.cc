@@ -215,6 +215,12 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
                                                                  const CreateOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<ChildPlan> plan, BuildChildPlan(spec));
   plan->start_listen_fd = options.start_listen_fd;
+  // The --context copy, made before anything else exists: closed (freed) when Create returns,
+  // by which time the child holds its own copy of the fd.
+  const size_t mount_warnings = plan->mounts.warnings.size();
+  ASSIGN_OR_RETURN(UniqueFd workspace, PrepareWorkspace(spec, &plan->mounts));
+  plan->warnings.insert(plan->warnings.end(), plan->mounts.warnings.begin() + mount_warnings,
+                        plan->mounts.warnings.end());
   ASSIGN_OR_RETURN(SyncPair sync, SyncPair::Create());
   int status_pipe[2];
   if (::pipe2(status_pipe, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", "init status");

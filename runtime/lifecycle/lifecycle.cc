@@ -29,6 +29,7 @@
 #include "runtime/procfs.h"
 #include "runtime/signals.h"
 #include "runtime/rootfs/default_root.h"
+#include "runtime/workspace/context.h"
 #include "runtime/spec/oci_config.h"
 #include "runtime/state/ids.h"
 #include "runtime/state/liveness.h"
@@ -147,11 +148,14 @@ ContainerState InitialState(const ContainerSpec& spec, const std::string& name) 
   return st;
 }
 
-// `spec` as it runs: laid out on the default root when it asks for one
-// (runtime/rootfs/default_root.h).
+// `spec` as it runs: a bound --context's excluded entries masked (runtime/workspace/
+// context.h), laid out on the default root when it asks for one (runtime/rootfs/
+// default_root.h).
 absl::StatusOr<ContainerSpec> PrepareRoot(const ContainerSpec& spec) {
-  if (!WantsDefaultRoot(spec)) return spec;
-  return LayOutDefaultRoot(spec);
+  ContainerSpec out = spec;
+  RETURN_IF_ERROR(MaskBoundContext(&out));
+  if (!WantsDefaultRoot(out)) return out;
+  return LayOutDefaultRoot(out);
 }
 
 // Registers the container: its directory, config.json and the "creating" state, before

@@ -25,6 +25,10 @@ struct IdMapping {
   uint32_t size = 0;
 };
 
+// The host id that container id `id` is under `mappings` (a user namespace's uid or gid
+// map); `id` itself when mappings is empty (no user namespace); nullopt when unmapped.
+std::optional<uint32_t> HostIdOf(const std::vector<IdMapping>& mappings, uint32_t id);
+
 struct MountSpec {
   // kBind: a host path (recursively unless !recursive). The others make a new filesystem of
   // that type (OCI "type": tmpfs, proc, sysfs, devpts, mqueue, cgroup); `nucleus run` uses
@@ -239,6 +243,27 @@ struct SecretSpec {
   std::string data;
 };
 
+// The agent workspace (--context DIR): what of a host directory the container gets at
+// kWorkspaceDir, and how (runtime/workspace/context.h does the walk).
+inline constexpr char kWorkspaceDir[] = "/workspace";
+struct ContextSpec {
+  enum class Mode {
+    kCopy,  // a private, writable copy (the host's directory is never written)
+    kBind,  // the directory itself, read-write; excluded entries are masked
+  };
+  std::string source;  // host directory, absolute and resolved; empty: no --context
+  Mode mode = Mode::kCopy;
+  // Entries whose name (or, for a pattern with '/', whose path below source) matches an
+  // exclude pattern and no include pattern are left out (fnmatch(3) globs).
+  std::vector<std::string> exclude;
+  std::vector<std::string> include;
+  int max_depth = 32;                 // directory levels below source
+  uint64_t max_files = 100000;        // entries of any type
+  uint64_t max_bytes = uint64_t{1} << 30;  // regular files' bytes, in total
+  std::string manifest;  // --context-manifest FILE: sha256 of every file, written
+  std::string verify;    // --verify-context FILE: such a manifest, checked
+};
+
 struct ContainerSpec {
   std::string id;
   std::string hostname;  // empty: the id (or "nucleus")
@@ -257,6 +282,7 @@ struct ContainerSpec {
   bool tmp_exec = false;
   std::vector<MountSpec> mounts;  // applied in order after /proc, /dev, /tmp
   std::vector<SecretSpec> secrets;  // mounted after `mounts`
+  ContextSpec context;  // --context; its mount at kWorkspaceDir is one of `mounts`
   std::vector<std::string> masked_paths;    // OCI defaults filled by DefaultMaskedPaths()
   std::vector<std::string> readonly_paths;  // OCI defaults filled by DefaultReadonlyPaths()
 

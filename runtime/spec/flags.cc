@@ -34,6 +34,7 @@
 #include "runtime/seccomp/default_profile.h"
 #include "runtime/seccomp/profile.h"
 #include "runtime/units.h"
+#include "runtime/workspace/context.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
 #include "runtime/util/unique_fd.h"
@@ -42,7 +43,8 @@ namespace nucleus {
 namespace {
 
 enum class Flag {
-  kRootfs, kHostRoot, kReadOnly, kTmpExec, kAllowSensitiveBind, kRo, kRw, kTmpfs, kSecret, kWorkdir,
+  kRootfs, kHostRoot, kReadOnly, kTmpExec, kAllowSensitiveBind, kRo, kRw, kTmpfs, kSecret, kContext, kContextMode, kContextExclude,
+  kContextInclude, kContextLimit, kContextManifest, kVerifyContext, kWorkdir,
   kEnv, kEnvFile, kUser, kGroupAdd, kCapAdd, kCapDrop, kUlimit, kNoInit,
   kName, kHostname, kNetwork, kUserns, kUidmap, kGidmap, kTimens, kHelp,
   kSeccomp, kSeccompProfile, kSeccompLog,
@@ -71,6 +73,13 @@ constexpr FlagDef kFlags[] = {
     {"--rw", nullptr, true, Flag::kRw},
     {"--tmpfs", nullptr, true, Flag::kTmpfs},
     {"--secret", nullptr, true, Flag::kSecret},
+    {"--context", nullptr, true, Flag::kContext},
+    {"--context-mode", nullptr, true, Flag::kContextMode},
+    {"--context-exclude", nullptr, true, Flag::kContextExclude},
+    {"--context-include", nullptr, true, Flag::kContextInclude},
+    {"--context-limit", nullptr, true, Flag::kContextLimit},
+    {"--context-manifest", nullptr, true, Flag::kContextManifest},
+    {"--verify-context", nullptr, true, Flag::kVerifyContext},
     {"--workdir", "-w", true, Flag::kWorkdir},
     {"--env", "-e", true, Flag::kEnv},
     {"--env-file", nullptr, true, Flag::kEnvFile},
@@ -150,6 +159,7 @@ struct Parsed {
   std::set<int> cap_drop;
   bool read_only = false;
   bool allow_sensitive_bind = false;
+  std::vector<std::string> context_flags;  // the --context-* flags given (need --context)
   bool pids_limit_given = false;
   bool userns = false;
   std::vector<IdMapping> uid_maps;
@@ -355,30 +365,109 @@ absl::Status AddMount(MountSpec m, absl::string_view flag, ContainerSpec* spec) 
 // /sys, /dev or /boot is refused too; below the others only the path itself (a directory
 // under /run or /etc may be what a workload needs). Symlinks are resolved first (/var/run
 // is /run).
-absl::Status CheckBindSources(const std::vector<MountSpec>& mounts) {
+bool IsSensitiveHostPath(const std::string& source) {
   static const char* const kWhole[] = {"/", "/etc", "/root", "/run", "/var/run", "/home"};
   static const char* const kTree[] = {"/proc", "/sys", "/dev", "/boot"};
-  for (const MountSpec& m : mounts) {
-    if (m.type != MountSpec::Type::kBind) continue;
-    std::string real = m.source;
-    if (char* r = ::realpath(m.source.c_str(), nullptr)) {
-      real = r;
-      ::free(r);
-    }
-    bool sensitive = false;
-    for (const char* p : kWhole) sensitive = sensitive || real == p || m.source == p;
-    for (const char* p : kTree) {
-      for (const std::string& s : {real, m.source}) {
-        sensitive = sensitive || s == p || absl::StartsWith(s, absl::StrCat(p, "/"));
-      }
-    }
-    if (sensitive) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          m.read_only ? "--ro" : "--rw", ": ", Quote(m.source),
-          " is a sensitive host path (the host's root, configuration, secrets, sockets or "
-          "kernel interfaces); --allow-sensitive-bind allows it"));
+  std::string real = source;
+  if (char* r = ::realpath(source.c_str(), nullptr)) {
+    real = r;
+    ::free(r);
+  }
+  bool sensitive = false;
+  for (const char* p : kWhole) sensitive = sensitive || real == p || source == p;
+  for (const char* p : kTree) {
+    for (const std::string& s : {real, source}) {
+      sensitive = sensitive || s == p || absl::StartsWith(s, absl::StrCat(p, "/"));
     }
   }
+  return sensitive;
+}
+
+absl::Status SensitiveError(absl::string_view flag, const std::string& source) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      flag, ": ", Quote(source),
+      " is a sensitive host path (the host's root, configuration, secrets, sockets or "
+      "kernel interfaces); --allow-sensitive-bind allows it"));
+}
+
+absl::Status CheckBindSources(const std::vector<MountSpec>& mounts) {
+  for (const MountSpec& m : mounts) {
+    if (m.type == MountSpec::Type::kBind && IsSensitiveHostPath(m.source)) {
+      return SensitiveError(m.read_only ? "--ro" : "--rw", m.source);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// --context-limit depth=N,files=N,size=SIZE (any of them, in any order).
+absl::Status ParseContextLimit(absl::string_view value, ContextSpec* c) {
+  constexpr absl::string_view kFlag = "--context-limit";
+  for (absl::string_view opt : absl::StrSplit(value, ',')) {
+    uint64_t n = 0;
+    if (absl::ConsumePrefix(&opt, "size=")) {
+      ASSIGN_OR_RETURN(c->max_bytes, ParseSize(opt, kFlag));
+      continue;
+    }
+    const bool depth = absl::ConsumePrefix(&opt, "depth=");
+    if (!depth && !absl::ConsumePrefix(&opt, "files=")) {
+      return Invalid(kFlag, value, "is not depth=N,files=N,size=SIZE (any of them)");
+    }
+    if (!absl::SimpleAtoi(opt, &n) || n == 0 || (depth && n > 1024)) {
+      return Invalid(kFlag, value,
+                     absl::StrCat("has ", Quote(opt), ", not a number from 1 to ",
+                                  depth ? "1024" : "2^64-1"));
+    }
+    if (depth) {
+      c->max_depth = static_cast<int>(n);
+    } else {
+      c->max_files = n;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// After every flag: the --context directory resolved and checked, the default excludes in
+// front of the user's, and its mount at /workspace (a tmpfs the backend fills with the copy,
+// or the directory itself), noexec unless --tmp-exec. The workload starts there.
+absl::Status ResolveContext(Parsed* p) {
+  ContainerSpec& spec = p->req.spec;
+  ContextSpec& c = spec.context;
+  if (c.source.empty()) {
+    if (!p->context_flags.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(p->context_flags.front(), ": needs --context DIR"));
+    }
+    return absl::OkStatus();
+  }
+  char* real = ::realpath(c.source.c_str(), nullptr);
+  if (real == nullptr) return Invalid("--context", c.source, ErrnoStatus("realpath").message());
+  std::string resolved = real;
+  ::free(real);
+  struct stat st;
+  if (::stat(resolved.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Invalid("--context", c.source, "is not a directory");
+  }
+  if (!p->allow_sensitive_bind && IsSensitiveHostPath(resolved)) {
+    return SensitiveError("--context", c.source);
+  }
+  c.source = resolved;
+  std::vector<std::string> exclude(std::begin(kDefaultContextExcludes),
+                                   std::end(kDefaultContextExcludes));
+  exclude.insert(exclude.end(), c.exclude.begin(), c.exclude.end());
+  c.exclude = std::move(exclude);
+  MountSpec m;
+  m.destination = kWorkspaceDir;
+  m.read_only = false;
+  m.noexec = !spec.tmp_exec;
+  if (c.mode == ContextSpec::Mode::kBind) {
+    m.type = MountSpec::Type::kBind;
+    m.source = c.source;
+  } else {
+    m.type = MountSpec::Type::kTmpfs;
+    m.tmpfs_mode = 0755;
+  }
+  RETURN_IF_ERROR(AddMount(std::move(m), "--context", &spec));
+  if (spec.process.cwd == "/") spec.process.cwd = kWorkspaceDir;
   return absl::OkStatus();
 }
 
@@ -483,6 +572,39 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
     case Flag::kTmpfs: {
       ASSIGN_OR_RETURN(MountSpec m, ParseTmpfs(value));
       return AddMount(std::move(m), flag, &spec);
+    }
+    case Flag::kContext: {
+      ASSIGN_OR_RETURN(spec.context.source, ValidateHostPath(value, flag));
+      return absl::OkStatus();
+    }
+    case Flag::kContextMode:
+      p->context_flags.push_back(flag);
+      if (value == "copy" || value == "bind") {
+        spec.context.mode = value == "copy" ? ContextSpec::Mode::kCopy : ContextSpec::Mode::kBind;
+        return absl::OkStatus();
+      }
+      return Invalid(flag, value, "is not copy or bind");
+    case Flag::kContextExclude:
+    case Flag::kContextInclude:
+      p->context_flags.push_back(flag);
+      if (value.empty() || value.front() == '/' || value.find('\0') != std::string::npos) {
+        return Invalid(flag, value, "is not a pattern relative to the context (e.g. '*.log')");
+      }
+      (def.flag == Flag::kContextExclude ? spec.context.exclude : spec.context.include)
+          .push_back(value);
+      return absl::OkStatus();
+    case Flag::kContextLimit:
+      p->context_flags.push_back(flag);
+      return ParseContextLimit(value, &spec.context);
+    case Flag::kContextManifest: {
+      p->context_flags.push_back(flag);
+      ASSIGN_OR_RETURN(spec.context.manifest, ValidateHostPath(value, flag));
+      return absl::OkStatus();
+    }
+    case Flag::kVerifyContext: {
+      p->context_flags.push_back(flag);
+      ASSIGN_OR_RETURN(spec.context.verify, ValidateHostPath(value, flag));
+      return absl::OkStatus();
     }
     case Flag::kSecret: {
       ASSIGN_OR_RETURN(SecretSpec secret, ParseSecret(value));
@@ -1113,6 +1235,7 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
   if (spec.host_root && !spec.rootfs.empty()) {
     return absl::InvalidArgumentError("--host-root and --rootfs: give one");
   }
+  RETURN_IF_ERROR(ResolveContext(&p));
   if (!p.allow_sensitive_bind) RETURN_IF_ERROR(CheckBindSources(spec.mounts));
   for (const SecretSpec& secret : spec.secrets) {
     for (const MountSpec& m : spec.mounts) {
@@ -1169,6 +1292,19 @@ Filesystem:
                                          workload, in memory only (noexec; at most 1 MiB;
                                          never in inspect; repeatable); SRC cred:NAME is
                                          systemd's $CREDENTIALS_DIRECTORY/NAME
+      --context DIR                      the agent workspace: a writable copy of DIR at
+                                         /workspace (the start directory), without .git,
+                                         .env*, .ssh, .aws, .gnupg, *.pem, *.key,
+                                         node_modules; symlinks never followed; noexec
+      --context-mode copy|bind           bind: DIR itself, read-write, excluded entries
+                                         masked (native backend only)
+      --context-exclude PATTERN          also leave out PATTERN (a glob on names, or on
+                                         paths when it has a '/'; repeatable)
+      --context-include PATTERN          keep what PATTERN matches though excluded
+      --context-limit LIMITS             depth=N,files=N,size=SIZE: refuse a bigger context
+                                         (defaults 32, 100000, 1g)
+      --context-manifest FILE            write the sha256 of every copied file to FILE
+      --verify-context FILE              refuse to start unless the files match FILE
   -w, --workdir DIR                      working directory in the container (default: /)
 
 Process:

@@ -279,6 +279,59 @@ TEST(ParseRunArgsTest, BadSecretsNameTheFlag) {
   EXPECT_THAT(Parse({"--secret", big, "ls"}), StatusIs(kInvalid, HasSubstr("at most 1024 KiB")));
 }
 
+TEST(ParseRunArgsTest, ContextIsAWorkspaceMountWithTheDefaultExcludes) {
+  std::string dir = ::testing::TempDir() + "/ctx";
+  mkdir(dir.c_str(), 0755);
+  ASSERT_OK_AND_ASSIGN(RunRequest a, Parse({"--context", dir, "--context-exclude", "*.log",
+                                            "--context-include", ".env.example",
+                                            "--context-limit", "files=10,depth=3,size=1m",
+                                            "ls"}));
+  const ContextSpec& c = a.spec.context;
+  char* real = realpath(dir.c_str(), nullptr);
+  EXPECT_EQ(c.source, real);
+  free(real);
+  EXPECT_EQ(c.mode, ContextSpec::Mode::kCopy);
+  EXPECT_THAT(c.exclude, Contains(".git"));
+  EXPECT_THAT(c.exclude, Contains("*.log"));
+  EXPECT_THAT(c.include, ElementsAre(".env.example"));
+  EXPECT_EQ(c.max_files, 10u);
+  EXPECT_EQ(c.max_depth, 3);
+  EXPECT_EQ(c.max_bytes, 1u << 20);
+  EXPECT_EQ(a.spec.process.cwd, "/workspace");
+  ASSERT_FALSE(a.spec.mounts.empty());
+  const MountSpec& m = a.spec.mounts.back();
+  EXPECT_EQ(m.destination, "/workspace");
+  EXPECT_EQ(m.type, MountSpec::Type::kTmpfs);
+  EXPECT_FALSE(m.read_only);
+  EXPECT_TRUE(m.noexec);
+  ASSERT_OK_AND_ASSIGN(RunRequest b, Parse({"--context", dir, "--context-mode", "bind",
+                                            "--tmp-exec", "-w", "/tmp", "ls"}));
+  EXPECT_EQ(b.spec.mounts.back().type, MountSpec::Type::kBind);
+  EXPECT_FALSE(b.spec.mounts.back().noexec) << "--tmp-exec";
+  EXPECT_EQ(b.spec.process.cwd, "/tmp");
+}
+
+TEST(ParseRunArgsTest, BadContextFlags) {
+  std::string dir = ::testing::TempDir() + "/ctx2";
+  mkdir(dir.c_str(), 0755);
+  EXPECT_THAT(Parse({"--context-exclude", "x", "ls"}),
+              StatusIs(kInvalid, Eq("--context-exclude: needs --context DIR")));
+  EXPECT_THAT(Parse({"--context", dir, "--context-mode", "move", "ls"}),
+              StatusIs(kInvalid, HasSubstr("is not copy or bind")));
+  EXPECT_THAT(Parse({"--context", dir, "--context-limit", "files=0", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--context-limit")));
+  EXPECT_THAT(Parse({"--context", dir, "--context-limit", "inodes=3", "ls"}),
+              StatusIs(kInvalid, HasSubstr("depth=N,files=N,size=SIZE")));
+  EXPECT_THAT(Parse({"--context", dir, "--context-exclude", "/abs", "ls"}),
+              StatusIs(kInvalid, HasSubstr("relative")));
+  EXPECT_THAT(Parse({"--context", "/nonexistent-ctx", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--context: '/nonexistent-ctx'")));
+  EXPECT_THAT(Parse({"--context", "/etc", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--allow-sensitive-bind")));
+  EXPECT_THAT(Parse({"--context", dir, "--tmpfs", "/workspace", "ls"}),
+              StatusIs(kInvalid, HasSubstr("already a mount destination")));
+}
+
 TEST(ParseRunArgsTest, TmpfsOptions) {
   ASSERT_OK_AND_ASSIGN(RunRequest a, Parse({"--tmpfs", "/t", "ls"}));
   EXPECT_EQ(a.spec.mounts[0].tmpfs_size, 0u);

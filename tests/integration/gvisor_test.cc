@@ -62,6 +62,20 @@ TEST_F(GvisorTest, SeesGvisorsKernelNotTheHosts) {
   EXPECT_EQ(native.out, HostFile("/proc/version")) << native;
 }
 
+// --context under gVisor: the same private copy at /workspace (a directory of the bundle),
+// without the excluded entries; the host's tree is not written.
+TEST_F(GvisorTest, ContextCopyIsAPrivateWorkspace) {
+  std::string p = TestTmpDir() + "/gv-context";
+  ASSERT_EQ(mkdir(p.c_str(), 0755), 0) << strerror(errno);
+  WriteFile(p + "/README", "readme\n");
+  WriteFile(p + "/.env", "TOKEN=leak\n");
+  RunResult r = Run({"--context", p, "--", "/bin/sh", "-c",
+                     "pwd; cat README; test -e .env && echo LEAK; echo new > new.txt; cat new.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, "/workspace\nreadme\nnew\n") << r;
+  EXPECT_FALSE(PathExists(p + "/new.txt"));
+}
+
 TEST_F(GvisorTest, ExitCodesAndSignalsPropagate) {
   EXPECT_EQ(Run({"--", "/bin/sh", "-c", "exit 3"}).exit_code, 3);
   RunResult killed = Run({"--", "/bin/sh", "-c", "kill -TERM $$"});

@@ -291,6 +291,78 @@ TEST_F(RunTest, SecretIsNeverInInspectOrTheStateDirectory) {
   ReapChildren(2);
 }
 
+// A project as an agent gets it: code, plus what it must not see (.git, .env, a key,
+// node_modules) and a symlink aimed at the host's /etc/shadow.
+std::string MakeProject(const std::string& name) {
+  std::string p = TestTmpDir() + "/" + UniqueName(name);
+  for (const char* d : {"", "/src", "/.git", "/node_modules"}) {
+    EXPECT_EQ(mkdir((p + d).c_str(), 0755), 0) << p << d << ": " << strerror(errno);
+  }
+  WriteFile(p + "/README", "readme\n");
+  WriteFile(p + "/src/a.py", "print(1)\n");
+  WriteFile(p + "/.git/HEAD", "ref: refs/heads/main\n");
+  WriteFile(p + "/.env", "TOKEN=leak\n");
+  WriteFile(p + "/id.key", "KEY\n");
+  WriteFile(p + "/node_modules/x.js", "x\n");
+  EXPECT_EQ(symlink("/etc/shadow", (p + "/link").c_str()), 0) << strerror(errno);
+  return p;
+}
+
+// --context: a private, writable, noexec copy at /workspace (the start directory) without
+// the default excludes; the symlink is copied as a link and leads nowhere; the host's tree
+// is never written.
+TEST_F(RunTest, ContextCopyIsAPrivateWorkspaceWithoutSecrets) {
+  std::string p = MakeProject("ctx-copy");
+  RunResult r = RunNucleus(
+      {"--context", p, "--", "/bin/sh", "-c",
+       "pwd; cat README src/a.py; for f in .git .env id.key node_modules; do "
+       "test -e $f && echo LEAK $f; done; cat link >/dev/null 2>&1 || echo link-dead; "
+       "echo changed > README; echo new > new.txt; cat README; cp /bin/true t; ./t; "
+       "echo exec=$?"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("/workspace\nreadme\nprint(1)\n")) << r;
+  EXPECT_THAT(r.out, Not(HasSubstr("LEAK"))) << r;
+  EXPECT_THAT(r.out, HasSubstr("link-dead\nchanged\nexec=126\n")) << r;
+  EXPECT_EQ(ReadFile(p + "/README").value_or(""), "readme\n") << "the host's tree was written";
+  EXPECT_FALSE(PathExists(p + "/new.txt"));
+}
+
+// --context-manifest records what was copied; --verify-context refuses (125, naming the
+// file) a tree that differs from it, and leaves nothing behind.
+TEST_F(RunTest, ContextVerifyRefusesATamperedTree) {
+  std::string p = MakeProject("ctx-verify");
+  std::string manifest = TestTmpDir() + "/" + UniqueName("manifest");
+  RunResult made = RunNucleus({"--context", p, "--context-manifest", manifest, "--", "/bin/true"});
+  ASSERT_EQ(made.exit_code, 0) << made;
+  std::string text = ReadFile(manifest).value_or("");
+  EXPECT_THAT(text, HasSubstr("  ./README\n")) << text;
+  EXPECT_THAT(text, HasSubstr("  ./src/a.py\n")) << text;
+  EXPECT_THAT(text, Not(HasSubstr(".env"))) << text;
+  RunResult same = RunNucleus({"--context", p, "--verify-context", manifest, "--", "/bin/true"});
+  EXPECT_EQ(same.exit_code, 0) << same;
+  WriteFile(p + "/src/a.py", "import os; os.system('curl evil')\n");
+  RunResult tampered =
+      RunNucleus({"--context", p, "--verify-context", manifest, "--", "/bin/echo", "started"});
+  EXPECT_EQ(tampered.exit_code, 125) << tampered;
+  EXPECT_THAT(tampered.err, HasSubstr("'src/a.py': sha256 differs")) << tampered;
+  EXPECT_THAT(tampered.out, Not(HasSubstr("started"))) << tampered;
+}
+
+// --context-mode bind: the directory itself (writes reach the host), the excluded entries
+// masked: an empty read-only directory, /dev/null for files.
+TEST_F(RunTest, ContextBindMasksTheExcludedEntries) {
+  std::string p = MakeProject("ctx-bind");
+  RunResult r = RunNucleus(
+      {"--context", p, "--context-mode", "bind", "--", "/bin/sh", "-c",
+       "cat .env id.key; echo; ls -A .git node_modules; echo from-container > out.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, Not(HasSubstr("TOKEN"))) << r;
+  EXPECT_THAT(r.out, Not(HasSubstr("KEY"))) << r;
+  EXPECT_THAT(r.out, Not(HasSubstr("HEAD"))) << r;
+  EXPECT_EQ(ReadFile(p + "/out.txt").value_or(""), "from-container\n");
+  EXPECT_EQ(ReadFile(p + "/.env").value_or(""), "TOKEN=leak\n") << "the mask is not a write";
+}
+
 TEST_F(RunTest, TmpIsWritableAndPrivate) {
   std::string name = "/tmp/" + UniqueName("nucleus-it-private-tmp");
   RunResult r = RunProbe({}, {"write", name});
