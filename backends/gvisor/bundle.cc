@@ -106,10 +106,6 @@ absl::StatusOr<std::vector<std::string>> CheckGvisorSpec(const ContainerSpec& sp
                   "runsc cannot mask the excluded entries of a bound directory; use "
                   "--context-mode copy");
   }
-  if (!spec.secrets.empty()) {
-    return Refuse("--secret", "not supported yet: the secret would have to be a host file "
-                              "for runsc's gofer (use --backend native)");
-  }
   for (const std::string& p : spec.masked_paths) {
     if (!UnderProcOrSys(p)) {
       return Refuse("linux.maskedPaths",
@@ -189,6 +185,9 @@ void DenyDeviceNodes(SeccompSpec* seccomp) {
 absl::StatusOr<GvisorConfig> GvisorConfigJson(const ContainerSpec& spec,
                                               const GvisorConfigOptions& options) {
   GvisorConfig out;
+  if (!spec.secrets.empty()) {  // the backend stages them as binds first (StageSecrets)
+    return absl::InternalError("--secret: the secrets were not staged for runsc");
+  }
   ASSIGN_OR_RETURN(out.warnings, CheckGvisorSpec(spec, options));
   ContainerSpec sandboxed = spec;
   if (sandboxed.seccomp) DenyDeviceNodes(&*sandboxed.seccomp);

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -79,7 +81,67 @@ struct Dirs {
   std::string bundle() const { return base + "/bundle"; }
   std::string root() const { return base + "/runsc"; }
   std::string log() const { return base + "/bundle/runsc.log"; }
+  // --secret's files, for runsc's gofer to open: in memory (the host's /dev/shm), root-only.
+  std::string secrets() const {
+    return "/dev/shm/nucleus-secrets-" + base.substr(base.rfind('/') + 1);
+  }
 };
+
+// Everything of a container's under Dirs, the state directory itself when it is our own.
+absl::Status RemoveDirs(const Dirs& d) {
+  RETURN_IF_ERROR(RemoveTree(d.secrets()));
+  RETURN_IF_ERROR(RemoveTree(d.root()));
+  RETURN_IF_ERROR(RemoveTree(d.bundle()));
+  if (d.temp) RETURN_IF_ERROR(RemoveTree(d.base));
+  return absl::OkStatus();
+}
+
+// spec.secrets as files in d.secrets() (a fresh directory on a tmpfs, 0700 root; each file
+// 0400, owned by the workload) and the read-only, noexec binds of them that runsc gets
+// instead. Fails closed: no tmpfs at /dev/shm, or the directory already there (made by
+// someone else, or left by a nucleus that died) is an error, never a reuse.
+absl::StatusOr<std::vector<MountSpec>> StageSecrets(const ContainerSpec& spec, const Dirs& d) {
+  struct statfs fs;
+  if (::statfs("/dev/shm", &fs) != 0 || static_cast<unsigned long>(fs.f_type) != TMPFS_MAGIC) {
+    return absl::FailedPreconditionError(
+        "--secret: the host's /dev/shm is not a tmpfs, so there is nowhere in memory to hand "
+        "the secret to runsc (gvisor backend)");
+  }
+  const std::string dir = d.secrets();
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    return ErrnoStatus("--secret: mkdir", absl::StrCat(dir, " (remove it if no container "
+                                                            "of this name runs)"));
+  }
+  UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  struct stat st;
+  if (!dfd.valid() || ::fstat(dfd.get(), &st) != 0 || st.st_uid != ::geteuid() ||
+      (st.st_mode & 07777) != 0700) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--secret: ", dir, " is not the private directory nucleus just made"));
+  }
+  std::vector<MountSpec> binds;
+  for (size_t i = 0; i < spec.secrets.size(); ++i) {
+    const SecretSpec& secret = spec.secrets[i];
+    const std::string name = absl::StrCat("secret-", i);
+    UniqueFd f(::openat(dfd.get(), name.c_str(),
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400));
+    if (!f.valid()) return ErrnoStatus("--secret: create", absl::StrCat(dir, "/", name));
+    RETURN_IF_ERROR(WriteAll(f.get(), secret.data, name));
+    if (::fchown(f.get(), spec.process.uid, spec.process.gid) != 0 ||
+        ::fchmod(f.get(), 0400) != 0) {
+      return ErrnoStatus("--secret: chown", absl::StrCat(dir, "/", name));
+    }
+    MountSpec m;
+    m.type = MountSpec::Type::kBind;
+    m.source = absl::StrCat(dir, "/", name);
+    m.destination = secret.destination;
+    m.read_only = true;
+    m.noexec = true;
+    m.recursive = false;
+    binds.push_back(std::move(m));
+  }
+  return binds;
+}
 
 absl::StatusOr<Dirs> MakeDirs(const std::string& state_dir) {
   Dirs d;
@@ -335,9 +397,7 @@ class GvisorContainer : public Container {
       cgroup_.reset();
     }
     if (mode_ != Mode::kExec) {
-      RETURN_IF_ERROR(RemoveTree(dirs_.root()));
-      RETURN_IF_ERROR(RemoveTree(dirs_.bundle()));
-      if (dirs_.temp) RETURN_IF_ERROR(RemoveTree(dirs_.base));
+      RETURN_IF_ERROR(RemoveDirs(dirs_));
     }
     return absl::OkStatus();
   }
@@ -571,9 +631,7 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
   RETURN_IF_ERROR(CheckGvisorSpec(spec, config_options).status());
   ASSIGN_OR_RETURN(Dirs dirs, MakeDirs(options.state_dir));
   absl::Cleanup remove_dirs = [&] {
-    (void)RemoveTree(dirs.root());
-    (void)RemoveTree(dirs.bundle());
-    if (dirs.temp) (void)RemoveTree(dirs.base);
+    (void)RemoveDirs(dirs);
   };
   // A root built from entries (the default root) is a directory of the bundle for runsc.
   ContainerSpec rooted = spec;
@@ -581,6 +639,11 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
     rooted.rootfs = dirs.bundle() + "/rootfs";
     rooted.root_entries.clear();
     RETURN_IF_ERROR(MaterializeRootEntries(spec.root_entries, rooted.rootfs));
+  }
+  if (!spec.secrets.empty()) {
+    ASSIGN_OR_RETURN(std::vector<MountSpec> binds, StageSecrets(spec, dirs));
+    rooted.secrets.clear();
+    rooted.mounts.insert(rooted.mounts.end(), binds.begin(), binds.end());
   }
   // A --context copy is a directory of the bundle too, bound (read-write, with the tmpfs's
   // attributes) where the spec has its tmpfs.
@@ -778,8 +841,7 @@ absl::Status GvisorBackend::Remove(const ContainerRef& ref) {
     absl::StatusOr<std::string> out = RunRunsc(g, {"delete", "--force", ref.spec->id});
     if (!out.ok() && !absl::IsNotFound(out.status())) return out.status();
   }
-  RETURN_IF_ERROR(RemoveTree(dirs.root()));
-  return RemoveTree(dirs.bundle());
+  return RemoveDirs(dirs);
 }
 
 }  // namespace nucleus
