@@ -742,21 +742,28 @@ StepError MountSecret(int rootfd, const SecretOp& s) {
                    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 }
 
+// Attaches the detached tree `*fd` at rel (created if missing), then keeps it for the
+// read-only step (step 9) when the mount must stay writable, or closes it; *fd becomes -1.
+StepError AttachTree(MountPlan& plan, int rootfd, const MountOp& op, bool want_dir, int* fd) {
+  const char* abs_path = op.target_abs.c_str();
+  StepError err;
+  Fd target(ResolveOrCreate(rootfd, op.target.c_str(), abs_path, want_dir, &err));
+  if (target.fd < 0) return err;
+  RETURN_IF_STEP_FAILED(Attach(*fd, target.fd, abs_path));
+  if (!op.read_only && plan.n_rw < plan.rw_fds.size()) {
+    plan.rw_fds[plan.n_rw++] = *fd;
+  } else {
+    ::close(*fd);
+  }
+  *fd = -1;
+  return StepError::Ok();
+}
+
 StepError ApplyMount(MountPlan& plan, int rootfd, MountOp& op) {
   const char* rel = op.target.c_str();
   const char* abs_path = op.target_abs.c_str();
   if (op.kind == MountOp::Kind::kNewFs && op.prebuilt_fd >= 0) {
-    StepError err;
-    Fd target(ResolveOrCreate(rootfd, rel, abs_path, true, &err));
-    if (target.fd < 0) return err;
-    RETURN_IF_STEP_FAILED(Attach(op.prebuilt_fd, target.fd, abs_path));
-    if (!op.read_only && plan.n_rw < plan.rw_fds.size()) {
-      plan.rw_fds[plan.n_rw++] = op.prebuilt_fd;
-    } else {
-      ::close(op.prebuilt_fd);
-    }
-    op.prebuilt_fd = -1;
-    return StepError::Ok();
+    return AttachTree(plan, rootfd, op, true, &op.prebuilt_fd);
   }
   if (op.kind == MountOp::Kind::kNewFs) {
     NewFsArgs a{op.fstype, nullptr, 0, op.params.data(), op.params.size(), op.attr_set,
@@ -783,17 +790,7 @@ StepError ApplyMount(MountPlan& plan, int rootfd, MountOp& op) {
   if (op.attr_set != 0 || op.attr_clr != 0) {
     RETURN_IF_STEP_FAILED(SetAttr(op.fd, op.attr_set, op.attr_clr, op.recursive, abs_path));
   }
-  StepError err;
-  Fd target(ResolveOrCreate(rootfd, rel, abs_path, op.source_is_dir, &err));
-  if (target.fd < 0) return err;
-  RETURN_IF_STEP_FAILED(Attach(op.fd, target.fd, abs_path));
-  if (!op.read_only && plan.n_rw < plan.rw_fds.size()) {
-    plan.rw_fds[plan.n_rw++] = op.fd;
-  } else {
-    ::close(op.fd);
-  }
-  op.fd = -1;
-  return StepError::Ok();
+  return AttachTree(plan, rootfd, op, op.source_is_dir, &op.fd);
 }
 
 StepError CreateDevice(int rootfd, DeviceOp& d) {
