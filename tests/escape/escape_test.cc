@@ -16,6 +16,8 @@
 //   - a directory bound read-write, where the battery tries to leave a setuid/setgid file
 //     (nosuid holds inside the container only: on the host it is a root shell);
 //   - the host's hostname (the battery calls sethostname), restored here if it changed.
+//   - a running neighbour container (its own test): its files through /proc/PID/root, its
+//     state directory and its cgroup, which the battery must not reach.
 // The harness (ContainerTest) adds its own leftover checks: mounts, cgroups, state, child
 // processes.
 #include <fcntl.h>
