@@ -223,6 +223,7 @@ absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& s
     if (!init_filter.ok()) return Annotate(init_filter.status(), "the init's seccomp filter");
     plan->init_seccomp = *std::move(init_filter);
   }
+  plan->ReserveKeep();
   return plan;
 }
 
@@ -233,10 +234,15 @@ void ContainInChild(ChildPlan& plan) {
   if (plan.die_with_parent && ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_PDEATHSIG"));
   // (If the parent died before this prctl, the next read of the sync socket sees EOF.)
   {
-    int keep[4 + ChildPlan::kMaxJoin] = {plan.sync_fd, plan.status_fd, plan.start_listen_fd,
-                                         plan.mounts.workspace_fd};
-    for (int i = 0; i < plan.n_join; ++i) keep[4 + i] = plan.join_fd[i];
-    STEP(CloseInheritedFdsInChild(keep, 4 + plan.n_join));
+    // plan.keep was sized by the parent: 3 + kMaxJoin + the mount plan's inherited fds.
+    int* keep = plan.keep.data();
+    int n = 0;
+    keep[n++] = plan.sync_fd;
+    keep[n++] = plan.status_fd;
+    keep[n++] = plan.start_listen_fd;
+    for (int i = 0; i < plan.n_join; ++i) keep[n++] = plan.join_fd[i];
+    for (int fd : plan.mounts.inherited) keep[n++] = fd;
+    STEP(CloseInheritedFdsInChild(keep, n));
   }
   // 1c. Existing namespaces (the user namespace first: the others may be its).
   for (int i = 0; i < plan.n_join; ++i) {

@@ -103,6 +103,10 @@ struct ChildPlan {
   // into a running container one pidfd of it with every CLONE_NEW* flag that differs from
   // ours. A PID namespace is joined by the parent before clone3 in both cases.
   static constexpr int kMaxJoin = 8;
+  // Step 1's scratch list of fds to keep; the parent sizes it (ReserveKeep) once every fd
+  // the child inherits is known, so the child never allocates.
+  std::vector<int> keep;
+  void ReserveKeep() { keep.assign(3 + kMaxJoin + mounts.inherited.size(), -1); }
   int join_fd[kMaxJoin] = {-1, -1, -1, -1, -1, -1, -1, -1};
   int join_type[kMaxJoin] = {};
   int n_join = 0;

@@ -787,7 +787,7 @@ StepError ApplyMount(MountPlan& plan, int rootfd, MountOp& op) {
     ::close(op.fd);
     op.fd = again;
   }
-  if (op.attr_set != 0 || op.attr_clr != 0) {
+  if (!op.attrs_applied && (op.attr_set != 0 || op.attr_clr != 0)) {
     RETURN_IF_STEP_FAILED(SetAttr(op.fd, op.attr_set, op.attr_clr, op.recursive, abs_path));
   }
   return AttachTree(plan, rootfd, op, op.source_is_dir, &op.fd);
@@ -957,8 +957,51 @@ absl::StatusOr<UniqueFd> PrepareWorkspace(const ContainerSpec& spec, MountPlan* 
                                           walk.special.front(), ")"));
   }
   op->prebuilt_fd = mnt.get();
-  plan->workspace_fd = mnt.get();  // kept open across the child's close of inherited fds
+  plan->workspace_fd = mnt.get();
+  plan->inherited.push_back(mnt.get());  // kept open across the child's close of inherited fds
   return mnt;
+}
+
+absl::StatusOr<std::vector<UniqueFd>> CaptureHostTrees(const ContainerSpec& spec,
+                                                       MountPlan* plan) {
+  std::vector<UniqueFd> owned;
+  struct mount_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.propagation = (plan->initial_propagation & MS_SLAVE) ? MS_SLAVE : MS_PRIVATE;
+  auto capture = [&](const std::string& path, bool recursive, uint64_t set, uint64_t clr,
+                     const std::string& what) -> absl::StatusOr<int> {
+    UniqueFd fd(::open_tree(AT_FDCWD, path.c_str(),
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0)));
+    if (!fd.valid()) return ErrnoStatus("open_tree", what);
+    struct mount_attr a = attr;
+    a.attr_set = set;
+    a.attr_clr = clr;
+    if (::mount_setattr(fd.get(), "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a,
+                        sizeof(a)) != 0) {
+      return ErrnoStatus("mount_setattr", what);
+    }
+    const int raw = fd.get();
+    plan->inherited.push_back(raw);
+    owned.push_back(std::move(fd));
+    return raw;
+  };
+  if (!plan->fresh_root) {
+    const uint64_t root_attrs =
+        plan->host_root ? MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV : 0;
+    ASSIGN_OR_RETURN(plan->root_fd,
+                     capture(plan->root_source, true, root_attrs, 0,
+                             plan->host_root ? std::string("/") : "--rootfs " + spec.rootfs));
+  }
+  for (MountOp& op : plan->mounts) {
+    if (op.kind != MountOp::Kind::kBind) continue;
+    const std::string what =
+        spec.default_filesystems
+            ? absl::StrCat(op.read_only ? "--ro" : "--rw", " source '", op.source, "'")
+            : absl::StrCat("mount ", op.target_abs, ": source '", op.source, "'");
+    ASSIGN_OR_RETURN(op.fd, capture(op.source, op.recursive, op.attr_set, op.attr_clr, what));
+    op.attrs_applied = true;
+  }
+  return owned;
 }
 
 bool HostHasCgroup2FromParent() {
@@ -1043,15 +1086,18 @@ StepError SetUpFilesystemInChild(MountPlan& plan) {
   }
   // Step 2: capture every host-side tree before anything is mounted.
   StepError fresh_err;
-  Fd root(plan.fresh_root ? NewFs(Fixed("tmpfs", kFreshRootOpts, 1,
-                                        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV),
-                                  "/", &fresh_err)
-                          : ::open_tree(AT_FDCWD, plan.root_source.c_str(), kTreeFlags));
+  Fd root(plan.fresh_root     ? NewFs(Fixed("tmpfs", kFreshRootOpts, 1,
+                                            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV),
+                                      "/", &fresh_err)
+          : plan.root_fd >= 0 ? plan.root_fd
+                              : ::open_tree(AT_FDCWD, plan.root_source.c_str(), kTreeFlags));
+  const bool root_captured = plan.root_fd >= 0;
+  plan.root_fd = -1;  // root owns it now
   if (root.fd < 0) {
     return plan.fresh_root ? fresh_err : StepError::Errno("open_tree", plan.root_source.c_str());
   }
   for (MountOp& op : plan.mounts) {
-    if (op.kind != MountOp::Kind::kBind) continue;
+    if (op.kind != MountOp::Kind::kBind || op.fd >= 0) continue;
     op.fd = ::open_tree(AT_FDCWD, op.source.c_str(),
                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op.recursive ? AT_RECURSIVE : 0));
     if (op.fd < 0) return StepError::Errno("open_tree", op.source.c_str());
@@ -1063,7 +1109,7 @@ StepError SetUpFilesystemInChild(MountPlan& plan) {
     if (d.fd < 0) return StepError::Errno("open_tree", d.path_abs.c_str());
   }
   // Step 3.
-  if (plan.host_root) {
+  if (plan.host_root && !root_captured) {
     RETURN_IF_STEP_FAILED(SetAttr(root.fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
                                   0, true, "/"));
   }

@@ -112,7 +112,10 @@ struct MountOp {
   bool is_proc = false;
   std::string eperm_detail;     // message for EPERM (proc/sysfs/cgroup2 in a user namespace)
   int prebuilt_fd = -1;         // kNewFs: a detached mount made by the parent, attached as is
-  int fd = -1;                  // child scratch: the captured tree
+  // The captured tree: made by CaptureHostTrees in the parent (attributes and propagation
+  // already set: attrs_applied), or in the child at step 2 when the parent did not.
+  int fd = -1;
+  bool attrs_applied = false;
 };
 
 // A spec.devices entry, laid out for the child.
@@ -160,6 +163,9 @@ struct MountPlan {
   std::vector<MountOp> mounts;            // spec.mounts, in order
   std::vector<SecretOp> secrets;          // after mounts
   int workspace_fd = -1;  // PrepareWorkspace's mount (also the /workspace op's prebuilt_fd)
+  int root_fd = -1;       // CaptureHostTrees: the root tree (host "/" or --rootfs)
+  // Every fd the parent made for the child (trees, workspace): kept across step 1's close.
+  std::vector<int> inherited;
   std::vector<DeviceOp> devices;
   std::vector<SysctlOp> sysctls;
   std::vector<std::string> masked;        // relative paths
@@ -190,6 +196,19 @@ absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec, bool host_cgroup
 // /workspace op takes its fd, which the child attaches instead of making a new tmpfs. The
 // returned fd owns the mount until the child has it; empty when there is nothing to copy.
 absl::StatusOr<UniqueFd> PrepareWorkspace(const ContainerSpec& spec, MountPlan* plan);
+
+// Step 2 done in the parent (the native backend does it for root making a user namespace),
+// with the caller's own access to the host's paths (a container root mapped by a user
+// namespace cannot traverse, say, /root's 0700 to reach a bind source): the root tree and every bind source are cloned with open_tree, given their mount
+// attributes and made private (slave under rootfs_propagation slave/shared) at once, so the
+// clones never share mount events with the host's peer groups; the fds go to the child
+// through the plan (MountOp::fd, root_fd, inherited) and are owned by the returned vector
+// until the child has them. Errors name the flag or field and the path. The child cannot
+// clone these trees again (they come from another mount namespace), so they keep mount IDs
+// older than the filesystems the child makes: mountinfo (ID order since Linux 6.8) then lists
+// the binds before them, not in the spec's order.
+absl::StatusOr<std::vector<UniqueFd>> CaptureHostTrees(const ContainerSpec& spec,
+                                                       MountPlan* plan);
 
 // statfs("/sys/fs/cgroup") is cgroup2.
 bool HostHasCgroup2FromParent();

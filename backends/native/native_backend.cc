@@ -221,6 +221,16 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   ASSIGN_OR_RETURN(UniqueFd workspace, PrepareWorkspace(spec, &plan->mounts));
   plan->warnings.insert(plan->warnings.end(), plan->mounts.warnings.begin() + mount_warnings,
                         plan->mounts.warnings.end());
+  // Root making a user namespace: the root and bind trees are captured here, with root's
+  // access to the host's paths (the mapped root cannot traverse a 0700 directory). Otherwise
+  // the child captures them itself: a rootless caller may not clone mounts of its own
+  // namespace, and trees cloned in the child get their mount IDs in the spec's order
+  // (mountinfo lists by ID), which the parent's clones would not.
+  std::vector<UniqueFd> trees;
+  if (spec.namespaces.user && ::geteuid() == 0) {
+    ASSIGN_OR_RETURN(trees, CaptureHostTrees(spec, &plan->mounts));
+  }
+  plan->ReserveKeep();
   ASSIGN_OR_RETURN(SyncPair sync, SyncPair::Create());
   int status_pipe[2];
   if (::pipe2(status_pipe, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", "init status");

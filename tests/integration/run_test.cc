@@ -363,6 +363,26 @@ TEST_F(RunTest, ContextBindMasksTheExcludedEntries) {
   EXPECT_EQ(ReadFile(p + "/.env").value_or(""), "TOKEN=leak\n") << "the mask is not a write";
 }
 
+// --userns as root: binds below a directory the mapped root could not traverse (Bazel's
+// output base is under /root, 0700) still work, because nucleus captures them before the
+// container's user namespace exists; what the container writes into a --rw bind belongs to
+// the mapped range on the host (container root = host uid 100000).
+TEST_F(RunTest, UserNamespaceBindsBelowAPrivateDirectoryAndWritesAsTheMappedRange) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  std::string dir = TestTmpDir() + "/" + UniqueName("userns-bind");
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << strerror(errno);
+  ASSERT_EQ(mkdir((dir + "/rw").c_str(), 0777), 0) << strerror(errno);
+  chmod((dir + "/rw").c_str(), 0777);
+  WriteFile(dir + "/f", "readable\n");
+  RunResult r = RunNucleus({"--userns", "--ro", dir, "--rw", dir + "/rw", "--", "/bin/sh", "-c",
+                            "cat " + dir + "/f; echo made > " + dir + "/rw/out; id -u"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, "readable\n0\n") << r;
+  struct stat st;
+  ASSERT_EQ(stat((dir + "/rw/out").c_str(), &st), 0) << strerror(errno);
+  EXPECT_EQ(st.st_uid, 100000u) << "the file belongs to the mapped range on the host";
+}
+
 TEST_F(RunTest, TmpIsWritableAndPrivate) {
   std::string name = "/tmp/" + UniqueName("nucleus-it-private-tmp");
   RunResult r = RunProbe({}, {"write", name});
