@@ -22,14 +22,15 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using Json = nlohmann::json;
 
-// What `nucleus run [flags] -- /bin/true` makes, as root.
+// What `nucleus run --backend gvisor [flags] -- /bin/true` makes, as root.
 ContainerSpec RunSpec(std::vector<std::string> flags = {}) {
+  flags.insert(flags.begin(), {"--backend", "gvisor"});
   flags.push_back("--");
   flags.push_back("/bin/true");
   absl::StatusOr<RunRequest> req = ParseRunArgs(flags, HostDefaults{});
   EXPECT_OK(req.status());
   ContainerSpec spec = req.ok() ? req->spec : ContainerSpec();
-  spec.backend = ContainerSpec::BackendKind::kGvisor;
+  EXPECT_FALSE(spec.namespaces.user);  // the default one is native-only
   return spec;
 }
 

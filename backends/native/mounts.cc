@@ -1004,6 +1004,29 @@ absl::StatusOr<std::vector<UniqueFd>> CaptureHostTrees(const ContainerSpec& spec
   return owned;
 }
 
+absl::Status IdmapRootTree(int tree_fd, pid_t pid, const std::string& rootfs,
+                           std::vector<std::string>* warnings) {
+  const std::string ns_path = absl::StrCat("/proc/", pid, "/ns/user");
+  UniqueFd ns(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns.valid()) return ErrnoStatus("open", ns_path);
+  struct mount_attr a;
+  memset(&a, 0, sizeof(a));
+  a.attr_set = MOUNT_ATTR_IDMAP;
+  a.userns_fd = static_cast<uint64_t>(ns.get());
+  if (::mount_setattr(tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) == 0) {
+    return absl::OkStatus();
+  }
+  const int err = errno;
+  if (err != EINVAL && err != EOPNOTSUPP) {
+    return Annotate(ErrnoStatus("mount_setattr", "MOUNT_ATTR_IDMAP", err), "--rootfs " + rootfs);
+  }
+  warnings->push_back(absl::StrCat(
+      "--rootfs ", rootfs, ": its filesystem cannot be id-mapped (", strerror(err),
+      "): the container's root sees the host's root's files there as nobody's and cannot "
+      "write them (--userns=host runs as the host's root instead)"));
+  return absl::OkStatus();
+}
+
 bool HostHasCgroup2FromParent() {
   struct statfs fs;
   return ::statfs("/sys/fs/cgroup", &fs) == 0 &&

@@ -210,6 +210,14 @@ absl::StatusOr<UniqueFd> PrepareWorkspace(const ContainerSpec& spec, MountPlan* 
 absl::StatusOr<std::vector<UniqueFd>> CaptureHostTrees(const ContainerSpec& spec,
                                                        MountPlan* plan);
 
+// spec.idmap_rootfs, after the child's id maps are written and before it attaches its root:
+// the captured --rootfs tree (`tree_fd`, CaptureHostTrees's root_fd, all its submounts) is
+// id-mapped through the user namespace of process `pid`. A filesystem that cannot be
+// id-mapped (EINVAL, EOPNOTSUPP) is a warning in *warnings, naming --rootfs and what the
+// container's root then sees; other errors are errors.
+absl::Status IdmapRootTree(int tree_fd, pid_t pid, const std::string& rootfs,
+                           std::vector<std::string>* warnings);
+
 // statfs("/sys/fs/cgroup") is cgroup2.
 bool HostHasCgroup2FromParent();
 

@@ -63,7 +63,9 @@ class NativeContainer : public Container {
   }
 
   // Runs the parent's half of the setup handshake; OK once the child waits at the gate.
-  absl::Status AwaitSetup(const ContainerSpec& spec, bool exec) {
+  // idmap_root: the captured --rootfs tree to id-map once the child's maps are written (-1:
+  // none; spec.idmap_rootfs).
+  absl::Status AwaitSetup(const ContainerSpec& spec, bool exec, int idmap_root = -1) {
     if (cgroup_) {
       // v1 (and hybrid's v1 side): the child waits at step 1b until it is in every group.
       RETURN_IF_ERROR(cgroup_->AddProcess(pid_, joined_by_clone_));
@@ -73,6 +75,9 @@ class NativeContainer : public Container {
       RETURN_IF_ERROR(SyncWaitFor(sync_.get(), SyncKind::kNeedIdMaps));
       RETURN_IF_ERROR(WriteIdMapsFromParent(pid_, spec.uid_mappings, spec.gid_mappings,
                                             /*deny_setgroups=*/::geteuid() != 0));
+      if (idmap_root >= 0) {
+        RETURN_IF_ERROR(IdmapRootTree(idmap_root, pid_, spec.rootfs, &warnings_));
+      }
       RETURN_IF_ERROR(SyncSend(sync_.get(), SyncKind::kGo));
     }
     if (spec.process.terminal) {
@@ -227,8 +232,10 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   // namespace, and trees cloned in the child get their mount IDs in the spec's order
   // (mountinfo lists by ID), which the parent's clones would not.
   std::vector<UniqueFd> trees;
+  int idmap_root = -1;
   if (spec.namespaces.user && ::geteuid() == 0) {
     ASSIGN_OR_RETURN(trees, CaptureHostTrees(spec, &plan->mounts));
+    if (spec.idmap_rootfs) idmap_root = plan->mounts.root_fd;
   }
   plan->ReserveKeep();
   ASSIGN_OR_RETURN(SyncPair sync, SyncPair::Create());
@@ -301,7 +308,9 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   if (cgroup) container->set_cgroup(std::move(cgroup), /*joined_by_clone=*/cgroup_fd >= 0);
   container->set_can_detach(options.start_listen_fd >= 0);
   // On an error, the container's destructor kills and reaps the child.
-  RETURN_IF_ERROR(container->AwaitSetup(spec, /*exec=*/false));
+  RETURN_IF_ERROR(container->AwaitSetup(spec, /*exec=*/false, idmap_root));
+  plan->warnings.insert(plan->warnings.end(), container->warnings().begin(),
+                        container->warnings().end());
   container->set_warnings(std::move(plan->warnings));
   return container;
 }

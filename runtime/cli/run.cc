@@ -415,6 +415,7 @@ int RunMain(const std::vector<std::string>& args) {
     return 0;
   }
   req->spec.backend = ResolveBackend(req->spec.backend, &req->warnings);
+  DropDefaultUserNamespaceForGvisor(&*req);
   for (const std::string& w : req->warnings) Warn(w);
   if (req->detach) return RunDetached(*req);
   if (req->remove) Debug("--rm: a foreground run always removes its container");

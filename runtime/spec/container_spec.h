@@ -277,6 +277,11 @@ struct ContainerSpec {
   std::vector<RootEntry> root_entries;
   bool host_root = false;
   bool readonly_rootfs = false;  // always true for both defaults
+  // `nucleus run --rootfs` under a new user namespace (as root): the rootfs is an id-mapped
+  // mount through that namespace (MOUNT_ATTR_IDMAP), so what the host's root owns there the
+  // container's root owns, and its writes land there as the host's ids. Never for
+  // config.json: an engine (podman) chowns or id-maps its rootfs itself.
+  bool idmap_rootfs = false;
   // /tmp and the default root's /run and /var/tmp are noexec unless this is set (--tmp-exec);
   // /dev/shm always is.
   bool tmp_exec = false;

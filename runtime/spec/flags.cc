@@ -61,6 +61,9 @@ struct FlagDef {
   const char* short_name;  // "-e" or nullptr
   bool takes_value;
   Flag flag;
+  // A flag that may stand alone or take "=VALUE" ("--userns", "--userns=host"); never the
+  // next argument, which is the command's.
+  bool optional_value = false;
 };
 
 constexpr FlagDef kFlags[] = {
@@ -92,7 +95,7 @@ constexpr FlagDef kFlags[] = {
     {"--name", nullptr, true, Flag::kName},
     {"--hostname", nullptr, true, Flag::kHostname},
     {"--network", nullptr, true, Flag::kNetwork},
-    {"--userns", nullptr, false, Flag::kUserns},
+    {"--userns", nullptr, false, Flag::kUserns, /*optional_value=*/true},
     {"--uidmap", nullptr, true, Flag::kUidmap},
     {"--gidmap", nullptr, true, Flag::kGidmap},
     {"--timens", nullptr, false, Flag::kTimens},
@@ -136,7 +139,8 @@ constexpr FlagDef kFlags[] = {
     {"--help", "-h", false, Flag::kHelp},
 };
 
-// As root with --userns and no maps: podman's auto default range.
+// As root without --userns=host or maps: container ids 0-65535 on host ids 100000-165535
+// (podman's auto default range, /etc/subuid's usual first range).
 constexpr IdMapping kDefaultRootUsernsMap = {0, 100000, 65536};
 constexpr size_t kMaxHostnameLen = 64;
 constexpr size_t kMaxNameLen = 128;
@@ -161,7 +165,8 @@ struct Parsed {
   bool allow_sensitive_bind = false;
   std::vector<std::string> context_flags;  // the --context-* flags given (need --context)
   bool pids_limit_given = false;
-  bool userns = false;
+  // --userns[=MODE]: kDefault (no flag) is a private range as root, your own ids rootless.
+  enum class Userns { kDefault, kPrivate, kHost, kKeepId } userns = Userns::kDefault;
   std::vector<IdMapping> uid_maps;
   std::vector<IdMapping> gid_maps;
   std::vector<std::string> command;
@@ -856,8 +861,18 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
       p->req.readiness.retries = n;
       return absl::OkStatus();
     }
-    case Flag::kSeccompLog:
     case Flag::kUserns:
+      if (value.empty() || value == "private") {
+        p->userns = Parsed::Userns::kPrivate;
+      } else if (value == "host") {
+        p->userns = Parsed::Userns::kHost;
+      } else if (value == "keep-id") {
+        p->userns = Parsed::Userns::kKeepId;
+      } else {
+        return Invalid(flag, value, "is not private, host or keep-id");
+      }
+      return absl::OkStatus();
+    case Flag::kSeccompLog:
     case Flag::kHostRoot:
     case Flag::kTmpExec:
     case Flag::kAllowSensitiveBind:
@@ -880,7 +895,7 @@ void ApplyBool(const FlagDef& def, bool on, Parsed* p) {
     case Flag::kTmpExec: p->req.spec.tmp_exec = on; break;
     case Flag::kAllowSensitiveBind: p->allow_sensitive_bind = on; break;
     case Flag::kNoInit: p->req.spec.init = !on; break;
-    case Flag::kUserns: p->userns = on; break;
+    case Flag::kUserns: break;  // takes an optional value: Apply
     case Flag::kTimens: p->req.spec.namespaces.time = on; break;
     case Flag::kSeccompLog: p->seccomp_log = on; break;
     case Flag::kHelp: p->req.help = on; break;
@@ -933,6 +948,13 @@ absl::Status ParseArgs(const std::vector<std::string>& args, Parsed* p) {
     }
     if (!def->takes_value && arg[1] != '-' && inline_value) {  // "-hx": no combined shorts
       return absl::InvalidArgumentError(absl::StrCat("run: unknown flag ", Quote(arg)));
+    }
+    if (def->optional_value) {
+      if (inline_value && inline_value->empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(def->name, "=: needs a value"));
+      }
+      RETURN_IF_ERROR(Apply(*def, inline_value.value_or(""), p));
+      continue;
     }
     if (!def->takes_value) {
       bool on = true;
@@ -1004,9 +1026,46 @@ absl::Status CheckMapped(const std::vector<IdMapping>& maps, uint32_t id, absl::
                                                  MapsText(maps), ")"));
 }
 
+// --userns=keep-id as root: container uid `keep` is host uid `keep` (so the files it writes
+// in binds are the named user's own), every other container id 0-65535 is in the private
+// range as without keep-id, and host id 100000+keep is left unused.
+std::vector<IdMapping> KeepIdMaps(uint32_t keep) {
+  const IdMapping& range = kDefaultRootUsernsMap;
+  std::vector<IdMapping> maps;
+  if (keep > 0) maps.push_back({0, range.host_id, std::min(keep, range.size)});
+  maps.push_back({keep, keep, 1});
+  if (keep + 1 < range.size) {
+    maps.push_back({keep + 1, range.host_id + keep + 1, range.size - keep - 1});
+  }
+  return maps;
+}
+
+// Before ResolveIdentity: a rootless --userns=keep-id runs as your own ids unless --user
+// names others (which must then be mapped: only your own are).
+absl::Status PrepareKeepId(const HostDefaults& host, Parsed* p) {
+  if (p->userns != Parsed::Userns::kKeepId) return absl::OkStatus();
+  if (!p->uid_maps.empty() || !p->gid_maps.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        p->uid_maps.empty() ? "--gidmap" : "--uidmap", " and --userns=keep-id: give one"));
+  }
+  if (host.euid == 0 && !p->user) {
+    return absl::InvalidArgumentError(
+        "--userns=keep-id: as root, name whose ids to keep with --user UID[:GID] (keeping "
+        "uid 0 would be the host's root: that is --userns=host)");
+  }
+  if (!p->user) p->user = absl::StrCat(host.euid, ":", host.egid);
+  return absl::OkStatus();
+}
+
 absl::Status ResolveUserNamespace(const HostDefaults& host, Parsed* p) {
   ContainerSpec& spec = p->req.spec;
   const bool explicit_maps = !p->uid_maps.empty() || !p->gid_maps.empty();
+  const ProcessSpec& proc = spec.process;
+  using Userns = Parsed::Userns;
+  if (p->userns == Userns::kHost && explicit_maps) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        p->uid_maps.empty() ? "--gidmap" : "--uidmap", " and --userns=host: give one"));
+  }
   if (host.euid != 0) {
     // Rootless: the kernel lets an unprivileged user map only its own ids, one each.
     if (explicit_maps) {
@@ -1014,13 +1073,40 @@ absl::Status ResolveUserNamespace(const HostDefaults& host, Parsed* p) {
           absl::StrCat(p->uid_maps.empty() ? "--gidmap" : "--uidmap",
                        ": needs root (a rootless run maps only your own uid and gid to 0)"));
     }
+    if (p->userns == Userns::kHost) {
+      return absl::InvalidArgumentError(
+          "--userns=host: needs root (a rootless container always has a user namespace)");
+    }
+    const uint32_t inside_uid = p->userns == Userns::kKeepId ? host.euid : 0;
+    const uint32_t inside_gid = p->userns == Userns::kKeepId ? host.egid : 0;
     spec.namespaces.user = true;
-    spec.uid_mappings = {{0, static_cast<uint32_t>(host.euid), 1}};
-    spec.gid_mappings = {{0, static_cast<uint32_t>(host.egid), 1}};
-  } else if (p->userns || explicit_maps) {
+    spec.uid_mappings = {{inside_uid, static_cast<uint32_t>(host.euid), 1}};
+    spec.gid_mappings = {{inside_gid, static_cast<uint32_t>(host.egid), 1}};
+  } else if (p->userns == Userns::kHost ||
+             (p->userns == Userns::kDefault && !explicit_maps &&
+              spec.backend == ContainerSpec::BackendKind::kGvisor)) {
+    // gVisor: its kernel holds the workload's ids, runsc runs the sandbox as an unprivileged
+    // host user and takes no user namespace from the bundle (DropDefaultUserNamespaceForGvisor).
+    spec.namespaces.user = false;
+  } else if (p->userns == Userns::kDefault && !explicit_maps && !host.user_namespaces) {
+    spec.namespaces.user = false;
+    p->req.warnings.push_back(absl::StrCat(
+        "user namespaces unavailable (", host.user_namespaces_detail,
+        "): the container's root is the host's root (without capabilities); --userns=host "
+        "says so without this warning, --userns refuses to run"));
+  } else {
     spec.namespaces.user = true;
-    if (!explicit_maps) {
+    if (p->userns == Userns::kKeepId) {
+      if (proc.uid == 0 || proc.gid == 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--userns=keep-id: --user ", proc.uid, ":", proc.gid, " would keep the host's root ",
+            proc.uid == 0 ? "user" : "group", " (that is --userns=host)"));
+      }
+      spec.uid_mappings = KeepIdMaps(proc.uid);
+      spec.gid_mappings = KeepIdMaps(proc.gid);
+    } else if (!explicit_maps) {
       spec.uid_mappings = spec.gid_mappings = {kDefaultRootUsernsMap};
+      p->req.default_user_namespace = p->userns == Userns::kDefault;
     } else {
       spec.uid_mappings = p->uid_maps.empty() ? p->gid_maps : p->uid_maps;
       spec.gid_mappings = p->gid_maps.empty() ? p->uid_maps : p->gid_maps;
@@ -1029,7 +1115,7 @@ absl::Status ResolveUserNamespace(const HostDefaults& host, Parsed* p) {
     RETURN_IF_ERROR(ValidateIdMappings(spec.gid_mappings, "--gidmap"));
   }
   if (!spec.namespaces.user) return absl::OkStatus();
-  const ProcessSpec& proc = spec.process;
+  spec.idmap_rootfs = host.euid == 0 && !spec.rootfs.empty();
   RETURN_IF_ERROR(CheckMapped(spec.uid_mappings, proc.uid, "--user", "uid"));
   RETURN_IF_ERROR(CheckMapped(spec.gid_mappings, proc.gid, "--user", "gid"));
   for (gid_t g : proc.additional_gids) {
@@ -1178,6 +1264,15 @@ HostDefaults CurrentHostDefaults() {
   host.egid = getegid();
   absl::StatusOr<CgroupHierarchies> h = DetectCgroupHierarchies();
   host.pids_controller = h.ok() && (h->V1Mount("pids") != nullptr || h->OnV2("pids"));
+  if (::access("/proc/self/ns/user", F_OK) != 0) {
+    host.user_namespaces = false;
+    host.user_namespaces_detail = "no /proc/self/ns/user: a kernel without CONFIG_USER_NS";
+  } else if (absl::StatusOr<std::string> max =
+                 ReadFileToString("/proc/sys/user/max_user_namespaces");
+             max.ok() && absl::StripAsciiWhitespace(*max) == "0") {
+    host.user_namespaces = false;
+    host.user_namespaces_detail = "user.max_user_namespaces=0";
+  }
   return host;
 }
 
@@ -1249,9 +1344,10 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
   spec.masked_paths = DefaultMaskedPaths();
   spec.readonly_paths = DefaultReadonlyPaths();
   spec.process.capabilities = ResolveCapabilities(p);
+  RETURN_IF_ERROR(PrepareKeepId(host, &p));
   RETURN_IF_ERROR(ResolveIdentity(&p));
-  RETURN_IF_ERROR(ResolveUserNamespace(host, &p));
   p.req.warnings = p.env.warnings();
+  RETURN_IF_ERROR(ResolveUserNamespace(host, &p));
   if (spec.host_root) {
     p.req.warnings.push_back(
         "--host-root: the container sees the host's whole / (read-only): its files, /home, "
@@ -1263,6 +1359,16 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
   return std::move(p.req);
 }
 
+void DropDefaultUserNamespaceForGvisor(RunRequest* req) {
+  if (!req->default_user_namespace || req->spec.backend != ContainerSpec::BackendKind::kGvisor) {
+    return;
+  }
+  req->default_user_namespace = false;
+  req->spec.namespaces.user = false;
+  req->spec.uid_mappings.clear();
+  req->spec.gid_mappings.clear();
+}
+
 const char* RunUsage() {
   return R"(Usage: nucleus run [FLAGS] [--] CMD [ARGS...]
 
@@ -1270,8 +1376,9 @@ Runs CMD in a new container and exits with its exit status (128+N when killed by
 125 when nucleus itself fails). "--" is needed before CMD only when CMD starts with '-'.
 Defaults: a read-only root of the host's programs (/usr, /bin, /lib...) with a generated
 /etc and nothing of the host's /home, /root, /run or /var; private noexec /tmp, fresh /proc,
-minimal /dev, loopback-only network, all capabilities dropped, no_new_privs. A non-root
-caller gets a user namespace mapping its own uid and gid to 0. Flags take "--flag VALUE"
+minimal /dev, loopback-only network, all capabilities dropped, no_new_privs, and a user
+namespace: as root the container's ids 0-65535 are host ids 100000-165535 (--userns=host
+keeps the host's), a non-root caller's own uid and gid are 0. Flags take "--flag VALUE"
 or "--flag=VALUE".
 
 Filesystem:
@@ -1374,8 +1481,14 @@ Backend:
       --gvisor-platform NAME             runsc's platform: auto (kvm when /dev/kvm is
                                          usable, else systrap when runsc has it, else
                                          ptrace), kvm, systrap or ptrace
-      --userns                           new user namespace; as root without maps, container
-                                         ids 0-65535 map to host ids 100000-165535
+      --userns[=MODE]                    the user namespace. private (the default; bare
+                                         --userns): as root, container ids 0-65535 are host
+                                         ids 100000-165535, rootless, your uid and gid are 0.
+                                         host (root only): no user namespace, the
+                                         container's root is the host's root (without
+                                         capabilities). keep-id: the --user ids (rootless:
+                                         your own) stay the same on the host, so files
+                                         written in --rw binds are that user's
       --uidmap CONTAINER:HOST:SIZE       map a uid range (repeatable; implies --userns; root
                                          only; without --gidmap, gids are mapped the same)
       --gidmap CONTAINER:HOST:SIZE       map a gid range (repeatable; implies --userns)

@@ -25,6 +25,10 @@ struct HostDefaults {
   gid_t egid = 0;
   // A cgroup pids controller to put the default --pids-limit in (root only).
   bool pids_controller = true;
+  // Whether root may make a user namespace (user.max_user_namespaces > 0); without, the
+  // default private id range degrades to the host's ids with a warning naming the detail.
+  bool user_namespaces = true;
+  std::string user_namespaces_detail;
 };
 // The default limits of `nucleus run` (as root; --pids-limit -1 and --ulimit lift them).
 inline constexpr int64_t kDefaultPidsLimit = 1024;
@@ -78,7 +82,14 @@ struct RunRequest {
   HealthCheck health;
   RestartPolicy restart;
   std::vector<std::string> warnings;  // e.g. refused LD_PRELOAD; printed by the CLI
+  // The private id range came by default (root, no --userns/--uidmap): gVisor keeps the
+  // workload's ids in its own kernel, so DropDefaultUserNamespaceForGvisor undoes it there.
+  bool default_user_namespace = false;
 };
+
+// After `--backend auto` is resolved: a default user namespace is native-only (runsc takes
+// none from the bundle and runs the sandbox as an unprivileged host user already).
+void DropDefaultUserNamespaceForGvisor(RunRequest* req);
 
 // Parses everything after `nucleus run`.
 absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,

@@ -22,6 +22,7 @@ namespace {
 
 using ::nucleus::testing::StatusIs;
 using ::testing::Contains;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::Eq;
 using ::testing::HasSubstr;
@@ -78,9 +79,12 @@ TEST(ParseRunArgsTest, MinimalDefaults) {
                           "HOME=/root"));
   EXPECT_TRUE(s.namespaces.pid && s.namespaces.mount && s.namespaces.uts && s.namespaces.ipc &&
               s.namespaces.net && s.namespaces.cgroup);
-  EXPECT_FALSE(s.namespaces.user);
+  // As root: a private id range, not the host's ids (--userns=host for those).
+  EXPECT_TRUE(s.namespaces.user);
+  ASSERT_THAT(s.uid_mappings, SizeIs(1));
+  EXPECT_TRUE(SameIds(s.uid_mappings[0], IdMapping{0, 100000, 65536}));
+  EXPECT_TRUE(req.default_user_namespace);
   EXPECT_FALSE(s.namespaces.time);
-  EXPECT_THAT(s.uid_mappings, IsEmpty());
   EXPECT_TRUE(s.init);
 }
 
@@ -588,6 +592,95 @@ TEST(ParseRunArgsTest, RootUserNamespaceDefaults) {
   EXPECT_TRUE(SameIds(req.spec.gid_mappings[0], IdMapping{0, 100000, 65536}));
   EXPECT_THAT(Parse({"--userns", "--user", "65536", "ls"}),
               StatusIs(kInvalid, HasSubstr("uid 65536 is not mapped")));
+}
+
+TEST(ParseRunArgsTest, UserNamespaceModes) {
+  ASSERT_OK_AND_ASSIGN(RunRequest host, Parse({"--userns=host", "ls"}));
+  EXPECT_FALSE(host.spec.namespaces.user);
+  EXPECT_THAT(host.spec.uid_mappings, IsEmpty());
+  EXPECT_FALSE(host.default_user_namespace);
+  ASSERT_OK_AND_ASSIGN(RunRequest priv, Parse({"--userns=private", "ls"}));
+  EXPECT_TRUE(priv.spec.namespaces.user);
+  EXPECT_FALSE(priv.default_user_namespace);  // asked for: gVisor warns that it drops it
+  // The next argument is the command's, never the flag's value.
+  ASSERT_OK_AND_ASSIGN(RunRequest bare, Parse({"--userns", "host"}));
+  EXPECT_TRUE(bare.spec.namespaces.user);
+  EXPECT_THAT(bare.spec.process.args, ElementsAre("host"));
+  EXPECT_THAT(Parse({"--userns=yes", "ls"}),
+              StatusIs(kInvalid, Eq("--userns: 'yes' is not private, host or keep-id")));
+  EXPECT_THAT(Parse({"--userns=", "ls"}), StatusIs(kInvalid, Eq("--userns=: needs a value")));
+  EXPECT_THAT(Parse({"--userns=host", "--uidmap", "0:5000:1", "ls"}),
+              StatusIs(kInvalid, Eq("--uidmap and --userns=host: give one")));
+  EXPECT_THAT(Parse({"--userns=host", "ls"}, kRootless),
+              StatusIs(kInvalid, HasSubstr("--userns=host: needs root")));
+  // Explicit gVisor: its kernel keeps the ids, so no default namespace and no warning.
+  ASSERT_OK_AND_ASSIGN(RunRequest gv, Parse({"--backend", "gvisor", "--user", "70000", "ls"}));
+  EXPECT_FALSE(gv.spec.namespaces.user);
+  // --backend auto that turns out to be gVisor drops the default one.
+  ASSERT_OK_AND_ASSIGN(RunRequest autob, Parse({"--backend", "auto", "ls"}));
+  EXPECT_TRUE(autob.spec.namespaces.user);
+  autob.spec.backend = ContainerSpec::BackendKind::kGvisor;
+  DropDefaultUserNamespaceForGvisor(&autob);
+  EXPECT_FALSE(autob.spec.namespaces.user);
+  EXPECT_THAT(autob.spec.uid_mappings, IsEmpty());
+  priv.spec.backend = ContainerSpec::BackendKind::kGvisor;
+  DropDefaultUserNamespaceForGvisor(&priv);
+  EXPECT_TRUE(priv.spec.namespaces.user);
+}
+
+TEST(ParseRunArgsTest, UserNamespacesUnavailableDegradeVisibly) {
+  HostDefaults none = kRoot;
+  none.user_namespaces = false;
+  none.user_namespaces_detail = "user.max_user_namespaces=0";
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"ls"}, none));
+  EXPECT_FALSE(req.spec.namespaces.user);
+  EXPECT_THAT(req.warnings, ElementsAre(AllOf(HasSubstr("user.max_user_namespaces=0"),
+                                              HasSubstr("the host's root"))));
+  ASSERT_OK_AND_ASSIGN(RunRequest quiet, Parse({"--userns=host", "ls"}, none));
+  EXPECT_THAT(quiet.warnings, IsEmpty());
+  // Asked for: the kernel refuses it at clone(2) time; no silent fallback.
+  ASSERT_OK_AND_ASSIGN(RunRequest asked, Parse({"--userns", "ls"}, none));
+  EXPECT_TRUE(asked.spec.namespaces.user);
+}
+
+TEST(ParseRunArgsTest, KeepIdAsRootKeepsTheNamedUsersIds) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--userns=keep-id", "--user", "1000:1001", "ls"}));
+  const ContainerSpec& s = req.spec;
+  EXPECT_TRUE(s.namespaces.user);
+  ASSERT_THAT(s.uid_mappings, SizeIs(3));
+  EXPECT_TRUE(SameIds(s.uid_mappings[0], IdMapping{0, 100000, 1000}));
+  EXPECT_TRUE(SameIds(s.uid_mappings[1], IdMapping{1000, 1000, 1}));
+  EXPECT_TRUE(SameIds(s.uid_mappings[2], IdMapping{1001, 101001, 64535}));
+  ASSERT_THAT(s.gid_mappings, SizeIs(3));
+  EXPECT_TRUE(SameIds(s.gid_mappings[1], IdMapping{1001, 1001, 1}));
+  EXPECT_EQ(s.process.uid, 1000u);
+  // The edges: the last id of the range, one beyond it.
+  ASSERT_OK_AND_ASSIGN(RunRequest last, Parse({"--userns=keep-id", "--user", "65535:65535", "ls"}));
+  ASSERT_THAT(last.spec.uid_mappings, SizeIs(2));
+  EXPECT_TRUE(SameIds(last.spec.uid_mappings[1], IdMapping{65535, 65535, 1}));
+  ASSERT_OK_AND_ASSIGN(RunRequest big, Parse({"--userns=keep-id", "--user", "70000:70000", "ls"}));
+  ASSERT_THAT(big.spec.uid_mappings, SizeIs(2));
+  EXPECT_TRUE(SameIds(big.spec.uid_mappings[0], IdMapping{0, 100000, 65536}));
+  EXPECT_TRUE(SameIds(big.spec.uid_mappings[1], IdMapping{70000, 70000, 1}));
+  EXPECT_THAT(Parse({"--userns=keep-id", "ls"}),
+              StatusIs(kInvalid, HasSubstr("--userns=keep-id: as root, name whose ids")));
+  EXPECT_THAT(Parse({"--userns=keep-id", "--user", "0", "ls"}),
+              StatusIs(kInvalid, HasSubstr("would keep the host's root user")));
+  EXPECT_THAT(Parse({"--userns=keep-id", "--user", "1000:0", "ls"}),
+              StatusIs(kInvalid, HasSubstr("would keep the host's root group")));
+  EXPECT_THAT(Parse({"--userns=keep-id", "--uidmap", "0:5000:1", "--user", "5", "ls"}),
+              StatusIs(kInvalid, Eq("--uidmap and --userns=keep-id: give one")));
+}
+
+TEST(ParseRunArgsTest, KeepIdRootlessRunsAsYourself) {
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--userns=keep-id", "ls"}, kRootless));
+  ASSERT_THAT(req.spec.uid_mappings, SizeIs(1));
+  EXPECT_TRUE(SameIds(req.spec.uid_mappings[0], IdMapping{1000, 1000, 1}));
+  EXPECT_TRUE(SameIds(req.spec.gid_mappings[0], IdMapping{1001, 1001, 1}));
+  EXPECT_EQ(req.spec.process.uid, 1000u);
+  EXPECT_EQ(req.spec.process.gid, 1001u);
+  EXPECT_THAT(Parse({"--userns=keep-id", "--user", "0", "ls"}, kRootless),
+              StatusIs(kInvalid, HasSubstr("--user: uid 0 is not mapped")));
 }
 
 TEST(ParseRunArgsTest, ExplicitMaps) {

@@ -61,11 +61,6 @@ std::string EscapePath() {
   return realpath(rel.c_str(), buf) != nullptr ? std::string(buf) : rel;
 }
 
-std::string UniqueName(const std::string& prefix) {
-  static int counter = 0;
-  return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
-}
-
 std::string HostHostname() {
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
@@ -395,30 +390,44 @@ class EscapeTest : public ContainerTest {
 };
 
 // (a) The default container: the default root (the host's programs, a generated /etc), the
-// battery and the test's directory bound read-only at their host paths.
-TEST_F(EscapeTest, DefaultContainer) {
+// battery and the test's directory bound read-only at their host paths, root in the default
+// user namespace (host ids 100000-165535); and the same as the host's root (--userns=host),
+// where only the capabilities, seccomp, Landlock and the mounts stand in the way.
+class EscapeDefaultTest : public EscapeTest,
+                          public ::testing::WithParamInterface<std::vector<std::string>> {};
+
+TEST_P(EscapeDefaultTest, DefaultContainer) {
   std::string dir = MakeDir(TestTmpDir(), "escape-default");
   std::string ro_dir = dir + "/ro";
   ASSERT_EQ(mkdir(ro_dir.c_str(), 0755), 0) << strerror(errno);
   std::string rw_dir = MakeRwDir(dir);
   std::string suid = dir + "/escape-suid";
   ASSERT_NO_FATAL_FAILURE(MakeSetuidCopy(suid, 0, 0));
-  RunResult r = RunBattery({"--ro", dir, "--rw", rw_dir}, EscapePath(),
-                           BatteryArgs(suid, ro_dir, rw_dir, ""));
-  ExpectAllBlocked(r, "default container");
-  ExpectNoSetIdFiles(rw_dir, "default container");
-  ExpectNoWriteProbes("", "default container");
+  std::vector<std::string> flags = GetParam();
+  const std::string what = flags.empty() ? "default container" : "default container " + flags[0];
+  flags.insert(flags.end(), {"--ro", dir, "--rw", rw_dir});
+  RunResult r = RunBattery(flags, EscapePath(), BatteryArgs(suid, ro_dir, rw_dir, ""));
+  ExpectAllBlocked(r, what);
+  ExpectNoSetIdFiles(rw_dir, what);
+  ExpectNoWriteProbes("", what);
   EXPECT_FALSE(PathExists(ro_dir + "/" + kWriteProbeName)) << "wrote into a --ro bind";
 }
 
-// The control for (a): with --host-root (the host's whole /) and --tmp-exec the same
-// attempts succeed, so (a)'s "blocked" is the default root's doing, not a battery that
-// cannot connect, read or exec.
+INSTANTIATE_TEST_SUITE_P(Identity, EscapeDefaultTest,
+                         ::testing::Values(std::vector<std::string>{},
+                                           std::vector<std::string>{"--userns=host"}),
+                         [](const ::testing::TestParamInfo<std::vector<std::string>>& info) {
+                           return info.param.empty() ? "DefaultUserNamespace" : "HostIds";
+                         });
+
+// The control for (a): with --host-root (the host's whole /), the host's ids (--userns=host)
+// and --tmp-exec the same attempts succeed, so (a)'s "blocked" is the default's doing (root,
+// ids and noexec), not a battery that cannot connect, read or exec.
 TEST_F(EscapeTest, HostRootAndTmpExecShowWhatTheDefaultHides) {
   if (access("/etc/shadow", F_OK) != 0) GTEST_SKIP() << "no /etc/shadow on this host";
   std::vector<std::string> args = BatteryArgs("/nonexistent", "/nonexistent", "/nonexistent", "");
   args.insert(args.end(), {"--only", "host_unix_socket,read_host_secrets,exec_from_writable"});
-  RunResult r = RunBattery({"--host-root", "--tmp-exec"}, EscapePath(), args);
+  RunResult r = RunBattery({"--host-root", "--userns=host", "--tmp-exec"}, EscapePath(), args);
   std::cout << r.out;
   std::map<std::string, std::string> verdicts;
   for (const Attempt& a : ParseAttempts(r.out)) verdicts[a.name] = a.verdict;
@@ -481,8 +490,9 @@ TEST_F(EscapeTest, AnotherContainersFilesAreOutOfReach) {
     for (const Attempt& a : ParseAttempts(r.out)) verdicts[a.name] = a.verdict;
     EXPECT_EQ(verdicts["read_neighbour"], "blocked") << (flags.empty() ? "native" : "gvisor") << r;
   }
-  // The control: with the host's whole / (--host-root) the neighbour's state file reads.
-  RunResult host_root = RunBattery({"--host-root"}, EscapePath(), args);
+  // The control: with the host's whole / and ids (--host-root --userns=host) the neighbour's
+  // state file reads.
+  RunResult host_root = RunBattery({"--host-root", "--userns=host"}, EscapePath(), args);
   EXPECT_THAT(host_root.out, ::testing::HasSubstr("escape read_neighbour SUCCEEDED")) << host_root;
   RunResult rm = Nucleus({"rm", "-f", name});
   EXPECT_EQ(rm.exit_code, 0) << rm;
@@ -490,7 +500,9 @@ TEST_F(EscapeTest, AnotherContainersFilesAreOutOfReach) {
 }
 
 // (b) The busybox rootfs, writable by configuration: writes under / are no escape there
-// (the battery skips them); the --ro binds and everything else still count.
+// (the battery skips them); the --ro binds and everything else still count. Root is in the
+// default user namespace, the rootfs id-mapped through it (the host's root's files there
+// are the container root's).
 TEST_F(EscapeTest, WritableRootfs) {
   Layout l = PrepareRootfs(TestTmpDir(), 0);
   ASSERT_FALSE(HasFailure());
@@ -510,24 +522,25 @@ TEST_F(EscapeTest, NonRootUser) {
   ExpectHostUntouched(l, "non-root user", false);
 }
 
-// (d) Root in a user namespace (container ids 0-65535 are host ids 100000-165535). The
-// setuid copy belongs to the container's root.
-TEST_F(EscapeTest, UserNamespace) {
-  Layout l = PrepareRootfs("/tmp", 100000);
+// (d) The busybox rootfs as the host's root (--userns=host): no user namespace, the rootfs
+// writable by configuration, the host's root's identity without capabilities.
+TEST_F(EscapeTest, WritableRootfsWithHostIds) {
+  Layout l = PrepareRootfs(TestTmpDir(), 0);
   ASSERT_FALSE(HasFailure());
-  RunResult r = RunInRootfs(l, {"--userns"});
-  ExpectAllBlocked(r, "user namespace (--userns)");
-  ExpectHostUntouched(l, "user namespace", false);
+  RunResult r = RunInRootfs(l, {"--userns=host"}, {"--writable-root"});
+  ExpectAllBlocked(r, "writable busybox rootfs, --userns=host",
+                   {"write_root", "write_etc", "write_usr", "write_etc_passwd"});
+  ExpectHostUntouched(l, "writable busybox rootfs, --userns=host", true);
 }
 
-// (e) A non-root user inside a user namespace: the setuid copy belongs to the container's
-// root, so exec'ing it with privileges would make the caller root in the container.
-TEST_F(EscapeTest, NonRootUserInUserNamespace) {
-  Layout l = PrepareRootfs("/tmp", 100000);
+// (e) A non-root user with the host's ids (--userns=host --user 1000:1000): the setuid copy
+// belongs to the host's root, so exec'ing it with privileges would be the host's root.
+TEST_F(EscapeTest, NonRootUserWithHostIds) {
+  Layout l = PrepareRootfs(TestTmpDir(), 0);
   ASSERT_FALSE(HasFailure());
-  RunResult r = RunInRootfs(l, {"--userns", "--user", "1000:1000"});
-  ExpectAllBlocked(r, "non-root user in a user namespace (--userns --user 1000:1000)");
-  ExpectHostUntouched(l, "non-root user in a user namespace", false);
+  RunResult r = RunInRootfs(l, {"--userns=host", "--user", "1000:1000"});
+  ExpectAllBlocked(r, "non-root user, --userns=host --user 1000:1000");
+  ExpectHostUntouched(l, "non-root user, --userns=host", false);
 }
 
 // The gVisor backend (issue 7), where runsc can run here: the same battery must find every

@@ -39,11 +39,6 @@ void ExpectRefused(const RunResult& r, const std::vector<std::string>& names) {
   }
 }
 
-std::string UniqueName(const std::string& prefix) {
-  static int counter = 0;
-  return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
-}
-
 class BadInputTest : public ContainerTest {};
 
 TEST_F(BadInputTest, UnknownFlag) {

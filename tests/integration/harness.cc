@@ -123,6 +123,18 @@ std::string TestTmpDir() {
   return Canonical(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp");
 }
 
+std::string UniqueName(const std::string& prefix) {
+  static int counter = 0;
+  return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+}
+
+std::string MakeHostDir(const std::string& prefix, uid_t owner) {
+  std::string dir = TestTmpDir() + "/" + UniqueName(prefix);
+  EXPECT_EQ(mkdir(dir.c_str(), 0755), 0) << dir << ": " << strerror(errno);
+  if (owner != 0) EXPECT_EQ(chown(dir.c_str(), owner, owner), 0) << dir << ": " << strerror(errno);
+  return dir;
+}
+
 // ---- key=value output ----
 
 KeyValues ParseKeyValues(const std::string& text) {

@@ -39,6 +39,14 @@ std::string ProbePath();
 std::string RootfsTarPath();
 // $TEST_TMPDIR (or /tmp).
 std::string TestTmpDir();
+// "prefix-PID-N", N counting up in this process: names no other test or run shares.
+std::string UniqueName(const std::string& prefix);
+// The host uid and gid of the container's root under `nucleus run`'s default user namespace
+// as root (container ids 0-65535 are host ids 100000-165535).
+inline constexpr uid_t kContainerRootOnHost = 100000;
+// A fresh 0755 directory TestTmpDir()/UniqueName(prefix), owned by `owner` (and the group of
+// the same number): kContainerRootOnHost for one the default container's root may write.
+std::string MakeHostDir(const std::string& prefix, uid_t owner = 0);
 // The default root holds the host's programs, not the test's: for `nucleus ... run [FLAGS]
 // -- /abs/path/prog ...` without --rootfs or --host-root, where prog exists on the host and
 // is not under /usr, /bin, /sbin, /lib* or /etc, inserts `--ro /abs/path` after `run`. Subprocess::Start (and so RunCommand,

@@ -32,17 +32,6 @@ int HostLandlockAbi() {
   return abi > 0 ? static_cast<int>(abi) : 0;
 }
 
-std::string UniqueName(const std::string& prefix) {
-  static int counter = 0;
-  return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
-}
-
-std::string MakeHostDir(const std::string& prefix) {
-  std::string dir = TestTmpDir() + "/" + UniqueName(prefix);
-  EXPECT_EQ(mkdir(dir.c_str(), 0755), 0) << dir << ": " << strerror(errno);
-  return dir;
-}
-
 std::string WritePolicy(const std::string& json) {
   std::string path = TestTmpDir() + "/" + UniqueName("policy") + ".json";
   WriteFile(path, json);
@@ -107,7 +96,7 @@ TEST_F(LandlockTest, PolicyDeniesWriteThatTheMountAllows) {
 }
 
 TEST_F(LandlockTest, DefaultRulesLetTheWritableMountsWrite) {
-  std::string dir = MakeHostDir("ll-rw");
+  std::string dir = MakeHostDir("ll-rw", kContainerRootOnHost);
   RunResult rw = RunProbe({"--rw", dir}, {"write", dir + "/f"});
   EXPECT_EQ(rw.Facts()["write"], "ok") << rw;
   EXPECT_TRUE(PathExists(dir + "/f"));

@@ -23,6 +23,7 @@ namespace {
 
 using ::testing::AnyOf;
 using ::testing::Contains;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -41,18 +42,7 @@ RunResult RunProbe(const std::vector<std::string>& flags, const std::vector<std:
 
 std::set<std::string> ToSet(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
 
-std::string UniqueName(const std::string& prefix) {
-  static int counter = 0;
-  return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
-}
-
 // A fresh empty directory under $TEST_TMPDIR.
-std::string MakeHostDir(const std::string& prefix) {
-  std::string dir = TestTmpDir() + "/" + UniqueName(prefix);
-  EXPECT_EQ(mkdir(dir.c_str(), 0755), 0) << dir << ": " << strerror(errno);
-  return dir;
-}
-
 class RunTest : public ContainerTest {};
 
 // ---------------------------------------------------------------------------------------
@@ -237,7 +227,9 @@ TEST_F(RunTest, DefaultRootIsReadOnly) {
 
 TEST_F(RunTest, HostRootIsReadOnly) {
   std::string target = TestTmpDir() + "/" + UniqueName("host-root-write");
-  RunResult w = RunNucleus({"--host-root", "--", ProbePath(), "write", target});
+  // --userns=host: the test's tree is below /root (0700), out of the mapped root's reach.
+  RunResult w =
+      RunNucleus({"--host-root", "--userns=host", "--", ProbePath(), "write", target});
   EXPECT_EQ(w.Facts()["write"], "EROFS") << w;
   EXPECT_THAT(w.err, HasSubstr("--host-root: the container sees the host's whole /")) << w;
   EXPECT_FALSE(PathExists(target)) << "the container wrote to the host's disk";
@@ -352,6 +344,8 @@ TEST_F(RunTest, ContextVerifyRefusesATamperedTree) {
 // masked: an empty read-only directory, /dev/null for files.
 TEST_F(RunTest, ContextBindMasksTheExcludedEntries) {
   std::string p = MakeProject("ctx-bind");
+  // Writes reach the host as the container root's host uid: the directory must be its.
+  ASSERT_EQ(chown(p.c_str(), kContainerRootOnHost, kContainerRootOnHost), 0) << strerror(errno);
   RunResult r = RunNucleus(
       {"--context", p, "--context-mode", "bind", "--", "/bin/sh", "-c",
        "cat .env id.key; echo; ls -A .git node_modules; echo from-container > out.txt"});
@@ -524,12 +518,59 @@ INSTANTIATE_TEST_SUITE_P(
 // ---------------------------------------------------------------------------------------
 // Mounts on the host root
 
+// The container's root is host uid 100000: it writes where that uid may, and what it makes
+// belongs to that uid on the host, never to the host's root.
 TEST_F(RunTest, RwBindIsWritableAndVisibleOnHost) {
-  std::string dir = MakeHostDir("rw");
+  std::string dir = MakeHostDir("rw", kContainerRootOnHost);
   RunResult r = RunProbe({"--rw", dir}, {"write", dir + "/from-container"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.Facts()["write"], "ok") << r;
   EXPECT_EQ(ReadFile(dir + "/from-container").value_or("<missing>"), "probe\n");
+  struct stat st;
+  ASSERT_EQ(stat((dir + "/from-container").c_str(), &st), 0) << strerror(errno);
+  EXPECT_EQ(st.st_uid, kContainerRootOnHost);
+  EXPECT_EQ(st.st_gid, kContainerRootOnHost);
+  // A directory of the host's root (0755) is not the container root's to write.
+  std::string roots = MakeHostDir("rw-root-owned");
+  RunResult denied = RunProbe({"--rw", roots}, {"write", roots + "/from-container"});
+  EXPECT_EQ(denied.Facts()["write"], "EACCES") << denied;
+  EXPECT_FALSE(PathExists(roots + "/from-container"));
+}
+
+// --userns=host: the old identity, for who needs it: the host's root, without capabilities.
+// --userns=keep-id --user U:G: U and G are the same ids on the host, so the files are U's.
+TEST_F(RunTest, UsernsHostAndKeepIdChooseWhoseFilesTheWritesAre) {
+  std::string roots = MakeHostDir("rw-host-ids");
+  RunResult host = RunProbe({"--userns=host", "--rw", roots}, {"write", roots + "/f"});
+  ASSERT_EQ(host.Facts()["write"], "ok") << host;
+  struct stat st;
+  ASSERT_EQ(stat((roots + "/f").c_str(), &st), 0) << strerror(errno);
+  EXPECT_EQ(st.st_uid, 0u);
+  // At /data: uid 1000 cannot traverse the default root's /root (0700) to the test's tree.
+  std::string users = MakeHostDir("rw-keep-id", 1000);
+  RunResult keep = RunNucleus({"--userns=keep-id", "--user", "1000:1000", "--rw",
+                               users + ":/data", "--", "/bin/sh", "-c", "echo x > /data/f"});
+  ASSERT_EQ(keep.exit_code, 0) << keep;
+  ASSERT_EQ(stat((users + "/f").c_str(), &st), 0) << strerror(errno);
+  EXPECT_EQ(st.st_uid, 1000u);
+  EXPECT_EQ(st.st_gid, 1000u);
+  RunResult ids = RunNucleus({"--userns=keep-id", "--user", "1000:1000", "--", "/bin/cat",
+                              "/proc/self/uid_map"});
+  ASSERT_EQ(ids.exit_code, 0) << ids;
+  EXPECT_THAT(ids.out, ContainsRegex("1000 +1000 +1\n")) << ids;
+  EXPECT_THAT(ids.out, ContainsRegex("0 +100000 +1000\n")) << ids;
+}
+
+// --host-root shows the host's tree, but under the default user namespace the host's root-only
+// files stay the host root's: the shadow file is there and cannot be read.
+TEST_F(RunTest, HostRootStillHidesRootOnlyFilesFromTheMappedRoot) {
+  RunResult r = RunNucleus({"--host-root", "--", "/bin/sh", "-c",
+                            "test -e /etc/shadow && echo present; cat /etc/shadow; "
+                            "ls /root; echo done"});
+  EXPECT_THAT(r.out, HasSubstr("present")) << r;
+  EXPECT_THAT(r.err, HasSubstr("/etc/shadow: Permission denied")) << r;
+  EXPECT_THAT(r.out, Not(HasSubstr("root:"))) << r;
+  EXPECT_THAT(r.out, HasSubstr("done")) << r;
 }
 
 TEST_F(RunTest, RoBindIsReadableButNotWritable) {
@@ -641,7 +682,7 @@ TEST_F(RootfsTest, WritableRootfsByDefault) {
 }
 
 TEST_F(RootfsTest, RwBindWithDestination) {
-  std::string dir = MakeHostDir("rw-dest");
+  std::string dir = MakeHostDir("rw-dest", kContainerRootOnHost);
   RunResult r = Probe({"--rw", dir + ":/data"}, {"write", "/data/from-container"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.Facts()["write"], "ok") << r;
@@ -656,7 +697,7 @@ TEST_F(RootfsTest, RoBindWithDestination) {
 }
 
 TEST_F(RootfsTest, RwBindStaysWritableUnderReadOnlyRoot) {
-  std::string dir = MakeHostDir("rw-ro-root");
+  std::string dir = MakeHostDir("rw-ro-root", kContainerRootOnHost);
   RunResult r = Probe({"--read-only", "--rw", dir + ":/data"}, {"write", "/data/f"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.Facts()["write"], "ok") << r;
