@@ -1,6 +1,7 @@
 // Fuzzes the --landlock-policy JSON parser (runtime/landlock/policy.h): the input is the
 // policy text. Invariants: errors are one line; a parsed policy has absolute, clean paths,
-// rights that are Landlock bits and non-empty, ports 1-65535, sorted and unique.
+// rights that are Landlock bits and non-empty, socket paths absolute and clean, ports 1-65535,
+// sorted and unique.
 #include <string>
 
 #include "fuzz/fuzz_input.h"
@@ -35,7 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(!r.path.empty() && r.path[0] == '/', "absolute paths");
     Check(nucleus::CleanPath(r.path) == r.path, "clean paths");
     Check(r.access != 0, "a rule grants something");
-    Check((r.access & ~nucleus::landlock::kFsAll) == 0, "only Landlock fs rights");
+    Check((r.access & ~nucleus::landlock::kFsKnown) == 0, "only Landlock fs rights");
+  }
+  for (const std::string& s : spec->unix_sockets) {
+    Check(!s.empty() && s[0] == '/' && nucleus::CleanPath(s) == s, "socket paths absolute, clean");
   }
   CheckPorts(spec->tcp_connect);
   CheckPorts(spec->tcp_bind);

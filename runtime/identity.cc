@@ -322,6 +322,14 @@ bool IsIdMapped(const std::vector<IdMapping>& maps, uint32_t id) {
   return MapIdToHost(maps, id).has_value();
 }
 
+std::optional<uint32_t> HostUidOf(const ContainerSpec& spec, uint32_t id) {
+  return spec.namespaces.user ? MapIdToHost(spec.uid_mappings, id) : id;
+}
+
+std::optional<uint32_t> HostGidOf(const ContainerSpec& spec, uint32_t id) {
+  return spec.namespaces.user ? MapIdToHost(spec.gid_mappings, id) : id;
+}
+
 std::optional<uint32_t> MapIdToHost(const std::vector<IdMapping>& maps, uint32_t id) {
   for (const IdMapping& m : maps) {
     if (id >= m.container_id && id <= Last(m.container_id, m.size)) {

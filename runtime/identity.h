@@ -119,6 +119,10 @@ absl::Status ValidateIdMappings(const std::vector<IdMapping>& maps, absl::string
 bool IsIdMapped(const std::vector<IdMapping>& maps, uint32_t id);
 // The host id that container id `id` maps to; nullopt when no mapping covers it.
 std::optional<uint32_t> MapIdToHost(const std::vector<IdMapping>& maps, uint32_t id);
+// The host uid (gid) that container uid (gid) `id` is in `spec`: through its user namespace's
+// maps, or `id` itself without a new user namespace; nullopt when unmapped.
+std::optional<uint32_t> HostUidOf(const ContainerSpec& spec, uint32_t id);
+std::optional<uint32_t> HostGidOf(const ContainerSpec& spec, uint32_t id);
 
 }  // namespace nucleus
 

@@ -188,6 +188,14 @@ absl::StatusOr<GvisorConfig> GvisorConfigJson(const ContainerSpec& spec,
   if (!spec.secrets.empty()) {  // the backend stages them as binds first (StageSecrets)
     return absl::InternalError("--secret: the secrets were not staged for runsc");
   }
+  if (!spec.landlock.unix_sockets.empty()) {
+    // --socket (also after --backend auto): runsc would need --fsgofer-host-uds, which lets
+    // the sandbox reach every host socket in every bind through its gofer (host root).
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--socket ", spec.landlock.unix_sockets[0],
+        ": cannot be passed into a gVisor sandbox (runsc's switch for host sockets opens "
+        "every one in the binds, as the host's root)"));
+  }
   ASSIGN_OR_RETURN(out.warnings, CheckGvisorSpec(spec, options));
   ContainerSpec sandboxed = spec;
   if (sandboxed.seccomp) DenyDeviceNodes(&*sandboxed.seccomp);

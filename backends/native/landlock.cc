@@ -7,9 +7,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "runtime/landlock/access.h"
+#include "runtime/rootfs/default_root.h"
 
 namespace nucleus {
 namespace {
@@ -61,6 +65,44 @@ void DefaultRules(const ContainerSpec& spec, std::vector<LandlockRule>* rules) {
   rules->push_back({"/dev/pts", kDevice | ll::kFsReadDir, true});
 }
 
+bool Listed(const std::vector<std::string>& paths, const std::string& path) {
+  return std::find(paths.begin(), paths.end(), path) != paths.end();
+}
+
+// A bind of something of the host's (not a socket the spec allows by name, not the default
+// root's programs) at or below `dir`.
+bool HostBindAtOrBelow(const ContainerSpec& spec, const std::string& dir) {
+  for (const MountSpec& m : spec.mounts) {
+    if (m.type != MountSpec::Type::kBind || IsProgramBind(m) ||
+        Listed(spec.landlock.unix_sockets, m.destination)) {
+      continue;
+    }
+    if (dir == "/" || m.destination == dir || absl::StartsWith(m.destination, dir + "/")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// resolve_unix (ABI 9): the allowed sockets by name, and the container's own tmpfs mounts
+// with no host bind below them. Sockets there were made inside the container, by the
+// workload or by a `nucleus exec` (another Landlock domain, which the same-domain exception
+// does not cover); a socket the workload made is reachable anywhere to its own domain.
+void UnixSocketRules(const ContainerSpec& spec, std::vector<LandlockRule>* rules) {
+  for (const std::string& sock : spec.landlock.unix_sockets) {
+    rules->push_back({sock, ll::kFsResolveUnix, false});
+  }
+  std::vector<std::string> own;
+  if (spec.default_filesystems) own = {"/tmp", "/dev/shm"};
+  if (!spec.root_entries.empty()) own.insert(own.end(), {"/run", "/var/tmp"});
+  for (const MountSpec& m : spec.mounts) {
+    if (m.type == MountSpec::Type::kTmpfs) own.push_back(m.destination);
+  }
+  for (const std::string& dir : own) {
+    if (!HostBindAtOrBelow(spec, dir)) rules->push_back({dir, ll::kFsResolveUnix, true});
+  }
+}
+
 }  // namespace
 
 int DetectLandlockAbiFromParent() {
@@ -96,6 +138,13 @@ absl::StatusOr<LandlockPlan> PlanLandlock(const ContainerSpec& spec, int abi) {
     gaps.push_back("scope abstract unix sockets (needs 6)");
   }
   if (want.scope_signal && abi < 6) gaps.push_back("scope signals (needs 6)");
+  // Without resolve_unix a socket inside a bind is connectable wherever its mode lets the
+  // container's user (a root-only one is not, under the default user namespace).
+  if (abi < 9 && (spec.host_root || HostBindAtOrBelow(spec, "/"))) {
+    gaps.push_back(
+        "refuse connecting to the host's unix sockets inside the binds (resolve_unix, needs 9; "
+        "their file modes still apply)");
+  }
   if (strict && !gaps.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("--landlock=strict: kernel Landlock ABI ", abi,
                                                    " cannot ", absl::StrJoin(gaps, ", ")));
@@ -130,6 +179,7 @@ absl::StatusOr<LandlockPlan> PlanLandlock(const ContainerSpec& spec, int abi) {
   } else {
     DefaultRules(spec, &plan.rules);
   }
+  if (plan.handled_fs & ll::kFsResolveUnix) UnixSocketRules(spec, &plan.rules);
   // The kernel refuses a rule with a right the ruleset does not handle.
   for (LandlockRule& r : plan.rules) r.access &= plan.handled_fs;
   return plan;

@@ -4,8 +4,8 @@
 // Parent: PlanLandlock(spec, abi) turns the LandlockSpec into a LandlockPlan for a kernel of
 // ABI `abi` (DetectLandlockAbiFromParent() asks the running kernel; tests pass fake values):
 //  - Handled rights: every filesystem right the ABI knows (v1 base, v2 refer, v3 truncate,
-//    v5 ioctl_dev); TCP bind/connect (v4) only when the spec restricts them; the scopes
-//    (v6: abstract unix sockets, signals) that the spec turns on (both, by default).
+//    v5 ioctl_dev, v9 resolve_unix); TCP bind/connect (v4) only when the spec restricts them;
+//    the scopes (v6: abstract unix sockets, signals) that the spec turns on (both, by default).
 //  - Rules: the policy's paths (custom_policy), or the DEFAULT rules:
 //      "/"                      read_file, read_dir, execute: the whole visible tree
 //      "/tmp", "/dev/shm",
@@ -17,6 +17,12 @@
 //                               purpose, and Landlock would otherwise contradict the mount
 //      /dev/{null,zero,full,random,urandom,tty,ptmx}, /dev/pts
 //                               read_file, write_file, truncate, ioctl_dev
+//    With resolve_unix (ABI 9), on top of the default rules or a policy: resolve_unix on each
+//    of landlock.unix_sockets (--socket, the sd_notify relay; must exist) and on the
+//    container's own tmpfs mounts (/tmp, /dev/shm, the default root's /run and /var/tmp,
+//    --tmpfs) that have no host bind at or below them: connect(2) to any other socket made
+//    outside the container (in a --ro/--rw bind, under --host-root) is EACCES. Below ABI 9,
+//    with such binds (or --host-root), that is a gap like the others.
 //    Default rules whose path is missing in the container are skipped silently (a rootfs
 //    without /tmp simply has nothing to grant there); a custom policy's path that is missing
 //    (or cannot be opened) fails the container: a policy that names a path means it.

@@ -116,6 +116,74 @@ TEST(LandlockPlanTest, NetworkHandledOnlyWhenAsked) {
   EXPECT_EQ(plan->handled_net, ll::kNetBindTcp | ll::kNetConnectTcp);
 }
 
+uint64_t AccessOf(const LandlockPlan& plan, const std::string& path) {
+  uint64_t access = 0;
+  for (const LandlockRule& r : plan.rules) {
+    if (r.path == path) access |= r.access;
+  }
+  return access;
+}
+
+// nucleus run's default root with a --rw bind, a --tmpfs, an allowed socket (--socket) and
+// one bind below /tmp.
+ContainerSpec SocketSpec() {
+  ContainerSpec spec = BaseSpec();
+  spec.root_entries.push_back({});
+  spec.mounts.push_back({MountSpec::Type::kBind, "/host/rw", "/data", false});
+  spec.mounts.push_back({MountSpec::Type::kTmpfs, "", "/scratch", false});
+  spec.mounts.push_back({MountSpec::Type::kBind, "/host/x.sock", "/run/x.sock", true});
+  spec.mounts.push_back({MountSpec::Type::kBind, "/host/in", "/tmp/in", true});
+  spec.landlock.unix_sockets = {"/run/x.sock"};
+  return spec;
+}
+
+TEST(LandlockPlanTest, Abi9RefusesOutsideSocketsButTheAllowedAndTheContainersOwn) {
+  EXPECT_EQ(ll::HandledFsForAbi(8) & ll::kFsResolveUnix, 0u);
+  EXPECT_EQ(ll::kFsAll & ll::kFsResolveUnix, 0u) << "no shorthand grants it";
+  absl::StatusOr<LandlockPlan> plan = PlanLandlock(SocketSpec(), 9);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(plan->warnings, IsEmpty());
+  EXPECT_EQ(plan->handled_fs, ll::kFsAll | ll::kFsResolveUnix);
+  const LandlockRule* sock = nullptr;
+  for (const LandlockRule& r : plan->rules) {
+    if (r.path == "/run/x.sock" && (r.access & ll::kFsResolveUnix)) sock = &r;
+  }
+  ASSERT_NE(sock, nullptr);
+  EXPECT_FALSE(sock->optional) << "an allowed socket that is missing fails the container";
+  for (const char* own : {"/scratch", "/dev/shm", "/var/tmp", "/run"}) {
+    EXPECT_NE(AccessOf(*plan, own) & ll::kFsResolveUnix, 0u) << own;
+  }
+  // The host's: the --rw bind, "/", and /tmp with a host bind below it.
+  for (const char* host : {"/data", "/", "/tmp", "/tmp/in"}) {
+    EXPECT_EQ(AccessOf(*plan, host) & ll::kFsResolveUnix, 0u) << host;
+  }
+}
+
+TEST(LandlockPlanTest, BelowAbi9HostSocketsInBindsAreAGap) {
+  absl::StatusOr<LandlockPlan> plan = PlanLandlock(SocketSpec(), 7);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(plan->warnings,
+              ElementsAre(HasSubstr("cannot refuse connecting to the host's unix sockets "
+                                    "inside the binds (resolve_unix, needs 9")));
+  for (const LandlockRule& r : plan->rules) EXPECT_EQ(r.access & ll::kFsResolveUnix, 0u);
+  ContainerSpec strict = SocketSpec();
+  strict.landlock.mode = LandlockSpec::Mode::kStrict;
+  EXPECT_THAT(PlanLandlock(strict, 7),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("resolve_unix, needs 9")));
+  // No host bind, no gap: only the allowed socket and nucleus's own mounts.
+  ContainerSpec own = BaseSpec();
+  own.mounts.push_back({MountSpec::Type::kBind, "/host/x.sock", "/run/x.sock", true});
+  own.landlock.unix_sockets = {"/run/x.sock"};
+  plan = PlanLandlock(own, 7);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(plan->warnings, IsEmpty());
+  ContainerSpec host = BaseSpec();
+  host.host_root = true;
+  plan = PlanLandlock(host, 8);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(plan->warnings, ElementsAre(HasSubstr("resolve_unix")));
+}
+
 TEST(LandlockPlanTest, ScopesFollowTheSpec) {
   ContainerSpec spec = BaseSpec();
   spec.landlock.scope_abstract_unix_socket = false;

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "runtime/identity.h"
 #include "runtime/util/raw_log.h"
 #include "runtime/util/status.h"
 #include "runtime/workspace/context.h"
@@ -921,12 +922,8 @@ absl::StatusOr<UniqueFd> PrepareWorkspace(const ContainerSpec& spec, MountPlan* 
     if (m.target_abs == kWorkspaceDir && m.kind == MountOp::Kind::kNewFs) op = &m;
   }
   if (op == nullptr) return absl::InternalError("--context: no /workspace mount in the plan");
-  std::optional<uint32_t> uid =
-      HostIdOf(spec.namespaces.user ? spec.uid_mappings : std::vector<IdMapping>{},
-               spec.process.uid);
-  std::optional<uint32_t> gid =
-      HostIdOf(spec.namespaces.user ? spec.gid_mappings : std::vector<IdMapping>{},
-               spec.process.gid);
+  std::optional<uint32_t> uid = HostUidOf(spec, spec.process.uid);
+  std::optional<uint32_t> gid = HostGidOf(spec, spec.process.gid);
   if (!uid || !gid) {
     return absl::InvalidArgumentError(
         "--context: the workload's uid or gid is not mapped in the user namespace");

@@ -71,6 +71,7 @@ std::string AddNotifySocket(const StateStore& store, ContainerSpec* spec) {
   spec->mounts.push_back(dir);
   spec->mounts.push_back(sock);
   spec->process.env.push_back(absl::StrCat("NOTIFY_SOCKET=", kContainerNotifySocket));
+  spec->landlock.unix_sockets.push_back(kContainerNotifySocket);  // made by nucleus, outside
   return host_path;
 }
 
@@ -80,11 +81,8 @@ absl::StatusOr<std::unique_ptr<NotifyBridge>> OpenBridge(const std::string& path
                                                          const ContainerSpec& spec,
                                                          const std::string& upstream) {
   // The container user's host ids (unmapped: nobody, who cannot send; nor can anyone else).
-  const bool userns = spec.namespaces.user;
-  uid_t uid = userns ? MapIdToHost(spec.uid_mappings, spec.process.uid).value_or(65534)
-                     : spec.process.uid;
-  gid_t gid = userns ? MapIdToHost(spec.gid_mappings, spec.process.gid).value_or(65534)
-                     : spec.process.gid;
+  uid_t uid = HostUidOf(spec, spec.process.uid).value_or(65534);
+  gid_t gid = HostGidOf(spec, spec.process.gid).value_or(65534);
   absl::StatusOr<std::unique_ptr<NotifyBridge>> b = NotifyBridge::Create(path, uid, gid, upstream);
   if (!b.ok() && !upstream.empty() && absl::StartsWith(b.status().message(), "NOTIFY_SOCKET")) {
     Warn(std::string(b.status().message()));

@@ -540,10 +540,18 @@ HostFeature DescribeSeccomp(int prctl_result, int prctl_errno,
 
 HostFeature DescribeLandlock(long abi, int err) {
   // Landlock enforces, per ABI, what landlock/access.h lists; below 6 the default sandbox
-  // (scoping on) has gaps that best-effort warns about and strict refuses.
-  if (abi >= 6) {
+  // (scoping on) has gaps that best-effort warns about and strict refuses; below 9 so has a
+  // container with binds (their unix sockets).
+  if (abi >= 9) {
     return Feature("landlock", Status::kOk,
                    absl::StrCat("ABI ", abi, ": ", landlock::DescribeAbi(abi)));
+  }
+  if (abi >= 6) {
+    return Feature("landlock", Status::kDegraded,
+                   absl::StrCat("ABI ", abi, ": ", landlock::DescribeAbi(abi),
+                                "; lacks resolve_unix (9): a unix socket inside a --ro/--rw "
+                                "bind is connectable where its mode lets the container's "
+                                "user; --landlock=strict refuses binds"));
   }
   if (abi >= 1) {
     std::vector<std::string> lacks;

@@ -198,11 +198,14 @@ TEST(DescribeSeccomp, Cases) {
 }
 
 TEST(DescribeLandlock, Cases) {
-  HostFeature ok = DescribeLandlock(7, 0);
+  HostFeature ok = DescribeLandlock(9, 0);
   EXPECT_EQ(ok.status, ProbeStatus::kOk);
   EXPECT_EQ(ok.detail,
-            "ABI 7: fs, refer, truncate, tcp bind/connect, ioctl_dev, scoping (abstract unix "
-            "sockets, signals), audit logging");
+            "ABI 9: fs, refer, truncate, tcp bind/connect, ioctl_dev, scoping (abstract unix "
+            "sockets, signals), audit logging, unix socket connect (resolve_unix)");
+  HostFeature v7 = DescribeLandlock(7, 0);
+  EXPECT_EQ(v7.status, ProbeStatus::kDegraded);
+  EXPECT_THAT(v7.detail, HasSubstr("audit logging; lacks resolve_unix (9)"));
   HostFeature v3 = DescribeLandlock(3, 0);
   EXPECT_EQ(v3.status, ProbeStatus::kDegraded);
   EXPECT_EQ(v3.detail,

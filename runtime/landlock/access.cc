@@ -31,6 +31,9 @@ static_assert(kFsTruncate == LANDLOCK_ACCESS_FS_TRUNCATE);
 #ifdef LANDLOCK_ACCESS_FS_IOCTL_DEV
 static_assert(kFsIoctlDev == LANDLOCK_ACCESS_FS_IOCTL_DEV);
 #endif
+#ifdef LANDLOCK_ACCESS_FS_RESOLVE_UNIX
+static_assert(kFsResolveUnix == LANDLOCK_ACCESS_FS_RESOLVE_UNIX);
+#endif
 static_assert(kRulePathBeneath == LANDLOCK_RULE_PATH_BENEATH);
 static_assert(kCreateRulesetVersion == LANDLOCK_CREATE_RULESET_VERSION);
 static_assert(sizeof(NetPortAttr) == 16);
@@ -54,6 +57,7 @@ constexpr Named kFsRights[] = {
     {"make_sock", kFsMakeSock, 1},     {"make_fifo", kFsMakeFifo, 1},
     {"make_block", kFsMakeBlock, 1},   {"make_sym", kFsMakeSym, 1},
     {"refer", kFsRefer, 2},            {"ioctl_dev", kFsIoctlDev, 5},
+    {"resolve_unix", kFsResolveUnix, 9},
 };
 
 constexpr Named kShorthands[] = {
@@ -148,6 +152,7 @@ std::string DescribeAbi(int abi) {
   if (abi >= 5) parts.push_back("ioctl_dev");
   if (abi >= 6) parts.push_back("scoping (abstract unix sockets, signals)");
   if (abi >= 7) parts.push_back("audit logging");
+  if (abi >= 9) parts.push_back("unix socket connect (resolve_unix)");
   return absl::StrJoin(parts, ", ");
 }
 

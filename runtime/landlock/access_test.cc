@@ -15,8 +15,11 @@ TEST(AccessTest, HandledFsGrowsWithAbi) {
   EXPECT_EQ(HandledFsForAbi(3), v1 | kFsRefer | kFsTruncate);
   EXPECT_EQ(HandledFsForAbi(4), HandledFsForAbi(3));
   EXPECT_EQ(HandledFsForAbi(5), kFsAll);
-  EXPECT_EQ(HandledFsForAbi(7), kFsAll);
-  EXPECT_EQ(HandledFsForAbi(99), kFsAll);
+  EXPECT_EQ(HandledFsForAbi(8), kFsAll);
+  EXPECT_EQ(HandledFsForAbi(9), kFsAll | kFsResolveUnix);
+  EXPECT_EQ(HandledFsForAbi(99), kFsAll | kFsResolveUnix);
+  EXPECT_EQ(FsAccessFromName("resolve_unix"), kFsResolveUnix);
+  EXPECT_EQ(MinAbiForFs(kFsResolveUnix), 9);
 }
 
 TEST(AccessTest, NetAndScopesByAbi) {

@@ -140,7 +140,8 @@ absl::StatusOr<LandlockSpec> ParseLandlockPolicy(absl::string_view text) {
     return Bad("", absl::StrCat("invalid JSON: ", line));
   }
   if (!doc.is_object()) return WrongType("", doc, "a JSON object at the top level");
-  RETURN_IF_ERROR(CheckKeys(doc, "", {"paths", "tcp_connect", "tcp_bind", "scope"}));
+  RETURN_IF_ERROR(
+      CheckKeys(doc, "", {"paths", "tcp_connect", "tcp_bind", "scope", "unix_sockets"}));
 
   LandlockSpec spec;
   if (auto paths = doc.find("paths"); paths != doc.end()) {
@@ -154,6 +155,25 @@ absl::StatusOr<LandlockSpec> ParseLandlockPolicy(absl::string_view text) {
       ASSIGN_OR_RETURN(LandlockPathRule rule,
                        ParsePathRule((*paths)[i], absl::StrCat("paths[", i, "]")));
       spec.paths.push_back(std::move(rule));
+    }
+  }
+  if (auto socks = doc.find("unix_sockets"); socks != doc.end()) {
+    if (!socks->is_array()) return WrongType("unix_sockets", *socks, "an array of paths");
+    if (socks->size() > kMaxPolicyPaths) {
+      return Bad("unix_sockets", absl::StrCat("has ", socks->size(), " paths, more than ",
+                                              kMaxPolicyPaths));
+    }
+    for (size_t i = 0; i < socks->size(); ++i) {
+      const Json& v = (*socks)[i];
+      const std::string at = absl::StrCat("unix_sockets[", i, "]");
+      if (!v.is_string()) return WrongType(at, v, "a string");
+      const std::string& text = v.get_ref<const std::string&>();
+      ASSIGN_OR_RETURN(std::string clean, ValidateContainerPath(text, at));
+      if (clean != text) {
+        return Bad(at, absl::StrCat(Quote(text, 64), " is not a clean path (write ",
+                                    Quote(clean, 64), ")"));
+      }
+      spec.unix_sockets.push_back(std::move(clean));
     }
   }
   if (auto ports = doc.find("tcp_connect"); ports != doc.end()) {

@@ -10,16 +10,18 @@
 //     ],
 //     "tcp_connect": [443],     // present: TCP connect is handled; only these ports (ABI 4)
 //     "tcp_bind": [8080],       // present: TCP bind is handled; only these ports (ABI 4)
-//     "scope": ["abstract_unix_socket", "signal"]  // present: exactly these scopes (ABI 6);
-//   }                                              // absent: both; [] turns scoping off
+//     "scope": ["abstract_unix_socket", "signal"], // present: exactly these scopes (ABI 6);
+//                                                  // absent: both; [] turns scoping off
+//     "unix_sockets": ["/run/app.sock"]  // pathname sockets made outside the container that
+//   }                                    // it may connect to (ABI 9; what --socket adds)
 //
 //  - "path": an absolute, lexically clean path inside the container ("/a/b", not "/a/b/",
 //    "/a/./b" or "/a/../b"); a rule covers the whole hierarchy beneath it. Listing a path
 //    more than once grants the union.
 //  - "access": one name or a non-empty array of names: the rights of access.h (read_file,
 //    read_dir, execute, write_file, truncate, remove_dir, remove_file, make_char, make_dir,
-//    make_reg, make_sock, make_fifo, make_block, make_sym, refer, ioctl_dev) or the shorthands
-//    "ro", "rx", "rw", "rwx". Rights that only apply to directories are dropped by the backend
+//    make_reg, make_sock, make_fifo, make_block, make_sym, refer, ioctl_dev, resolve_unix) or
+//    the shorthands "ro", "rx", "rw", "rwx" (none of which holds resolve_unix). Rights that only apply to directories are dropped by the backend
 //    when the path turns out to be a file.
 //  - Ports: integers 1-65535; duplicates are merged.
 //  - Without "paths" the backend's default rules stay (read+execute everywhere, write to /tmp,

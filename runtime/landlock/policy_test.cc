@@ -65,6 +65,16 @@ TEST(PolicyTest, FullPolicy) {
   EXPECT_TRUE(s->scope_signal);
 }
 
+TEST(PolicyTest, UnixSocketsAndResolveUnix) {
+  absl::StatusOr<LandlockSpec> s = ParseLandlockPolicy(
+      R"({"unix_sockets": ["/run/app.sock"],
+          "paths": [{"path": "/", "access": ["rx", "resolve_unix"]}]})");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_THAT(s->unix_sockets, ::testing::ElementsAre("/run/app.sock"));
+  ASSERT_EQ(s->paths.size(), 1u);
+  EXPECT_EQ(s->paths[0].access, landlock::kFsReadExec | landlock::kFsResolveUnix);
+}
+
 TEST(PolicyTest, EmptyListsMeanDenyAll) {
   absl::StatusOr<LandlockSpec> s =
       ParseLandlockPolicy(R"({"paths": [], "tcp_connect": [], "tcp_bind": [], "scope": []})");
@@ -107,7 +117,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[]", "expected a JSON object at the top level, got an array"},
         BadCase{"3", "expected a JSON object at the top level, got 3"},
         BadCase{R"({"pathz": []})",
-                "unknown key 'pathz' (expected paths, tcp_connect, tcp_bind, scope)"},
+                "unknown key 'pathz' (expected paths, tcp_connect, tcp_bind, scope, "
+                "unix_sockets)"},
+        BadCase{R"({"unix_sockets": "/run/x.sock"})",
+                "unix_sockets: expected an array of paths, got '/run/x.sock'"},
+        BadCase{R"({"unix_sockets": ["/run/x.sock", "run/y.sock"]})",
+                "unix_sockets[1]: 'run/y.sock' is not an absolute path"},
+        BadCase{R"({"unix_sockets": ["/run//x.sock"]})",
+                "unix_sockets[0]: '/run//x.sock' is not a clean path (write '/run/x.sock')"},
         BadCase{R"({"paths": {}})", "paths: expected an array, got an object"},
         BadCase{R"({"paths": ["/x"]})",
                 "paths[0]: expected an object {\"path\": ..., \"access\": ...}, got '/x'"},

@@ -155,6 +155,19 @@ bool WantsDefaultRoot(const ContainerSpec& spec) {
          spec.default_filesystems;
 }
 
+bool IsProgramBind(const MountSpec& m) {
+  if (m.type != MountSpec::Type::kBind || !m.read_only || m.source != m.destination) {
+    return false;
+  }
+  for (const char* name : kProgramDirs) {
+    if (m.destination == absl::StrCat("/", name)) return true;
+  }
+  for (const char* name : kEtcDirs) {
+    if (m.destination == absl::StrCat("/etc/", name)) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<ContainerSpec> LayOutDefaultRoot(const ContainerSpec& spec,
                                                 const std::string& host_in) {
   const std::string host = host_in == "/" ? "" : host_in;

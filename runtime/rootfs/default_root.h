@@ -41,6 +41,11 @@ namespace nucleus {
 absl::StatusOr<ContainerSpec> LayOutDefaultRoot(const ContainerSpec& spec,
                                                 const std::string& host = "/");
 
+// A read-only bind of the host's programs or their data at the same path, as the default
+// root makes them (/usr, /bin, /lib*, /etc/ssl, /etc/alternatives): no service keeps a
+// socket there, unlike in a --ro/--rw source. Works on a spec read back from config.json.
+bool IsProgramBind(const MountSpec& m);
+
 // The spec wants the default root: no rootfs, no layout yet, not the host's own view
 // (--host-root), and nucleus's own filesystems (not a config.json).
 bool WantsDefaultRoot(const ContainerSpec& spec);

@@ -2,16 +2,6 @@
 
 namespace nucleus {
 
-std::optional<uint32_t> HostIdOf(const std::vector<IdMapping>& mappings, uint32_t id) {
-  if (mappings.empty()) return id;
-  for (const IdMapping& m : mappings) {
-    if (id >= m.container_id && id - m.container_id < m.size) {
-      return m.host_id + (id - m.container_id);
-    }
-  }
-  return std::nullopt;
-}
-
 std::vector<std::string> DefaultMaskedPaths() {
   return {"/proc/acpi",        "/proc/asound",         "/proc/kcore",
           "/proc/keys",        "/proc/latency_stats",  "/proc/timer_list",

@@ -25,10 +25,6 @@ struct IdMapping {
   uint32_t size = 0;
 };
 
-// The host id that container id `id` is under `mappings` (a user namespace's uid or gid
-// map); `id` itself when mappings is empty (no user namespace); nullopt when unmapped.
-std::optional<uint32_t> HostIdOf(const std::vector<IdMapping>& mappings, uint32_t id);
-
 struct MountSpec {
   // kBind: a host path (recursively unless !recursive). The others make a new filesystem of
   // that type (OCI "type": tmpfs, proc, sysfs, devpts, mqueue, cgroup); `nucleus run` uses
@@ -190,6 +186,11 @@ struct LandlockSpec {
   // ABI 6 scoping: no connect to abstract unix sockets, no signals, outside the domain.
   bool scope_abstract_unix_socket = true;
   bool scope_signal = true;
+  // ABI 9 (resolve_unix, always handled where the kernel has it): the container paths of
+  // the pathname sockets made outside the container that it may connect to (--socket, the
+  // sd_notify relay), on top of the default rules or a policy; every other such socket is
+  // refused (EACCES).
+  std::vector<std::string> unix_sockets;
 };
 
 // Cgroup limits (docker's flags; runtime/cgroup maps them onto v1 and v2 files). nullopt / empty:

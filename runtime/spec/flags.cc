@@ -43,7 +43,7 @@ namespace nucleus {
 namespace {
 
 enum class Flag {
-  kRootfs, kHostRoot, kReadOnly, kTmpExec, kAllowSensitiveBind, kRo, kRw, kTmpfs, kSecret, kContext, kContextMode, kContextExclude,
+  kRootfs, kHostRoot, kReadOnly, kTmpExec, kAllowSensitiveBind, kRo, kRw, kTmpfs, kSocket, kSecret, kContext, kContextMode, kContextExclude,
   kContextInclude, kContextLimit, kContextManifest, kVerifyContext, kWorkdir,
   kEnv, kEnvFile, kUser, kGroupAdd, kCapAdd, kCapDrop, kUlimit, kNoInit,
   kName, kHostname, kNetwork, kUserns, kUidmap, kGidmap, kTimens, kHelp,
@@ -75,6 +75,7 @@ constexpr FlagDef kFlags[] = {
     {"--ro", nullptr, true, Flag::kRo},
     {"--rw", nullptr, true, Flag::kRw},
     {"--tmpfs", nullptr, true, Flag::kTmpfs},
+    {"--socket", nullptr, true, Flag::kSocket},
     {"--secret", nullptr, true, Flag::kSecret},
     {"--context", nullptr, true, Flag::kContext},
     {"--context-mode", nullptr, true, Flag::kContextMode},
@@ -145,6 +146,9 @@ constexpr IdMapping kDefaultRootUsernsMap = {0, 100000, 65536};
 constexpr size_t kMaxHostnameLen = 64;
 constexpr size_t kMaxNameLen = 128;
 
+const char kSocketUnderGvisor[] =
+    "cannot be passed into a gVisor sandbox (runsc's switch for host sockets opens every one "
+    "in the binds, as the host's root)";
 const char kMissingCommand[] = "run: missing command (usage: nucleus run [FLAGS] -- CMD [ARGS...])";
 
 absl::Status Invalid(absl::string_view flag, absl::string_view value, absl::string_view why) {
@@ -164,6 +168,7 @@ struct Parsed {
   bool read_only = false;
   bool allow_sensitive_bind = false;
   std::vector<std::string> context_flags;  // the --context-* flags given (need --context)
+  std::vector<MountSpec> sockets;          // --socket: binds past the sensitive-path check
   bool pids_limit_given = false;
   // --userns[=MODE]: kDefault (no flag) is a private range as root, your own ids rootless.
   enum class Userns { kDefault, kPrivate, kHost, kKeepId } userns = Userns::kDefault;
@@ -611,6 +616,17 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
       ASSIGN_OR_RETURN(spec.context.verify, ValidateHostPath(value, flag));
       return absl::OkStatus();
     }
+    case Flag::kSocket: {
+      ASSIGN_OR_RETURN(MountSpec m, ParseBind(value, /*read_only=*/true, flag));
+      struct stat st;
+      if (::stat(m.source.c_str(), &st) != 0) {
+        return Invalid(flag, value, absl::StrCat("cannot be reached: ", strerror(errno)));
+      }
+      if (!S_ISSOCK(st.st_mode)) return Invalid(flag, value, "is not a unix socket");
+      m.recursive = false;
+      p->sockets.push_back(std::move(m));
+      return absl::OkStatus();
+    }
     case Flag::kSecret: {
       ASSIGN_OR_RETURN(SecretSpec secret, ParseSecret(value));
       for (const SecretSpec& other : spec.secrets) {
@@ -981,6 +997,35 @@ absl::Status ParseArgs(const std::vector<std::string>& args, Parsed* p) {
 
 // ---- assembling the spec ----
 
+// connect(2) needs write permission on the socket's inode (no capability overrides it in
+// the container): say so when the workload's host ids will not have it.
+void WarnUnreachableSockets(Parsed* p) {
+  const ContainerSpec& spec = p->req.spec;
+  for (const MountSpec& m : spec.mounts) {
+    if (m.type != MountSpec::Type::kBind ||
+        std::find(spec.landlock.unix_sockets.begin(), spec.landlock.unix_sockets.end(),
+                  m.destination) == spec.landlock.unix_sockets.end()) {
+      continue;
+    }
+    struct stat st;
+    if (::stat(m.source.c_str(), &st) != 0) continue;
+    const uint32_t uid = HostUidOf(spec, spec.process.uid).value_or(65534);
+    bool in_group = HostGidOf(spec, spec.process.gid).value_or(65534) == st.st_gid;
+    for (gid_t g : spec.process.additional_gids) {
+      in_group = in_group || HostGidOf(spec, g).value_or(65534) == st.st_gid;
+    }
+    const mode_t need = uid == st.st_uid ? S_IWUSR : in_group ? S_IWGRP : S_IWOTH;
+    if (st.st_mode & need) continue;
+    char mode[8];
+    snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    p->req.warnings.push_back(absl::StrCat(
+        "--socket ", m.source, ": owned by ", st.st_uid, ":", st.st_gid, ", mode ", mode,
+        ": the container's user (host uid ", uid, ") may not connect to it (",
+        spec.namespaces.user ? "--userns=host or --userns=keep-id, or " : "",
+        "a socket it may write)"));
+  }
+}
+
 absl::Status ResolveIdentity(Parsed* p) {
   ProcessSpec& proc = p->req.spec.process;
   std::string home;
@@ -1128,7 +1173,11 @@ absl::Status ResolveUserNamespace(const HostDefaults& host, Parsed* p) {
 // --allow-tcp-* ports are added to the policy's and turn that restriction on.
 void ResolveLandlock(Parsed* p) {
   LandlockSpec& ll = p->req.spec.landlock;
-  if (p->landlock_policy) ll = *p->landlock_policy;
+  if (p->landlock_policy) {
+    std::vector<std::string> sockets = std::move(ll.unix_sockets);  // --socket's
+    ll = *p->landlock_policy;
+    ll.unix_sockets.insert(ll.unix_sockets.end(), sockets.begin(), sockets.end());
+  }
   ll.mode = p->landlock_mode;
   auto merge = [](const std::optional<std::set<uint16_t>>& flag, bool* restrict,
                   std::vector<uint16_t>* ports) {
@@ -1332,6 +1381,14 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
   }
   RETURN_IF_ERROR(ResolveContext(&p));
   if (!p.allow_sensitive_bind) RETURN_IF_ERROR(CheckBindSources(spec.mounts));
+  // Named on purpose, one socket each: no sensitive-path check (/run/x.sock, /dev/log).
+  for (MountSpec& m : p.sockets) {
+    if (spec.backend == ContainerSpec::BackendKind::kGvisor) {
+      return Invalid("--socket", m.source, kSocketUnderGvisor);
+    }
+    spec.landlock.unix_sockets.push_back(m.destination);
+    RETURN_IF_ERROR(AddMount(std::move(m), "--socket", &spec));
+  }
   for (const SecretSpec& secret : spec.secrets) {
     for (const MountSpec& m : spec.mounts) {
       if (m.destination == secret.destination) {
@@ -1348,6 +1405,7 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
   RETURN_IF_ERROR(ResolveIdentity(&p));
   p.req.warnings = p.env.warnings();
   RETURN_IF_ERROR(ResolveUserNamespace(host, &p));
+  WarnUnreachableSockets(&p);
   if (spec.host_root) {
     p.req.warnings.push_back(
         "--host-root: the container sees the host's whole / (read-only): its files, /home, "
@@ -1394,6 +1452,10 @@ Filesystem:
       --rw SRC[:DST]                     bind-mount host path SRC read-write at DST (repeatable)
       --tmpfs DST[:size=N[,mode=OCTAL]]  mount an empty tmpfs at DST (size like 64m, 1.5g;
                                          mode default 1777; repeatable)
+      --socket SRC[:DEST]                the host's unix socket SRC at DEST (default SRC): the
+                                         one kind of host socket the container may connect
+                                         to (Landlock ABI 9; its mode still applies; native
+                                         backend only; repeatable)
       --secret SRC[:DEST]                a host file as a read-only file at DEST (default
                                          /run/secrets/NAME), mode 0400, owned by the
                                          workload, in memory only (noexec; at most 1 MiB;

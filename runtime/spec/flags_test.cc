@@ -3,7 +3,9 @@
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -681,6 +683,53 @@ TEST(ParseRunArgsTest, KeepIdRootlessRunsAsYourself) {
   EXPECT_EQ(req.spec.process.gid, 1001u);
   EXPECT_THAT(Parse({"--userns=keep-id", "--user", "0", "ls"}, kRootless),
               StatusIs(kInvalid, HasSubstr("--user: uid 0 is not mapped")));
+}
+
+// A listening-capable unix socket at `path` (bound, mode `mode`); the fd stays open.
+int BindSocket(const std::string& path, mode_t mode) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  unlink(path.c_str());
+  EXPECT_EQ(bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)), 0) << path;
+  EXPECT_EQ(chmod(path.c_str(), mode), 0);
+  return fd;
+}
+
+TEST(ParseRunArgsTest, SocketBindsOneSocketAndAllowsIt) {
+  char dir_template[] = "/tmp/nucleus-flags-XXXXXX";  // short: sun_path has 108 bytes
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const std::string sock = dir + "/s.sock";
+  int fd = BindSocket(sock, 0666);
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--socket", sock + ":/run/app.sock", "ls"}));
+  ASSERT_THAT(req.spec.mounts, SizeIs(1));
+  EXPECT_EQ(req.spec.mounts[0].source, sock);
+  EXPECT_EQ(req.spec.mounts[0].destination, "/run/app.sock");
+  EXPECT_FALSE(req.spec.mounts[0].recursive);
+  EXPECT_THAT(req.spec.landlock.unix_sockets, ElementsAre("/run/app.sock"));
+  EXPECT_THAT(req.warnings, IsEmpty());
+  // 0600 of the host's root: the default container's root (host uid 100000) may not connect.
+  ASSERT_EQ(chmod(sock.c_str(), 0600), 0);
+  ASSERT_OK_AND_ASSIGN(RunRequest denied, Parse({"--socket", sock, "ls"}));
+  EXPECT_THAT(denied.warnings,
+              ElementsAre(AllOf(HasSubstr("--socket " + sock + ": owned by 0:0, mode 0600"),
+                                HasSubstr("(host uid 100000) may not connect"))));
+  ASSERT_OK_AND_ASSIGN(RunRequest host, Parse({"--socket", sock, "--userns=host", "ls"}));
+  EXPECT_THAT(host.warnings, IsEmpty());
+  // Not a socket, not there, not under gVisor.
+  EXPECT_THAT(Parse({"--socket", dir, "ls"}),
+              StatusIs(kInvalid, Eq("--socket: '" + dir + "' is not a unix socket")));
+  EXPECT_THAT(Parse({"--socket", dir + "/none.sock", "ls"}),
+              StatusIs(kInvalid, HasSubstr("cannot be reached: No such file or directory")));
+  EXPECT_THAT(Parse({"--socket", sock, "--backend", "gvisor", "ls"}),
+              StatusIs(kInvalid, HasSubstr("cannot be passed into a gVisor sandbox")));
+  EXPECT_THAT(Parse({"--socket", sock, "--ro", "/usr:" + sock, "ls"}),
+              StatusIs(kInvalid, HasSubstr("is already a mount destination")));
+  close(fd);
+  unlink(sock.c_str());
+  rmdir(dir.c_str());
 }
 
 TEST(ParseRunArgsTest, ExplicitMaps) {

@@ -363,7 +363,7 @@ const char* LandlockModeName(LandlockSpec::Mode mode) {
 
 bool HasLandlockPolicy(const LandlockSpec& ll) {
   return ll.custom_policy || ll.restrict_tcp_connect || ll.restrict_tcp_bind ||
-         !ll.scope_abstract_unix_socket || !ll.scope_signal;
+         !ll.scope_abstract_unix_socket || !ll.scope_signal || !ll.unix_sockets.empty();
 }
 
 OJson AccessJson(uint64_t bits) {
@@ -391,7 +391,7 @@ std::string LandlockPolicyJson(const LandlockSpec& ll) {
   if (ll.custom_policy) {
     OJson paths = OJson::array();
     for (const LandlockPathRule& r : ll.paths) {
-      uint64_t bits = r.access & landlock::kFsAll;
+      uint64_t bits = r.access & landlock::kFsKnown;
       if (bits == 0) continue;  // no right: nothing the policy format can say
       paths.push_back(OJson{{"path", r.path}, {"access", AccessJson(bits)}});
     }
@@ -405,6 +405,7 @@ std::string LandlockPolicyJson(const LandlockSpec& ll) {
     if (ll.scope_signal) scope.push_back("signal");
     j["scope"] = std::move(scope);
   }
+  if (!ll.unix_sockets.empty()) j["unix_sockets"] = ll.unix_sockets;
   return j.dump(-1, ' ', false, OJson::error_handler_t::replace);
 }
 

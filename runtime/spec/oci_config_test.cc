@@ -1273,6 +1273,7 @@ TEST(OciConfigTest, WriterForAFlagsSpec) {
                          {"/data", landlock::kFsRead | landlock::kFsWriteFile}};
   spec.landlock.restrict_tcp_bind = true;
   spec.landlock.tcp_bind = {8080};
+  spec.landlock.unix_sockets = {"/run/app.sock"};
 
   const std::string j1 = ToOciConfigJson(spec);
   Json j = Json::parse(j1);
@@ -1302,7 +1303,8 @@ TEST(OciConfigTest, WriterForAFlagsSpec) {
   EXPECT_EQ(j["annotations"]["run.nucleus.landlock"], "best-effort");
   EXPECT_EQ(j["annotations"]["run.nucleus.landlock.policy"],
             R"({"paths":[{"path":"/usr","access":"rx"},{"path":"/data","access":)"
-            R"(["read_file","read_dir","write_file"]}],"tcp_bind":[8080]})");
+            R"(["read_file","read_dir","write_file"]}],"tcp_bind":[8080],)"
+            R"("unix_sockets":["/run/app.sock"]})");
 
   // Read back: nucleus's filesystems become ordinary mounts, everything else stays.
   ASSERT_OK_AND_ASSIGN(OciConfig back, ParseOciConfig(j1, "/state/web"));
@@ -1320,6 +1322,7 @@ TEST(OciConfigTest, WriterForAFlagsSpec) {
   EXPECT_EQ(s.landlock.mode, LandlockSpec::Mode::kBestEffort);
   EXPECT_TRUE(s.landlock.custom_policy);
   EXPECT_THAT(s.landlock.tcp_bind, ElementsAre(8080));
+  EXPECT_THAT(s.landlock.unix_sockets, ElementsAre("/run/app.sock"));  // `nucleus exec` too
   EXPECT_EQ(s.process.capabilities, spec.process.capabilities);
   EXPECT_EQ(s.masked_paths, spec.masked_paths);
   EXPECT_EQ(s.resources.memory, spec.resources.memory);

@@ -19,6 +19,8 @@
 //   --host-secret PATH  a host file holding secrets (/etc/shadow) that must not be readable
 //                       in the container (repeatable)
 //   --host-socket PATH  a pathname unix socket a host service listens on (root-only)
+//   --bound-socket PATH a root-only (0660) socket a host service listens on in a directory
+//                       bound into the container (as docker.sock's /var/run bound whole)
 //   --suid PATH         a setuid-root copy of this program, visible in the container
 //   --ro-dir DIR        a directory bound read-only into the container
 //   --writable-root     the container's root is writable by configuration (a --rootfs
@@ -104,6 +106,7 @@ static struct {
   const char* secrets[MAX_MARKERS];
   int n_secrets;
   const char* host_socket;
+  const char* bound_socket;
   const char* suid_path;
   const char* ro_dir;
   const char* rw_dir;  // a --rw bind: the host sees what is written there
@@ -1195,6 +1198,16 @@ static void a_host_unix_socket(result* r) {
   connect_unix(r, cfg.host_socket, 0, "connect(host unix socket)");
 }
 
+// The same inside a bind: only the ids (a user namespace) and Landlock's resolve_unix (ABI 9)
+// stand in the way; the bind's read-only flag does not.
+static void a_bound_unix_socket(result* r) {
+  if (cfg.bound_socket == NULL) {
+    skipped(r, "no --bound-socket");
+    return;
+  }
+  connect_unix(r, cfg.bound_socket, 0, "connect(host socket in a --ro bind)");
+}
+
 static void a_read_host_secrets(result* r) {
   if (cfg.n_secrets == 0) {
     skipped(r, "no --host-secret");
@@ -1944,6 +1957,8 @@ static const struct attempt {
      "a host abstract unix socket can be connected to"},
     {"host_unix_socket", a_host_unix_socket,
      "a host service's unix socket (docker.sock, D-Bus) can be connected to"},
+    {"bound_unix_socket", a_bound_unix_socket,
+     "a host service's root-only socket in a bound directory can be connected to"},
     {"read_host_secrets", a_read_host_secrets, "the host's /etc/shadow (or another secret) reads"},
     {"exec_from_writable", a_exec_from_writable,
      "a program written to /tmp, /dev/shm, /run or /var/tmp runs"},
@@ -2134,6 +2149,8 @@ int main(int argc, char** argv) {
       cfg.secrets[cfg.n_secrets++] = v;
     } else if (strcmp(f, "--host-socket") == 0) {
       cfg.host_socket = v;
+    } else if (strcmp(f, "--bound-socket") == 0) {
+      cfg.bound_socket = v;
     } else if (strcmp(f, "--suid") == 0) {
       cfg.suid_path = v;
     } else if (strcmp(f, "--ro-dir") == 0) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -123,6 +124,11 @@ std::string TestTmpDir() {
   return Canonical(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp");
 }
 
+int HostLandlockAbi() {
+  long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, 1U /* VERSION */);
+  return abi > 0 ? static_cast<int>(abi) : 0;
+}
+
 std::string UniqueName(const std::string& prefix) {
   static int counter = 0;
   return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
@@ -131,7 +137,9 @@ std::string UniqueName(const std::string& prefix) {
 std::string MakeHostDir(const std::string& prefix, uid_t owner) {
   std::string dir = TestTmpDir() + "/" + UniqueName(prefix);
   EXPECT_EQ(mkdir(dir.c_str(), 0755), 0) << dir << ": " << strerror(errno);
-  if (owner != 0) EXPECT_EQ(chown(dir.c_str(), owner, owner), 0) << dir << ": " << strerror(errno);
+  if (owner != 0) {
+    EXPECT_EQ(chown(dir.c_str(), owner, owner), 0) << dir << ": " << strerror(errno);
+  }
   return dir;
 }
 

@@ -39,6 +39,8 @@ std::string ProbePath();
 std::string RootfsTarPath();
 // $TEST_TMPDIR (or /tmp).
 std::string TestTmpDir();
+// The running kernel's Landlock ABI (0: none).
+int HostLandlockAbi();
 // "prefix-PID-N", N counting up in this process: names no other test or run shares.
 std::string UniqueName(const std::string& prefix);
 // The host uid and gid of the container's root under `nucleus run`'s default user namespace

@@ -9,8 +9,10 @@
 // a nested domain with LANDLOCK_SCOPE_SIGNAL cannot signal out of itself.
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <string>
@@ -26,11 +28,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-int HostLandlockAbi() {
-  long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, 1U /* VERSION */);
-  return abi > 0 ? static_cast<int>(abi) : 0;
-}
 
 std::string WritePolicy(const std::string& json) {
   std::string path = TestTmpDir() + "/" + UniqueName("policy") + ".json";
@@ -175,10 +172,135 @@ TEST_F(LandlockTest, SignalScoping) {
 
 TEST_F(LandlockTest, StrictRunsOnThisKernel) {
   if (abi_ < 6) GTEST_SKIP() << "the defaults need ABI 6 for --landlock=strict";
-  RunResult r = RunProbe({"--landlock=strict"}, {"write", "/tmp/strict"});
+  // No host bind (the shell is the default root's).
+  RunResult r = RunNucleus(
+      {"--landlock=strict", "--", "/bin/sh", "-c", "echo x > /tmp/strict && echo write=ok"});
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.Facts()["write"], "ok") << r;
   EXPECT_THAT(r.err, Not(HasSubstr("warning"))) << r;
+  // The probe's directory is a bind: below ABI 9 the sockets it could hold are a gap.
+  RunResult bound = RunProbe({"--landlock=strict"}, {"write", "/tmp/strict"});
+  if (abi_ >= 9) {
+    EXPECT_EQ(bound.exit_code, 0) << bound;
+  } else {
+    EXPECT_EQ(bound.exit_code, 125) << bound;
+    EXPECT_THAT(bound.err, HasSubstr("(resolve_unix, needs 9")) << bound;
+    EXPECT_THAT(bound.out, Not(HasSubstr("write="))) << bound;
+  }
+}
+
+// ---- pathname unix sockets of the host ----
+
+// A host directory with two listening sockets: root.sock (0660, the host's root's, like
+// docker.sock or containerd.sock) and open.sock (0666, like a D-Bus bus). Under /tmp, not
+// $TEST_TMPDIR: sun_path holds 108 bytes.
+class HostSocketTest : public LandlockTest {
+ protected:
+  void SetUp() override {
+    LandlockTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    char dir[] = "/tmp/nucleus-sockets-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr) << strerror(errno);
+    dir_ = dir;
+    ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+    root_fd_ = Listen(dir_ + "/root.sock", 0660);
+    open_fd_ = Listen(dir_ + "/open.sock", 0666);
+  }
+  void TearDown() override {
+    for (int fd : {root_fd_, open_fd_}) {
+      if (fd >= 0) close(fd);
+    }
+    if (!dir_.empty()) {
+      unlink((dir_ + "/root.sock").c_str());
+      unlink((dir_ + "/open.sock").c_str());
+      rmdir(dir_.c_str());
+    }
+    LandlockTest::TearDown();
+  }
+  int Listen(const std::string& path, mode_t mode) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    EXPECT_GE(fd, 0) << strerror(errno);
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+    EXPECT_EQ(bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)), 0)
+        << path << ": " << strerror(errno);
+    EXPECT_EQ(chmod(path.c_str(), mode), 0) << strerror(errno);
+    EXPECT_EQ(listen(fd, 64), 0) << strerror(errno);
+    return fd;
+  }
+  // The probe's connect(2) verdict for `path` in a container with `flags`.
+  std::string Connect(std::vector<std::string> flags, const std::string& path,
+                      RunResult* out = nullptr) {
+    RunResult r = RunProbe(flags, {"unix-connect", path});
+    if (out != nullptr) *out = r;
+    std::string verdict = r.Facts()["connect"];
+    return verdict.empty() ? "no verdict: " + r.err : verdict;
+  }
+  std::string dir_;
+  int root_fd_ = -1;
+  int open_fd_ = -1;
+};
+
+// The control: with the host's ids and no Landlock, both sockets answer through a --ro bind
+// (a read-only bind does not stop connect(2)).
+TEST_F(HostSocketTest, ReachableWithHostIdsAndNoLandlock) {
+  const std::vector<std::string> flags = {"--userns=host", "--landlock=off", "--ro",
+                                          dir_ + ":/sock"};
+  EXPECT_EQ(Connect(flags, "/sock/root.sock"), "ok");
+  EXPECT_EQ(Connect(flags, "/sock/open.sock"), "ok");
+}
+
+// The default container: the host root's socket is refused by the kernel's permission check
+// (the container's root is host uid 100000); a socket anyone may use is refused by Landlock
+// where the kernel has resolve_unix (ABI 9), and is the warned-about gap below it.
+TEST_F(HostSocketTest, RefusedInTheDefaultContainer) {
+  const std::vector<std::string> flags = {"--ro", dir_ + ":/sock"};
+  EXPECT_EQ(Connect(flags, "/sock/root.sock"), "EACCES");
+  RunResult r;
+  if (abi_ >= 9) {
+    EXPECT_EQ(Connect(flags, "/sock/open.sock", &r), "EACCES") << r;
+    EXPECT_EQ(Connect({"--userns=host", "--ro", dir_ + ":/sock"}, "/sock/root.sock"), "EACCES")
+        << "Landlock, not the ids, refuses it";
+  } else {
+    EXPECT_EQ(Connect(flags, "/sock/open.sock", &r), "ok") << r;
+    EXPECT_THAT(r.err, HasSubstr("cannot refuse connecting to the host's unix sockets inside "
+                                 "the binds (resolve_unix, needs 9"))
+        << r;
+  }
+}
+
+// --socket: the one socket asked for, at its own path in the container, and no other.
+TEST_F(HostSocketTest, SocketFlagAllowsExactlyThatSocket) {
+  EXPECT_EQ(Connect({"--socket", dir_ + "/open.sock:/run/app.sock"}, "/run/app.sock"), "ok");
+  // The mode still decides: the host root's socket needs the host's ids.
+  RunResult warned;
+  EXPECT_EQ(Connect({"--socket", dir_ + "/root.sock:/run/app.sock"}, "/run/app.sock", &warned),
+            "EACCES");
+  EXPECT_THAT(warned.err, HasSubstr("(host uid 100000) may not connect")) << warned;
+  EXPECT_EQ(Connect({"--userns=host", "--socket", dir_ + "/root.sock:/run/app.sock"},
+                    "/run/app.sock"),
+            "ok");
+  if (abi_ >= 9) {
+    // Its neighbour in the same host directory, bound too, stays refused.
+    EXPECT_EQ(Connect({"--userns=host", "--socket", dir_ + "/root.sock:/run/app.sock", "--ro",
+                       dir_ + ":/sock"},
+                      "/sock/open.sock"),
+              "EACCES");
+  }
+}
+
+// A socket the workload makes itself (in /tmp) is its own to use, on every ABI.
+TEST_F(HostSocketTest, TheContainersOwnSocketsWork) {
+  RunResult r = RunNucleus({"--", "/usr/bin/python3", "-c",
+                            "import socket\n"
+                            "s = socket.socket(socket.AF_UNIX); s.bind('/tmp/own.sock'); "
+                            "s.listen(1)\n"
+                            "c = socket.socket(socket.AF_UNIX); c.connect('/tmp/own.sock'); "
+                            "print('own=ok')"});
+  if (r.exit_code == 127) GTEST_SKIP() << "no python3 on this host";
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(r.out, HasSubstr("own=ok")) << r;
 }
 
 TEST_F(LandlockTest, BadPolicyIs125NamingFileAndJsonPath) {

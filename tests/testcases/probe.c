@@ -19,6 +19,7 @@
 //                             127.0.0.1:PORT forever, printing "listening" once
 //   probe tcp-connect PORT    connect 127.0.0.1:PORT (nothing listens): tcp_connect=ERRNO
 //                             (ECONNREFUSED: the connect was allowed to reach the stack)
+//   probe unix-connect PATH   connect to the pathname unix socket PATH: connect=ok|ERRNO
 //   probe signal-scope        Landlock signal scoping from inside: kill_init=ok|ERRNO (the
 //                             init shares our domain), kill_sibling=ok|ERRNO, and from a
 //                             child in a nested domain with LANDLOCK_SCOPE_SIGNAL:
@@ -42,6 +43,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -440,6 +442,27 @@ static int cmd_wait_signal(void) {
   return 100 + g_got_signal;
 }
 
+// connect(2) to the pathname unix socket PATH: "connect=ok" or "connect=ERRNO".
+static int cmd_unix_connect(const char* path) {
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof(addr));
+  addr.sun_family = AF_UNIX;
+  if (strlen(path) >= sizeof(addr.sun_path)) {
+    printf("connect=ENAMETOOLONG\n");
+    return 1;
+  }
+  strcpy(addr.sun_path, path);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) {
+    printf("connect=socket:%s\n", errname(errno));
+    return 1;
+  }
+  int rc = connect(s, (struct sockaddr*)&addr, sizeof(addr));
+  printf("connect=%s\n", rc == 0 ? "ok" : errname(errno));
+  close(s);
+  return rc == 0 ? 0 : 1;
+}
+
 static int cmd_write(const char* path, const char* bytes_arg) {
   long long want = bytes_arg != NULL ? atoll(bytes_arg) : 6;
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -676,8 +699,9 @@ static int usage(void) {
   fprintf(stderr,
           "usage: probe facts | env | exit N | kill-self SIG | sleep SECS | orphans N |\n"
           "             wait-signal | write PATH [BYTES] | read PATH | loopback |\n"
-          "             tcp-bind PORT | tcp-connect PORT | serve PORT DELAY_MS | signal-scope | hog |\n"
-          "             forkbomb MAX | spin SECS | mknod-open PATH c|b MAJ MIN | cgroup\n");
+          "             tcp-bind PORT | tcp-connect PORT | unix-connect PATH |\n"
+          "             serve PORT DELAY_MS | signal-scope | hog | forkbomb MAX | spin SECS |\n"
+          "             mknod-open PATH c|b MAJ MIN | cgroup\n");
   return 2;
 }
 
@@ -734,6 +758,8 @@ int main(int argc, char** argv) {
     rc = cmd_serve(atoi(argv[2]), atoi(argv[3]));
   } else if (strcmp(cmd, "tcp-bind") == 0 && argc == 3) {
     rc = cmd_tcp(1, argv[2]);
+  } else if (strcmp(cmd, "unix-connect") == 0 && argc == 3) {
+    return cmd_unix_connect(argv[2]);
   } else if (strcmp(cmd, "tcp-connect") == 0 && argc == 3) {
     rc = cmd_tcp(0, argv[2]);
   } else if (strcmp(cmd, "signal-scope") == 0) {
