@@ -32,6 +32,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(spec.process.cwd[0] == '/', "absolute cwd");
   Check(spec.process.no_new_privileges, "no_new_privs always");
   Check(host.euid == 0 || spec.namespaces.user, "rootless implies a user namespace");
+  Check(!spec.idmap_rootfs || (spec.namespaces.user && !spec.rootfs.empty()),
+        "an id-mapped rootfs needs one and a user namespace");
+  // No mapping hands the container the host's root unless --userns=host (no namespace).
+  if (spec.namespaces.user && host.euid == 0 && !spec.uid_mappings.empty() &&
+      text.find("uidmap") == absl::string_view::npos &&
+      text.find("gidmap") == absl::string_view::npos) {
+    for (const nucleus::IdMapping& m : spec.uid_mappings) {
+      Check(m.host_id != 0, "the default and keep-id maps never reach host uid 0");
+    }
+    for (const nucleus::IdMapping& m : spec.gid_mappings) {
+      Check(m.host_id != 0, "the default and keep-id maps never reach host gid 0");
+    }
+  }
   for (const nucleus::MountSpec& m : spec.mounts) {
     Check(!m.destination.empty() && m.destination[0] == '/' && m.destination != "/",
           "mount destinations absolute, not /");
