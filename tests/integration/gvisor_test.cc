@@ -161,9 +161,10 @@ TEST_F(GvisorTest, OciCreateStartKillDelete) {
     st = Json::parse(Nucleus({"state", "gv-oci"}).out, nullptr, false);
   }
   EXPECT_EQ(st["status"], "stopped") << st.dump();
-  // An engine (conmon) reaps the sandbox it adopted; here the harness is that subreaper.
-  while (waitpid(-1, nullptr, WNOHANG) > 0) {
-  }
+  // An engine (conmon) reaps the sandbox it adopted; here the harness is that subreaper. The
+  // sandbox may exit a little after the container reads "stopped": until it is reaped, runsc
+  // delete sees it alive (a zombie) and times out, so wait for every child to be gone.
+  ReapChildren(10);
   RunResult del = Nucleus({"delete", "gv-oci"});
   EXPECT_EQ(del.exit_code, 0) << del;
   EXPECT_NE(Nucleus({"state", "gv-oci"}).exit_code, 0);
