@@ -10,7 +10,7 @@ using nucleus::fuzz::Check;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   absl::string_view text = nucleus::fuzz::AsText(data + 1, size - 1);
-  switch (data[0] % 7) {
+  switch (data[0] % 8) {
     case 0: {
       auto kv = nucleus::ParseKeyedFile(text);
       if (kv.ok()) Check(kv->size() <= text.size() / 3 + 1, "one key per 'K V' line");
@@ -46,6 +46,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto h = nucleus::ParseCgroupHierarchies(text, "/nonexistent-fuzz-root");
       if (h.ok() && h->kind == nucleus::CgroupHierarchies::Kind::kV2) {
         Check(h->v1_mounts.empty() && !h->v2_root.empty(), "v2 means no v1 mounts");
+      }
+      break;
+    }
+    case 7: {
+      auto entries = nucleus::ParseProcCgroup(text);
+      if (entries.ok()) {
+        for (const nucleus::ProcCgroupEntry& e : *entries) {
+          Check(!e.path.empty() && e.path[0] == '/', "paths are absolute");
+          Check(e.path.find('\n') == std::string::npos, "one line, one entry");
+          for (const std::string& c : e.controllers) Check(!c.empty(), "no empty controller");
+        }
       }
       break;
     }

@@ -57,9 +57,13 @@ class NativeContainer : public Container {
   ~NativeContainer() override { (void)Destroy(); }
 
   // Owns the container's cgroup from here on: Destroy() removes it after the processes.
-  void set_cgroup(std::unique_ptr<Cgroup> cgroup, bool joined_by_clone) {
+  // joined_by_clone: clone3 put the child in the v2 group; born_in_groups: it was born in
+  // every group (v1 too: ThreadInCgroup), so AwaitSetup moves nothing.
+  void set_cgroup(std::unique_ptr<Cgroup> cgroup, bool joined_by_clone,
+                  bool born_in_groups = false) {
     cgroup_ = std::move(cgroup);
     joined_by_clone_ = joined_by_clone;
+    born_in_groups_ = born_in_groups;
   }
 
   // Runs the parent's half of the setup handshake; OK once the child waits at the gate.
@@ -68,7 +72,7 @@ class NativeContainer : public Container {
   absl::Status AwaitSetup(const ContainerSpec& spec, bool exec, int idmap_root = -1) {
     if (cgroup_) {
       // v1 (and hybrid's v1 side): the child waits at step 1b until it is in every group.
-      RETURN_IF_ERROR(cgroup_->AddProcess(pid_, joined_by_clone_));
+      if (!born_in_groups_) RETURN_IF_ERROR(cgroup_->AddProcess(pid_, joined_by_clone_));
       RETURN_IF_ERROR(SyncSend(sync_.get(), SyncKind::kCgroupReady));
     }
     if (spec.namespaces.user && spec.namespaces.user_path.empty() && !exec) {
@@ -212,6 +216,7 @@ class NativeContainer : public Container {
   // Cgroup's own destructor (first among the members) kills and removes them anyway.
   std::unique_ptr<Cgroup> cgroup_;
   bool joined_by_clone_ = false;
+  bool born_in_groups_ = false;
 };
 
 }  // namespace
@@ -289,6 +294,17 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
     ++plan->n_join;
   }
 
+  // v1 (hybrid's v1 side): this thread steps into the container's groups for the clone, so
+  // that the child is born in them as CLONE_INTO_CGROUP makes it on v2, and the parent
+  // writes no cgroup.procs (each first write of a while waits for an RCU grace period,
+  // 5-10 ms here: cgroup.h). Where the thread cannot enter, AwaitSetup moves the child.
+  ThreadInCgroup stay;
+  if (cgroup) {
+    absl::StatusOr<ThreadInCgroup> entered = cgroup->EnterCallingThread();
+    if (entered.ok()) stay = *std::move(entered);
+  }
+  bool born_in_groups = cgroup && stay.entered();
+
   sigset_t all, old;
   sigfillset(&all);
   ::sigprocmask(SIG_SETMASK, &all, &old);
@@ -297,6 +313,16 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   pid_t pid = Clone3(clone_flags, &pidfd_raw, &cgroup_fd);
   if (pid == 0) ContainInChild(*plan);  // never returns
   int clone_errno = errno;
+  // Out of the groups before anything else: until then this process is one of the
+  // container's (its cgroup.procs lists it), and a pids limit counts the thread.
+  absl::Status left = stay.Leave();
+  if (pid < 0 && born_in_groups && left.ok()) {
+    // EAGAIN: a pids limit of 1 has no room for the thread and the child; clone outside.
+    born_in_groups = false;
+    pid = Clone3(clone_flags, &pidfd_raw, &cgroup_fd);
+    if (pid == 0) ContainInChild(*plan);  // never returns
+    clone_errno = errno;
+  }
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) return ErrnoStatus("clone3", "new namespaces", clone_errno);
 
@@ -305,7 +331,14 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   auto container = std::make_unique<NativeContainer>(pid, UniqueFd(pidfd_raw),
                                                      std::move(sync.parent),
                                                      std::move(status_read));
-  if (cgroup) container->set_cgroup(std::move(cgroup), /*joined_by_clone=*/cgroup_fd >= 0);
+  // Born in the v2 group too, or there is none (v1 only); else AddProcess moves it there.
+  born_in_groups = born_in_groups && (cgroup_fd >= 0 || cgroup->clone_into_fd() < 0);
+  if (cgroup) {
+    container->set_cgroup(std::move(cgroup), /*joined_by_clone=*/cgroup_fd >= 0, born_in_groups);
+  }
+  // Still in a group (neither its old one nor the hierarchy's root took it back): fail;
+  // the container's destructor kills the child (never this process: cgroup.cc).
+  RETURN_IF_ERROR(left);
   container->set_can_detach(options.start_listen_fd >= 0);
   // On an error, the container's destructor kills and reaps the child.
   RETURN_IF_ERROR(container->AwaitSetup(spec, /*exec=*/false, idmap_root));

@@ -120,6 +120,7 @@ absl::StatusOr<std::vector<pid_t>> ReadPids(const std::string& dir) {
 // One directory of the group in one hierarchy.
 struct Dir {
   std::string path;
+  std::string mount;                     // v1: the hierarchy's mount point
   std::vector<std::string> controllers;  // v1: what this hierarchy holds; v2: enabled ones
   UniqueFd fd;                           // O_DIRECTORY; flocked by the owner
   bool created = false;                  // ours to remove
@@ -302,6 +303,7 @@ class V2Cgroup : public Cgroup {
   std::vector<std::string> paths() const override { return {dir_.path}; }
   int clone_into_fd() const override { return dir_.fd.get(); }
 
+  absl::StatusOr<ThreadInCgroup> EnterCallingThread() override { return ThreadInCgroup(); }
   absl::Status AddProcess(pid_t pid, bool joined_by_clone) override {
     if (joined_by_clone) return absl::OkStatus();
     return WriteControl(dir_.path + "/cgroup.procs", absl::StrCat(pid), fake_);
@@ -493,6 +495,7 @@ class V1Cgroup : public Cgroup {
       }
       Dir dir;
       dir.made_parents = std::move(made_parents);
+      dir.mount = mount;
       dir.path = absl::StrCat(level, "/", name);
       dir.controllers = controllers;
       ASSIGN_OR_RETURN(bool made, MakeDir(dir.path));
@@ -536,6 +539,7 @@ class V1Cgroup : public Cgroup {
     }
     for (auto& [mount, controllers] : mounts) {
       Dir d;
+      d.mount = mount;
       d.path = absl::StrCat(mount, "/", parent, "/", name);
       if (!Exists(d.path)) continue;
       d.controllers = controllers;
@@ -566,6 +570,13 @@ class V1Cgroup : public Cgroup {
       RETURN_IF_ERROR(WriteControl(d.path + "/cgroup.procs", absl::StrCat(pid), fake_));
     }
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<ThreadInCgroup> EnterCallingThread() override {
+    std::vector<ThreadInCgroup::Group> groups;
+    if (fake_) return ThreadInCgroup();
+    for (const Dir& d : dirs_) groups.push_back({d.mount, d.path, d.controllers});
+    return ThreadInCgroup::Enter(groups);
   }
 
   absl::StatusOr<std::vector<pid_t>> Processes() const override {
@@ -701,7 +712,11 @@ class V1Cgroup : public Cgroup {
     double deadline = Now() + kEmptyTimeoutS;
     for (bool thawed = false;;) {
       ASSIGN_OR_RETURN(pids, Processes());
-      for (pid_t p : pids) (void)::kill(p, SIGKILL);
+      // Never ourselves: a thread of ours that could not leave the group (ThreadInCgroup)
+      // lists this process here.
+      for (pid_t p : pids) {
+        if (p != ::getpid()) (void)::kill(p, SIGKILL);
+      }
       if (!thawed && freezer != nullptr && !fake_) {
         RETURN_IF_ERROR(WriteControl(freezer->path + "/freezer.state", "THAWED", false));
         thawed = true;
@@ -793,6 +808,9 @@ class HybridCgroup : public Cgroup {
   absl::Status AddProcess(pid_t pid, bool joined_by_clone) override {
     if (v2_) RETURN_IF_ERROR(v2_->AddProcess(pid, joined_by_clone));
     return v1_->AddProcess(pid, false);
+  }
+  absl::StatusOr<ThreadInCgroup> EnterCallingThread() override {
+    return v1_->EnterCallingThread();
   }
   absl::StatusOr<std::vector<pid_t>> Processes() const override {
     ASSIGN_OR_RETURN(std::vector<pid_t> a, v1_->Processes());
@@ -895,6 +913,78 @@ std::vector<CgroupWrite> WritesFor(const std::vector<CgroupWrite>& all,
 
 
 }  // namespace
+
+ThreadInCgroup& ThreadInCgroup::operator=(ThreadInCgroup&& o) noexcept {
+  if (this != &o) {
+    (void)Leave();
+    home_ = std::move(o.home_);
+    o.home_.clear();
+    has_affinity_ = o.has_affinity_;
+    affinity_ = o.affinity_;
+    o.has_affinity_ = false;
+  }
+  return *this;
+}
+
+ThreadInCgroup::~ThreadInCgroup() { (void)Leave(); }
+
+absl::Status ThreadInCgroup::Leave() {
+  absl::Status first;
+  std::vector<Home> stuck;
+  for (const Home& h : home_) {
+    if (WriteControl(h.tasks, "0", false).ok()) continue;
+    absl::Status st = WriteControl(h.root_tasks, "0", false);
+    if (st.ok()) continue;
+    if (first.ok()) first = Annotate(st, "leaving the container's cgroup");
+    stuck.push_back(h);
+  }
+  home_ = std::move(stuck);
+  if (has_affinity_ && home_.empty()) {
+    (void)::sched_setaffinity(0, sizeof(affinity_), &affinity_);
+    has_affinity_ = false;
+  }
+  return first;
+}
+
+absl::StatusOr<ThreadInCgroup> ThreadInCgroup::Enter(const std::vector<Group>& groups,
+                                                     const std::string& self_cgroup) {
+  ThreadInCgroup stay;
+  if (groups.empty()) return stay;
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(self_cgroup, 1 << 20));
+  absl::StatusOr<std::vector<ProcCgroupEntry>> own = ParseProcCgroup(text);
+  if (!own.ok()) return Annotate(own.status(), self_cgroup);
+  std::vector<Home> homes;
+  for (const Group& g : groups) {
+    const ProcCgroupEntry* mine = nullptr;
+    for (const ProcCgroupEntry& e : *own) {
+      for (const std::string& c : g.controllers) {
+        if (e.hierarchy_id != 0 &&
+            std::find(e.controllers.begin(), e.controllers.end(), c) != e.controllers.end()) {
+          mine = &e;
+        }
+      }
+    }
+    if (mine == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(self_cgroup, ": no group of the hierarchy at ", g.mount, " (",
+                       absl::StrJoin(g.controllers, ","), ")"));
+    }
+    std::string home = mine->path == "/" ? g.mount : g.mount + mine->path;
+    homes.push_back({home + "/tasks", g.mount + "/tasks"});
+  }
+  if (::sched_getaffinity(0, sizeof(stay.affinity_), &stay.affinity_) == 0) {
+    stay.has_affinity_ = true;
+  }
+  for (size_t i = 0; i < groups.size(); ++i) {
+    absl::Status st = WriteControl(groups[i].dir + "/tasks", "0", false);
+    if (!st.ok()) {
+      (void)stay.Leave();  // back from the ones entered
+      return st;
+    }
+    stay.home_.push_back(homes[i]);
+  }
+  return stay;
+}
 
 namespace {
 

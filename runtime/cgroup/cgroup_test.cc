@@ -539,6 +539,78 @@ TEST_F(FakeV1, HybridUpdateRewritesV1Limits) {
   EXPECT_EQ(view->memory_limit(), uint64_t{64} << 20);
 }
 
+// ---- ThreadInCgroup, on plain files standing in for `tasks` ----
+
+class ThreadInCgroupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = TempDir();
+    for (const char* f : {"/memory/tasks", "/memory/user.slice/tasks", "/memory/nucleus/c/tasks",
+                          "/pids/tasks", "/pids/nucleus/c/tasks"}) {
+      Write(root_ + f, "");
+    }
+    groups_ = {{root_ + "/memory", root_ + "/memory/nucleus/c", {"memory"}},
+               {root_ + "/pids", root_ + "/pids/nucleus/c", {"pids"}}};
+    self_ = root_ + "/self-cgroup";
+    Write(self_, "12:pids:/\n5:memory:/user.slice\n0::/init.scope\n");
+  }
+  std::string root_, self_;
+  std::vector<ThreadInCgroup::Group> groups_;
+};
+
+TEST_F(ThreadInCgroupTest, EntersEveryGroupAndLeavesToItsOwn) {
+  ASSERT_OK_AND_ASSIGN(ThreadInCgroup stay, ThreadInCgroup::Enter(groups_, self_));
+  EXPECT_TRUE(stay.entered());
+  EXPECT_EQ(Read(root_ + "/memory/nucleus/c/tasks"), "0");
+  EXPECT_EQ(Read(root_ + "/pids/nucleus/c/tasks"), "0");
+  EXPECT_EQ(Read(root_ + "/memory/user.slice/tasks"), "") << "not left yet";
+  ASSERT_OK(stay.Leave());
+  EXPECT_FALSE(stay.entered());
+  EXPECT_EQ(Read(root_ + "/memory/user.slice/tasks"), "0") << "its own group, not the root";
+  EXPECT_EQ(Read(root_ + "/memory/tasks"), "");
+  EXPECT_EQ(Read(root_ + "/pids/tasks"), "0") << "its own group is the root";
+  ASSERT_OK(stay.Leave()) << "idempotent";
+}
+
+TEST_F(ThreadInCgroupTest, TheDestructorLeaves) {
+  {
+    ASSERT_OK_AND_ASSIGN(ThreadInCgroup stay, ThreadInCgroup::Enter(groups_, self_));
+    ThreadInCgroup moved = std::move(stay);
+    EXPECT_FALSE(stay.entered());
+    EXPECT_TRUE(moved.entered());
+  }
+  EXPECT_EQ(Read(root_ + "/memory/user.slice/tasks"), "0");
+  EXPECT_EQ(Read(root_ + "/pids/tasks"), "0");
+}
+
+TEST_F(ThreadInCgroupTest, GoesToTheRootWhenItsGroupIsGone) {
+  Write(self_, "12:pids:/\n5:memory:/gone\n");
+  ASSERT_OK_AND_ASSIGN(ThreadInCgroup stay, ThreadInCgroup::Enter(groups_, self_));
+  ASSERT_OK(stay.Leave());
+  EXPECT_EQ(Read(root_ + "/memory/tasks"), "0");
+}
+
+TEST_F(ThreadInCgroupTest, AllOrNothing) {
+  ASSERT_EQ(unlink((root_ + "/pids/nucleus/c/tasks").c_str()), 0);
+  absl::StatusOr<ThreadInCgroup> stay = ThreadInCgroup::Enter(groups_, self_);
+  EXPECT_THAT(stay.status(), StatusIs(absl::StatusCode::kNotFound, HasSubstr("pids/nucleus/c")));
+  EXPECT_EQ(Read(root_ + "/memory/nucleus/c/tasks"), "0") << "entered first";
+  EXPECT_EQ(Read(root_ + "/memory/user.slice/tasks"), "0") << "and left again";
+}
+
+TEST_F(ThreadInCgroupTest, UnknownOwnGroupMovesNothing) {
+  Write(self_, "5:memory:/user.slice\n0::/\n");
+  absl::StatusOr<ThreadInCgroup> stay = ThreadInCgroup::Enter(groups_, self_);
+  EXPECT_THAT(stay.status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("(pids)")));
+  EXPECT_EQ(Read(root_ + "/memory/nucleus/c/tasks"), "");
+  Write(self_, "not a cgroup file");
+  EXPECT_FALSE(ThreadInCgroup::Enter(groups_, self_).ok());
+  EXPECT_EQ(Read(root_ + "/memory/nucleus/c/tasks"), "");
+  ASSERT_OK_AND_ASSIGN(ThreadInCgroup none, ThreadInCgroup::Enter({}, self_));
+  EXPECT_FALSE(none.entered());
+}
+
 TEST(Validate, ParentAndName) {
   EXPECT_EQ(*ValidateCgroupParent("nucleus", "--cgroup-parent"), "nucleus");
   EXPECT_EQ(*ValidateCgroupParent("/system.slice/nucleus", "--cgroup-parent"),

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -144,6 +145,29 @@ absl::StatusOr<std::vector<pid_t>> ParsePidList(absl::string_view text) {
     pids.push_back(static_cast<pid_t>(v));
   }
   return pids;
+}
+
+absl::StatusOr<std::vector<ProcCgroupEntry>> ParseProcCgroup(absl::string_view text) {
+  std::vector<ProcCgroupEntry> entries;
+  size_t line_no = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_no;
+    if (line.empty()) continue;
+    std::vector<absl::string_view> f = absl::StrSplit(line, absl::MaxSplits(':', 2));
+    uint64_t id = 0;
+    if (f.size() != 3 || !ParseU64(f[0], &id) || id > std::numeric_limits<uint32_t>::max()) {
+      return LineError(line_no, line, "is not 'ID:CONTROLLERS:PATH'");
+    }
+    if (!absl::StartsWith(f[2], "/")) return LineError(line_no, line, "has a relative path");
+    ProcCgroupEntry e;
+    e.hierarchy_id = static_cast<uint32_t>(id);
+    for (absl::string_view c : absl::StrSplit(f[1], ',', absl::SkipEmpty())) {
+      e.controllers.emplace_back(c);
+    }
+    e.path = std::string(f[2]);
+    entries.push_back(std::move(e));
+  }
+  return entries;
 }
 
 }  // namespace nucleus

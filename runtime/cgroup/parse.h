@@ -13,6 +13,7 @@
 //   io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N ..."         -> ParseIoStat (summed)
 //   v1 blkio.throttle.io_service_bytes: "MAJ:MIN Read N" ... "Total N" -> ParseBlkioBytes
 //   cgroup.procs: one pid a line                           -> ParsePidList
+//   /proc/PID/cgroup: "ID:CONTROLLERS:PATH" lines           -> ParseProcCgroup
 //
 //   ASSIGN_OR_RETURN(KeyedValues ev, ParseKeyedFile(text));
 //   uint64_t kills = ev.count("oom_kill") ? ev["oom_kill"] : 0;
@@ -63,6 +64,20 @@ absl::StatusOr<IoTotals> ParseBlkioBytes(absl::string_view text);
 
 // cgroup.procs: one positive pid a line.
 absl::StatusOr<std::vector<pid_t>> ParsePidList(absl::string_view text);
+
+// One line of /proc/PID/cgroup (or /proc/thread-self/cgroup): the group a task is in, in one
+// hierarchy.
+struct ProcCgroupEntry {
+  uint32_t hierarchy_id = 0;             // 0: the v2 hierarchy
+  std::vector<std::string> controllers;  // "cpu", "cpuacct", "name=systemd"; empty on v2
+  std::string path;                      // absolute, relative to the hierarchy (or namespace) root
+};
+
+// "ID:CONTROLLERS:PATH" lines (cgroups(7)); PATH may hold ':' and ends at the newline. A line
+// whose ID is not a number, whose PATH is not absolute, or that lacks the two colons is an
+// error naming the line number. Lines of a deleted group (" (deleted)" suffix) are kept as
+// the kernel wrote them.
+absl::StatusOr<std::vector<ProcCgroupEntry>> ParseProcCgroup(absl::string_view text);
 
 }  // namespace nucleus
 

@@ -102,5 +102,31 @@ TEST(ParsePidList, Pids) {
   EXPECT_FALSE(ParsePidList(" 1\n").ok());
 }
 
+TEST(ParseProcCgroup, HybridHost) {
+  ASSERT_OK_AND_ASSIGN(std::vector<ProcCgroupEntry> e,
+                       ParseProcCgroup("12:pids:/user.slice/user-0.slice\n"
+                                       "4:cpu,cpuacct:/\n"
+                                       "1:name=systemd:/a:b/c (deleted)\n"
+                                       "0::/init.scope\n"));
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_EQ(e[0].hierarchy_id, 12u);
+  EXPECT_THAT(e[0].controllers, ElementsAre("pids"));
+  EXPECT_EQ(e[0].path, "/user.slice/user-0.slice");
+  EXPECT_THAT(e[1].controllers, ElementsAre("cpu", "cpuacct"));
+  EXPECT_EQ(e[1].path, "/");
+  EXPECT_EQ(e[2].path, "/a:b/c (deleted)");  // the path is the rest of the line, colons too
+  EXPECT_EQ(e[3].hierarchy_id, 0u);
+  EXPECT_TRUE(e[3].controllers.empty());
+}
+
+TEST(ParseProcCgroup, Malformed) {
+  EXPECT_FALSE(ParseProcCgroup("pids:/x\n").ok());      // two fields
+  EXPECT_FALSE(ParseProcCgroup("x:pids:/x\n").ok());    // id not a number
+  EXPECT_FALSE(ParseProcCgroup("3:pids:x\n").ok());     // relative path
+  EXPECT_FALSE(ParseProcCgroup("4294967296::/\n").ok());  // id beyond 32 bits
+  ASSERT_OK_AND_ASSIGN(std::vector<ProcCgroupEntry> none, ParseProcCgroup(""));
+  EXPECT_TRUE(none.empty());
+}
+
 }  // namespace
 }  // namespace nucleus
