@@ -388,10 +388,11 @@ TEST_F(FakeV1, HybridEveryLimitAndDevices) {
   c.resources.cpu_shares = 512;
   c.resources.pids_limit = 32;
   c.resources.blkio_weight = 300;
+  c.resources.cpuset_cpus = "1";
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> g, CreateCgroup(h_, c));
   EXPECT_STREQ(g->kind(), "hybrid");
-  EXPECT_EQ(g->paths().size(), 9u) << "8 v1 controllers + the cgroup2 group";
-  EXPECT_GE(g->clone_into_fd(), 0) << "joins the cgroup2 group at clone";
+  EXPECT_EQ(g->paths().size(), 8u) << "8 v1 controllers; no cgroup2 group: none of ours is there";
+  EXPECT_EQ(g->clone_into_fd(), -1);
   EXPECT_EQ(Read(cg_ + "/memory/nucleus/web/memory.limit_in_bytes"), "33554432");
   EXPECT_EQ(Read(cg_ + "/memory/nucleus/web/memory.memsw.limit_in_bytes"), "50331648");
   EXPECT_EQ(Read(cg_ + "/memory/nucleus/web/memory.soft_limit_in_bytes"), "8388608");
@@ -402,15 +403,14 @@ TEST_F(FakeV1, HybridEveryLimitAndDevices) {
   EXPECT_EQ(Read(cg_ + "/blkio/nucleus/web/blkio.weight"), "300");
   // v1 cpuset: a new group inherits cpus/mems so that it can take tasks.
   EXPECT_EQ(Read(cg_ + "/cpuset/nucleus/cpuset.cpus"), "0-1");
-  EXPECT_EQ(Read(cg_ + "/cpuset/nucleus/web/cpuset.cpus"), "0-1");
+  EXPECT_EQ(Read(cg_ + "/cpuset/nucleus/web/cpuset.cpus"), "1") << "the limit, after the copy";
   EXPECT_EQ(Read(cg_ + "/cpuset/nucleus/web/cpuset.mems"), "0");
   // The fake file keeps the last write: the last allow rule (after "deny a").
   EXPECT_EQ(Read(cg_ + "/devices/nucleus/web/devices.deny"), "a");
   EXPECT_EQ(Read(cg_ + "/devices/nucleus/web/devices.allow"), "c 136:* rwm");
-  EXPECT_TRUE(Exists(cg_ + "/unified/nucleus/web"));
-  ASSERT_OK(g->AddProcess(4242, /*joined_by_clone=*/true));
+  EXPECT_FALSE(Exists(cg_ + "/unified/nucleus"));
+  ASSERT_OK(g->AddProcess(4242, /*joined_by_clone=*/false));
   EXPECT_EQ(Read(cg_ + "/freezer/nucleus/web/cgroup.procs"), "4242");
-  EXPECT_FALSE(Exists(cg_ + "/unified/nucleus/web/cgroup.procs")) << "joined by clone";
   ASSERT_OK(g->KillAndRemove());
   for (const char* c : {"memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "devices",
                         "freezer", "unified"}) {
@@ -439,7 +439,8 @@ TEST_F(FakeV1, CoMountedV1SharesOneDirectory) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> g, CreateCgroup(h_, c));
   EXPECT_STREQ(g->kind(), "v1");
   EXPECT_EQ(g->clone_into_fd(), -1);
-  EXPECT_EQ(g->paths().size(), 7u);
+  EXPECT_EQ(g->paths().size(), 6u) << "no cpuset group without a cpuset limit";
+  EXPECT_FALSE(Exists(cg_ + "/cpuset/nucleus"));
   EXPECT_EQ(Read(cg_ + "/cpu,cpuacct/nucleus/x/cpu.cfs_quota_us"), "150000");
   Write(cg_ + "/cpu,cpuacct/nucleus/x/cpuacct.usage", "123456789\n");
   Write(cg_ + "/memory/nucleus/x/memory.usage_in_bytes", "4096\n");
@@ -521,6 +522,10 @@ TEST_F(FakeV1, HybridUpdateRewritesV1Limits) {
   CgroupConfig c = Config("up");
   c.resources.memory = 32 << 20;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> g, CreateCgroup(h_, c));
+  EXPECT_FALSE(Exists(cg_ + "/cpu/nucleus/up")) << "no cpu limit yet";
+  EXPECT_FALSE(Exists(cg_ + "/cpuset/nucleus/up"));
+  ASSERT_OK(g->AddProcess(4242, /*joined_by_clone=*/false));
+  // Another process (`nucleus update`) opens the group and adds cpu and cpuset limits.
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> view, OpenCgroup(h_, "nucleus", "up"));
   ResourcesSpec r;
   r.memory = 64 << 20;
@@ -536,7 +541,19 @@ TEST_F(FakeV1, HybridUpdateRewritesV1Limits) {
   EXPECT_EQ(Read(cg_ + "/pids/nucleus/up/pids.max"), "20");
   EXPECT_EQ(Read(cg_ + "/blkio/nucleus/up/blkio.weight"), "500");
   EXPECT_EQ(Read(cg_ + "/cpuset/nucleus/up/cpuset.cpus"), "0");
+  EXPECT_EQ(Read(cg_ + "/cpuset/nucleus/up/cpuset.mems"), "0") << "copied: it takes tasks";
   EXPECT_EQ(view->memory_limit(), uint64_t{64} << 20);
+  // The groups made for the update hold the container's processes ...
+  EXPECT_EQ(Read(cg_ + "/cpu/nucleus/up/cgroup.procs"), "4242");
+  EXPECT_EQ(Read(cg_ + "/cpuset/nucleus/up/cgroup.procs"), "4242");
+  ASSERT_OK(view->Update(r)) << "a second update finds them";
+  view.reset();
+  EXPECT_TRUE(Exists(cg_ + "/cpu/nucleus/up")) << "the view does not remove them";
+  // ... and go with the container, removed by its owner, which did not make them.
+  g.reset();
+  for (const char* h : {"cpu", "cpuset", "memory"}) {
+    EXPECT_FALSE(Exists(cg_ + "/" + h + "/nucleus/up")) << h;  // (a fake tree keeps levels)
+  }
 }
 
 // ---- ThreadInCgroup, on plain files standing in for `tasks` ----

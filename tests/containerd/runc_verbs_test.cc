@@ -175,6 +175,44 @@ TEST_F(RuncVerbsTest, UpdateFlagsAndResources) {
   EXPECT_EQ(Oci({"delete", id}).exit_code, 0);
 }
 
+// A container without cpu limits has no v1 cpu group (start-up cost); an update of one makes
+// it, moves every process in, leaves the container running, and the group goes with it.
+TEST_F(RuncVerbsTest, UpdateOfACpuLimitMakesTheGroupItNeeds) {
+  if (!CgroupsAvailable() || !HostHasController("cpu")) GTEST_SKIP() << "needs cpu";
+  std::string count;
+  const std::string id = StartCounter("updcpu", &count);
+  ASSERT_FALSE(HasFailure());
+  const bool v1 = CgroupFileOf(id, "memory.limit_in_bytes") != "";
+  if (v1) {
+    EXPECT_EQ(CgroupFileOf(id, "cpu.cfs_quota_us"), "") << "no cpu group yet";
+  }
+  RunResult u = Oci({"update", "--cpu-quota", "50000", "--cpu-period", "100000", id});
+  ASSERT_EQ(u.exit_code, 0) << u;
+  std::string quota = CgroupFileOf(id, v1 ? "cpu.cfs_quota_us" : "cpu.max");
+  ASSERT_NE(quota, "");
+  EXPECT_THAT(ReadFile(quota).value_or(""), HasSubstr("50000"));
+  if (v1) {
+    std::string cpu_procs = quota.substr(0, quota.rfind('/')) + "/cgroup.procs";
+    std::string mem_procs = CgroupFileOf(id, "memory.limit_in_bytes");
+    mem_procs = mem_procs.substr(0, mem_procs.rfind('/')) + "/cgroup.procs";
+    // The counter forks a sleep every 50 ms: compare the long-lived processes only.
+    auto read = [](const std::string& f) { return ReadFile(f).value_or(""); };
+    std::vector<std::string> in_cpu = SplitLines(read(cpu_procs));
+    EXPECT_GE(in_cpu.size(), 2u) << "init and the shell";
+    for (const std::string& p : SplitLines(read(mem_procs))) {
+      std::string comm = read("/proc/" + p + "/comm");
+      if (comm.empty() || comm.find("sleep") != std::string::npos) continue;
+      EXPECT_THAT(in_cpu, ::testing::Contains(p)) << comm << " stayed out of the cpu group";
+    }
+  }
+  EXPECT_EQ(StatusOf(id), "running") << "thawed again";
+  long before = ReadNumber(count);
+  EXPECT_TRUE(WaitUntil([&] { return ReadNumber(count) > before; }, 5)) << "still counting";
+  RunResult d = Oci({"delete", "--force", id});
+  EXPECT_EQ(d.exit_code, 0) << d;
+  EXPECT_TRUE(CgroupDirs("nucleus", id).empty()) << "the cpu group went with the container";
+}
+
 TEST_F(RuncVerbsTest, EventsStatsAndStream) {
   if (!CgroupsAvailable()) GTEST_SKIP() << "no cgroups on this host";
   std::string count;
