@@ -522,6 +522,7 @@ class V1Cgroup : public Cgroup {
         RETURN_IF_ERROR(WriteControl(d->path + "/devices.allow", r.ToV1(), fake_));
       }
     }
+    created_ = true;
     return absl::OkStatus();
   }
 
@@ -716,8 +717,9 @@ class V1Cgroup : public Cgroup {
 
   absl::Status KillAndRemove() override {
     // Groups a later Update made in other hierarchies (in another process: `nucleus
-    // update`) are this container's too.
-    if (owner_) {
+    // update`) are this container's too; not so after a failed Create, where a group of
+    // that name may be another container's.
+    if (owner_ && created_) {
       for (const auto& [mount, controllers] : mounts_) (void)OpenGroup(mount, controllers);
     }
     bool any = false;
@@ -870,6 +872,7 @@ class V1Cgroup : public Cgroup {
   bool fake_;
   bool owner_;
   bool parent_is_ours_ = false;
+  bool created_ = false;  // Create succeeded
   std::map<std::string, std::vector<std::string>> mounts_;  // every hierarchy it may use
   std::string parent_, name_;
   std::vector<Dir> dirs_;

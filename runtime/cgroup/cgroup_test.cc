@@ -480,6 +480,18 @@ TEST_F(FakeV1, FailedCreateLeavesNothing) {
   }
 }
 
+TEST_F(FakeV1, FailedCreateOfATakenNameLeavesTheOtherGroupAlone) {
+  Init(kHybridMountinfo);
+  CgroupConfig c = Config("taken");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Cgroup> first, CreateCgroup(h_, c));
+  c.resources.cpu_shares = 100;  // a hierarchy the first group is not in, made then removed
+  EXPECT_EQ(CreateCgroup(h_, c).status().code(), absl::StatusCode::kAlreadyExists);
+  for (const char* h : {"memory", "pids", "devices", "freezer", "cpuacct", "blkio"}) {
+    EXPECT_TRUE(Exists(cg_ + "/" + h + "/nucleus/taken")) << h;
+  }
+  EXPECT_FALSE(Exists(cg_ + "/cpu/nucleus/taken"));
+}
+
 TEST_F(FakeV1, V2OnlyControllerInHybridGoesToV2) {
   Init(kHybridMountinfo);
   Write(cg_ + "/unified/cgroup.controllers", "io hugetlb\n");
