@@ -794,8 +794,15 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
   st.pid_start_time = ReadStartTime(st.pid).value_or(0);
   for (const std::string& p : container.cgroup_paths()) st.cgroup_paths[HierarchyName(p)] = p;
   st.status = ContainerStatus::kCreated;
-  absl::Status step = store.Save(lock, st, durable);
-  const std::string created_json = ToOciStateJson(st);
+  // The entry says "created" (with the pid) while hooks run; without hooks Start follows at
+  // once and the "running" save below is the only one (each replacing save costs a rename,
+  // which ext4 follows with a writeback of the new file).
+  const bool has_create_hooks = !spec.hooks.prestart.empty() ||
+                                !spec.hooks.create_runtime.empty() ||
+                                !spec.hooks.create_container.empty() ||
+                                !spec.hooks.start_container.empty();
+  absl::Status step = has_create_hooks ? store.Save(lock, st, durable) : absl::OkStatus();
+  const std::string created_json = has_create_hooks ? ToOciStateJson(st) : "";
   if (step.ok()) step = RunHooks(spec.hooks.prestart, "prestart", created_json);
   if (step.ok()) step = RunHooks(spec.hooks.create_runtime, "createRuntime", created_json);
   if (step.ok() &&
