@@ -566,10 +566,11 @@ class V1Cgroup : public Cgroup {
   absl::StatusOr<std::vector<pid_t>> Processes() const override {
     std::set<pid_t> all;
     for (const Dir& d : dirs_) {
-      if (!Exists(d.path)) continue;
-      if (fake_ && !Exists(d.path + "/cgroup.procs")) continue;
-      ASSIGN_OR_RETURN(std::vector<pid_t> pids, ReadPids(d.path));
-      all.insert(pids.begin(), pids.end());
+      absl::StatusOr<std::vector<pid_t>> pids = ReadPids(d.path);
+      // Removed (by the container's own nucleus, as it ends), or never written (fake tree).
+      if (absl::IsNotFound(pids.status())) continue;
+      if (!pids.ok()) return pids.status();
+      all.insert(pids->begin(), pids->end());
     }
     return std::vector<pid_t>(all.begin(), all.end());
   }
@@ -800,9 +801,13 @@ class V1Cgroup : public Cgroup {
     Dir d;
     d.mount = mount;
     d.path = absl::StrCat(mount, "/", parent_, "/", name_);
-    if (HasDirAt(mount) || !Exists(d.path)) return absl::OkStatus();
+    if (HasDirAt(mount)) return absl::OkStatus();
     d.controllers = controllers;
-    ASSIGN_OR_RETURN(d.fd, OpenDir(d.path));
+    absl::StatusOr<UniqueFd> fd = OpenDir(d.path);
+    // Gone, or removed meanwhile by the container's own nucleus as it ends.
+    if (absl::IsNotFound(fd.status())) return absl::OkStatus();
+    if (!fd.ok()) return fd.status();
+    d.fd = *std::move(fd);
     d.created = true;  // removable when asked (gc), never implicitly: owner_ is false
     if (parent_is_ours_ && !fake_) d.made_parents.push_back(absl::StrCat(mount, "/", parent_));
     dirs_.push_back(std::move(d));
