@@ -23,9 +23,8 @@ build_pkgs=(
 # Tests, tools/mkrootfs, tools/bench and the runtime's neighbours.
 run_pkgs=(
   busybox-static  # tools/mkrootfs: a static busybox rootfs for tests and bench
-  hyperfine       # tools/bench
-  python3         # tools/bench (reads hyperfine's JSON, edits runc's config.json)
-  runc bubblewrap # tools/bench: the runtimes nucleus is compared with
+  python3         # tools/bench.py (the timing), bundles' config.json
+  runc bubblewrap crun # tools/bench: the runtimes nucleus is compared with
   runsc           # gVisor (Debian 12 has 0.0~20221219): the planned gvisor backend, `nucleus check`
   podman          # tests/podman: drives nucleus through the OCI runtime CLI (Debian 12: 4.3.1)
   containerd      # tests/containerd: ctr and the runc v2 shim drive nucleus (Debian 12: 1.6.20)
