@@ -22,14 +22,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/quote.h"
+#include "runtime/util/pidfd.h"
 #include "runtime/util/raw_log.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
 #include "runtime/util/unique_fd.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -284,7 +282,7 @@ absl::Status RunHook(const HookSpec& hook, absl::string_view phase, size_t index
     }
   }
   // Without a pidfd (kernel < 5.3) the loop below polls waitpid(WNOHANG) every 10 ms.
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  UniqueFd pidfd(PidfdOpenRaw(pid));
 
   std::string out_text, err_text;
   ChildError child_error;

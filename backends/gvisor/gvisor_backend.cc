@@ -32,6 +32,7 @@
 #include "runtime/rootfs/default_root.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/cgroup/layout.h"
+#include "runtime/util/pidfd.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
 #include "runtime/util/unique_fd.h"
@@ -44,16 +45,6 @@ constexpr absl::Duration kTeardownTimeout = absl::Seconds(10);
 // How long runsc may take to bring a sandbox up (to the gate, or a `runsc exec` process into
 // it): far more than it needs (well under a second), so only a runsc that hangs hits it.
 constexpr absl::Duration kStartTimeout = absl::Seconds(60);
-
-int PidfdSignal(int pidfd, int sig) {
-  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
-}
-
-absl::StatusOr<UniqueFd> PidfdOpen(pid_t pid) {
-  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (!fd.valid()) return ErrnoStatus("pidfd_open", absl::StrCat(pid));
-  return fd;
-}
 
 bool DirHasEntries(const std::string& path) {
   DIR* d = ::opendir(path.c_str());
@@ -361,16 +352,10 @@ class GvisorContainer : public Container {
         if (WaitExited(runsc_.pidfd.get(), absl::Milliseconds(100))) return absl::OkStatus();
         return out.status();
       }
-      if (PidfdSignal(runsc_.pidfd.get(), sig) != 0 && errno != ESRCH) {
-        return ErrnoStatus("pidfd_send_signal", absl::StrCat(runsc_.pid, ", ", sig));
-      }
-      return absl::OkStatus();
+      return PidfdSendSignal(runsc_.pidfd.get(), sig, runsc_.pid);
     }
     if (!sandbox_pidfd_.valid()) return absl::FailedPreconditionError("container has no sandbox");
-    if (PidfdSignal(sandbox_pidfd_.get(), sig) != 0 && errno != ESRCH) {
-      return ErrnoStatus("pidfd_send_signal", absl::StrCat(sandbox_pid_, ", ", sig));
-    }
-    return absl::OkStatus();
+    return PidfdSendSignal(sandbox_pidfd_.get(), sig, sandbox_pid_);
   }
 
   absl::Status Destroy() override {
@@ -468,7 +453,7 @@ class GvisorContainer : public Container {
   // runsc did not bring the sandbox (or the exec'd process) up in time: it is killed, so that
   // what it started goes too (the cgroup's KillAndRemove in Destroy() gets the rest).
   absl::Status StartTimedOut(const char* what) {
-    (void)PidfdSignal(runsc_.pidfd.get(), SIGKILL);
+    (void)PidfdSendSignalRaw(runsc_.pidfd.get(), SIGKILL);
     (void)Wait();
     start_failed_code_ = kExitNucleus;
     exit_ = ExitInfo();
@@ -526,11 +511,11 @@ class GvisorContainer : public Container {
         go_w_.Reset();
         go_r_.Reset();
       } else if (sandbox_pidfd_.valid()) {
-        (void)PidfdSignal(sandbox_pidfd_.get(), SIGKILL);
+        (void)PidfdSendSignalRaw(sandbox_pidfd_.get(), SIGKILL);
       }
       if (!WaitExited(runsc_.pidfd.get(), kTeardownTimeout)) {
-        (void)PidfdSignal(runsc_.pidfd.get(), SIGKILL);
-        if (sandbox_pidfd_.valid()) (void)PidfdSignal(sandbox_pidfd_.get(), SIGKILL);
+        (void)PidfdSendSignalRaw(runsc_.pidfd.get(), SIGKILL);
+        if (sandbox_pidfd_.valid()) (void)PidfdSendSignalRaw(sandbox_pidfd_.get(), SIGKILL);
       }
       RETURN_IF_ERROR(Wait().status());
     }
@@ -553,7 +538,7 @@ class GvisorContainer : public Container {
         (void)RunRunsc(g_, {"kill", absl::StrCat("--pid=", exec_pid_), id_, "KILL"});
       }
       if (!WaitExited(runsc_.pidfd.get(), kTeardownTimeout)) {
-        (void)PidfdSignal(runsc_.pidfd.get(), SIGKILL);
+        (void)PidfdSendSignalRaw(runsc_.pidfd.get(), SIGKILL);
       }
       RETURN_IF_ERROR(Wait().status());
     }
@@ -721,7 +706,7 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
                                        spec.id}),
                          so));
   const bool created_in_time = WaitExited(create.pidfd.get(), kStartTimeout);
-  if (!created_in_time) (void)PidfdSignal(create.pidfd.get(), SIGKILL);
+  if (!created_in_time) (void)PidfdSendSignalRaw(create.pidfd.get(), SIGKILL);
   ASSIGN_OR_RETURN(int wstatus, WaitPidfd(create.pidfd.get(), "runsc create"));
   std::move(remove_dirs).Cancel();
   auto c = std::make_unique<GvisorContainer>(GvisorContainer::Mode::kCreate, spec.id, dirs, g);
@@ -827,10 +812,7 @@ absl::Status GvisorBackend::Signal(const ContainerRef& ref, int sig, bool all) {
     if (out.ok() || WaitExited(ref.pidfd, absl::ZeroDuration())) return absl::OkStatus();
     return out.status();
   }
-  if (PidfdSignal(ref.pidfd, sig) != 0 && errno != ESRCH) {
-    return ErrnoStatus("pidfd_send_signal", absl::StrCat(ref.pid, ", ", sig));
-  }
-  return absl::OkStatus();
+  return PidfdSendSignal(ref.pidfd, sig, ref.pid);
 }
 
 absl::Status GvisorBackend::Remove(const ContainerRef& ref) {

@@ -29,6 +29,7 @@
 #include "absl/time/clock.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/cgroup/layout.h"
+#include "runtime/util/pidfd.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
 
@@ -543,7 +544,7 @@ absl::StatusOr<std::string> RunRunsc(const RunscGlobals& g, const std::vector<st
       !WaitExited(child.pidfd.get(), absl::ZeroDuration())) {
     // The group first (the child leads it and is not reaped yet, so its pgid is not reused).
     (void)::kill(-child.pid, SIGKILL);
-    (void)::syscall(SYS_pidfd_send_signal, child.pidfd.get(), SIGKILL, nullptr, 0);
+    (void)PidfdSendSignalRaw(child.pidfd.get(), SIGKILL);
     (void)WaitPidfd(child.pidfd.get(), what);
     return absl::DeadlineExceededError(absl::StrCat(
         what, ": did not finish within ", absl::FormatDuration(timeout), " (killed)"));

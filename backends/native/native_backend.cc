@@ -23,6 +23,7 @@
 #include "runtime/cgroup/layout.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/cgroup/layout.h"
+#include "runtime/util/pidfd.h"
 #include "runtime/util/status.h"
 #include "runtime/util/sync_channel.h"
 #include "runtime/util/syscall.h"
@@ -178,17 +179,13 @@ class NativeContainer : public Container {
   absl::Status Kill(int sig) override {
     if (detached_) return absl::FailedPreconditionError("container is detached");
     if (reaped_) return absl::FailedPreconditionError("container is not running");
-    if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) != 0) {
-      if (errno == ESRCH) return absl::OkStatus();  // exited, not yet reaped
-      return ErrnoStatus("pidfd_send_signal", absl::StrCat(pid_, ", ", sig));
-    }
-    return absl::OkStatus();
+    return PidfdSendSignal(pidfd_.get(), sig, pid_);  // OK too when it exited meanwhile
   }
 
   absl::Status Destroy() override {
     if (detached_) return absl::OkStatus();
     if (!reaped_ && pidfd_.valid()) {
-      (void)::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+      (void)PidfdSendSignalRaw(pidfd_.get(), SIGKILL);
       RETURN_IF_ERROR(Wait().status());
     }
     sync_.Reset();
@@ -426,18 +423,15 @@ absl::Status NativeBackend::Signal(const ContainerRef& ref, int sig, bool all) {
     absl::StatusOr<std::vector<pid_t>> pids = cgroup->Processes();
     if (pids.ok()) {
       for (pid_t p : *pids) {
-        UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, p, 0)));
+        UniqueFd fd(PidfdOpenRaw(p));
         if (!fd.valid()) continue;
         absl::StatusOr<std::vector<pid_t>> again = cgroup->Processes();
         if (!again.ok() || std::find(again->begin(), again->end(), p) == again->end()) continue;
-        (void)::syscall(SYS_pidfd_send_signal, fd.get(), sig, nullptr, 0);
+        (void)PidfdSendSignalRaw(fd.get(), sig);
       }
     }
   }
-  if (::syscall(SYS_pidfd_send_signal, ref.pidfd, sig, nullptr, 0) != 0 && errno != ESRCH) {
-    return ErrnoStatus("pidfd_send_signal", absl::StrCat(ref.pid, ", ", sig));
-  }
-  return absl::OkStatus();
+  return PidfdSendSignal(ref.pidfd, sig, ref.pid);
 }
 
 namespace {

@@ -27,6 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "runtime/landlock/access.h"
+#include "runtime/util/pidfd.h"
 #include "runtime/util/syscall.h"
 #include "runtime/util/unique_fd.h"
 
@@ -39,9 +40,6 @@ extern char** environ;
 #endif
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
 #endif
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
@@ -139,9 +137,9 @@ HostFeature ProbeNamespace(const NsKind& ns) {
 // ---- syscall probes ----
 
 HostFeature ProbePidfd() {
-  long fd = ::syscall(SYS_pidfd_open, ::getpid(), 0);
+  int fd = PidfdOpenRaw(::getpid());
   if (fd >= 0) {
-    ::close(static_cast<int>(fd));
+    ::close(fd);
     return Feature("pidfd", Status::kOk, "pidfd_open works (Linux 5.3+)");
   }
   int err = errno;

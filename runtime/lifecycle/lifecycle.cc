@@ -34,6 +34,7 @@
 #include "runtime/state/ids.h"
 #include "runtime/state/liveness.h"
 #include "runtime/util/console.h"
+#include "runtime/util/pidfd.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
 #include "runtime/util/unique_fd.h"
@@ -50,10 +51,6 @@ bool IsAlive(pid_t pid, uint64_t start_time) {
   absl::StatusOr<ProcStat> st = ReadProcStat(pid);
   if (!st.ok()) return false;
   return st->starttime == start_time && st->state != 'Z' && st->state != 'X';
-}
-
-int PidfdSignal(int pidfd, int sig) {
-  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
 
 // Waits until the process behind pidfd has exited (POLLIN on a pidfd), up to timeout.
@@ -411,8 +408,7 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
   RETURN_IF_ERROR(RunHooks(spec.hooks.create_runtime, "createRuntime", state_json));
   if (!spec.hooks.create_container.empty()) {
     // Our own child until Detach(): its pid cannot have been reused.
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)));
-    if (!pidfd.valid()) return ErrnoStatus("pidfd_open", absl::StrCat(st.pid));
+    ASSIGN_OR_RETURN(UniqueFd pidfd, PidfdOpen(st.pid));
     ASSIGN_OR_RETURN(HookNamespaces ns,
                      ContainerNamespaces(st.pid, pidfd.get(), /*with_mount=*/false));
     RETURN_IF_ERROR(RunHooks(spec.hooks.create_container, "createContainer", state_json, &ns));
@@ -449,7 +445,7 @@ absl::Status StartCreated(StateStore& store, const std::string& id, int* exit_co
     // runtime-spec: a failed startContainer hook stops the container.
     absl::StatusOr<UniqueFd> pidfd = OpenVerifiedPidfd(st.pid, st.pid_start_time);
     if (pidfd.ok()) {
-      (void)PidfdSignal(pidfd->get(), SIGKILL);
+      (void)PidfdSendSignalRaw(pidfd->get(), SIGKILL);
       (void)WaitPidfdExit(pidfd->get(), absl::Seconds(10));
     }
     st.status = ContainerStatus::kStopped;
@@ -523,7 +519,7 @@ absl::Status StopContainer(StateStore& store, const std::string& id, absl::Durat
       BackendFor(spec)->Signal(RefOf(store, spec, st.pid, dir.get(), pidfd->get()), sig, false), id));
   AuditLog::Global().Emit("signal-sent", id, st.name, {{"signal", SignalName(sig)}, {"by", "stop"}});
   if (!WaitPidfdExit(pidfd->get(), timeout)) {
-    (void)PidfdSignal(pidfd->get(), SIGKILL);
+    (void)PidfdSendSignalRaw(pidfd->get(), SIGKILL);
     if (!WaitPidfdExit(pidfd->get(), absl::Seconds(10))) {
       return absl::DeadlineExceededError(
           absl::StrCat("container ", id, ": still running 10 s after SIGKILL"));
@@ -561,7 +557,7 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
   if (st.ok() && now != ContainerStatus::kStopped) {
     absl::StatusOr<UniqueFd> pidfd = OpenVerifiedPidfd(st->pid, st->pid_start_time);
     if (pidfd.ok()) {
-      (void)PidfdSignal(pidfd->get(), SIGKILL);
+      (void)PidfdSendSignalRaw(pidfd->get(), SIGKILL);
       if (now == ContainerStatus::kPaused) {
         absl::StatusOr<ContainerSpec> paused_spec = LoadContainerSpec(store, id);
         if (paused_spec.ok()) ThawForKill(*paused_spec, *st, id);
@@ -807,7 +803,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
   if (step.ok()) step = RunHooks(spec.hooks.create_runtime, "createRuntime", created_json);
   if (step.ok() &&
       (!spec.hooks.create_container.empty() || !spec.hooks.start_container.empty())) {
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)));
+    UniqueFd pidfd(PidfdOpenRaw(st.pid));
     absl::StatusOr<HookNamespaces> create_ns = ContainerNamespaces(st.pid, pidfd.get(), false);
     absl::StatusOr<HookNamespaces> start_ns = ContainerNamespaces(st.pid, pidfd.get(), true);
     step = !create_ns.ok() ? create_ns.status() : start_ns.status();

@@ -17,6 +17,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "runtime/util/pidfd.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
 #include "runtime/util/unique_fd.h"
@@ -39,7 +40,7 @@ absl::Status InChild(absl::Duration timeout, const std::string& what, Body body)
     _exit(body());
   }
   write_end.Reset();
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
+  UniqueFd pidfd(PidfdOpenRaw(child));
   struct pollfd p = {pidfd.get(), POLLIN, 0};
   int ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
   bool exited = pidfd.valid() && RetryEintr([&] { return ::poll(&p, 1, ms); }) > 0;

@@ -8,11 +8,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/procfs.h"
+#include "runtime/util/pidfd.h"
 #include "runtime/util/status.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 
 namespace nucleus {
 
@@ -44,18 +42,7 @@ absl::StatusOr<UniqueFd> OpenVerifiedPidfd(pid_t pid, uint64_t start_time,
   if (pid <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("pid ", pid, " is not a process"));
   }
-  // pidfd_open fds are always close-on-exec.
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) {
-    if (errno == ESRCH) {
-      return absl::NotFoundError(absl::StrCat("process ", pid, " does not exist"));
-    }
-    if (errno == ENOSYS) {
-      return absl::UnimplementedError("pidfd_open: not supported by this kernel (< 5.3)");
-    }
-    return ErrnoStatus("pidfd_open", absl::StrCat(pid));
-  }
-  UniqueFd pidfd(fd);
+  ASSIGN_OR_RETURN(UniqueFd pidfd, PidfdOpen(pid));
   // Checked after the open, not before: see the header.
   absl::StatusOr<bool> same = IsSameProcess(pid, start_time, proc_root);
   if (!same.ok()) return same.status();

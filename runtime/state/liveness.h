@@ -19,7 +19,7 @@
 //  - proc_root lets tests point at a fake /proc; pidfd_open always uses the real kernel.
 //
 //   ASSIGN_OR_RETURN(UniqueFd pidfd, OpenVerifiedPidfd(st.pid, st.pid_start_time));
-//   syscall(SYS_pidfd_send_signal, pidfd.get(), SIGTERM, nullptr, 0);
+//   RETURN_IF_ERROR(PidfdSendSignal(pidfd.get(), SIGTERM, st.pid));  // runtime/util/pidfd.h
 #ifndef NUCLEUS_RUNTIME_STATE_LIVENESS_H_
 #define NUCLEUS_RUNTIME_STATE_LIVENESS_H_
 
