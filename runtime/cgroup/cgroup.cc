@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "runtime/cgroup/device_bpf.h"
 #include "runtime/cgroup/parse.h"
+#include "runtime/state/ids.h"
 #include "runtime/quote.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
@@ -1249,10 +1250,9 @@ absl::StatusOr<std::string> ValidateCgroupParent(absl::string_view parent,
   return std::string(p);
 }
 
+// The container-name rule of the state store (runtime/state/ids.h).
 absl::Status ValidateCgroupName(absl::string_view name) {
-  bool ok = !name.empty() && name.size() <= 128 && absl::ascii_isalnum(name[0]);
-  for (char c : name) ok = ok && (absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-');
-  if (ok) return absl::OkStatus();
+  if (ValidateContainerName(name).ok()) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat(Quote(name), " is not a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)"));
 }

@@ -13,7 +13,6 @@
 #include <set>
 #include <utility>
 
-#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -33,6 +32,7 @@
 #include "runtime/quote.h"
 #include "runtime/seccomp/default_profile.h"
 #include "runtime/seccomp/profile.h"
+#include "runtime/state/ids.h"
 #include "runtime/units.h"
 #include "runtime/workspace/context.h"
 #include "runtime/util/status.h"
@@ -144,7 +144,6 @@ constexpr FlagDef kFlags[] = {
 // (podman's auto default range, /etc/subuid's usual first range).
 constexpr IdMapping kDefaultRootUsernsMap = {0, 100000, 65536};
 constexpr size_t kMaxHostnameLen = 64;
-constexpr size_t kMaxNameLen = 128;
 
 const char kSocketUnderGvisor[] =
     "cannot be passed into a gVisor sandbox (runsc's switch for host sockets opens every one "
@@ -216,21 +215,12 @@ absl::Status ValidateHostname(absl::string_view name) {
                  "is not a hostname (1-64 of A-Z a-z 0-9 . -, not starting with '-')");
 }
 
+// The state store's rule (runtime/state/ids.h), in the flag's words.
 absl::Status ValidateName(absl::string_view name) {
-  bool ok = !name.empty() && name.size() <= kMaxNameLen && absl::ascii_isalnum(name[0]) &&
-            std::all_of(name.begin(), name.end(), [](char c) {
-              return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
-            });
-  if (ok) return absl::OkStatus();
-  return Invalid("--name", name, "is not a name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128)");
-}
-
-std::string GenerateContainerId() {
-  absl::BitGen gen;
-  uint64_t bits = absl::Uniform<uint64_t>(gen, 0, uint64_t{1} << 48);
-  char hex[13];
-  snprintf(hex, sizeof(hex), "%012llx", static_cast<unsigned long long>(bits));
-  return absl::StrCat("nucleus-", hex);
+  if (ValidateContainerName(name).ok()) return absl::OkStatus();
+  return Invalid("--name", name,
+                 absl::StrCat("is not a name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most ",
+                              kMaxContainerIdLength, ")"));
 }
 
 // Mount destinations: a clean absolute path that is not "/" (that is --rootfs) and not inside
@@ -1336,7 +1326,10 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
   ContainerSpec& spec = p.req.spec;
   spec.process.args = p.command;
   spec.process.no_new_privileges = true;
-  if (spec.id.empty()) spec.id = GenerateContainerId();
+  if (spec.id.empty()) {
+    ASSIGN_OR_RETURN(std::string hex, GenerateContainerId(12));
+    spec.id = absl::StrCat("nucleus-", hex);
+  }
   if (!p.req.health.cmd.empty() && !p.req.detach) {
     return absl::InvalidArgumentError(
         "--health-cmd: health checks need -d (the detached container's monitor runs them)");
