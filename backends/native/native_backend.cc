@@ -285,7 +285,10 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
       }
       continue;
     }
-    if (plan->n_join == ChildPlan::kMaxJoin) break;
+    if (plan->n_join == ChildPlan::kMaxJoin) {  // one per type: cannot happen, never ignored
+      return absl::InternalError(absl::StrCat("more than ", ChildPlan::kMaxJoin,
+                                              " namespaces to join (", j.path, ")"));
+    }
     plan->join_fd[plan->n_join] = j.fd.get();
     plan->join_type[plan->n_join] = j.type;
     ++plan->n_join;
