@@ -118,6 +118,12 @@ class ThreadInCgroup {
   cpu_set_t affinity_;
 };
 
+// The v1 controllers nucleus places containers in (sorted), and whether every container's
+// group is made in one's hierarchy or only for a limit on it (cpu, cpuset). `nucleus check`
+// reports these, so that it says what the backends do.
+const std::vector<std::string>& V1ControllersUsed();
+bool V1ControllerAlwaysUsed(absl::string_view controller);
+
 class Cgroup {
  public:
   virtual ~Cgroup() = default;

@@ -26,6 +26,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/landlock/access.h"
 #include "runtime/util/pidfd.h"
 #include "runtime/util/syscall.h"
@@ -386,21 +387,25 @@ HostFeature DescribeCgroup(const CgroupLayout& layout,
   if (!layout.v1_named.empty()) {
     named = absl::StrCat("; named v1: ", absl::StrJoin(layout.v1_named, " "));
   }
-  // What nucleus uses of it (runtime/cgroup/cgroup.h): the v1 controllers it places
-  // containers in, and on v2 the ones it enables.
-  static const char* const kUsedV1[] = {"blkio", "cpu", "cpuacct", "cpuset",
-                                        "devices", "freezer", "memory", "pids"};
-  std::vector<std::string> used_v1;
-  for (const char* c : kUsedV1) {
-    if (std::count(layout.v1_controllers.begin(), layout.v1_controllers.end(), c)) {
-      used_v1.push_back(c);
-    }
+  // What nucleus uses of it, from the cgroup layer itself (runtime/cgroup/cgroup.h): the v1
+  // controllers every container's group is made in, those only made for a limit, and on v2
+  // the ones it enables.
+  std::vector<std::string> always_v1, limits_v1;
+  for (const std::string& c : V1ControllersUsed()) {
+    if (!std::count(layout.v1_controllers.begin(), layout.v1_controllers.end(), c)) continue;
+    (V1ControllerAlwaysUsed(c) ? always_v1 : limits_v1).push_back(c);
   }
-  std::vector<std::string> used_v2;
+  std::string used_v1 = Words(always_v1);
+  if (!limits_v1.empty()) absl::StrAppend(&used_v1, " (", Words(limits_v1), " for their limits)");
+  std::vector<std::string> used_v2, v2_only;
   if (v2_controllers) {
     for (absl::string_view c : absl::StrSplit(*v2_controllers, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
       if (c == "memory" || c == "pids" || c == "cpu" || c == "io" || c == "cpuset") {
         used_v2.emplace_back(c);
+        absl::string_view v1_name = c == "io" ? "blkio" : c;
+        if (!std::count(layout.v1_controllers.begin(), layout.v1_controllers.end(), v1_name)) {
+          v2_only.emplace_back(c);
+        }
       }
     }
   }
@@ -415,13 +420,17 @@ HostFeature DescribeCgroup(const CgroupLayout& layout,
       return Feature("cgroup", Status::kDegraded,
                      absl::StrCat("hybrid: v1 controllers ", Words(layout.v1_controllers),
                                   "; v2 at ", layout.v2_mount, " holds: ", v2_holds, named,
-                                  "; nucleus uses: v1 ", Words(used_v1),
-                                  ", v2 group for joining at clone and cgroup.kill"));
+                                  "; nucleus uses: v1 ", used_v1,
+                                  v2_only.empty()
+                                      ? ", no v2 group (none of its controllers is there)"
+                                      : absl::StrCat(", v2 ", Words(v2_only)),
+                                  "; born in its v1 groups (the cloning thread enters them)"));
     case CgroupLayout::Kind::kV1:
       return Feature("cgroup", Status::kDegraded,
                      absl::StrCat("v1 only: controllers ", Words(layout.v1_controllers), named,
-                                  "; nucleus uses: ", Words(used_v1),
-                                  ", joins by cgroup.procs, kills with the freezer"));
+                                  "; nucleus uses: ", used_v1,
+                                  "; born in its groups (the cloning thread enters them), kills"
+                                  " with the freezer"));
     case CgroupLayout::Kind::kNone:
       break;
   }

@@ -97,13 +97,17 @@ TEST(DescribeCgroup, HybridListsBothHierarchies) {
   EXPECT_EQ(f.status, ProbeStatus::kDegraded);
   EXPECT_EQ(f.detail,
             "hybrid: v1 controllers cpu cpuacct memory pids; v2 at /sys/fs/cgroup/unified "
-            "holds: hugetlb; named v1: systemd; nucleus uses: v1 cpu cpuacct memory pids, v2 "
-            "group for joining at clone and cgroup.kill");
+            "holds: hugetlb; named v1: systemd; nucleus uses: v1 cpuacct memory pids (cpu for "
+            "their limits), no v2 group (none of its controllers is there); born in its v1 "
+            "groups (the cloning thread enters them)");
 }
 
 TEST(DescribeCgroup, HybridWithEmptyUnified) {
   HostFeature f = DescribeCgroup(ParseCgroupLayout(kHybridMountinfo), std::string("\n"));
   EXPECT_THAT(f.detail, HasSubstr("holds: none"));
+  // A controller only the cgroup2 side has gets a v2 group.
+  HostFeature io = DescribeCgroup(ParseCgroupLayout(kHybridMountinfo), std::string("io hugetlb\n"));
+  EXPECT_THAT(io.detail, HasSubstr(", v2 io;"));
 }
 
 TEST(DescribeCgroup, V2AndV1AndNone) {
