@@ -1,7 +1,7 @@
 // OCI lifecycle hooks: run a hook program with the container state on its stdin.
 //
 // Contract:
-//  - RunHook forks and execs hook.path directly (no shell, no PATH lookup) with
+//  - RunHook forks and execs (util/subprocess) hook.path directly (no shell, no PATH lookup) with
 //    argv = hook.args (argv[0] = args[0]; when args is empty, argv = {path}), an environment of
 //    exactly hook.env (no PATH unless the hook gives one), cwd "/", stdin a pipe carrying
 //    state_json then EOF, stdout/stderr captured (the first 4 KiB of each is kept for the error

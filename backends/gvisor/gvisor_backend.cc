@@ -675,7 +675,7 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
     RETURN_IF_ERROR(WriteBundleFile(bundle_fd.get(), "config.json", config.json));
     ASSIGN_OR_RETURN(std::unique_ptr<StdioRelay> relay, StdioRelay::Start({0, 1, 2}));
     SpawnOptions so;
-    so.cgroup = cgroup.get();
+    PlaceInCgroup(cgroup.get(), so);
     so.die_with_parent = true;
     so.stdin_fd = relay->child_fd(0);
     so.stdout_fd = relay->child_fd(1);
@@ -700,7 +700,7 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
   RETURN_IF_ERROR(WriteBundleFile(bundle_fd.get(), "config.json", config.json));
   const std::string pid_file = dirs.bundle() + "/sandbox.pid";
   SpawnOptions so;
-  so.cgroup = cgroup.get();
+  PlaceInCgroup(cgroup.get(), so);
   ASSIGN_OR_RETURN(Spawned create,
                    Spawn(RunscArgv(g, {"create", "--bundle", dirs.bundle(), "--pid-file", pid_file,
                                        spec.id}),

@@ -2,16 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,7 +23,6 @@
 #include "absl/time/clock.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/cgroup/layout.h"
-#include "runtime/util/pidfd.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
 
@@ -47,50 +40,6 @@ constexpr const char* kKnownPlatforms[] = {"kvm", "systrap", "ptrace"};
 bool IsExecutableFile(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
-
-// Between clone and execve: async-signal-safe calls only.
-[[noreturn]] void ExecChild(char* const* argv, const SpawnOptions& o, int internal_gate,
-                            pid_t parent) {
-  // Only stdio and the gates stay open: no fd of ours leaks into runsc (and on into the
-  // sandbox), and the gates' write ends, copied by the fork, go so that EOF can come.
-  int keep[5] = {o.stdin_fd, o.stdout_fd, o.stderr_fd, o.gate_fd, internal_gate};
-  std::sort(std::begin(keep), std::end(keep));
-  unsigned int next = 3;
-  for (int fd : keep) {
-    if (fd < static_cast<int>(next)) continue;
-    if (static_cast<unsigned int>(fd) > next) {
-      ::syscall(SYS_close_range, next, static_cast<unsigned int>(fd) - 1, 0);
-    }
-    next = static_cast<unsigned int>(fd) + 1;
-  }
-  ::syscall(SYS_close_range, next, ~0U, 0);
-  char byte;
-  if (internal_gate >= 0 && RetryEintr([&] { return ::read(internal_gate, &byte, 1); }) != 1) {
-    ::_exit(127);
-  }
-  if (o.gate_fd >= 0 && RetryEintr([&] { return ::read(o.gate_fd, &byte, 1); }) != 1) {
-    ::_exit(127);
-  }
-  if (o.new_process_group) (void)::setpgid(0, 0);
-  if (o.die_with_parent) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (::getppid() != parent) ::_exit(127);  // the parent died before the prctl
-  }
-  const int fds[3] = {o.stdin_fd, o.stdout_fd, o.stderr_fd};
-  for (int i = 0; i < 3; ++i) {
-    if (fds[i] >= 0 && fds[i] != i && ::dup2(fds[i], i) < 0) ::_exit(127);
-  }
-  struct sigaction dfl = {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::execve(argv[0], argv, environ);
-  ::_exit(127);
 }
 
 // One cache file per runsc path, so that runscs side by side (a test's stand-in, a newer one
@@ -176,54 +125,6 @@ void WriteCache(const std::string& cache, const Json& identity, const RunscInfo&
   bool ok = WriteAll(fd.get(), j.dump(), tmp).ok();
   fd.Reset();
   if (!ok || ::rename(tmp.c_str(), cache.c_str()) != 0) (void)::unlink(tmp.c_str());
-}
-
-// Reads out and err until both are at EOF (each capped), or until the child has exited and
-// what it wrote is read (a process it left behind may hold the pipes), or until `deadline`:
-// false then.
-bool Drain(int out, int err, int child_pidfd, absl::Time deadline, std::string* out_text,
-           std::string* err_text) {
-  struct pollfd fds[3] = {{out, POLLIN, 0}, {err, POLLIN, 0}, {child_pidfd, POLLIN, 0}};
-  std::string* dst[2] = {out_text, err_text};
-  int open = (out >= 0) + (err >= 0);
-  if (out < 0) fds[0].fd = -1;
-  if (err < 0) fds[1].fd = -1;
-  bool exited = false;
-  char buf[4096];
-  while (open > 0) {
-    int timeout_ms = 0;
-    if (!exited) {
-      const absl::Duration left = deadline - absl::Now();
-      if (left <= absl::ZeroDuration()) return false;
-      timeout_ms = static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1 << 30));
-    }
-    int n = RetryEintr([&] { return ::poll(fds, 3, timeout_ms); });
-    if (n < 0) return false;
-    if (n == 0) {
-      if (exited) return true;  // the child is gone and nothing more is buffered
-      continue;
-    }
-    if (fds[2].revents != 0) {
-      exited = true;
-      fds[2].fd = -1;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      ssize_t r = RetryEintr([&] { return ::read(fds[i].fd, buf, sizeof(buf)); });
-      if (r <= 0) {
-        fds[i].fd = -1;
-        --open;
-        continue;
-      }
-      if (dst[i]->size() < kMaxCapture) dst[i]->append(buf, static_cast<size_t>(r));
-    }
-  }
-  return true;
-}
-
-std::string Describe(int wstatus) {
-  if (WIFSIGNALED(wstatus)) return absl::StrCat("killed by signal ", WTERMSIG(wstatus));
-  return absl::StrCat("exit status ", WEXITSTATUS(wstatus));
 }
 
 }  // namespace
@@ -445,115 +346,38 @@ std::vector<std::string> RunscArgv(const RunscGlobals& g, const std::vector<std:
   return argv;
 }
 
-absl::StatusOr<Spawned> Spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
-  if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
-    return absl::InvalidArgumentError("spawn: argv[0] must be an absolute path");
-  }
-  std::vector<char*> cargv;
-  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  UniqueFd gate_r, gate_w;
-  if (options.cgroup != nullptr) {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", "spawn gate");
-    gate_r.Reset(p[0]);
-    gate_w.Reset(p[1]);
-  }
-  int cgroup_fd = options.cgroup != nullptr ? options.cgroup->clone_into_fd() : -1;
-  const pid_t parent = ::getpid();
-  sigset_t all, old;
-  sigfillset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, &old);
-  int pidfd = -1;
-  // Linux < 5.7: no CLONE_INTO_CGROUP (cgroup_fd -1 then); AddProcess writes cgroup.procs.
-  pid_t pid = Clone3(0, &pidfd, &cgroup_fd);
-  if (pid == 0) ExecChild(cargv.data(), options, gate_r.get(), parent);
-  const int clone_errno = errno;
-  ::sigprocmask(SIG_SETMASK, &old, nullptr);
-  if (pid < 0) return ErrnoStatus("clone3", argv[0], clone_errno);
-  Spawned s;
-  s.pid = pid;
-  s.pidfd.Reset(pidfd);
-  if (options.cgroup != nullptr) {
-    gate_r.Reset();
-    absl::Status added = options.cgroup->AddProcess(pid, /*joined_by_clone=*/cgroup_fd >= 0);
-    if (!added.ok()) {
-      gate_w.Reset();  // EOF: the child exits without running anything
-      (void)WaitPidfd(s.pidfd.get(), argv[0]);
-      return added;
-    }
-    if (RetryEintr([&] { return ::write(gate_w.get(), "g", 1); }) != 1) {
-      return ErrnoStatus("write", "spawn gate");
-    }
-  }
-  return s;
-}
-
-bool WaitExited(int pidfd, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  for (;;) {
-    struct pollfd p = {pidfd, POLLIN, 0};
-    const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
-    const int ms = timeout == absl::InfiniteDuration()
-                       ? -1
-                       : static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left), 1 << 30));
-    int n = ::poll(&p, 1, ms);
-    if (n > 0) return true;
-    if (n == 0) return false;
-    if (errno != EINTR) return false;
-  }
-}
-
-absl::StatusOr<int> WaitPidfd(int pidfd, const std::string& what) {
-  siginfo_t si = {};
-  if (RetryEintr([&] { return ::waitid(P_PIDFD, pidfd, &si, WEXITED); }) != 0) {
-    return ErrnoStatus("waitid", what);
-  }
-  return si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : (si.si_status & 0x7f);
+void PlaceInCgroup(Cgroup* cgroup, SpawnOptions& options) {
+  if (cgroup == nullptr) return;
+  options.cgroup_fd = cgroup->clone_into_fd();
+  options.admit = [cgroup](pid_t pid, bool cloned_into_cgroup) {
+    return cgroup->AddProcess(pid, /*joined_by_clone=*/cloned_into_cgroup);
+  };
 }
 
 absl::StatusOr<std::string> RunRunsc(const RunscGlobals& g, const std::vector<std::string>& sub,
                                      absl::Duration timeout, Cgroup* cgroup) {
-  const absl::Time deadline = absl::Now() + timeout;
-  std::vector<std::string> argv = RunscArgv(g, sub);
   // "runsc start web", for messages: the subcommand and its last argument (the id).
   std::string what = "runsc";
   for (const std::string& s : sub) {
     if (!absl::StartsWith(s, "-")) absl::StrAppend(&what, " ", s);
   }
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", what);
-  UniqueFd out_r(out[0]), out_w(out[1]);
-  if (::pipe2(err, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", what);
-  UniqueFd err_r(err[0]), err_w(err[1]);
-  UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!null.valid()) return ErrnoStatus("open", "/dev/null");
   SpawnOptions o;
-  o.stdin_fd = null.get();
-  o.stdout_fd = out_w.get();
-  o.stderr_fd = err_w.get();
-  o.cgroup = cgroup;
+  PlaceInCgroup(cgroup, o);
   o.die_with_parent = true;
   o.new_process_group = true;
-  ASSIGN_OR_RETURN(Spawned child, Spawn(argv, o));
-  out_w.Reset();
-  err_w.Reset();
-  std::string stdout_text, stderr_text;
-  if (!Drain(out_r.get(), err_r.get(), child.pidfd.get(), deadline, &stdout_text,
-             &stderr_text) &&
-      !WaitExited(child.pidfd.get(), absl::ZeroDuration())) {
-    // The group first (the child leads it and is not reaped yet, so its pgid is not reused).
-    (void)::kill(-child.pid, SIGKILL);
-    (void)PidfdSendSignalRaw(child.pidfd.get(), SIGKILL);
-    (void)WaitPidfd(child.pidfd.get(), what);
+  RunOptions run;
+  run.keep = kMaxCapture;
+  run.timeout = timeout;
+  absl::StatusOr<Finished> done = RunCommand(RunscArgv(g, sub), o, run);
+  if (!done.ok()) return Annotate(done.status(), what);
+  if (done->timed_out) {
     return absl::DeadlineExceededError(absl::StrCat(
         what, ": did not finish within ", absl::FormatDuration(timeout), " (killed)"));
   }
-  ASSIGN_OR_RETURN(int wstatus, WaitPidfd(child.pidfd.get(), what));
-  if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return stdout_text;
-  std::string line = RunscErrorLine(stderr_text);
+  if (done->Succeeded()) return std::move(done->out);
+  std::string line = RunscErrorLine(done->err);
   if (line.empty()) line = g.log.empty() ? "" : LastRunscLogError(g.log);
-  if (line.empty()) line = Describe(wstatus);
+  if (line.empty()) line = DescribeWaitStatus(done->wstatus);
   if (absl::StrContains(line, "does not exist") || absl::StrContains(line, "not found")) {
     return absl::NotFoundError(absl::StrCat(what, ": ", line));
   }

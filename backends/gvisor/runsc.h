@@ -52,6 +52,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "runtime/util/subprocess.h"
 #include "runtime/util/unique_fd.h"
 
 namespace nucleus {
@@ -126,31 +127,9 @@ struct RunscGlobals {
 // --rootless, sub...].
 std::vector<std::string> RunscArgv(const RunscGlobals& g, const std::vector<std::string>& sub);
 
-// How to start a runsc child.
-struct SpawnOptions {
-  int stdin_fd = -1;   // -1: inherit ours
-  int stdout_fd = -1;
-  int stderr_fd = -1;
-  // Place the child in this group before it execs (so every process runsc starts is in it).
-  Cgroup* cgroup = nullptr;
-  // The child gets SIGKILL when the thread that spawned it exits (PR_SET_PDEATHSIG).
-  bool die_with_parent = false;
-  // The child waits for one byte on this fd before it execs (EOF: it exits 127 without
-  // running runsc). -1: exec at once.
-  int gate_fd = -1;
-  // The child leads a process group of its own (pgid = pid), so that kill(-pid) ends it
-  // with whatever it started that stayed in the group.
-  bool new_process_group = false;
-};
-
-struct Spawned {
-  pid_t pid = 0;
-  UniqueFd pidfd;
-};
-
-// Forks and execs argv (argv[0] an absolute path), signals unblocked and default in the
-// child. The caller reaps (waitid(P_PIDFD)).
-absl::StatusOr<Spawned> Spawn(const std::vector<std::string>& argv, const SpawnOptions& options);
+// The child starts in `cgroup` (born there with CLONE_INTO_CGROUP, else moved there before
+// it runs anything), so that every process runsc starts is in it. nullptr: nothing.
+void PlaceInCgroup(Cgroup* cgroup, SpawnOptions& options);
 
 // Runs `runsc GLOBALS sub...` to completion, stdin /dev/null, stdout captured (returned),
 // stderr captured for the error: "runsc SUB ID: <runsc's last stderr line>". Past `timeout`
@@ -165,12 +144,6 @@ absl::StatusOr<std::string> RunRunsc(const RunscGlobals& g, const std::vector<st
 std::string LastRunscLogError(const std::string& log_path);
 // One line from runsc's stderr text: its last non-empty line, or lines joined with "; ".
 std::string RunscErrorLine(absl::string_view text);
-
-// waitid(P_PIDFD) for the exit status (W_EXITCODE / signal number form of wait(2)).
-absl::StatusOr<int> WaitPidfd(int pidfd, const std::string& what);
-// True once the process of pidfd has exited (the pidfd polls readable), false when `timeout`
-// passed first.
-bool WaitExited(int pidfd, absl::Duration timeout);
 
 }  // namespace nucleus
 

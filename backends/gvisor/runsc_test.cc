@@ -212,31 +212,5 @@ TEST(FindRunscTest, EnvironmentOverride) {
   EXPECT_THAT(FindRunsc(), StatusIs(absl::StatusCode::kNotFound, HasSubstr("NUCLEUS_RUNSC")));
 }
 
-TEST(SpawnTest, RunsAndReaps) {
-  absl::StatusOr<Spawned> s = Spawn({"/bin/sh", "-c", "exit 3"}, {});
-  ASSERT_OK(s.status());
-  absl::StatusOr<int> st = WaitPidfd(s->pidfd.get(), "sh");
-  ASSERT_OK(st.status());
-  EXPECT_TRUE(WIFEXITED(*st));
-  EXPECT_EQ(WEXITSTATUS(*st), 3);
-  EXPECT_THAT(Spawn({"sh"}, {}), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("absolute")));
-}
-
-TEST(SpawnTest, GateEofMeansTheProgramNeverRuns) {
-  int p[2];
-  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
-  std::string marker = ::testing::TempDir() + "/gate-marker";
-  SpawnOptions o;
-  o.gate_fd = p[0];
-  absl::StatusOr<Spawned> s = Spawn({"/bin/sh", "-c", "touch " + marker}, o);
-  ASSERT_OK(s.status());
-  close(p[0]);
-  close(p[1]);
-  absl::StatusOr<int> st = WaitPidfd(s->pidfd.get(), "sh");
-  ASSERT_OK(st.status());
-  EXPECT_EQ(WEXITSTATUS(*st), 127);
-  EXPECT_NE(access(marker.c_str(), F_OK), 0);
-}
-
 }  // namespace
 }  // namespace nucleus

@@ -17,6 +17,7 @@
 #include "backends/native/init.h"
 #include "backends/native/namespaces.h"
 #include "backends/native/rlimits.h"
+#include "runtime/util/child_steps.h"
 #include "runtime/util/proctitle.h"
 #include "runtime/util/raw_log.h"
 #include "runtime/util/status.h"
@@ -37,44 +38,6 @@ constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/b
     ::nucleus::StepError e_ = (expr);            \
     if (e_.failed()) Die(plan, e_);              \
   } while (0)
-
-void ResetSignalDispositions() {
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof(dfl));
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    (void)::sigaction(sig, &dfl, nullptr);  // EINVAL for the glibc-reserved RT signals
-  }
-}
-
-// Closes every descriptor but 0-2 and the ones the child itself needs (keep: n fds, -1 for
-// unused slots). Whatever nucleus's caller left open without O_CLOEXEC (a shell's fd 10, a
-// directory of the host) must not reach the container: openat() relative to a host directory
-// walks the host's tree, past every mount and Landlock rule (tests/escape: inherited_fds).
-StepError CloseInheritedFdsInChild(int* keep, int n) {
-  // Sort the handful of kept descriptors (insertion sort: no allocation).
-  for (int i = 1; i < n; ++i) {
-    for (int j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
-      int t = keep[j];
-      keep[j] = keep[j - 1];
-      keep[j - 1] = t;
-    }
-  }
-  unsigned first = 3;  // the next descriptor that may be closed
-  for (int i = 0; i <= n; ++i) {
-    if (i < n && keep[i] < static_cast<int>(first)) continue;  // stdio, -1, or a duplicate
-    unsigned last = i < n ? static_cast<unsigned>(keep[i]) - 1 : ~0U;
-    if (first <= last && ::syscall(SYS_close_range, first, last, 0) != 0) {
-      if (errno != ENOSYS) return StepError::Errno("close_range", "inherited descriptors");
-      struct rlimit lim;  // Linux < 5.9: one by one, up to the descriptor limit
-      if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return StepError::Errno("getrlimit", "NOFILE");
-      for (unsigned fd = first; fd <= last && fd < lim.rlim_cur; ++fd) (void)::close(fd);
-    }
-    if (i < n) first = static_cast<unsigned>(keep[i]) + 1;
-  }
-  return StepError{};
-}
 
 // Step 3b: a pty of the container's own devpts instance (so the process sees its terminal
 // as /dev/pts/N inside), owned by the container's user, as controlling terminal and stdio.
@@ -116,12 +79,6 @@ bool AwaitStartInChild(ChildPlan& plan) {
     }
     ::close(conn);  // a probe, or a `start` that died: keep waiting
   }
-}
-
-void UnblockAllSignals() {
-  sigset_t none;
-  sigemptyset(&none);
-  (void)::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
 // execve with a PATH search in the container's own PATH (not nucleus's), like a shell:
@@ -230,7 +187,7 @@ absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& s
 void ContainInChild(ChildPlan& plan) {
   // 1. Signals stay blocked (the parent blocked them before clone) until the workload
   //    execs; dispositions inherited from nucleus (e.g. SIG_IGN) must not reach it.
-  ResetSignalDispositions();
+  ResetSignalDispositionsInChild();
   if (plan.die_with_parent && ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_PDEATHSIG"));
   // (If the parent died before this prctl, the next read of the sync socket sees EOF.)
   {
@@ -242,7 +199,12 @@ void ContainInChild(ChildPlan& plan) {
     keep[n++] = plan.start_listen_fd;
     for (int i = 0; i < plan.n_join; ++i) keep[n++] = plan.join_fd[i];
     for (int fd : plan.mounts.inherited) keep[n++] = fd;
-    STEP(CloseInheritedFdsInChild(keep, n));
+    // Whatever nucleus's caller left open without O_CLOEXEC (a shell's fd 10, a directory
+    // of the host) must not reach the container: openat() relative to a host directory walks
+    // the host's tree, past every mount and Landlock rule (tests/escape: inherited_fds).
+    if (int err = CloseFdsInChild(keep, n); err != 0) {
+      Die(plan, StepError{"close_range", "inherited descriptors", err});
+    }
   }
   // 1c. Existing namespaces (the user namespace first: the others may be its).
   for (int i = 0; i < plan.n_join; ++i) {
@@ -336,7 +298,7 @@ void ContainInChild(ChildPlan& plan) {
   }
   // 9.
   if (!plan.init) {
-    UnblockAllSignals();
+    UnblockSignalsInChild();
     // The container's filter is the very last step, so it can be tight: it has to allow
     // only execve and what the workload itself does.
     if (plan.no_new_privileges && plan.seccomp) STEP(InstallSeccompInChild(*plan.seccomp));
@@ -345,7 +307,7 @@ void ContainInChild(ChildPlan& plan) {
   pid_t workload = ::fork();
   if (workload < 0) Die(plan, StepError::Errno("fork", "workload"));
   if (workload == 0) {
-    UnblockAllSignals();
+    UnblockSignalsInChild();
     if (plan.no_new_privileges && plan.seccomp) STEP(InstallSeccompInChild(*plan.seccomp));
     Die(plan, ExecWorkload(plan));
   }

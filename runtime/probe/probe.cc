@@ -9,60 +9,40 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
 #include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "runtime/util/pidfd.h"
+#include "runtime/util/subprocess.h"
 #include "runtime/util/status.h"
 #include "runtime/util/syscall.h"
-#include "runtime/util/unique_fd.h"
 
 namespace nucleus {
 namespace {
 
-// Runs body() in a forked child whose stdout/stderr go to a pipe; waits up to timeout.
-// The child's exit status 0 = OK; otherwise the first line it wrote (or its status).
-template <typename Body>
-absl::Status InChild(absl::Duration timeout, const std::string& what, Body body) {
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", what);
-  UniqueFd read_end(out[0]), write_end(out[1]);
-  pid_t child = ::fork();
-  if (child < 0) return ErrnoStatus("fork", what);
-  if (child == 0) {
-    ::dup2(write_end.get(), STDOUT_FILENO);
-    ::dup2(write_end.get(), STDERR_FILENO);
-    _exit(body());
-  }
-  write_end.Reset();
-  UniqueFd pidfd(PidfdOpenRaw(child));
-  struct pollfd p = {pidfd.get(), POLLIN, 0};
-  int ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
-  bool exited = pidfd.valid() && RetryEintr([&] { return ::poll(&p, 1, ms); }) > 0;
-  if (!exited) ::kill(child, SIGKILL);
-  int status = 0;
-  RetryEintr([&] { return static_cast<int>(::waitpid(child, &status, 0)); });
-  std::string output;
-  char buf[512];
-  ssize_t n;
-  ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
-  while (output.size() < 4096 && (n = ::read(read_end.get(), buf, sizeof(buf))) > 0) {
-    output.append(buf, static_cast<size_t>(n));
-  }
-  if (!exited) {
+// Runs body() in a forked child (util/subprocess), waiting up to timeout. Its exit status
+// 0 = OK; otherwise the first line it wrote (stdout, else stderr) or its status.
+absl::Status InChild(absl::Duration timeout, const std::string& what,
+                     const std::function<int()>& body) {
+  RunOptions run;
+  run.timeout = timeout;
+  run.keep = 4096;
+  absl::StatusOr<Finished> ran = RunFunction(body, {}, run);
+  if (!ran.ok()) return Annotate(ran.status(), what);
+  const Finished& done = *ran;
+  if (done.timed_out) {
     return absl::DeadlineExceededError(
         absl::StrCat(what, ": no answer within ", absl::FormatDuration(timeout)));
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
+  if (done.Succeeded()) return absl::OkStatus();
+  const std::string& output = done.out.empty() ? done.err : done.out;
   std::string first(absl::StripAsciiWhitespace(output.substr(0, output.find('\n'))));
   if (first.size() > 200) first = first.substr(0, 200);
-  std::string how = WIFEXITED(status) ? absl::StrCat("exited ", WEXITSTATUS(status))
-                                      : absl::StrCat("killed by signal ", WTERMSIG(status));
+  const std::string how = DescribeWaitStatus(done.wstatus);
   return absl::UnavailableError(
       absl::StrCat(what, ": ", first.empty() ? how : absl::StrCat(how, ": ", first)));
 }
