@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "backends/gvisor/gvisor_backend.h"
 #include "backends/gvisor/runsc.h"
 #include "backends/native/native_backend.h"
+#include "runtime/util/status.h"
 
 namespace nucleus {
 
@@ -36,6 +38,17 @@ absl::StatusOr<std::string> CheckGvisorUsable() {
   if (absl::ConsumePrefix(&passed_over, "gvisor platform auto: ")) {
     absl::ConsumeSuffix(&passed_over, absl::StrCat("; using ", platform->platform));
     absl::StrAppend(&detail, " (", passed_over, ")");
+  }
+  return detail;
+}
+
+absl::StatusOr<std::string> DescribeRunsc() {
+  ASSIGN_OR_RETURN(RunscInfo info, ProbeRunsc());
+  std::string detail = absl::StrCat(info.path, "; platforms: ", absl::StrJoin(info.platforms, " "),
+                                    info.oci_seccomp ? "; --oci-seccomp" : "; no --oci-seccomp");
+  if (info.Has("kvm")) {
+    absl::StrAppend(&detail, KvmUsable() ? " (kvm: /dev/kvm opens; only a proof says it runs)"
+                                         : " (kvm: /dev/kvm not usable)");
   }
   return detail;
 }

@@ -37,6 +37,11 @@ ContainerSpec::BackendKind ResolveBackend(ContainerSpec::BackendKind requested,
 // within 10s (killed)))".
 absl::StatusOr<std::string> CheckGvisorUsable();
 
+// For `nucleus check`'s runsc line: what the gvisor backend's own probe found (runsc.h, the
+// same cached answer Create uses): "PATH; platforms: systrap ptrace; --oci-seccomp". NotFound
+// when there is no runsc; another error when it does not answer its probe.
+absl::StatusOr<std::string> DescribeRunsc();
+
 }  // namespace nucleus
 
 #endif  // NUCLEUS_RUNTIME_BACKENDS_H_

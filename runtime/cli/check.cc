@@ -37,6 +37,14 @@ int CheckMain(const std::vector<std::string>& args) {
     }
   }
   HostReport report = ProbeHost();
+  // runsc and the gvisor backend as the backend itself sees them (its probe, its proofs).
+  absl::StatusOr<std::string> runsc = DescribeRunsc();
+  report.features.push_back(
+      {"runsc",
+       runsc.ok() ? ProbeStatus::kOk
+                  : (absl::IsNotFound(runsc.status()) ? ProbeStatus::kMissing
+                                                      : ProbeStatus::kDegraded),
+       runsc.ok() ? *runsc : std::string(runsc.status().message())});
   // Whether `--backend gvisor` can run here (runsc found, probed, a usable platform, root).
   // The platform it names was proven by running a sandbox (runsc.h), not assumed because
   // /dev/kvm opens.

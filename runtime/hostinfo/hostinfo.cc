@@ -4,7 +4,6 @@
 #include <linux/landlock.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -32,7 +31,6 @@
 #include "runtime/util/syscall.h"
 #include "runtime/util/unique_fd.h"
 
-extern char** environ;
 
 // Since Linux 5.1 these numbers are the same on every architecture but alpha; glibc 2.36
 // (Debian 12) defines them, older headers may not.
@@ -196,123 +194,6 @@ HostFeature ProbeNoNewPrivs() {
                  absl::StrCat("supported; this process: ", r == 1 ? "already set" : "not set"));
 }
 
-// ---- runsc ----
-
-std::string FindInPath(const std::string& name, const std::string& path) {
-  for (absl::string_view dir : absl::StrSplit(path, ':')) {
-    if (dir.empty() || dir[0] != '/') continue;  // never search the cwd
-    std::string candidate = absl::StrCat(dir, "/", name);
-    struct stat st;
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-  }
-  return "";
-}
-
-// `runsc --version`, started before the other probes and collected after them: runsc is a
-// large Go binary and takes ~25 ms to start, far more than every other probe together.
-class RunscVersionProbe {
- public:
-  void Start(const std::string& runsc) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return;
-    UniqueFd read_end(fds[0]), write_end(fds[1]);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    std::string arg0 = runsc;
-    std::string arg1 = "--version";
-    char* argv[] = {arg0.data(), arg1.data(), nullptr};
-    pid_t pid = -1;
-    int err = ::posix_spawn(&pid, runsc.c_str(), &actions, nullptr, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (err != 0) {
-      error_ = absl::StrCat("spawn: ", strerror(err));
-      return;
-    }
-    pid_ = pid;
-    out_ = std::move(read_end);
-  }
-
-  // Output, or nullopt with error() set. Always reaps the child.
-  std::optional<std::string> Collect(int timeout_ms) {
-    if (pid_ < 0) {
-      if (error_.empty()) error_ = "not started";
-      return std::nullopt;
-    }
-    std::string output;
-    bool timed_out = false;
-    struct timespec start;
-    ::clock_gettime(CLOCK_MONOTONIC, &start);
-    char buf[4096];
-    while (output.size() < 64 * 1024) {
-      struct timespec now;
-      ::clock_gettime(CLOCK_MONOTONIC, &now);
-      long elapsed_ms =
-          (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-      if (elapsed_ms >= timeout_ms) {
-        timed_out = true;
-        break;
-      }
-      struct pollfd pfd = {out_.get(), POLLIN, 0};
-      int n = ::poll(&pfd, 1, static_cast<int>(timeout_ms - elapsed_ms));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        timed_out = n == 0;
-        break;
-      }
-      ssize_t got = RetryEintr([&] { return ::read(out_.get(), buf, sizeof buf); });
-      if (got <= 0) break;
-      output.append(buf, static_cast<size_t>(got));
-    }
-    out_.Reset();
-    if (timed_out) ::kill(pid_, SIGKILL);
-    int wstatus = 0;
-    pid_t reaped = RetryEintr([&] { return ::waitpid(pid_, &wstatus, 0); });
-    pid_ = -1;
-    if (timed_out) {
-      error_ = absl::StrCat("`runsc --version` did not finish in ", timeout_ms, " ms");
-      return std::nullopt;
-    }
-    if (reaped > 0 && !(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)) {
-      error_ = "`runsc --version` failed";
-      return std::nullopt;
-    }
-    return output;
-  }
-
-  const std::string& error() const { return error_; }
-
- private:
-  pid_t pid_ = -1;
-  UniqueFd out_;
-  std::string error_;
-};
-
-bool KvmUsable() {
-  int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
-  if (fd < 0) return false;
-  ::close(fd);
-  return true;
-}
-
-HostFeature DescribeRunsc(const std::string& path, bool ran,
-                          const std::optional<std::string>& output, const std::string& error) {
-  if (path.empty()) {
-    return Feature("runsc", Status::kMissing, "runsc not in PATH (Debian: apt-get install runsc)");
-  }
-  if (!ran) return Feature("runsc", Status::kOk, path);
-  if (!output) return Feature("runsc", Status::kDegraded, absl::StrCat(path, ": ", error));
-  RunscVersion v = ParseRunscVersion(*output, KvmUsable());
-  std::string detail = absl::StrCat(path, " ", v.version, "; platforms: ", Words(v.platforms));
-  if (!v.note.empty()) absl::StrAppend(&detail, " (", v.note, ")");
-  return Feature("runsc", Status::kOk, detail);
-}
-
 }  // namespace
 
 const char* ProbeStatusName(ProbeStatus status) {
@@ -437,48 +318,6 @@ HostFeature DescribeCgroup(const CgroupLayout& layout,
   return Feature("cgroup", Status::kMissing, "no cgroup or cgroup2 mount in /proc/self/mountinfo");
 }
 
-RunscVersion ParseRunscVersion(absl::string_view output, bool kvm_usable) {
-  RunscVersion v;
-  absl::string_view first = output.substr(0, output.find('\n'));
-  first = absl::StripAsciiWhitespace(first);
-  absl::ConsumePrefix(&first, "runsc version ");
-  v.version = std::string(absl::StripAsciiWhitespace(first));
-  // Debian: "0.0~20221219.0"; upstream: "release-20231009.0". The first 8 digits that read as
-  // a plausible date.
-  for (size_t i = 0; i + 8 <= v.version.size(); ++i) {
-    if (i > 0 && std::isdigit(static_cast<unsigned char>(v.version[i - 1]))) continue;
-    int date = 0;
-    if (!absl::SimpleAtoi(absl::string_view(v.version).substr(i, 8), &date)) continue;
-    if (i + 8 < v.version.size() && std::isdigit(static_cast<unsigned char>(v.version[i + 8]))) {
-      continue;
-    }
-    int year = date / 10000, month = date / 100 % 100, day = date % 100;
-    if (year >= 2018 && year <= 2100 && month >= 1 && month <= 12 && day >= 1 && day <= 31) {
-      v.date = date;
-      break;
-    }
-  }
-  v.platforms.push_back("ptrace");
-  std::vector<std::string> notes;
-  // systrap became a gVisor platform in 2023 (and the default that year); `runsc help platforms`
-  // would say for sure but costs another ~25 ms runsc start.
-  if (v.date >= 20230101) {
-    v.platforms.push_back("systrap");
-  } else {
-    notes.push_back(v.date == 0 ? "systrap: unknown, no date in the version"
-                                : "no systrap: runsc before 2023");
-  }
-  if (kvm_usable) {
-    v.platforms.push_back("kvm");
-    notes.push_back("kvm: /dev/kvm opens, which proves nothing: backend.gvisor names the "
-                    "platform that ran");
-  } else {
-    notes.push_back("no kvm: /dev/kvm not usable");
-  }
-  v.note = absl::StrJoin(notes, "; ");
-  return v;
-}
-
 HostFeature DescribeUserNamespaces(bool ns_present, std::optional<long> unprivileged_userns_clone,
                                    std::optional<long> max_user_namespaces,
                                    std::optional<long> apparmor_restrict_unprivileged_userns) {
@@ -584,20 +423,7 @@ HostFeature DescribeLandlock(long abi, int err) {
                  absl::StrCat("landlock_create_ruleset: ", strerror(err)));
 }
 
-HostReport ProbeHost(const ProbeOptions& options) {
-  std::string path_env;
-  if (options.path) {
-    path_env = *options.path;
-  } else if (const char* p = ::getenv("PATH"); p != nullptr) {
-    path_env = p;
-  } else {
-    path_env = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  }
-  std::string runsc = FindInPath("runsc", path_env);
-  RunscVersionProbe runsc_probe;
-  bool run_runsc = options.run_runsc && !runsc.empty();
-  if (run_runsc) runsc_probe.Start(runsc);
-
+HostReport ProbeHost() {
   HostReport report;
   for (const NsKind& ns : kNamespaces) {
     if (std::string(ns.name) == "user") {
@@ -635,9 +461,6 @@ HostReport ProbeHost(const ProbeOptions& options) {
   report.features.push_back(ProbePidfd());
   report.features.push_back(ProbeMountApi());
 
-  std::optional<std::string> runsc_output;
-  if (run_runsc) runsc_output = runsc_probe.Collect(/*timeout_ms=*/2000);
-  report.features.push_back(DescribeRunsc(runsc, run_runsc, runsc_output, runsc_probe.error()));
   return report;
 }
 

@@ -6,12 +6,13 @@
 //    landlock_create_ruleset(VERSION)) or opens an fd that is closed at once (pidfd_open on
 //    ourselves, open_tree without OPEN_TREE_CLONE); move_mount and mount_setattr are called
 //    with invalid flags, which the kernel rejects before doing anything.
-//  - The one outside program it runs is `runsc --version` (when runsc is in PATH), started
-//    first and collected last so it overlaps the other probes; it is killed after 2 s.
+//  - It runs no program: runsc and the gvisor backend are the backend's to describe (its own
+//    probe and platform proofs, runtime/backends.h), so that `nucleus check` cannot disagree
+//    with what `--backend gvisor` does.
 //  - A missing feature is not an error: it is a HostFeature with status kMissing and a
 //    detail saying why. ProbeHost() itself cannot fail.
 //  - The Parse*/Describe* functions are the pure parts, exposed for tests; they take the
-//    text the kernel (or runsc) printed and never touch the host.
+//    text the kernel printed and never touch the host.
 //
 //   HostReport report = ProbeHost();
 //   if (report.Find("landlock")->status != ProbeStatus::kOk) ...
@@ -48,13 +49,7 @@ struct HostReport {
   const HostFeature* Find(absl::string_view name) const;
 };
 
-struct ProbeOptions {
-  bool run_runsc = true;  // false: report runsc's path only, do not execute it
-  // Where to look for runsc; nullopt: the PATH environment variable (or the default PATH).
-  std::optional<std::string> path;
-};
-
-HostReport ProbeHost(const ProbeOptions& options = {});
+HostReport ProbeHost();
 
 // {"features": [{"name": ..., "status": "ok", "detail": ...}, ...],
 //  "summary": {"ok": N, "degraded": N, "missing": N}}
@@ -76,16 +71,6 @@ CgroupLayout ParseCgroupLayout(absl::string_view mountinfo);
 // v2_controllers: the contents of V2_MOUNT/cgroup.controllers (nullopt: unreadable).
 HostFeature DescribeCgroup(const CgroupLayout& layout,
                            const std::optional<std::string>& v2_controllers);
-
-struct RunscVersion {
-  std::string version;                 // "0.0~20221219.0", "release-20231009.0"
-  int date = 0;                        // YYYYMMDD found in the version; 0: none
-  std::vector<std::string> platforms;  // usable here: "ptrace" always, then "systrap", "kvm"
-  std::string note;                    // why a platform is not listed; may be empty
-};
-// From `runsc --version` output ("runsc version 0.0~20221219.0\nspec: 1.0.2-dev").
-// systrap: gVisor releases from 2023 on have it; kvm: only when /dev/kvm opens read-write.
-RunscVersion ParseRunscVersion(absl::string_view output, bool kvm_usable);
 
 // namespace.user: the ns file, Debian's kernel.unprivileged_userns_clone, user.max_user_namespaces
 // and Ubuntu's kernel.apparmor_restrict_unprivileged_userns (nullopt: the file is absent).
