@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <string.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -52,14 +51,6 @@ bool IsAlive(pid_t pid, uint64_t start_time) {
   if (!st.ok()) return false;
   return st->starttime == start_time && st->state != 'Z' && st->state != 'X';
 }
-
-// Waits until the process behind pidfd has exited (POLLIN on a pidfd), up to timeout.
-bool WaitPidfdExit(int pidfd, absl::Duration timeout) {
-  struct pollfd p = {pidfd, POLLIN, 0};
-  int ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
-  return RetryEintr([&] { return ::poll(&p, 1, ms); }) > 0;
-}
-
 
 // Kills what is left in the container's groups and removes them (nothing: OK).
 absl::Status RemoveContainerCgroup(const ContainerSpec& spec, bool only_if_unheld = false) {
@@ -446,7 +437,7 @@ absl::Status StartCreated(StateStore& store, const std::string& id, int* exit_co
     absl::StatusOr<UniqueFd> pidfd = OpenVerifiedPidfd(st.pid, st.pid_start_time);
     if (pidfd.ok()) {
       (void)PidfdSendSignalRaw(pidfd->get(), SIGKILL);
-      (void)WaitPidfdExit(pidfd->get(), absl::Seconds(10));
+      (void)WaitExited(pidfd->get(), absl::Seconds(10));
     }
     st.status = ContainerStatus::kStopped;
     (void)store.Save(lock, st);
@@ -518,9 +509,9 @@ absl::Status StopContainer(StateStore& store, const std::string& id, absl::Durat
   RETURN_IF_ERROR(Prefix(
       BackendFor(spec)->Signal(RefOf(store, spec, st.pid, dir.get(), pidfd->get()), sig, false), id));
   AuditLog::Global().Emit("signal-sent", id, st.name, {{"signal", SignalName(sig)}, {"by", "stop"}});
-  if (!WaitPidfdExit(pidfd->get(), timeout)) {
+  if (!WaitExited(pidfd->get(), timeout)) {
     (void)PidfdSendSignalRaw(pidfd->get(), SIGKILL);
-    if (!WaitPidfdExit(pidfd->get(), absl::Seconds(10))) {
+    if (!WaitExited(pidfd->get(), absl::Seconds(10))) {
       return absl::DeadlineExceededError(
           absl::StrCat("container ", id, ": still running 10 s after SIGKILL"));
     }
@@ -562,7 +553,7 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
         absl::StatusOr<ContainerSpec> paused_spec = LoadContainerSpec(store, id);
         if (paused_spec.ok()) ThawForKill(*paused_spec, *st, id);
       }
-      if (!WaitPidfdExit(pidfd->get(), absl::Seconds(10))) {
+      if (!WaitExited(pidfd->get(), absl::Seconds(10))) {
         return absl::DeadlineExceededError(
             absl::StrCat("container ", id, ": still running 10 s after SIGKILL"));
       }

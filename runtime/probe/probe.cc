@@ -131,16 +131,14 @@ absl::Status WaitUntilReady(const ReadinessProbe& probe, Backend& backend,
   absl::Status last;
   const absl::Time start = absl::Now();
   for (int attempt = 1; attempt <= probe.retries; ++attempt) {
-    struct pollfd p = {pidfd, POLLIN, 0};
-    if (::poll(&p, 1, 0) > 0) {
+    if (WaitExited(pidfd, absl::ZeroDuration())) {
       return absl::FailedPreconditionError("the container exited before it was ready");
     }
     last = probe.tcp_port != 0 ? ProbeTcpOnce(pidfd, probe.tcp_port, probe.timeout)
                                : ProbeExecOnce(backend, ref, probe.exec, probe.timeout);
     if (last.ok()) return absl::OkStatus();
     if (attempt == probe.retries) break;
-    int ms = static_cast<int>(absl::ToInt64Milliseconds(probe.interval));
-    if (RetryEintr([&] { return ::poll(&p, 1, ms); }) > 0) {
+    if (WaitExited(pidfd, probe.interval)) {
       return absl::FailedPreconditionError("the container exited before it was ready");
     }
   }

@@ -9,6 +9,9 @@
 //  - PidfdSendSignal(pidfd, sig, pid): OK when sent or when the process has already exited
 //    (ESRCH: nothing left to signal), else the errno's status naming pid and signal. `pid`
 //    only names the process in messages.
+//  - WaitExited(pidfd, timeout): true once the process has exited (its pidfd polls readable;
+//    it is not reaped), false when the timeout passed first. InfiniteDuration: no limit.
+//  - WaitPidfd(pidfd, what): reaps it (waitid P_PIDFD) and returns the wait(2)-form status.
 //
 //   ASSIGN_OR_RETURN(UniqueFd fd, PidfdOpen(pid));
 //   RETURN_IF_ERROR(PidfdSendSignal(fd.get(), SIGTERM, pid));
@@ -17,8 +20,11 @@
 
 #include <sys/types.h>
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "runtime/util/unique_fd.h"
 
 namespace nucleus {
@@ -28,6 +34,12 @@ int PidfdSendSignalRaw(int pidfd, int sig);
 
 absl::StatusOr<UniqueFd> PidfdOpen(pid_t pid);
 absl::Status PidfdSendSignal(int pidfd, int sig, pid_t pid);
+
+// waitid(P_PIDFD) for the exit status (wait(2) form).
+absl::StatusOr<int> WaitPidfd(int pidfd, const std::string& what);
+// True once the process of pidfd has exited (the pidfd polls readable), false when `timeout`
+// passed first.
+bool WaitExited(int pidfd, absl::Duration timeout);
 
 }  // namespace nucleus
 

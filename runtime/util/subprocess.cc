@@ -413,29 +413,4 @@ std::string DescribeWaitStatus(int wstatus) {
   return absl::StrCat("wait status ", wstatus);
 }
 
-absl::StatusOr<int> WaitPidfd(int pidfd, const std::string& what) {
-  siginfo_t si = {};
-  if (RetryEintr([&] { return ::waitid(P_PIDFD, pidfd, &si, WEXITED); }) != 0) {
-    return ErrnoStatus("waitid", what);
-  }
-  return si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : (si.si_status & 0x7f);
-}
-
-bool WaitExited(int pidfd, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  for (;;) {
-    struct pollfd p = {pidfd, POLLIN, 0};
-    const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
-    const int ms = timeout == absl::InfiniteDuration()
-                       ? -1
-                       : static_cast<int>(std::min<int64_t>(
-                             absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
-                             1 << 30));
-    int n = ::poll(&p, 1, ms);
-    if (n > 0) return true;
-    if (n == 0) return false;
-    if (errno != EINTR) return false;
-  }
-}
-
 }  // namespace nucleus

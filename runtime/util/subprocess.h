@@ -43,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "runtime/util/pidfd.h"  // WaitPidfd, WaitExited
 #include "runtime/util/unique_fd.h"
 
 namespace nucleus {
@@ -105,12 +106,6 @@ absl::StatusOr<Finished> RunFunction(const std::function<int()>& body, SpawnOpti
 
 // "exited 3", "killed by signal 9 (SIGKILL)".
 std::string DescribeWaitStatus(int wstatus);
-
-// waitid(P_PIDFD) for the exit status (wait(2) form).
-absl::StatusOr<int> WaitPidfd(int pidfd, const std::string& what);
-// True once the process of pidfd has exited (the pidfd polls readable), false when `timeout`
-// passed first.
-bool WaitExited(int pidfd, absl::Duration timeout);
 
 }  // namespace nucleus
 
