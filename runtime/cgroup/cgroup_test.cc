@@ -108,6 +108,7 @@ TEST(Layout, Hybrid) {
   EXPECT_EQ(*h.V1Mount("memory"), root + "/sys/fs/cgroup/memory");
   EXPECT_EQ(*h.V1Mount("cpuacct"), root + "/sys/fs/cgroup/cpuacct");
   EXPECT_EQ(h.V1Mount("systemd"), nullptr) << "named hierarchies are not controllers";
+  EXPECT_THAT(h.v1_named, ElementsAre("systemd"));
   EXPECT_EQ(h.v1_mounts.size(), 8u);
 }
 

@@ -53,6 +53,8 @@ absl::StatusOr<CgroupHierarchies> ParseCgroupHierarchies(absl::string_view mount
       for (const std::string& opt : m.super_options) {
         if (IsV1Controller(opt) && !h.v1_mounts.count(opt)) {
           h.v1_mounts[opt] = fs_root + m.mount_point;
+        } else if (absl::StartsWith(opt, "name=") && opt.size() > 5) {
+          h.v1_named.insert(opt.substr(5));
         }
       }
     }

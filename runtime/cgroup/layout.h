@@ -34,6 +34,8 @@ struct CgroupHierarchies {
   // v1: controller -> mount point (fs_root-prefixed). Co-mounted controllers ("cpu,cpuacct")
   // share a mount point. Named hierarchies (name=systemd) are not listed: nucleus uses none.
   std::map<std::string, std::string> v1_mounts;
+  // The named v1 hierarchies, for reports only ("systemd" for name=systemd).
+  std::set<std::string> v1_named;
   // Tests: the tree is plain directories. Control files are created by the first write, and
   // removing a group deletes its files first (cgroupfs rmdir needs no such thing).
   bool fake_fs = false;

@@ -26,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "runtime/cgroup/cgroup.h"
+#include "runtime/cgroup/layout.h"
 #include "runtime/landlock/access.h"
 #include "runtime/util/pidfd.h"
 #include "runtime/util/syscall.h"
@@ -70,32 +71,6 @@ std::optional<long> ReadLong(const std::string& path) {
   long value = 0;
   if (!text || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &value)) return std::nullopt;
   return value;
-}
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string UnescapeMountField(absl::string_view field) {
-  std::string out;
-  out.reserve(field.size());
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '3' &&
-        field[i + 2] >= '0' && field[i + 2] <= '7' && field[i + 3] >= '0' && field[i + 3] <= '7') {
-      out.push_back(static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
-                                      (field[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(field[i]);
-    }
-  }
-  return out;
-}
-
-// The v1 controllers the kernel knows (Documentation/admin-guide/cgroup-v1). Anything else in
-// a cgroup mount's super options is a mount option (rw, nsdelegate, xattr, ...).
-bool IsV1Controller(absl::string_view token) {
-  static const std::set<absl::string_view> kControllers = {
-      "blkio",   "cpu",      "cpuacct",    "cpuset", "devices", "freezer", "hugetlb", "memory",
-      "net_cls", "net_prio", "perf_event", "pids",   "rdma",    "misc",    "debug"};
-  return kControllers.count(token) > 0;
 }
 
 std::string Words(const std::vector<std::string>& words) {
@@ -215,107 +190,57 @@ const HostFeature* HostReport::Find(absl::string_view name) const {
   return nullptr;
 }
 
-CgroupLayout ParseCgroupLayout(absl::string_view mountinfo) {
-  CgroupLayout layout;
-  std::set<std::string> controllers, named;
-  bool has_v2 = false;
-  for (absl::string_view line : absl::StrSplit(mountinfo, '\n', absl::SkipEmpty())) {
-    // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
-    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
-    auto dash = std::find(fields.begin(), fields.end(), "-");
-    if (fields.size() < 5 || dash == fields.end() || dash - fields.begin() < 6 ||
-        fields.end() - dash < 4) {
-      continue;
-    }
-    absl::string_view fstype = dash[1];
-    absl::string_view super_options = dash[3];
-    if (fstype == "cgroup2") {
-      if (!has_v2) layout.v2_mount = UnescapeMountField(fields[4]);
-      has_v2 = true;
-    } else if (fstype == "cgroup") {
-      for (absl::string_view option : absl::StrSplit(super_options, ',')) {
-        if (absl::ConsumePrefix(&option, "name=")) {
-          if (!option.empty()) named.insert(std::string(option));
-        } else if (IsV1Controller(option)) {
-          controllers.insert(std::string(option));
-        }
-      }
-    }
-  }
-  layout.v1_controllers.assign(controllers.begin(), controllers.end());
-  layout.v1_named.assign(named.begin(), named.end());
-  // A named v1 hierarchy without controllers (systemd's name=systemd) beside cgroup2 is still
-  // a v2 host for every resource nucleus limits.
-  if (!controllers.empty()) {
-    layout.kind = has_v2 ? CgroupLayout::Kind::kHybrid : CgroupLayout::Kind::kV1;
-  } else if (has_v2) {
-    layout.kind = CgroupLayout::Kind::kV2;
-  } else if (!named.empty()) {
-    layout.kind = CgroupLayout::Kind::kV1;
-  }
-  return layout;
-}
-
-HostFeature DescribeCgroup(const CgroupLayout& layout,
-                           const std::optional<std::string>& v2_controllers) {
-  std::string v2_holds = "unreadable";
-  if (v2_controllers) {
-    std::vector<std::string> words =
-        absl::StrSplit(absl::StripAsciiWhitespace(*v2_controllers), ' ', absl::SkipEmpty());
-    v2_holds = Words(words);
-  }
+HostFeature DescribeCgroup(const CgroupHierarchies& h) {
+  std::vector<std::string> v1_controllers, v2_controllers(h.v2_controllers.begin(),
+                                                          h.v2_controllers.end());
+  for (const auto& [controller, mount] : h.v1_mounts) v1_controllers.push_back(controller);
+  auto has_v1 = [&](absl::string_view c) { return h.v1_mounts.count(std::string(c)) > 0; };
+  const std::string v2_holds = Words(v2_controllers);
   std::string named;
-  if (!layout.v1_named.empty()) {
-    named = absl::StrCat("; named v1: ", absl::StrJoin(layout.v1_named, " "));
-  }
+  if (!h.v1_named.empty()) named = absl::StrCat("; named v1: ", absl::StrJoin(h.v1_named, " "));
   // What nucleus uses of it, from the cgroup layer itself (runtime/cgroup/cgroup.h): the v1
   // controllers every container's group is made in, those only made for a limit, and on v2
   // the ones it enables.
   std::vector<std::string> always_v1, limits_v1;
   for (const std::string& c : V1ControllersUsed()) {
-    if (!std::count(layout.v1_controllers.begin(), layout.v1_controllers.end(), c)) continue;
+    if (!has_v1(c)) continue;
     (V1ControllerAlwaysUsed(c) ? always_v1 : limits_v1).push_back(c);
   }
   std::string used_v1 = Words(always_v1);
   if (!limits_v1.empty()) absl::StrAppend(&used_v1, " (", Words(limits_v1), " for their limits)");
   std::vector<std::string> used_v2, v2_only;
-  if (v2_controllers) {
-    for (absl::string_view c : absl::StrSplit(*v2_controllers, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
-      if (c == "memory" || c == "pids" || c == "cpu" || c == "io" || c == "cpuset") {
-        used_v2.emplace_back(c);
-        absl::string_view v1_name = c == "io" ? "blkio" : c;
-        if (!std::count(layout.v1_controllers.begin(), layout.v1_controllers.end(), v1_name)) {
-          v2_only.emplace_back(c);
-        }
-      }
+  for (const std::string& c : v2_controllers) {
+    if (c == "memory" || c == "pids" || c == "cpu" || c == "io" || c == "cpuset") {
+      used_v2.push_back(c);
+      if (!has_v1(c == "io" ? "blkio" : c)) v2_only.push_back(c);
     }
   }
-  switch (layout.kind) {
-    case CgroupLayout::Kind::kV2:
+  switch (h.kind) {
+    case CgroupHierarchies::Kind::kV2:
       return Feature(
           "cgroup", Status::kOk,
-          absl::StrCat("v2 unified at ", layout.v2_mount, "; controllers: ", v2_holds, named,
+          absl::StrCat("v2 unified at ", h.v2_root, "; controllers: ", v2_holds, named,
                        "; nucleus uses: ", Words(used_v2),
                        ", joins at clone (CLONE_INTO_CGROUP), devices by BPF, cgroup.kill"));
-    case CgroupLayout::Kind::kHybrid:
+    case CgroupHierarchies::Kind::kHybrid:
       return Feature("cgroup", Status::kDegraded,
-                     absl::StrCat("hybrid: v1 controllers ", Words(layout.v1_controllers),
-                                  "; v2 at ", layout.v2_mount, " holds: ", v2_holds, named,
+                     absl::StrCat("hybrid: v1 controllers ", Words(v1_controllers),
+                                  "; v2 at ", h.v2_root, " holds: ", v2_holds, named,
                                   "; nucleus uses: v1 ", used_v1,
                                   v2_only.empty()
                                       ? ", no v2 group (none of its controllers is there)"
                                       : absl::StrCat(", v2 ", Words(v2_only)),
                                   "; born in its v1 groups (the cloning thread enters them)"));
-    case CgroupLayout::Kind::kV1:
+    case CgroupHierarchies::Kind::kV1:
       return Feature("cgroup", Status::kDegraded,
-                     absl::StrCat("v1 only: controllers ", Words(layout.v1_controllers), named,
+                     absl::StrCat("v1 only: controllers ", Words(v1_controllers), named,
                                   "; nucleus uses: ", used_v1,
                                   "; born in its groups (the cloning thread enters them), kills"
                                   " with the freezer"));
-    case CgroupLayout::Kind::kNone:
+    case CgroupHierarchies::Kind::kNone:
       break;
   }
-  return Feature("cgroup", Status::kMissing, "no cgroup or cgroup2 mount in /proc/self/mountinfo");
+  return Feature("cgroup", Status::kMissing, "no cgroup or cgroup2 mount (of a hierarchy's root) in /proc/self/mountinfo");
 }
 
 HostFeature DescribeUserNamespaces(bool ns_present, std::optional<long> unprivileged_userns_clone,
@@ -436,18 +361,10 @@ HostReport ProbeHost() {
     }
   }
 
-  std::optional<std::string> mountinfo = ReadSmallFile("/proc/self/mountinfo");
-  if (!mountinfo) {
-    report.features.push_back(
-        Feature("cgroup", Status::kMissing, "/proc/self/mountinfo unreadable (no /proc?)"));
-  } else {
-    CgroupLayout layout = ParseCgroupLayout(*mountinfo);
-    std::optional<std::string> v2_controllers;
-    if (!layout.v2_mount.empty()) {
-      v2_controllers = ReadSmallFile(absl::StrCat(layout.v2_mount, "/cgroup.controllers"));
-    }
-    report.features.push_back(DescribeCgroup(layout, v2_controllers));
-  }
+  absl::StatusOr<CgroupHierarchies> cgroups = DetectCgroupHierarchies();
+  report.features.push_back(cgroups.ok() ? DescribeCgroup(*cgroups)
+                                         : Feature("cgroup", Status::kMissing,
+                                                   std::string(cgroups.status().message())));
 
   int seccomp = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
   int seccomp_errno = errno;

@@ -26,6 +26,7 @@
 
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
+#include "runtime/cgroup/layout.h"
 
 namespace nucleus {
 
@@ -59,18 +60,9 @@ std::string ToText(const HostReport& report);
 
 // ---- The pure parts (tests feed them fake kernel text) ----
 
-struct CgroupLayout {
-  enum class Kind { kNone, kV1, kV2, kHybrid };
-  Kind kind = Kind::kNone;
-  std::string v2_mount;                     // first cgroup2 mount point; empty when none
-  std::vector<std::string> v1_controllers;  // sorted, unique: "cpu", "memory", ...
-  std::vector<std::string> v1_named;        // named v1 hierarchies: "systemd" for name=systemd
-};
-// From the text of /proc/self/mountinfo. Lines that do not parse are skipped.
-CgroupLayout ParseCgroupLayout(absl::string_view mountinfo);
-// v2_controllers: the contents of V2_MOUNT/cgroup.controllers (nullopt: unreadable).
-HostFeature DescribeCgroup(const CgroupLayout& layout,
-                           const std::optional<std::string>& v2_controllers);
+// The layout as the cgroup layer detected it (runtime/cgroup/layout.h), and what the layer
+// uses of it (V1ControllersUsed, cgroup.h): check says what the backends do.
+HostFeature DescribeCgroup(const CgroupHierarchies& h);
 
 // namespace.user: the ns file, Debian's kernel.unprivileged_userns_clone, user.max_user_namespaces
 // and Ubuntu's kernel.apparmor_restrict_unprivileged_userns (nullopt: the file is absent).

@@ -1,6 +1,7 @@
 #include "runtime/hostinfo/hostinfo.h"
 
 #include <cerrno>
+#include <cstring>
 #include <set>
 #include <string>
 
@@ -10,10 +11,7 @@
 namespace nucleus {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using Kind = CgroupLayout::Kind;
 
 // This build machine: v1 controllers, name=systemd, and a v2 "unified" mount holding hugetlb.
 constexpr char kHybridMountinfo[] =
@@ -41,58 +39,20 @@ constexpr char kV1Mountinfo[] =
     "29 18 0:25 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
     "30 18 0:26 / /sys/fs/cgroup/net_cls,net_prio rw - cgroup cgroup rw,net_cls,net_prio\n";
 
-TEST(ParseCgroupLayout, Hybrid) {
-  CgroupLayout layout = ParseCgroupLayout(kHybridMountinfo);
-  EXPECT_EQ(layout.kind, Kind::kHybrid);
-  EXPECT_EQ(layout.v2_mount, "/sys/fs/cgroup/unified");
-  EXPECT_THAT(layout.v1_controllers, ElementsAre("cpu", "cpuacct", "memory", "pids"));
-  EXPECT_THAT(layout.v1_named, ElementsAre("systemd"));
-}
-
-TEST(ParseCgroupLayout, PureV2) {
-  CgroupLayout layout = ParseCgroupLayout(kV2Mountinfo);
-  EXPECT_EQ(layout.kind, Kind::kV2);
-  EXPECT_EQ(layout.v2_mount, "/sys/fs/cgroup");
-  EXPECT_THAT(layout.v1_controllers, IsEmpty());
-  // Mount options of cgroup2 (nsdelegate, memory_recursiveprot) are not controllers.
-  EXPECT_THAT(layout.v1_named, IsEmpty());
-}
-
-TEST(ParseCgroupLayout, V1Only) {
-  CgroupLayout layout = ParseCgroupLayout(kV1Mountinfo);
-  EXPECT_EQ(layout.kind, Kind::kV1);
-  EXPECT_EQ(layout.v2_mount, "");
-  EXPECT_THAT(layout.v1_controllers,
-              ElementsAre("cpu", "cpuacct", "memory", "net_cls", "net_prio"));
-  EXPECT_THAT(layout.v1_named, ElementsAre("systemd"));
-}
-
-TEST(ParseCgroupLayout, NamedV1BesideV2IsStillV2) {
-  std::string text = std::string(kV2Mountinfo) +
-                     "40 27 0:40 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd\n";
-  CgroupLayout layout = ParseCgroupLayout(text);
-  EXPECT_EQ(layout.kind, Kind::kV2);
-  EXPECT_THAT(layout.v1_named, ElementsAre("systemd"));
-}
-
-TEST(ParseCgroupLayout, NoCgroupAndGarbage) {
-  EXPECT_EQ(ParseCgroupLayout("").kind, Kind::kNone);
-  EXPECT_EQ(ParseCgroupLayout("garbage\n- - -\n\n1 2 3 - cgroup2\n").kind, Kind::kNone);
-  // Optional fields (shared:N master:N) of any number before the separator.
-  CgroupLayout layout = ParseCgroupLayout(
-      "40 30 0:37 / /sys/fs/cgroup rw shared:9 master:2 propagate_from:1 - cgroup2 none rw\n");
-  EXPECT_EQ(layout.kind, Kind::kV2);
-  EXPECT_EQ(layout.v2_mount, "/sys/fs/cgroup");
-}
-
-TEST(ParseCgroupLayout, UnescapesMountPoint) {
-  CgroupLayout layout =
-      ParseCgroupLayout("40 30 0:37 / /mnt/my\\040cgroup\\134x rw - cgroup2 cgroup2 rw\n");
-  EXPECT_EQ(layout.v2_mount, "/mnt/my cgroup\\x");
+// The layer's parse of the text (its own tests: runtime/cgroup), with the v2 root's
+// controllers as given.
+CgroupHierarchies Layout(const char* mountinfo, std::set<std::string> v2_controllers = {}) {
+  absl::StatusOr<CgroupHierarchies> h = ParseCgroupHierarchies(mountinfo, "/nonexistent");
+  EXPECT_TRUE(h.ok()) << h.status();
+  CgroupHierarchies out = h.ok() ? *h : CgroupHierarchies{};
+  // Paths as on the host, not under the fake root (which only keeps the files unread).
+  if (!out.v2_root.empty()) out.v2_root = out.v2_root.substr(strlen("/nonexistent"));
+  out.v2_controllers = std::move(v2_controllers);
+  return out;
 }
 
 TEST(DescribeCgroup, HybridListsBothHierarchies) {
-  HostFeature f = DescribeCgroup(ParseCgroupLayout(kHybridMountinfo), std::string("hugetlb\n"));
+  HostFeature f = DescribeCgroup(Layout(kHybridMountinfo, {"hugetlb"}));
   EXPECT_EQ(f.name, "cgroup");
   EXPECT_EQ(f.status, ProbeStatus::kDegraded);
   EXPECT_EQ(f.detail,
@@ -103,27 +63,27 @@ TEST(DescribeCgroup, HybridListsBothHierarchies) {
 }
 
 TEST(DescribeCgroup, HybridWithEmptyUnified) {
-  HostFeature f = DescribeCgroup(ParseCgroupLayout(kHybridMountinfo), std::string("\n"));
+  HostFeature f = DescribeCgroup(Layout(kHybridMountinfo));
   EXPECT_THAT(f.detail, HasSubstr("holds: none"));
   // A controller only the cgroup2 side has gets a v2 group.
-  HostFeature io = DescribeCgroup(ParseCgroupLayout(kHybridMountinfo), std::string("io hugetlb\n"));
+  HostFeature io = DescribeCgroup(Layout(kHybridMountinfo, {"io", "hugetlb"}));
   EXPECT_THAT(io.detail, HasSubstr(", v2 io;"));
 }
 
 TEST(DescribeCgroup, V2AndV1AndNone) {
   HostFeature v2 =
-      DescribeCgroup(ParseCgroupLayout(kV2Mountinfo), std::string("cpuset cpu io memory pids\n"));
+      DescribeCgroup(Layout(kV2Mountinfo, {"cpuset", "cpu", "io", "memory", "pids"}));
   EXPECT_EQ(v2.status, ProbeStatus::kOk);
   EXPECT_EQ(v2.detail,
-            "v2 unified at /sys/fs/cgroup; controllers: cpuset cpu io memory pids; nucleus uses: "
-            "cpuset cpu io memory pids, joins at clone (CLONE_INTO_CGROUP), devices by BPF, "
+            "v2 unified at /sys/fs/cgroup; controllers: cpu cpuset io memory pids; nucleus uses: "
+            "cpu cpuset io memory pids, joins at clone (CLONE_INTO_CGROUP), devices by BPF, "
             "cgroup.kill");
 
-  HostFeature v1 = DescribeCgroup(ParseCgroupLayout(kV1Mountinfo), std::nullopt);
+  HostFeature v1 = DescribeCgroup(Layout(kV1Mountinfo));
   EXPECT_EQ(v1.status, ProbeStatus::kDegraded);
   EXPECT_THAT(v1.detail, HasSubstr("v1 only: controllers cpu cpuacct memory net_cls net_prio"));
 
-  EXPECT_EQ(DescribeCgroup(CgroupLayout{}, std::nullopt).status, ProbeStatus::kMissing);
+  EXPECT_EQ(DescribeCgroup(CgroupHierarchies{}).status, ProbeStatus::kMissing);
 }
 
 TEST(DescribeUserNamespaces, Cases) {
