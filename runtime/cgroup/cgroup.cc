@@ -157,12 +157,12 @@ absl::Status Apply(const Dir& dir, const CgroupWrite& w, bool fake) {
     if (!Exists(dir.path + "/" + file)) {
       if (w.optional) return absl::OkStatus();
       return absl::FailedPreconditionError(
-          absl::StrCat(w.flag, ": ", dir.path, "/", w.file,
+          absl::StrCat(w.source, ": ", dir.path, "/", w.file,
                        " does not exist (the kernel does not offer this limit here)"));
     }
   }
   absl::Status st = WriteControl(dir.path + "/" + file, w.value, fake);
-  if (!st.ok()) return Annotate(st, w.flag);
+  if (!st.ok()) return Annotate(st, w.source);
   return absl::OkStatus();
 }
 
@@ -181,7 +181,7 @@ absl::Status ApplyUpdate(const std::vector<CgroupWrite>& writes,
   for (const CgroupWrite& w : writes) {
     const Dir* d = dir_of(w.controller);
     if (d == nullptr) {
-      return absl::FailedPreconditionError(MissingController(w.flag, w.controller, where));
+      return absl::FailedPreconditionError(MissingController(w.source, w.controller, where));
     }
     if (!Apply(*d, w, fake).ok()) failed.push_back(&w);
   }
@@ -255,7 +255,7 @@ class V2Cgroup : public Cgroup {
       if (!avail.count(c)) {
         std::string flag;
         for (const CgroupWrite& w : writes) {
-          if (w.controller == c) flag = w.flag;
+          if (w.controller == c) flag = w.source;
         }
         return absl::FailedPreconditionError(MissingController(
             flag, c, absl::StrCat("cgroup v2 at ", root, " offers: ", absl::StrJoin(offered, " "))));
@@ -489,7 +489,7 @@ class V1Cgroup : public Cgroup {
     for (const CgroupWrite& w : writes) {
       if (!h.V1Mount(w.controller)) {
         return absl::FailedPreconditionError(
-            MissingController(w.flag, w.controller, "no cgroup v1 mount has it"));
+            MissingController(w.source, w.controller, "no cgroup v1 mount has it"));
       }
     }
     mounts_ = V1Mounts(h);

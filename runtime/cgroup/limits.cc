@@ -11,13 +11,13 @@
 namespace nucleus {
 namespace {
 
-CgroupWrite W(const char* controller, const char* file, std::string value, const char* flag,
-              bool optional = false) {
+CgroupWrite W(const ResourcesSpec& r, const char* controller, const char* file, std::string value,
+              ResourceField field, bool optional = false) {
   CgroupWrite w;
   w.controller = controller;
   w.file = file;
   w.value = std::move(value);
-  w.flag = flag;
+  w.source = ResourceName(field, r.naming);
   w.optional = optional;
   return w;
 }
@@ -48,33 +48,33 @@ uint64_t BlkioWeightToIoWeight(uint64_t b) {
 
 std::vector<CgroupWrite> V2LimitWrites(const ResourcesSpec& r) {
   std::vector<CgroupWrite> w;
-  if (r.memory) w.push_back(W("memory", "memory.max", absl::StrCat(*r.memory), "--memory"));
+  if (r.memory) w.push_back(W(r, "memory", "memory.max", absl::StrCat(*r.memory), ResourceField::kMemory));
   if (r.memory_swap) {
     std::string swap = *r.memory_swap < 0 ? "max"
                        : absl::StrCat(static_cast<uint64_t>(*r.memory_swap) -
                                       (r.memory ? *r.memory : 0));
-    w.push_back(W("memory", "memory.swap.max", swap, "--memory-swap"));
+    w.push_back(W(r, "memory", "memory.swap.max", swap, ResourceField::kMemorySwap));
   } else if (r.memory) {
-    w.push_back(W("memory", "memory.swap.max", absl::StrCat(*r.memory), "--memory", true));
+    w.push_back(W(r, "memory", "memory.swap.max", absl::StrCat(*r.memory), ResourceField::kMemory, true));
   }
   if (r.memory_reservation) {
-    w.push_back(W("memory", "memory.low", absl::StrCat(*r.memory_reservation),
-                  "--memory-reservation"));
+    w.push_back(W(r, "memory", "memory.low", absl::StrCat(*r.memory_reservation),
+                  ResourceField::kMemoryReservation));
   }
   if (r.cpu_quota_us) {
-    w.push_back(W("cpu", "cpu.max", absl::StrCat(*r.cpu_quota_us, " ", r.cpu_period_us), "--cpus"));
+    w.push_back(W(r, "cpu", "cpu.max", absl::StrCat(*r.cpu_quota_us, " ", r.cpu_period_us), ResourceField::kCpuQuota));
   }
   if (r.cpu_weight || r.cpu_shares) {
-    w.push_back(W("cpu", "cpu.weight", absl::StrCat(CpuWeight(r)),
-                  r.cpu_weight ? "--cpu-weight" : "--cpu-shares"));
+    w.push_back(W(r, "cpu", "cpu.weight", absl::StrCat(CpuWeight(r)),
+                  r.cpu_weight ? ResourceField::kCpuWeight : ResourceField::kCpuShares));
   }
-  if (!r.cpuset_cpus.empty()) w.push_back(W("cpuset", "cpuset.cpus", r.cpuset_cpus, "--cpuset-cpus"));
-  if (!r.cpuset_mems.empty()) w.push_back(W("cpuset", "cpuset.mems", r.cpuset_mems, "--cpuset-mems"));
-  if (r.pids_limit) w.push_back(W("pids", "pids.max", absl::StrCat(*r.pids_limit), "--pids-limit"));
+  if (!r.cpuset_cpus.empty()) w.push_back(W(r, "cpuset", "cpuset.cpus", r.cpuset_cpus, ResourceField::kCpusetCpus));
+  if (!r.cpuset_mems.empty()) w.push_back(W(r, "cpuset", "cpuset.mems", r.cpuset_mems, ResourceField::kCpusetMems));
+  if (r.pids_limit) w.push_back(W(r, "pids", "pids.max", absl::StrCat(*r.pids_limit), ResourceField::kPidsLimit));
   if (r.blkio_weight) {
-    CgroupWrite x = W("io", "io.weight",
+    CgroupWrite x = W(r, "io", "io.weight",
                       absl::StrCat("default ", BlkioWeightToIoWeight(*r.blkio_weight)),
-                      "--blkio-weight");
+                      ResourceField::kBlkioWeight);
     w.push_back(std::move(x));
   }
   return w;
@@ -83,33 +83,33 @@ std::vector<CgroupWrite> V2LimitWrites(const ResourcesSpec& r) {
 std::vector<CgroupWrite> V1LimitWrites(const ResourcesSpec& r) {
   std::vector<CgroupWrite> w;
   if (r.memory) {
-    w.push_back(W("memory", "memory.limit_in_bytes", absl::StrCat(*r.memory), "--memory"));
+    w.push_back(W(r, "memory", "memory.limit_in_bytes", absl::StrCat(*r.memory), ResourceField::kMemory));
   }
   if (r.memory_swap) {
     std::string v = *r.memory_swap < 0 ? "-1" : absl::StrCat(*r.memory_swap);
-    w.push_back(W("memory", "memory.memsw.limit_in_bytes", v, "--memory-swap"));
+    w.push_back(W(r, "memory", "memory.memsw.limit_in_bytes", v, ResourceField::kMemorySwap));
   } else if (r.memory) {
-    w.push_back(W("memory", "memory.memsw.limit_in_bytes", absl::StrCat(2 * *r.memory),
-                  "--memory", true));
+    w.push_back(W(r, "memory", "memory.memsw.limit_in_bytes", absl::StrCat(2 * *r.memory),
+                  ResourceField::kMemory, true));
   }
   if (r.memory_reservation) {
-    w.push_back(W("memory", "memory.soft_limit_in_bytes", absl::StrCat(*r.memory_reservation),
-                  "--memory-reservation"));
+    w.push_back(W(r, "memory", "memory.soft_limit_in_bytes", absl::StrCat(*r.memory_reservation),
+                  ResourceField::kMemoryReservation));
   }
   if (r.cpu_quota_us) {
-    w.push_back(W("cpu", "cpu.cfs_period_us", absl::StrCat(r.cpu_period_us), "--cpus"));
-    w.push_back(W("cpu", "cpu.cfs_quota_us", absl::StrCat(*r.cpu_quota_us), "--cpus"));
+    w.push_back(W(r, "cpu", "cpu.cfs_period_us", absl::StrCat(r.cpu_period_us), ResourceField::kCpuQuota));
+    w.push_back(W(r, "cpu", "cpu.cfs_quota_us", absl::StrCat(*r.cpu_quota_us), ResourceField::kCpuQuota));
   }
   if (r.cpu_shares || r.cpu_weight) {
     uint64_t shares = r.cpu_shares ? *r.cpu_shares : CpuWeightToShares(*r.cpu_weight);
-    w.push_back(W("cpu", "cpu.shares", absl::StrCat(shares),
-                  r.cpu_shares ? "--cpu-shares" : "--cpu-weight"));
+    w.push_back(W(r, "cpu", "cpu.shares", absl::StrCat(shares),
+                  r.cpu_shares ? ResourceField::kCpuShares : ResourceField::kCpuWeight));
   }
-  if (!r.cpuset_cpus.empty()) w.push_back(W("cpuset", "cpuset.cpus", r.cpuset_cpus, "--cpuset-cpus"));
-  if (!r.cpuset_mems.empty()) w.push_back(W("cpuset", "cpuset.mems", r.cpuset_mems, "--cpuset-mems"));
-  if (r.pids_limit) w.push_back(W("pids", "pids.max", absl::StrCat(*r.pids_limit), "--pids-limit"));
+  if (!r.cpuset_cpus.empty()) w.push_back(W(r, "cpuset", "cpuset.cpus", r.cpuset_cpus, ResourceField::kCpusetCpus));
+  if (!r.cpuset_mems.empty()) w.push_back(W(r, "cpuset", "cpuset.mems", r.cpuset_mems, ResourceField::kCpusetMems));
+  if (r.pids_limit) w.push_back(W(r, "pids", "pids.max", absl::StrCat(*r.pids_limit), ResourceField::kPidsLimit));
   if (r.blkio_weight) {
-    CgroupWrite x = W("blkio", "blkio.weight", absl::StrCat(*r.blkio_weight), "--blkio-weight");
+    CgroupWrite x = W(r, "blkio", "blkio.weight", absl::StrCat(*r.blkio_weight), ResourceField::kBlkioWeight);
     x.fallback_files = {"blkio.bfq.weight"};
     w.push_back(std::move(x));
   }

@@ -27,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "runtime/spec/container_spec.h"
+#include "runtime/spec/resources.h"
 
 namespace nucleus {
 
@@ -34,7 +35,9 @@ struct CgroupWrite {
   std::string controller;  // "memory", "cpu", ... (v1: which hierarchy's directory)
   std::string file;        // "memory.max"
   std::string value;       // what is written, as one write()
-  std::string flag;        // the flag it comes from, for error messages ("--memory")
+  // The input it comes from, for error messages: ResourceName (spec/resources.h), "--memory"
+  // or "linux.resources.memory.limit" as the spec's naming says.
+  std::string source;
   // Skipped when the file does not exist (e.g. memory.memsw.* without swap accounting, for the
   // implicit docker default). An explicit flag's write is never optional.
   bool optional = false;

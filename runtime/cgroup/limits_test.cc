@@ -65,7 +65,7 @@ TEST(V1LimitWrites, EveryLimitInKernelOrder) {
   EXPECT_LT(index("memory.limit_in_bytes"), index("memory.memsw.limit_in_bytes"));
   EXPECT_LT(index("cpu.cfs_period_us"), index("cpu.cfs_quota_us"));
   for (const CgroupWrite& x : w) EXPECT_FALSE(x.optional) << x.file << ": explicit flags";
-  for (const CgroupWrite& x : w) EXPECT_FALSE(x.flag.empty()) << x.file;
+  for (const CgroupWrite& x : w) EXPECT_FALSE(x.source.empty()) << x.file;
 }
 
 TEST(LimitWrites, DockerSwapDefaultIsOptional) {

@@ -12,6 +12,7 @@
 #include "runtime/cgroup/limits.h"
 #include "runtime/cli/commands.h"
 #include "runtime/cli/common.h"
+#include "runtime/spec/resources.h"
 #include "runtime/lifecycle/lifecycle.h"
 #include "runtime/spec/oci_config.h"
 #include "runtime/units.h"
@@ -170,15 +171,10 @@ int UpdateMain(const std::vector<std::string>& args) {
     }
     if (!st.ok()) return OciFail(absl::StrCat("update: ", st.message()));
   }
-  // The same cross-field rules as `run`'s.
-  if (res.memory && *res.memory < (6 << 20)) return OciFail("update: --memory: the minimum is 6 MiB (6m)");
-  if (res.memory_swap && *res.memory_swap >= 0 &&
-      (!res.memory || static_cast<uint64_t>(*res.memory_swap) < *res.memory)) {
-    return OciFail("update: --memory-swap: is memory plus swap, so it cannot be below --memory "
-                   "(-1: unlimited swap)");
-  }
-  if (res.memory_reservation && res.memory && *res.memory_reservation > *res.memory) {
-    return OciFail("update: --memory-reservation: cannot be above --memory");
+  // The same cross-field rules as `run`'s and config.json's, named as the user gave them.
+  if (!flags.empty()) res.naming = ResourcesSpec::Naming::kFlags;
+  if (absl::Status v = ValidateResources(res); !v.ok()) {
+    return OciFail(absl::StrCat("update: ", v.message()));
   }
   if (res.cpu_quota_us && *res.cpu_quota_us < 1000) {
     return OciFail("update: --cpu-quota: the minimum is 1000 us");

@@ -217,6 +217,10 @@ struct ResourcesSpec {
     std::string access = "rwm";
   };
   std::vector<DeviceAllow> device_allow;
+  // Where the limits came from, for messages (runtime/spec/resources.h names each field):
+  // `nucleus run`/`update` flags or an OCI config.
+  enum class Naming { kFlags, kOci };
+  Naming naming = Naming::kFlags;
 
   bool HasLimits() const {
     return memory || memory_swap || memory_reservation || cpu_quota_us || cpu_shares ||

@@ -32,6 +32,7 @@
 #include "runtime/quote.h"
 #include "runtime/seccomp/default_profile.h"
 #include "runtime/seccomp/profile.h"
+#include "runtime/spec/resources.h"
 #include "runtime/state/ids.h"
 #include "runtime/units.h"
 #include "runtime/workspace/context.h"
@@ -1240,27 +1241,12 @@ absl::Status ResolveSeccomp(Parsed* p) {
   return absl::OkStatus();
 }
 
-// Cross-flag rules (docker's): swap needs and exceeds --memory, the reservation stays below
-// it, one CPU weight scale. Rootless runs get no cgroup (nucleus cannot create one).
+// Cross-flag rules (spec/resources.h, shared with OCI configs and `update`). Rootless runs
+// get no cgroup (nucleus cannot create one).
 absl::Status ResolveResources(const HostDefaults& host, Parsed* p) {
   ContainerSpec& spec = p->req.spec;
   const ResourcesSpec& r = spec.resources;
-  if (r.memory && *r.memory < (6 << 20)) {
-    return absl::InvalidArgumentError("--memory: the minimum is 6 MiB (6m)");
-  }
-  if (r.memory_swap) {
-    if (!r.memory) return absl::InvalidArgumentError("--memory-swap: needs --memory as well");
-    if (*r.memory_swap >= 0 && static_cast<uint64_t>(*r.memory_swap) < *r.memory) {
-      return absl::InvalidArgumentError(
-          "--memory-swap: is memory plus swap, so it cannot be below --memory (-1: unlimited swap)");
-    }
-  }
-  if (r.memory_reservation && r.memory && *r.memory_reservation > *r.memory) {
-    return absl::InvalidArgumentError("--memory-reservation: cannot be above --memory");
-  }
-  if (r.cpu_shares && r.cpu_weight) {
-    return absl::InvalidArgumentError("--cpu-weight: conflicts with --cpu-shares (give one)");
-  }
+  RETURN_IF_ERROR(ValidateResources(r));
   if (host.euid != 0) {
     if (r.HasLimits()) {
       return absl::InvalidArgumentError(

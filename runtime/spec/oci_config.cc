@@ -33,6 +33,7 @@
 #include "runtime/paths.h"
 #include "runtime/quote.h"
 #include "runtime/seccomp/profile.h"
+#include "runtime/spec/resources.h"
 #include "runtime/units.h"
 #include "runtime/util/json_input.h"
 #include "runtime/util/status.h"
@@ -1001,6 +1002,7 @@ class Parser {
     const std::string base = "linux.resources";
     RETURN_IF_ERROR(CheckObject(*res, base));
     ResourcesSpec& r = out_.spec.resources;
+    r.naming = ResourcesSpec::Naming::kOci;
     const int64_t kMax = std::numeric_limits<int64_t>::max();
 
     if (const Json* mem = Field(*res, "memory")) {
@@ -1020,18 +1022,7 @@ class Parser {
       if (const Json* v = Field(*mem, "swap")) {
         ASSIGN_OR_RETURN(int64_t n, GetInt(*v, At(path, "swap"), -1, kMax,
                                            "a memory+swap limit (bytes; -1: unlimited)"));
-        if (n > 0) {
-          if (!r.memory) return Bad(At(path, "swap"), "needs memory.limit as well");
-          if (static_cast<uint64_t>(n) < *r.memory) {
-            return Bad(At(path, "swap"),
-                       absl::StrCat(n, " is below memory.limit ", *r.memory,
-                                    " (swap is memory plus swap; -1: unlimited)"));
-          }
-        }
         if (n != 0) r.memory_swap = n;
-      }
-      if (r.memory_reservation && r.memory && *r.memory_reservation > *r.memory) {
-        return Bad(At(path, "reservation"), "is above memory.limit");
       }
       for (const char* key : {"kernel", "kernelTCP", "swappiness", "disableOOMKiller"}) {
         WarnIfSet(*mem, key, path);
@@ -1112,6 +1103,10 @@ class Parser {
     }
     for (const char* key : {"hugepageLimits", "network", "rdma", "unified"}) {
       WarnIfSet(*res, key, base);
+    }
+    // The rules across fields, as `run` has them (spec/resources.h).
+    if (absl::Status v = ValidateResources(r); !v.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(kPrefix, v.message()));
     }
     return absl::OkStatus();
   }

@@ -1045,9 +1045,12 @@ TEST(OciConfigTest, Errors) {
       {[](Json& j) {
          j["linux"]["resources"]["memory"] = {{"limit", 1 << 30}, {"swap", 1 << 20}};
        },
-       "linux.resources.memory.swap: 1048576 is below memory.limit 1073741824"},
+       "linux.resources.memory.swap: is memory plus swap, so it cannot be below "
+       "linux.resources.memory.limit"},
       {[](Json& j) { j["linux"]["resources"]["memory"] = {{"swap", 1 << 30}}; },
-       "linux.resources.memory.swap: needs memory.limit"},
+       "linux.resources.memory.swap: needs linux.resources.memory.limit"},
+      {[](Json& j) { j["linux"]["resources"]["memory"] = {{"limit", 1 << 20}}; },
+       "linux.resources.memory.limit: 1048576 is below the minimum, 6 MiB (6291456)"},
       {[](Json& j) { j["linux"]["resources"]["cpu"]["shares"] = 1; },
        "linux.resources.cpu.shares: 1 is not a CPU share count"},
       {[](Json& j) { j["linux"]["resources"]["cpu"]["quota"] = 10; },
