@@ -39,7 +39,7 @@ constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/b
     if (e_.failed()) Die(plan, e_);              \
   } while (0)
 
-// Step 3b: a pty of the container's own devpts instance (so the process sees its terminal
+// 8. A pty of the container's own devpts instance (so the process sees its terminal
 // as /dev/pts/N inside), owned by the container's user, as controlling terminal and stdio.
 StepError SetUpTerminalInChild(const ChildPlan& plan) {
   int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -62,9 +62,9 @@ StepError SetUpTerminalInChild(const ChildPlan& plan) {
   return StepError{};
 }
 
-// Step 8 after kDetach: accept `start` connections until one says kGo; it becomes the sync
-// socket. Returns false when the listening socket fails.
-bool AwaitStartInChild(ChildPlan& plan) {
+// After kDetach: accept `start` connections until one says kGo; it becomes the sync socket.
+// Returns false when the listening socket fails.
+bool AcceptStartInChild(ChildPlan& plan) {
   for (;;) {
     int conn = ::accept4(plan.start_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (conn < 0) {
@@ -184,148 +184,223 @@ absl::StatusOr<std::unique_ptr<ChildPlan>> BuildChildPlan(const ContainerSpec& s
   return plan;
 }
 
-void ContainInChild(ChildPlan& plan) {
-  // 1. Signals stay blocked (the parent blocked them before clone) until the workload
-  //    execs; dispositions inherited from nucleus (e.g. SIG_IGN) must not reach it.
+namespace {
+
+// A handshake message that did not come: the parent is gone or gave up. Reported like any
+// step (the report goes nowhere if nobody listens).
+StepError HandshakeEnded(const char* waiting_for) {
+  return StepError{"sync", waiting_for, EPIPE, 125};
+}
+
+// 1. Signals stay blocked (the parent blocked them before clone) until the workload execs;
+//    dispositions inherited from nucleus (e.g. SIG_IGN) must not reach it. Dies with the
+//    parent (if the parent died before this prctl, the next read of the sync socket sees EOF).
+StepError ResetSignalsInChild(ChildPlan& plan) {
   ResetSignalDispositionsInChild();
-  if (plan.die_with_parent && ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_PDEATHSIG"));
-  // (If the parent died before this prctl, the next read of the sync socket sees EOF.)
-  {
-    // plan.keep was sized by the parent: 3 + kMaxJoin + the mount plan's inherited fds.
-    int* keep = plan.keep.data();
-    int n = 0;
-    keep[n++] = plan.sync_fd;
-    keep[n++] = plan.status_fd;
-    keep[n++] = plan.start_listen_fd;
-    for (int i = 0; i < plan.n_join; ++i) keep[n++] = plan.join_fd[i];
-    for (int fd : plan.mounts.inherited) keep[n++] = fd;
-    // Whatever nucleus's caller left open without O_CLOEXEC (a shell's fd 10, a directory
-    // of the host) must not reach the container: openat() relative to a host directory walks
-    // the host's tree, past every mount and Landlock rule (tests/escape: inherited_fds).
-    if (int err = CloseFdsInChild(keep, n); err != 0) {
-      Die(plan, StepError{"close_range", "inherited descriptors", err});
-    }
+  if (plan.die_with_parent && ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
+    return StepError::Errno("prctl", "PR_SET_PDEATHSIG");
   }
-  // 1c. Existing namespaces (the user namespace first: the others may be its).
+  return StepError::Ok();
+}
+
+// 2. Whatever nucleus's caller left open without O_CLOEXEC (a shell's fd 10, a directory of
+//    the host) must not reach the container: openat() relative to a host directory walks the
+//    host's tree, past every mount and Landlock rule (tests/escape: inherited_fds).
+StepError CloseInheritedFdsInChild(ChildPlan& plan) {
+  // plan.keep was sized by the parent: 3 + kMaxJoin + the mount plan's inherited fds.
+  int* keep = plan.keep.data();
+  int n = 0;
+  keep[n++] = plan.sync_fd;
+  keep[n++] = plan.status_fd;
+  keep[n++] = plan.start_listen_fd;
+  for (int i = 0; i < plan.n_join; ++i) keep[n++] = plan.join_fd[i];
+  for (int fd : plan.mounts.inherited) keep[n++] = fd;
+  if (int err = CloseFdsInChild(keep, n); err != 0) {
+    return StepError{"close_range", "inherited descriptors", err, 125};
+  }
+  return StepError::Ok();
+}
+
+// 3. Existing namespaces (the user namespace first: the others may be its).
+StepError JoinNamespacesInChild(ChildPlan& plan) {
   for (int i = 0; i < plan.n_join; ++i) {
     if (plan.join_type[i] != 0 && ::setns(plan.join_fd[i], plan.join_type[i]) != 0) {
-      Die(plan, StepError::Errno("setns", plan.into_running_container
-                                              ? "the container's namespaces"
-                                              : "a namespace path of the config"));
+      return StepError::Errno("setns", plan.into_running_container
+                                           ? "the container's namespaces"
+                                           : "a namespace path of the config");
     }
     ::close(plan.join_fd[i]);
   }
-  // 1b.
-  if (plan.await_cgroup) {
-    if (!ChildSyncWait(plan.sync_fd, SyncKind::kCgroupReady)) _exit(125);
-    if (plan.cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0) {
-      Die(plan, StepError::Errno("unshare", "CLONE_NEWCGROUP"));
-    }
+  return StepError::Ok();
+}
+
+// 4. The cgroup: wait until the parent has placed us in the container's groups, then
+//    unshare(CLONE_NEWCGROUP): the namespace's root is the group we are in at that moment.
+StepError EnterCgroupInChild(ChildPlan& plan) {
+  if (!plan.await_cgroup) return StepError::Ok();
+  if (!ChildSyncWait(plan.sync_fd, SyncKind::kCgroupReady)) return HandshakeEnded("cgroup ready");
+  if (plan.cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0) {
+    return StepError::Errno("unshare", "CLONE_NEWCGROUP");
   }
-  // A session of its own, without a controlling terminal: otherwise, on kernels with
-  // dev.tty.legacy_tiocsti=1, ioctl(TIOCSTI) on an inherited terminal types commands into
-  // the caller's shell (bubblewrap's CVE-2017-5226; runc does the same).
-  if (::setsid() < 0) Die(plan, StepError::Errno("setsid", ""));
-  // 2.
-  if (!plan.into_running_container && plan.user_namespace) {
-    // A process that changed credentials (a setuid nucleus, or one started by a service
-    // manager that switched users) is not dumpable: its /proc/PID files belong to root and
-    // an unprivileged parent could not write our id maps. Only for the handshake.
-    const int dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-    if (dumpable == 0) (void)::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-    ChildSyncSend(plan.sync_fd, SyncKind::kNeedIdMaps);
-    if (!ChildSyncWait(plan.sync_fd, SyncKind::kGo)) _exit(125);
-    if (dumpable == 0) (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    STEP(BecomeNamespaceRootInChild());
+  return StepError::Ok();
+}
+
+// 5. A session of its own, without a controlling terminal: otherwise, on kernels with
+//    dev.tty.legacy_tiocsti=1, ioctl(TIOCSTI) on an inherited terminal types commands into
+//    the caller's shell (bubblewrap's CVE-2017-5226; runc does the same).
+StepError NewSessionInChild(ChildPlan&) {
+  if (::setsid() < 0) return StepError::Errno("setsid", "");
+  return StepError::Ok();
+}
+
+// 6. A new user namespace: ask the parent for the id maps, then become root in it.
+StepError MapIdsInChild(ChildPlan& plan) {
+  if (plan.into_running_container || !plan.user_namespace) return StepError::Ok();
+  // A process that changed credentials (a setuid nucleus, or one started by a service
+  // manager that switched users) is not dumpable: its /proc/PID files belong to root and an
+  // unprivileged parent could not write our id maps. Only for the handshake.
+  const int dumpable = ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+  if (dumpable == 0) (void)::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+  ChildSyncSend(plan.sync_fd, SyncKind::kNeedIdMaps);
+  if (!ChildSyncWait(plan.sync_fd, SyncKind::kGo)) return HandshakeEnded("id maps");
+  if (dumpable == 0) (void)::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  return BecomeNamespaceRootInChild();
+}
+
+// 7. A new container's world: mounts, masks, pivot_root (mounts.h); hostname; loopback up.
+StepError SetUpContainerInChild(ChildPlan& plan) {
+  if (plan.into_running_container) return StepError::Ok();
+  RETURN_IF_STEP_FAILED(SetUpFilesystemInChild(plan.mounts));
+  if (!plan.keep_hostname) RETURN_IF_STEP_FAILED(SetHostnameInChild(plan.hostname.c_str()));
+  if (plan.net_namespace) RETURN_IF_STEP_FAILED(BringUpLoopbackInChild());
+  return StepError::Ok();
+}
+
+// 9. oom_score_adj, before the capability drop (lowering it needs CAP_SYS_RESOURCE).
+StepError SetOomScoreInChild(ChildPlan& plan) {
+  if (!plan.set_oom_score_adj) return StepError::Ok();
+  int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  RawBuf<16> v;
+  v.AddInt(plan.oom_score_adj);
+  const bool ok = fd >= 0 && ::write(fd, v.c_str(), strlen(v.c_str())) >= 0;
+  StepError e = ok ? StepError::Ok() : StepError::Errno("write", "/proc/self/oom_score_adj");
+  if (fd >= 0) ::close(fd);
+  return e;
+}
+
+// 10. Rlimits, before the identity switch (raising a hard limit is still allowed).
+StepError SetRlimitsInChild(ChildPlan& plan) {
+  return ApplyRlimitsInChild(plan.rlimits.data(), plan.rlimits.size());
+}
+
+// 11. Privileges. Without no_new_privs the kernel accepts a filter only from a CAP_SYS_ADMIN
+//     holder, so the container's seccomp filter goes in first, before the drop (runc's
+//     order); the rest of the setup, the init and the workload then all run under it.
+//     Landlock likewise, and before seccomp, whose profile need not allow landlock_*. Then
+//     keep-caps, the bounding set, the identity, the kept capabilities, no_new_privs, and
+//     (with no_new_privs, which it needs) Landlock after pivot_root: its rule paths are the
+//     container's.
+StepError DropPrivilegesInChild(ChildPlan& plan) {
+  if (!plan.no_new_privileges) {
+    RETURN_IF_STEP_FAILED(ApplyLandlockInChild(plan.landlock));
+    if (plan.seccomp) RETURN_IF_STEP_FAILED(InstallSeccompInChild(*plan.seccomp));
   }
-  if (!plan.into_running_container) {
-    // 3.
-    STEP(SetUpFilesystemInChild(plan.mounts));
-    // 4.
-    if (!plan.keep_hostname) STEP(SetHostnameInChild(plan.hostname.c_str()));
-    if (plan.net_namespace) STEP(BringUpLoopbackInChild());
+  RETURN_IF_STEP_FAILED(KeepCapsAcrossSetuidInChild());
+  RETURN_IF_STEP_FAILED(DropBoundingSetInChild(plan.caps));
+  RETURN_IF_STEP_FAILED(ApplyIdentityInChild(plan.identity));
+  RETURN_IF_STEP_FAILED(SetCapabilitiesInChild(plan.caps));
+  if (plan.no_new_privileges) {
+    RETURN_IF_STEP_FAILED(SetNoNewPrivsInChild());
+    RETURN_IF_STEP_FAILED(ApplyLandlockInChild(plan.landlock));
   }
-  // 3b.
-  if (plan.terminal) STEP(SetUpTerminalInChild(plan));
-  // 4b.
-  if (plan.set_oom_score_adj) {
-    int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    RawBuf<16> v;
-    v.AddInt(plan.oom_score_adj);
-    if (fd < 0 || ::write(fd, v.c_str(), strlen(v.c_str())) < 0) {
-      Die(plan, StepError::Errno("write", "/proc/self/oom_score_adj"));
-    }
-    ::close(fd);
-  }
-  // 5.
-  STEP(ApplyRlimitsInChild(plan.rlimits.data(), plan.rlimits.size()));
-  // 6. Without no_new_privs the kernel accepts a filter only from a CAP_SYS_ADMIN holder, so
-  //    it goes in now, before the drop (runc's order); the rest of the setup, the init and
-  //    the workload then all run under it, and the profile must allow their calls.
-  // Landlock likewise (6b), and before seccomp, whose profile need not allow landlock_*.
-  if (!plan.no_new_privileges) STEP(ApplyLandlockInChild(plan.landlock));
-  if (!plan.no_new_privileges && plan.seccomp) STEP(InstallSeccompInChild(*plan.seccomp));
-  STEP(KeepCapsAcrossSetuidInChild());
-  STEP(DropBoundingSetInChild(plan.caps));
-  STEP(ApplyIdentityInChild(plan.identity));
-  STEP(SetCapabilitiesInChild(plan.caps));
-  if (plan.no_new_privileges) STEP(SetNoNewPrivsInChild());
-  // 6b.
-  if (plan.no_new_privileges) STEP(ApplyLandlockInChild(plan.landlock));
-  // 7.
-  if (::chdir(plan.cwd.c_str()) != 0) Die(plan, StepError::Errno("chdir", plan.cwd.c_str()));
-  // 8.
+  return StepError::Ok();
+}
+
+// 12. The working directory, checked as the container's user.
+StepError EnterCwdInChild(ChildPlan& plan) {
+  if (::chdir(plan.cwd.c_str()) != 0) return StepError::Errno("chdir", plan.cwd.c_str());
+  return StepError::Ok();
+}
+
+// 13. Ready; then the start gate: the parent's Start() (kGo), or after kDetach a `start`
+//     from another process through the start socket.
+StepError AwaitStartInChild(ChildPlan& plan) {
   ChildSyncSend(plan.sync_fd, SyncKind::kReady);
   switch (static_cast<SyncKind>(ChildSyncReceive(plan.sync_fd))) {
     case SyncKind::kGo:
       break;
     case SyncKind::kDetach:
-      if (plan.start_listen_fd < 0) _exit(125);
+      if (plan.start_listen_fd < 0) return HandshakeEnded("detach without a start socket");
       // From here the container outlives the process that created it. (Had that process
       // died before this prctl, kDetach would not have arrived.)
-      if (::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_PDEATHSIG"));
+      if (::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) != 0) {
+        return StepError::Errno("prctl", "PR_SET_PDEATHSIG");
+      }
       ChildSyncSend(plan.sync_fd, SyncKind::kReady);
       ::close(plan.sync_fd);
       plan.sync_fd = -1;
-      if (!AwaitStartInChild(plan)) _exit(125);
+      if (!AcceptStartInChild(plan)) return StepError::Errno("accept", "the start socket");
       break;
     default:
-      _exit(125);
+      return HandshakeEnded("start");
   }
   if (plan.start_listen_fd >= 0) {
     ::close(plan.start_listen_fd);
     plan.start_listen_fd = -1;
   }
-  // 9.
-  if (!plan.init) {
-    UnblockSignalsInChild();
-    // The container's filter is the very last step, so it can be tight: it has to allow
-    // only execve and what the workload itself does.
-    if (plan.no_new_privileges && plan.seccomp) STEP(InstallSeccompInChild(*plan.seccomp));
-    Die(plan, ExecWorkload(plan));
-  }
+  return StepError::Ok();
+}
+
+// The workload's last steps: signals unblocked, the container's seccomp filter (the very last
+// step, so it can be tight: it has to allow only execve and what the workload does), exec.
+[[noreturn]] void ExecWorkloadInChild(ChildPlan& plan) {
+  UnblockSignalsInChild();
+  if (plan.no_new_privileges && plan.seccomp) STEP(InstallSeccompInChild(*plan.seccomp));
+  Die(plan, ExecWorkload(plan));
+}
+
+// 14. Without an init, the workload is PID 1. With one, it is forked, and this process
+//     becomes the init: its own filter after the fork so the workload never inherits it
+//     (contain.h); no_new_privs first (the init never execs, so it costs nothing, and it lets
+//     the filter in even without no_new_privs and CAP_SYS_ADMIN). Not dumpable: the workload
+//     runs as the same uid, and /proc/1/fd, /proc/1/mem would otherwise hand it the init's
+//     descriptors (the status pipe to nucleus) and memory. The init keeps no channel to the
+//     parent but the status pipe: the sync socket reaches EOF when the workload's execve
+//     closes the last copy.
+[[noreturn]] void RunWorkloadInChild(ChildPlan& plan) {
+  if (!plan.init) ExecWorkloadInChild(plan);
   pid_t workload = ::fork();
   if (workload < 0) Die(plan, StepError::Errno("fork", "workload"));
-  if (workload == 0) {
-    UnblockSignalsInChild();
-    if (plan.no_new_privileges && plan.seccomp) STEP(InstallSeccompInChild(*plan.seccomp));
-    Die(plan, ExecWorkload(plan));
-  }
+  if (workload == 0) ExecWorkloadInChild(plan);
   // Its /proc/1/cmdline is readable by the whole container: not nucleus's host command line.
   SetProcessTitle("nucleus-init");
-  // The init's own filter, after the fork so the workload never inherits it (contain.h).
-  // no_new_privs first: the init never execs, so it costs nothing, and it lets the filter
-  // in even when the container runs without no_new_privs and without CAP_SYS_ADMIN. A
-  // failure is reported like any step: PID 1 exits and the kernel kills the workload.
   STEP(SetNoNewPrivsInChild());
-  // Not dumpable: the workload runs as the same uid, and /proc/1/fd, /proc/1/mem would
-  // otherwise hand it the init's descriptors (the status pipe to nucleus) and memory.
-  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) Die(plan, StepError::Errno("prctl", "PR_SET_DUMPABLE"));
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    Die(plan, StepError::Errno("prctl", "PR_SET_DUMPABLE"));
+  }
   STEP(InstallSeccompInChild(plan.init_seccomp));
-  // The init keeps no channel to the parent but the status pipe: the sync socket must reach
-  // EOF when the workload's execve closes the last copy.
   ::close(plan.sync_fd);
   RunInit(workload, plan.status_fd);
+}
+
+}  // namespace
+
+void ContainInChild(ChildPlan& plan) {
+  // Each step reports its failure over the sync socket and exits (STEP, Die): one way out.
+  STEP(ResetSignalsInChild(plan));       // 1
+  STEP(CloseInheritedFdsInChild(plan));  // 2
+  STEP(JoinNamespacesInChild(plan));     // 3
+  STEP(EnterCgroupInChild(plan));        // 4
+  STEP(NewSessionInChild(plan));         // 5
+  STEP(MapIdsInChild(plan));             // 6
+  STEP(SetUpContainerInChild(plan));     // 7
+  if (plan.terminal) STEP(SetUpTerminalInChild(plan));  // 8
+  STEP(SetOomScoreInChild(plan));        // 9
+  STEP(SetRlimitsInChild(plan));         // 10
+  STEP(DropPrivilegesInChild(plan));     // 11
+  STEP(EnterCwdInChild(plan));           // 12
+  STEP(AwaitStartInChild(plan));         // 13
+  RunWorkloadInChild(plan);              // 14
 }
 
 }  // namespace nucleus

@@ -4,33 +4,35 @@
 // the child (ContainInChild) only executes it: no allocation, no glog, errors reported as
 // {step, detail, errno} over the sync socket, then _exit(125) (126/127 for exec failures).
 //
-// Steps, in order (ContainInChild in contain.cc):
-//   1. reset signal dispositions; die with the parent (PR_SET_PDEATHSIG)
-//   1b. cgroup: wait until the parent has placed us in the container's cgroup in every
-//      hierarchy (v2: clone3 CLONE_INTO_CGROUP already did; v1: the parent writes our pid to
-//      each cgroup.procs), then unshare(CLONE_NEWCGROUP): the namespace's root is the cgroup
-//      we are in at that moment, so it must come after the move (runtime/cgroup/cgroup.h)
-//   2. user namespace: ask the parent for the id maps, then become root in it
-//   3. filesystem: mounts, masks, pivot_root (mounts.h)
-//   4. hostname; loopback up
-//   5. rlimits (before the identity switch, while raising a hard limit is still allowed)
-//   6. capabilities: keep-caps, drop the bounding set; identity: setgroups, setgid, setuid;
-//      then the kept set in effective/permitted/inheritable/ambient; no_new_privs
-//      (without no_new_privs, the container's seccomp filter is installed first, before the
-//      capabilities go: the kernel then needs CAP_SYS_ADMIN for it; runc's order)
-//   6b. Landlock (landlock.h): ruleset built in the parent, restrict_self here, after
-//      pivot_root (rule paths are the container's) and no_new_privs (which it needs;
-//      without no_new_privs it goes in before the capability drop, as seccomp does)
-//   3b. terminal (process.terminal): a pty from the container's /dev/ptmx becomes the
-//      controlling terminal and stdio; the master goes to the parent
-//   4b. oom_score_adj (before the capability drop: lowering it needs CAP_SYS_RESOURCE)
-//   7. working directory (checked as the container user)
-//   8. report ready and wait at the start gate (the parent's Start(), or after kDetach a
-//      `start` from another process through the start socket)
-//   9. with init: fork the workload, which installs the container's seccomp filter as its
-//      very last step and execs; this process becomes PID 1 (init.h) and installs the
-//      init's own filter (seccomp.h: InitSeccompSpec).
-//      without: install the container's seccomp filter, exec the workload directly as PID 1
+// Steps, in order: ContainInChild (contain.cc) is this list, one named ...InChild function
+// per line, each failure reported the same way (STEP: {step, detail, errno} over the sync
+// socket, then _exit; a handshake message that never came is step "sync"):
+//   1. ResetSignalsInChild: signal dispositions to default (signals stay blocked until
+//      exec); die with the parent (PR_SET_PDEATHSIG)
+//   2. CloseInheritedFdsInChild: every descriptor but stdio and the plan's own
+//   3. JoinNamespacesInChild: setns into existing namespaces (the user namespace first)
+//   4. EnterCgroupInChild: wait until the parent has placed us in the container's groups
+//      (v2: clone3 CLONE_INTO_CGROUP already did; v1: the cloning thread was in them), then
+//      unshare(CLONE_NEWCGROUP): the namespace's root is the group we are in at that moment
+//   5. NewSessionInChild: setsid, no controlling terminal (TIOCSTI)
+//   6. MapIdsInChild: a new user namespace: the parent writes the id maps; become root in it
+//   7. SetUpContainerInChild: mounts, masks, pivot_root (mounts.h); hostname; loopback up
+//   8. SetUpTerminalInChild (process.terminal): a pty from the container's /dev/ptmx becomes
+//      the controlling terminal and stdio; the master goes to the parent
+//   9. SetOomScoreInChild: before the capability drop (lowering needs CAP_SYS_RESOURCE)
+//  10. SetRlimitsInChild: before the identity switch, while raising a hard limit is allowed
+//  11. DropPrivilegesInChild: keep-caps, drop the bounding set; identity: setgroups, setgid,
+//      setuid; the kept set in effective/permitted/inheritable/ambient; no_new_privs; then
+//      Landlock (landlock.h; after pivot_root: its rule paths are the container's).
+//      Without no_new_privs, Landlock and the container's seccomp filter go in first, before
+//      the capabilities go (the kernel then needs CAP_SYS_ADMIN for the filter; runc's order)
+//  12. EnterCwdInChild: the working directory, checked as the container's user
+//  13. AwaitStartInChild: report ready and wait at the start gate (the parent's Start(), or
+//      after kDetach a `start` from another process through the start socket)
+//  14. RunWorkloadInChild: with init, fork the workload, which installs the container's
+//      seccomp filter as its very last step and execs; this process becomes PID 1 (init.h)
+//      and installs the init's own filter (seccomp.h: InitSeccompSpec). Without: install the
+//      container's seccomp filter, exec the workload directly as PID 1.
 //
 // Seccomp and the init: the init does NOT run under the container's filter (it is installed
 // in the workload after the fork, and filters are inherited, never shared backwards), but
@@ -87,23 +89,23 @@ struct ChildPlan {
   bool cgroup_namespace = false;
   int sync_fd = -1;    // child end of the sync socket
   int status_fd = -1;  // write end of the init's exit-status pipe
-  // Step 8, detached lifecycle (OCI create, `run -d`): a listening SOCK_SEQPACKET socket.
+  // Step 13, detached lifecycle (OCI create, `run -d`): a listening SOCK_SEQPACKET socket.
   // When the parent answers kReady with kDetach instead of kGo, the child stops dying with
   // it (PDEATHSIG off), acknowledges, and accepts connections until one sends kGo; that
   // connection is the sync socket from then on (exec errors go to whoever started us).
   int start_listen_fd = -1;
-  // process.terminal: after the filesystem (step 3b), open a pty in the container's own
+  // process.terminal: after the filesystem (step 8), open a pty in the container's own
   // devpts, make the slave the controlling terminal and stdio, and pass the master to the
   // parent (SyncKind::kConsole).
   bool terminal = false;
   int oom_score_adj = 0;
   bool set_oom_score_adj = false;
-  // Step 1c: existing namespaces to setns(join_fd[i], join_type[i]) into, user first; fds
+  // Step 3: existing namespaces to setns(join_fd[i], join_type[i]) into, user first; fds
   // owned by the parent's plan. OCI namespace paths (one nsfs fd per type), or for an exec
   // into a running container one pidfd of it with every CLONE_NEW* flag that differs from
   // ours. A PID namespace is joined by the parent before clone3 in both cases.
   static constexpr int kMaxJoin = 8;
-  // Step 1's scratch list of fds to keep; the parent sizes it (ReserveKeep) once every fd
+  // Step 2's scratch list of fds to keep; the parent sizes it (ReserveKeep) once every fd
   // the child inherits is known, so the child never allocates.
   std::vector<int> keep;
   void ReserveKeep() { keep.assign(3 + kMaxJoin + mounts.inherited.size(), -1); }

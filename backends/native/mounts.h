@@ -164,7 +164,7 @@ struct MountPlan {
   std::vector<SecretOp> secrets;          // after mounts
   int workspace_fd = -1;  // PrepareWorkspace's mount (also the /workspace op's prebuilt_fd)
   int root_fd = -1;       // CaptureHostTrees: the root tree (host "/" or --rootfs)
-  // Every fd the parent made for the child (trees, workspace): kept across step 1's close.
+  // Every fd the parent made for the child (trees, workspace): kept across contain.h's step 2 close.
   std::vector<int> inherited;
   std::vector<DeviceOp> devices;
   std::vector<SysctlOp> sysctls;

@@ -72,7 +72,7 @@ class NativeContainer : public Container {
   // none; spec.idmap_rootfs).
   absl::Status AwaitSetup(const ContainerSpec& spec, bool exec, int idmap_root = -1) {
     if (cgroup_) {
-      // v1 (and hybrid's v1 side): the child waits at step 1b until it is in every group.
+      // v1 (and hybrid's v1 side): the child waits at step 4 (EnterCgroupInChild) until it is in every group.
       if (!born_in_groups_) RETURN_IF_ERROR(cgroup_->AddProcess(pid_, joined_by_clone_));
       RETURN_IF_ERROR(SyncSend(sync_.get(), SyncKind::kCgroupReady));
     }
@@ -267,7 +267,7 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
       config.devices.push_back({d.type, d.major, d.minor, d.access});
     }
     ASSIGN_OR_RETURN(cgroup, CreateCgroup(hierarchies, config));
-    // The cgroup namespace is the child's own unshare at step 1b, once it is in its groups.
+    // The cgroup namespace is the child's own unshare at step 4 (EnterCgroupInChild), once it is in its groups.
     clone_flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
     plan->await_cgroup = true;
     plan->cgroup_namespace = spec.namespaces.cgroup;

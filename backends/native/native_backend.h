@@ -10,7 +10,7 @@
 // with it the PID namespace, and with that everything the container mounted, goes away.
 // Cgroups (runtime/cgroup, as root or with limits): the container's group is made with its
 // limits before clone3 (v2: the child is born in it, CLONE_INTO_CGROUP; v1: the parent writes
-// its pid to each cgroup.procs while the child waits at step 1b, contain.h), and removed once
+// its pid to each cgroup.procs while the child waits at step 4, contain.h), and removed once
 // the first process is reaped (Wait) or at Destroy(), after killing whatever is left in it.
 #ifndef NUCLEUS_BACKENDS_NATIVE_NATIVE_BACKEND_H_
 #define NUCLEUS_BACKENDS_NATIVE_NATIVE_BACKEND_H_
