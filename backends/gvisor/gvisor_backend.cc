@@ -146,6 +146,7 @@ absl::StatusOr<Dirs> MakeDirs(const std::string& state_dir) {
   }
   absl::Status st = MakeDir(d.bundle());
   if (st.ok()) st = MakeDir(d.root());
+  // cleanup on an error path: the error returned is the first.
   if (!st.ok() && d.temp) (void)RemoveTree(d.base);
   RETURN_IF_ERROR(st);
   return d;
@@ -233,7 +234,7 @@ class GvisorContainer : public Container {
 
   GvisorContainer(Mode mode, std::string id, Dirs dirs, RunscGlobals globals)
       : mode_(mode), id_(std::move(id)), dirs_(std::move(dirs)), g_(std::move(globals)) {}
-  ~GvisorContainer() override { (void)Destroy(); }
+  ~GvisorContainer() override { (void)Destroy(); }  // callers that care call Destroy first
 
   // --- set-up, by the backend ---
   void set_runsc(Spawned s) { runsc_ = std::move(s); }
@@ -335,6 +336,7 @@ class GvisorContainer : public Container {
     }
     if (mode_ == Mode::kRun && cgroup_) {
       cgroup_paths_ = cgroup_->paths();
+      // best effort: Destroy() removes what is left and reports it.
       (void)cgroup_->KillAndRemove();
     }
     return exit_;
@@ -454,6 +456,7 @@ class GvisorContainer : public Container {
   // what it started goes too (the cgroup's KillAndRemove in Destroy() gets the rest).
   absl::Status StartTimedOut(const char* what) {
     (void)PidfdSendSignalRaw(runsc_.pidfd.get(), SIGKILL);
+    // the timeout is the error; how runsc ended adds nothing.
     (void)Wait();
     start_failed_code_ = kExitNucleus;
     exit_ = ExitInfo();
@@ -535,6 +538,7 @@ class GvisorContainer : public Container {
     exec_gate_w_.Reset();  // not started: runsc exec is never run (the child exits 127)
     if (!reaped_ && runsc_.pidfd.valid()) {
       if (exec_pid_ > 0) {
+        // best effort: the runsc process itself is killed next.
         (void)RunRunsc(g_, {"kill", absl::StrCat("--pid=", exec_pid_), id_, "KILL"});
       }
       if (!WaitExited(runsc_.pidfd.get(), kTeardownTimeout)) {
@@ -616,6 +620,7 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
   RETURN_IF_ERROR(CheckGvisorSpec(spec, config_options).status());
   ASSIGN_OR_RETURN(Dirs dirs, MakeDirs(options.state_dir));
   absl::Cleanup remove_dirs = [&] {
+    // cleanup on an error path: the error returned is the first
     (void)RemoveDirs(dirs);
   };
   // A root built from entries (the default root) is a directory of the bundle for runsc.

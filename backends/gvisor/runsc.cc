@@ -294,8 +294,9 @@ absl::Status RunPlatformProof(const std::string& runsc, const std::string& platf
   g.network = "none";
   g.rootless = ::geteuid() != 0;
   absl::StatusOr<std::string> out = RunRunsc(g, {"do", "/bin/true"}, timeout, group.get());
+  // cleanup: the proof's verdict is the result.
   if (group) (void)group->KillAndRemove();
-  (void)RemoveTree(root);
+  (void)RemoveTree(root);  // as above
   return out.status();
 }
 

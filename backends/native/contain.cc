@@ -369,7 +369,7 @@ StepError AwaitStartInChild(ChildPlan& plan) {
 //     closes the last copy.
 [[noreturn]] void RunWorkloadInChild(ChildPlan& plan) {
   if (!plan.init) ExecWorkloadInChild(plan);
-  pid_t workload = ::fork();
+  pid_t workload = ::fork();  // lint: own process (the workload under our init)
   if (workload < 0) Die(plan, StepError::Errno("fork", "workload"));
   if (workload == 0) ExecWorkloadInChild(plan);
   // Its /proc/1/cmdline is readable by the whole container: not nucleus's host command line.

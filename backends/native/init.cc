@@ -50,7 +50,7 @@ void RunInit(pid_t workload, int status_fd) {
     // Reap everything that is dead: the workload and any orphan reparented to us.
     for (;;) {
       int status;
-      pid_t pid = ::waitpid(-1, &status, WNOHANG);
+      pid_t pid = ::waitpid(-1, &status, WNOHANG);  // lint: own process (PID 1 reaps all)
       if (pid < 0 && errno == EINTR) continue;
       if (pid <= 0) break;
       if (pid == workload) {

@@ -55,7 +55,7 @@ class NativeContainer : public Container {
  public:
   NativeContainer(pid_t pid, UniqueFd pidfd, UniqueFd sync, UniqueFd status)
       : pid_(pid), pidfd_(std::move(pidfd)), sync_(std::move(sync)), status_(std::move(status)) {}
-  ~NativeContainer() override { (void)Destroy(); }
+  ~NativeContainer() override { (void)Destroy(); }  // callers that care call Destroy first
 
   // Owns the container's cgroup from here on: Destroy() removes it after the processes.
   // joined_by_clone: clone3 put the child in the v2 group; born_in_groups: it was born in
@@ -72,7 +72,8 @@ class NativeContainer : public Container {
   // none; spec.idmap_rootfs).
   absl::Status AwaitSetup(const ContainerSpec& spec, bool exec, int idmap_root = -1) {
     if (cgroup_) {
-      // v1 (and hybrid's v1 side): the child waits at step 4 (EnterCgroupInChild) until it is in every group.
+      // v1 (and hybrid's v1 side): the child waits at step 4 (EnterCgroupInChild) until it
+      // is in every group.
       if (!born_in_groups_) RETURN_IF_ERROR(cgroup_->AddProcess(pid_, joined_by_clone_));
       RETURN_IF_ERROR(SyncSend(sync_.get(), SyncKind::kCgroupReady));
     }
@@ -267,7 +268,8 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
       config.devices.push_back({d.type, d.major, d.minor, d.access});
     }
     ASSIGN_OR_RETURN(cgroup, CreateCgroup(hierarchies, config));
-    // The cgroup namespace is the child's own unshare at step 4 (EnterCgroupInChild), once it is in its groups.
+    // The cgroup namespace is the child's own unshare at step 4 (EnterCgroupInChild), once
+    // it is in its groups.
     clone_flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
     plan->await_cgroup = true;
     plan->cgroup_namespace = spec.namespaces.cgroup;
@@ -310,7 +312,7 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   ::sigprocmask(SIG_SETMASK, &all, &old);
   int pidfd_raw = -1;
   // Linux < 5.7: no CLONE_INTO_CGROUP (cgroup_fd -1 then); AddProcess writes cgroup.procs.
-  pid_t pid = Clone3(clone_flags, &pidfd_raw, &cgroup_fd);
+  pid_t pid = Clone3(clone_flags, &pidfd_raw, &cgroup_fd);  // lint: own process (the container)
   if (pid == 0) ContainInChild(*plan);  // never returns
   int clone_errno = errno;
   // Out of the groups before anything else: until then this process is one of the
@@ -319,7 +321,7 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   if (pid < 0 && born_in_groups && left.ok()) {
     // EAGAIN: a pids limit of 1 has no room for the thread and the child; clone outside.
     born_in_groups = false;
-    pid = Clone3(clone_flags, &pidfd_raw, &cgroup_fd);
+    pid = Clone3(clone_flags, &pidfd_raw, &cgroup_fd);  // lint: own process (the container)
     if (pid == 0) ContainInChild(*plan);  // never returns
     clone_errno = errno;
   }
@@ -387,7 +389,7 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Exec(const ContainerSp
   sigfillset(&all);
   ::sigprocmask(SIG_SETMASK, &all, &old);
   int pidfd_raw = -1;
-  pid_t child = Clone3(0, &pidfd_raw, &cgroup_fd);
+  pid_t child = Clone3(0, &pidfd_raw, &cgroup_fd);  // lint: own process (the container)
   if (child == 0) ContainInChild(*plan);  // never returns
   int clone_errno = errno;
   ::sigprocmask(SIG_SETMASK, &old, nullptr);

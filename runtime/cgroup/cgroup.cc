@@ -208,6 +208,7 @@ class V2Cgroup : public Cgroup {
   void set_parent_is_ours(bool ours) { parent_is_ours_ = ours; }  // as V1Cgroup's
   void Disown() override { owner_ = false; }
   ~V2Cgroup() override {
+    // a destructor cannot report: owners that care call KillAndRemove first.
     if (owner_) (void)KillAndRemove();
   }
 
@@ -395,6 +396,7 @@ class V2Cgroup : public Cgroup {
         },
         timeout);
     if (settled) return absl::OkStatus();
+    // best effort: the timeout is the error reported
     if (frozen) (void)WriteControl(file, "0", fake_);
     return absl::DeadlineExceededError(
         absl::StrCat(dir_.path, ": not ", frozen ? "frozen" : "thawed", " after ",
@@ -480,6 +482,7 @@ class V1Cgroup : public Cgroup {
   void set_parent_is_ours(bool ours) { parent_is_ours_ = ours; }
   void Disown() override { owner_ = false; }
   ~V1Cgroup() override {
+    // a destructor cannot report: owners that care call KillAndRemove first.
     if (owner_) (void)KillAndRemove();
   }
 
@@ -662,6 +665,7 @@ class V1Cgroup : public Cgroup {
         },
         timeout);
     if (settled) return absl::OkStatus();
+    // best effort: the timeout is the error reported
     if (frozen) (void)WriteControl(file, "THAWED", fake_);
     return absl::DeadlineExceededError(
         absl::StrCat(file, ": not ", want, " after ", absl::FormatDuration(timeout),
@@ -719,6 +723,7 @@ class V1Cgroup : public Cgroup {
     // update`) are this container's too; not so after a failed Create, where a group of
     // that name may be another container's.
     if (owner_ && created_) {
+      // a group another removed is absent: nothing to adopt
       for (const auto& [mount, controllers] : mounts_) (void)OpenGroup(mount, controllers);
     }
     bool any = false;
@@ -893,6 +898,7 @@ class HybridCgroup : public Cgroup {
   HybridCgroup(std::unique_ptr<V1Cgroup> v1, std::unique_ptr<V2Cgroup> v2, bool owner)
       : v1_(std::move(v1)), v2_(std::move(v2)), owner_(owner) {}
   ~HybridCgroup() override {
+    // a destructor cannot report: owners that care call KillAndRemove first.
     if (owner_) (void)KillAndRemove();
   }
 
@@ -1016,6 +1022,7 @@ std::vector<CgroupWrite> WritesFor(const std::vector<CgroupWrite>& all,
 
 ThreadInCgroup& ThreadInCgroup::operator=(ThreadInCgroup&& o) noexcept {
   if (this != &o) {
+    // best effort: the thread's way home is lost either way.
     (void)Leave();
     home_ = std::move(o.home_);
     o.home_.clear();
@@ -1026,7 +1033,7 @@ ThreadInCgroup& ThreadInCgroup::operator=(ThreadInCgroup&& o) noexcept {
   return *this;
 }
 
-ThreadInCgroup::~ThreadInCgroup() { (void)Leave(); }
+ThreadInCgroup::~ThreadInCgroup() { (void)Leave(); }  // best effort, as in operator=
 
 absl::Status ThreadInCgroup::Leave() {
   absl::Status first;

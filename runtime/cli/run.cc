@@ -29,6 +29,7 @@
 #include "runtime/probe/probe.h"
 #include "runtime/spec/flags.h"
 #include "runtime/util/status.h"
+#include "runtime/util/subprocess.h"
 #include "runtime/util/syscall.h"
 #include "runtime/util/unique_fd.h"
 
@@ -127,7 +128,7 @@ absl::Status WaitForNotifyReady(NotifyBridge& bridge, const ReadinessProbe& prob
 // A foreground run's readiness probe runs in a child, so that the wait loop goes on: it
 // writes "" (ready) or why not to the pipe, and exits. It dies with us.
 struct ProbeChild {
-  pid_t pid = -1;
+  Spawned child;
   UniqueFd result;
 };
 absl::StatusOr<ProbeChild> StartProbeChild(const ReadinessProbe& probe, Backend& backend,
@@ -135,16 +136,17 @@ absl::StatusOr<ProbeChild> StartProbeChild(const ReadinessProbe& probe, Backend&
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe2", "readiness");
   UniqueFd r(fds[0]), w(fds[1]);
-  pid_t pid = ::fork();
-  if (pid < 0) return ErrnoStatus("fork", "readiness probe");
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    absl::Status ready = WaitUntilReady(probe, backend, ref);
-    std::string msg(ready.message());
-    (void)!::write(w.get(), msg.data(), msg.size());
-    _exit(0);
-  }
-  return ProbeChild{pid, std::move(r)};
+  SpawnOptions options;
+  options.die_with_parent = true;
+  ASSIGN_OR_RETURN(Spawned child, SpawnFunction(
+                                      [&] {
+                                        absl::Status ready = WaitUntilReady(probe, backend, ref);
+                                        std::string msg(ready.message());
+                                        (void)!::write(w.get(), msg.data(), msg.size());
+                                        return 0;
+                                      },
+                                      options));
+  return ProbeChild{std::move(child), std::move(r)};
 }
 
 // Arms a one-shot timerfd to fire after d.
@@ -171,6 +173,7 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
   const absl::Time started = absl::Now();
   std::string status = "starting";
   int streak = 0;
+  // best effort: the health record is for `ps`; the check goes on without it.
   (void)RecordHealth(store, id, status, 0, "");
   auto check = [&]() -> bool {
     uint64_t expirations;
@@ -191,6 +194,7 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
                               {{"from", status}, {"to", now},
                                {"failing_streak", absl::StrCat(streak)}, {"output", output}});
     }
+    // best effort: the health record is for `ps`; the check goes on without it.
     (void)RecordHealth(store, id, now, streak, output);
     if (now == "unhealthy" && status != "unhealthy" &&
         h.on_failure != HealthCheck::OnFailure::kNone) {
@@ -200,6 +204,7 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
                                             ? "restart"
                                             : "stop"}});
       *killed_unhealthy = true;
+      // already exiting: the wait reports how it ended.
       (void)c.Kill(SIGKILL);
     }
     status = now;
@@ -361,7 +366,7 @@ int RunDetached(const RunRequest& req) {
   UniqueFd read_end(fds[0]), write_end(fds[1]);
   fflush(stdout);
   fflush(stderr);
-  pid_t pid = ::fork();
+  pid_t pid = ::fork();  // lint: own process (the run -d monitor)
   if (pid < 0) return Fail(ErrnoStatus("fork", "monitor").ToString());
   if (pid == 0) {
     read_end.Reset();
@@ -390,12 +395,12 @@ int RunDetached(const RunRequest& req) {
   int code = kExitNucleusError;
   if (sp == std::string::npos || !absl::SimpleAtoi(rest.substr(0, sp), &code)) {
     // The monitor died before it could say (reap it if it already exited).
-    (void)::waitpid(pid, nullptr, WNOHANG);
+    (void)::waitpid(pid, nullptr, WNOHANG);  // lint: own process (the monitor)
     return Fail("run -d: the monitor process exited without reporting");
   }
   if (code != 0) {
     // A readiness failure: the monitor still records the container's end; don't wait.
-    (void)::waitpid(pid, nullptr, WNOHANG);
+    (void)::waitpid(pid, nullptr, WNOHANG);  // lint: own process (the monitor)
     Fail(rest.substr(sp + 1));
     return code;
   }
@@ -467,6 +472,7 @@ int RunMain(const std::vector<std::string>& args) {
   cb.wait = [&](Container& c) {
     std::vector<WatchedFd> watched;
     auto ready = [&] {
+      // best effort: readiness still reaches systemd and the caller.
       (void)MarkReady(*store, req->spec.id);
       if (probe && !systemd.empty()) {
         absl::Status sent = bridge ? bridge->Notify("READY=1") : SendNotify(systemd, "READY=1");
@@ -493,6 +499,7 @@ int RunMain(const std::vector<std::string>& args) {
                            } else {
                              not_ready = true;
                              Fail(absl::StrCat("readiness: ", why.ok() ? *why : "no answer"));
+                             // already exiting: the wait reports how it ended.
                              (void)c.Kill(SIGKILL);
                            }
                            return false;
@@ -503,9 +510,9 @@ int RunMain(const std::vector<std::string>& args) {
   int exec_code = 0;
   absl::StatusOr<ExitInfo> info =
       RunAttached(*store, req->spec, req->name, /*remove_when_done=*/true, cb, &exec_code);
-  if (prober.pid > 0) {
-    (void)::kill(prober.pid, SIGKILL);
-    (void)RetryEintr([&] { return ::waitpid(prober.pid, nullptr, 0); });
+  if (prober.child.pidfd.valid()) {
+    (void)PidfdSendSignalRaw(prober.child.pidfd.get(), SIGKILL);
+    (void)WaitPidfd(prober.child.pidfd.get(), "readiness probe");  // nothing to learn from it
   }
   bridge.reset();
   if (!info.ok()) return FailRun(info.status(), exec_code);

@@ -154,6 +154,7 @@ absl::StatusOr<ContainerLock> Register(StateStore& store, const ContainerSpec& s
   absl::Status saved = store.WriteFile(lock, kConfigFileName, ToOciConfigJson(spec), durable);
   if (saved.ok()) saved = store.Save(lock, st, durable);
   if (!saved.ok()) {
+    // cleanup on an error path: the error returned is the first.
     (void)store.Remove(std::move(lock));
     return saved;
   }
@@ -358,8 +359,9 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
     if (container && !detached) (void)container->Destroy();
     container.reset();
     if (detached) {
+      // cleanup on an error path: the error returned is the first.
       (void)backend->Remove(RefOf(store, spec, st.pid, lock.dir_fd(), -1));
-      (void)RemoveContainerCgroup(spec);
+      (void)RemoveContainerCgroup(spec);  // the first error is returned
     }
     if (hooks_ran) {  // runtime-spec: a failed create hook continues at poststop
       ContainerState stopped = st;
@@ -368,6 +370,7 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
           RunHooksBestEffort(spec.hooks.poststop, "poststop", ToOciStateJson(stopped));
       if (warnings) warnings->insert(warnings->end(), w.begin(), w.end());
     }
+    // cleanup on an error path: the error returned is the first.
     (void)store.Remove(std::move(lock));
   };
   ASSIGN_OR_RETURN(UniqueFd listen, BindStartSocket(lock.dir_fd()));
@@ -440,6 +443,7 @@ absl::Status StartCreated(StateStore& store, const std::string& id, int* exit_co
       (void)WaitExited(pidfd->get(), absl::Seconds(10));
     }
     st.status = ContainerStatus::kStopped;
+    // cleanup on an error path: the error returned is the first.
     (void)store.Save(lock, st);
     return Prefix(hook, id);
   }
@@ -447,6 +451,7 @@ absl::Status StartCreated(StateStore& store, const std::string& id, int* exit_co
       BackendFor(spec)->StartCreated(RefOf(store, spec, st.pid, lock.dir_fd(), -1), exit_code);
   if (!started.ok()) {
     st.status = ContainerStatus::kStopped;
+    // cleanup on an error path: the error returned is the first.
     (void)store.Save(lock, st);
     return Prefix(started, id);
   }
@@ -743,6 +748,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
   if (remove_when_done) {
     absl::StatusOr<UniqueFd> held = store.HoldOwner(lock);
     if (!held.ok()) {
+      // cleanup on an error path: the error returned is the first.
       (void)store.Remove(std::move(lock), durable);
       return held.status();
     }
@@ -751,11 +757,13 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
   // A failed first run leaves no entry; a failed restart leaves it stopped, saying why.
   auto abandon = [&](const absl::Status& why, int code) {
     if (restart_count == 0) {
+      // cleanup on an error path: the error returned is the first.
       (void)store.Remove(std::move(lock));
       return why;
     }
     st.status = ContainerStatus::kStopped;
     st.exit = ExitRecord{ExitRecord::Kind::kExited, code, 0, std::string(why.message())};
+    // cleanup on an error path: the error returned is the first.
     (void)store.Save(lock, st, durable);
     return why;
   };
@@ -771,6 +779,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
   options.state_dir = store.ContainerDirPath(spec.id);
   absl::StatusOr<std::unique_ptr<Container>> c = backend->Create(spec, options);
   if (!c.ok()) {
+    // cleanup on an error path: the error returned is the first.
     (void)backend->Remove(RefOf(store, spec, st.pid, lock.dir_fd(), -1));
     return abandon(c.status(), 125);
   }
@@ -806,6 +815,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
     }
   }
   if (!step.ok()) {
+    // cleanup on an error path: the error returned is the first.
     (void)container.Destroy();
     return abandon(step, 125);
   }
@@ -815,12 +825,16 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
     if (exec_exit_code && info.ok() && info->kind == ExitInfo::Kind::kExited) {
       *exec_exit_code = info->code;
     }
+    // cleanup on an error path: the error returned is the first.
     (void)container.Destroy();
     return abandon(started,
                    info.ok() && info->kind == ExitInfo::Kind::kExited ? info->code : 125);
   }
   st.status = ContainerStatus::kRunning;
-  (void)store.Save(lock, st, durable);
+  // It runs either way; `ps` shows it as created until the next save says more.
+  if (absl::Status saved = store.Save(lock, st, durable); !saved.ok()) {
+    fprintf(stderr, "nucleus: warning: state: %s\n", std::string(saved.message()).c_str());
+  }
   AuditLog::Global().Emit("started", spec.id, name, {{"pid", absl::StrCat(st.pid)}});
   // Others (stop, kill, exec, ps) need the lock while it runs.
   {
@@ -846,10 +860,10 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
          RunHooksBestEffort(spec.hooks.poststop, "poststop", ToOciStateJson(stopped))) {
       fprintf(stderr, "nucleus: warning: %s\n", w.c_str());
     }
-    if (remove_when_done) {
-      (void)store.Remove(*std::move(relock), durable);
-    } else {
-      (void)store.Save(*relock, st);
+    absl::Status recorded = remove_when_done ? store.Remove(*std::move(relock), durable)
+                                             : store.Save(*relock, st);
+    if (!recorded.ok()) {
+      fprintf(stderr, "nucleus: warning: state: %s\n", std::string(recorded.message()).c_str());
     }
   }
   if (!info.ok()) return info.status();
