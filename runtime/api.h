@@ -49,10 +49,6 @@ struct ExitInfo {
 
 // How Create() should set the container up beyond what the spec says.
 struct CreateOptions {
-  // Detached lifecycle (OCI create, `nucleus run -d`): a listening AF_UNIX SOCK_SEQPACKET
-  // socket, bound by the caller in the container's state directory (native_backend.h:
-  // BindStartSocket). Required for Container::Detach(); the container keeps it open.
-  int start_listen_fd = -1;
   // The container's directory in the state store (runtime/state/store.h), absolute, and an
   // fd open on it (-1, "": none, e.g. a unit test). A backend keeps what it needs to find the
   // container again from another process there (gvisor: the OCI bundle and runsc's --root);
@@ -94,7 +90,7 @@ class Container {
   // Hands the container, waiting at its start gate, over to itself: it no longer dies with
   // this process, and this object (and its destructor) no longer kills, reaps or removes
   // anything. Only a start through the start socket can run it then (the backend's
-  // StartDetached). Needs CreateOptions::start_listen_fd. Afterwards only pid() is valid.
+  // StartDetached). Needs CreateOptions::detached. Afterwards only pid() is valid.
   virtual absl::Status Detach() = 0;
   // process.terminal: the pty master (once; invalid afterwards or without a terminal).
   virtual UniqueFd TakeConsole() { return UniqueFd(); }

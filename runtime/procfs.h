@@ -113,6 +113,11 @@ absl::StatusOr<ProcStatus> ReadProcStatus(pid_t pid, const std::string& proc_roo
 absl::StatusOr<std::vector<MountInfo>> ReadMountInfo(pid_t pid,
                                                      const std::string& proc_root = "/proc");
 
+// The CLONE_NEW* flags among `candidates` (user, mnt, uts, ipc, net, cgroup, pid, time)
+// whose namespace of process `pid` differs from this process's: what joining pid's
+// namespaces means (joining our own user namespace is an error, any other of ours a no-op).
+absl::StatusOr<int> NamespacesDifferingFrom(pid_t pid, int candidates);
+
 }  // namespace nucleus
 
 #endif  // NUCLEUS_RUNTIME_PROCFS_H_

@@ -82,4 +82,26 @@ std::string SignalName(int sig) {
   return absl::StrCat("signal ", sig);
 }
 
+bool IsForwardedSignal(int sig) {
+  switch (sig) {
+    case SIGCHLD:
+    case SIGKILL:
+    case SIGSTOP:
+    // Synchronous faults are about the init itself; job-control stops would freeze it.
+    case SIGSEGV:
+    case SIGBUS:
+    case SIGILL:
+    case SIGFPE:
+    case SIGTRAP:
+    case SIGABRT:
+    case SIGSYS:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+      return false;
+    default:
+      return sig > 0 && sig < NSIG;
+  }
+}
+
 }  // namespace nucleus

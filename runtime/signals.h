@@ -17,6 +17,11 @@ absl::StatusOr<int> ParseSignal(absl::string_view text);
 // "SIGTERM", "SIGRTMIN+3"; "signal N" for a number without a name.
 std::string SignalName(int sig);
 
+// True for the signals the container's init and `nucleus run` pass on to the workload: all
+// but SIGCHLD, SIGKILL, SIGSTOP, the synchronous faults and the job-control stops.
+// Async-signal-safe (the init calls it).
+bool IsForwardedSignal(int sig);
+
 }  // namespace nucleus
 
 #endif  // NUCLEUS_RUNTIME_SIGNALS_H_

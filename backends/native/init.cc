@@ -8,28 +8,6 @@
 
 namespace nucleus {
 
-bool IsForwardedSignal(int sig) {
-  switch (sig) {
-    case SIGCHLD:
-    case SIGKILL:
-    case SIGSTOP:
-    // Synchronous faults are about the init itself; job-control stops would freeze it.
-    case SIGSEGV:
-    case SIGBUS:
-    case SIGILL:
-    case SIGFPE:
-    case SIGTRAP:
-    case SIGABRT:
-    case SIGSYS:
-    case SIGTSTP:
-    case SIGTTIN:
-    case SIGTTOU:
-      return false;
-    default:
-      return sig > 0 && sig < NSIG;
-  }
-}
-
 void RunInit(pid_t workload, int status_fd) {
   sigset_t all;
   sigfillset(&all);

@@ -16,10 +16,11 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include "runtime/signals.h"
+
 namespace nucleus {
 
-// True for signals the init (and `nucleus run`) pass on to the workload.
-bool IsForwardedSignal(int sig);
+// The signals it passes on to the workload: IsForwardedSignal (runtime/signals.h).
 
 // Runs the init loop. Precondition: every signal is blocked in the caller (it was blocked
 // before clone), so none is lost between the fork of the workload and the first wait.

@@ -29,26 +29,6 @@ uint64_t CloneFlagsFor(const NamespaceSpec& ns) {
   return flags;
 }
 
-absl::StatusOr<int> NamespacesDifferingFrom(pid_t pid, int candidates) {
-  static constexpr struct {
-    const char* name;
-    int flag;
-  } kTypes[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},       {"uts", CLONE_NEWUTS},
-                {"ipc", CLONE_NEWIPC},   {"net", CLONE_NEWNET},      {"cgroup", CLONE_NEWCGROUP},
-                {"pid", CLONE_NEWPID},   {"time", CLONE_NEWTIME}};
-  int flags = 0;
-  for (const auto& t : kTypes) {
-    if (!(candidates & t.flag)) continue;
-    struct stat mine, theirs;
-    std::string self = absl::StrCat("/proc/self/ns/", t.name);
-    std::string other = absl::StrCat("/proc/", pid, "/ns/", t.name);
-    if (::stat(self.c_str(), &mine) != 0) return ErrnoStatus("stat", self);
-    if (::stat(other.c_str(), &theirs) != 0) return ErrnoStatus("stat", other);
-    if (mine.st_ino != theirs.st_ino || mine.st_dev != theirs.st_dev) flags |= t.flag;
-  }
-  return flags;
-}
-
 absl::StatusOr<std::vector<NamespaceToJoin>> OpenNamespacesToJoin(const NamespaceSpec& ns) {
   if (!ns.mount_path.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -23,10 +23,7 @@ namespace nucleus {
 // namespaces to make, i.e. those asked for and not joined by path.
 uint64_t CloneFlagsFor(const NamespaceSpec& ns);
 
-// The CLONE_NEW* flags among `candidates` (user, mnt, uts, ipc, net, cgroup, pid, time)
-// whose namespace of process `pid` differs from this process's: what joining pid's
-// namespaces means (joining our own user namespace is an error, any other of ours a no-op).
-absl::StatusOr<int> NamespacesDifferingFrom(pid_t pid, int candidates);
+// NamespacesDifferingFrom: runtime/procfs.h.
 
 // An existing namespace to join (OCI linux.namespaces[].path), opened by the parent.
 struct NamespaceToJoin {

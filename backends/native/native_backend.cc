@@ -22,7 +22,7 @@
 #include "backends/native/namespaces.h"
 #include "runtime/cgroup/layout.h"
 #include "runtime/cgroup/cgroup.h"
-#include "runtime/cgroup/layout.h"
+#include "runtime/procfs.h"
 #include "runtime/util/pidfd.h"
 #include "runtime/util/status.h"
 #include "runtime/util/sync_channel.h"
@@ -222,7 +222,13 @@ class NativeContainer : public Container {
 absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const ContainerSpec& spec,
                                                                  const CreateOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<ChildPlan> plan, BuildChildPlan(spec));
-  plan->start_listen_fd = options.start_listen_fd;
+  // Detached (OCI create, run -d): the start gate is a socket in the state directory; the
+  // child holds it (our copy closes when Create returns).
+  UniqueFd start_listen;
+  if (options.detached && options.state_dir_fd >= 0) {
+    ASSIGN_OR_RETURN(start_listen, BindStartSocket(options.state_dir_fd));
+  }
+  plan->start_listen_fd = start_listen.get();
   // The --context copy, made before anything else exists: closed (freed) when Create returns,
   // by which time the child holds its own copy of the fd.
   const size_t mount_warnings = plan->mounts.warnings.size();
@@ -341,7 +347,7 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   // Still in a group (neither its old one nor the hierarchy's root took it back): fail;
   // the container's destructor kills the child (never this process: cgroup.cc).
   RETURN_IF_ERROR(left);
-  container->set_can_detach(options.start_listen_fd >= 0);
+  container->set_can_detach(start_listen.valid());
   // On an error, the container's destructor kills and reaps the child.
   RETURN_IF_ERROR(container->AwaitSetup(spec, /*exec=*/false, idmap_root));
   plan->warnings.insert(plan->warnings.end(), container->warnings().begin(),

@@ -44,8 +44,8 @@ class NativeBackend : public Backend {
 
 // The detached lifecycle's start gate: a SOCK_SEQPACKET socket named kStartSocketName in the
 // container's state directory (dir_fd; 0700, so only its owner can connect). Create binds it
-// and hands it to the container (CreateOptions::start_listen_fd); the container accepts on
-// it after Detach().
+// when CreateOptions::detached and hands it to the child; the child accepts on it after
+// Detach().
 inline constexpr char kStartSocketName[] = "start.sock";
 absl::StatusOr<UniqueFd> BindStartSocket(int dir_fd);
 // `start`: connects, releases the gate and waits until the workload has exec'd. OK: it runs;

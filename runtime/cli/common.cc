@@ -15,8 +15,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "backends/native/init.h"
-#include "backends/native/native_backend.h"
 #include "nlohmann/json.hpp"
 #include "runtime/audit/audit.h"
 #include "runtime/cli/commands.h"

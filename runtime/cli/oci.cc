@@ -13,7 +13,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "backends/native/native_backend.h"
 #include "nlohmann/json.hpp"
 #include "runtime/backends.h"
 #include "runtime/cli/commands.h"

@@ -18,8 +18,6 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "backends/native/namespaces.h"
-#include "backends/native/native_backend.h"
 #include "runtime/audit/audit.h"
 #include "runtime/backends.h"
 #include "runtime/cgroup/cgroup.h"
@@ -373,9 +371,7 @@ absl::StatusOr<ContainerState> CreateDetached(StateStore& store, const Container
     // cleanup on an error path: the error returned is the first.
     (void)store.Remove(std::move(lock));
   };
-  ASSIGN_OR_RETURN(UniqueFd listen, BindStartSocket(lock.dir_fd()));
   CreateOptions options;
-  options.start_listen_fd = listen.get();
   options.state_dir_fd = lock.dir_fd();
   options.state_dir = store.ContainerDirPath(spec.id);
   options.detached = true;
