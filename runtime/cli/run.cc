@@ -27,6 +27,7 @@
 #include "runtime/lifecycle/lifecycle.h"
 #include "runtime/notify/bridge.h"
 #include "runtime/probe/probe.h"
+#include "runtime/service/policy.h"
 #include "runtime/spec/flags.h"
 #include "runtime/util/status.h"
 #include "runtime/util/subprocess.h"
@@ -171,43 +172,34 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
   if (!timer.valid()) return ErrnoStatus("timerfd_create", "health check");
   RETURN_IF_ERROR(ArmTimer(timer.get(), h.interval));
   const absl::Time started = absl::Now();
-  std::string status = "starting";
-  int streak = 0;
+  HealthState health;
   // best effort: the health record is for `ps`; the check goes on without it.
-  (void)RecordHealth(store, id, status, 0, "");
+  (void)RecordHealth(store, id, health.status, 0, "");
   auto check = [&]() -> bool {
     uint64_t expirations;
     (void)!::read(timer.get(), &expirations, sizeof(expirations));
     absl::Status r = ProbeExecOnce(backend, ref, h.cmd, h.timeout);
-    const bool in_start_period = absl::Now() - started < h.start_period;
-    std::string now = status;
-    if (r.ok()) {
-      streak = 0;
-      now = "healthy";
-    } else if (!in_start_period) {
-      ++streak;
-      if (streak >= h.retries) now = "unhealthy";
-    }
-    std::string output = r.ok() ? "" : std::string(r.message());
-    if (now != status) {
+    const HealthStep step =
+        NextHealth(h, health, r.ok(), /*in_start_period=*/absl::Now() - started < h.start_period);
+    const std::string output = r.ok() ? "" : std::string(r.message());
+    const std::string streak = absl::StrCat(step.next.failing_streak);
+    if (step.next.status != health.status) {
       AuditLog::Global().Emit("health-changed", id, req.name,
-                              {{"from", status}, {"to", now},
-                               {"failing_streak", absl::StrCat(streak)}, {"output", output}});
+                              {{"from", health.status}, {"to", step.next.status},
+                               {"failing_streak", streak}, {"output", output}});
     }
     // best effort: the health record is for `ps`; the check goes on without it.
-    (void)RecordHealth(store, id, now, streak, output);
-    if (now == "unhealthy" && status != "unhealthy" &&
-        h.on_failure != HealthCheck::OnFailure::kNone) {
-      AuditLog::Global().Emit("killed-unhealthy", id, req.name,
-                              {{"failing_streak", absl::StrCat(streak)},
-                               {"then", h.on_failure == HealthCheck::OnFailure::kRestart
-                                            ? "restart"
-                                            : "stop"}});
+    (void)RecordHealth(store, id, step.next.status, step.next.failing_streak, output);
+    if (step.kill) {
+      AuditLog::Global().Emit(
+          "killed-unhealthy", id, req.name,
+          {{"failing_streak", streak},
+           {"then", h.on_failure == HealthCheck::OnFailure::kRestart ? "restart" : "stop"}});
       *killed_unhealthy = true;
       // already exiting: the wait reports how it ended.
       (void)c.Kill(SIGKILL);
     }
-    status = now;
+    health = step.next;
     return ArmTimer(timer.get(), h.interval).ok();
   };
   return WaitForwarding(c, sigfd, -1, id, {{timer.get(), check}});
@@ -324,21 +316,15 @@ bool AwaitRestart(StateStore& store, const std::string& id, int sigfd, absl::Dur
     Report(report_fd, absl::StrCat(code, " ", info.status().message()));
     _exit(code);
   }
-  // --restart (and --health-on-failure restart): docker's backoff, 100 ms doubling to 1 min,
-  // reset by a run of 10 s or more.
-  absl::Duration backoff = absl::Milliseconds(100);
+  // --restart (and --health-on-failure restart): runtime/service/policy.h decides.
+  absl::Duration backoff = kFirstBackoff;
   absl::Time began = absl::Now();
   for (int restarts = 1; !ready_failed; ++restarts) {
     const int status = info.ok() ? info->ExitStatus() : (exec_code ? exec_code : kExitNucleusError);
-    const RestartPolicy& r = req.restart;
-    bool again = (killed_unhealthy && req.health.on_failure == HealthCheck::OnFailure::kRestart) ||
-                 r.kind == RestartPolicy::Kind::kAlways ||
-                 (r.kind == RestartPolicy::Kind::kOnFailure && status != 0 &&
-                  (r.max_restarts == 0 || restarts <= r.max_restarts));
-    if (!again) break;
-    if (absl::Now() - began >= absl::Seconds(10)) backoff = absl::Milliseconds(100);
+    if (!ShouldRestart(req.restart, req.health, killed_unhealthy, status, restarts)) break;
+    backoff = RestartBackoff(backoff, absl::Now() - began);
     if (!AwaitRestart(*store, req.spec.id, forwarder.fd(), backoff)) break;
-    backoff = std::min(backoff * 2, absl::Minutes(1));
+    backoff = NextBackoff(backoff);
     AuditLog::Global().Emit(
         "restarted", req.spec.id, req.name,
         {{"count", absl::StrCat(restarts)},

@@ -22,7 +22,7 @@
 #include "absl/time/time.h"
 #include "runtime/api.h"
 #include "runtime/spec/container_spec.h"
-#include "runtime/spec/flags.h"
+#include "runtime/spec/service.h"
 
 namespace nucleus {
 
