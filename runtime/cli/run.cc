@@ -226,6 +226,37 @@ bool AwaitRestart(StateStore& store, const std::string& id, int sigfd, absl::Dur
   }
 }
 
+// --restart (and --health-on-failure restart): runs the container again while
+// runtime/service/policy.h says so; the last run's end. *killed_unhealthy: set by the health
+// check of the run that just ended (the callbacks' wait), cleared for the next.
+absl::StatusOr<ExitInfo> RestartAsPolicySays(StateStore& store, const RunRequest& req,
+                                             const AttachedCallbacks& cb, int sigfd,
+                                             absl::StatusOr<ExitInfo> info, int exec_code,
+                                             bool* killed_unhealthy) {
+  absl::Duration backoff = kFirstBackoff;
+  absl::Time began = absl::Now();
+  for (int restarts = 1;; ++restarts) {
+    const int status = info.ok() ? info->ExitStatus() : (exec_code ? exec_code : kExitNucleusError);
+    if (!ShouldRestart(req.restart, req.health, *killed_unhealthy, status, restarts)) break;
+    backoff = RestartBackoff(backoff, absl::Now() - began);
+    if (!AwaitRestart(store, req.spec.id, sigfd, backoff)) break;
+    backoff = NextBackoff(backoff);
+    AuditLog::Global().Emit(
+        "restarted", req.spec.id, req.name,
+        {{"count", absl::StrCat(restarts)},
+         {"after", info.ok() ? info->Describe() : std::string(info.status().message())}});
+    *killed_unhealthy = false;
+    began = absl::Now();
+    exec_code = 0;
+    info = RunAttached(store, req.spec, req.name, /*remove_when_done=*/false, cb, &exec_code,
+                       restarts);
+    if (!info.ok() && (absl::IsNotFound(info.status()) || absl::IsCancelled(info.status()))) {
+      break;  // removed or stopped meanwhile
+    }
+  }
+  return info;
+}
+
 // The `run -d` monitor: runs the container as its child and records its end, and starts it
 // again as --restart and --health-on-failure say.
 [[noreturn]] void Monitor(RunRequest req, int report_fd) {
@@ -316,27 +347,9 @@ bool AwaitRestart(StateStore& store, const std::string& id, int sigfd, absl::Dur
     Report(report_fd, absl::StrCat(code, " ", info.status().message()));
     _exit(code);
   }
-  // --restart (and --health-on-failure restart): runtime/service/policy.h decides.
-  absl::Duration backoff = kFirstBackoff;
-  absl::Time began = absl::Now();
-  for (int restarts = 1; !ready_failed; ++restarts) {
-    const int status = info.ok() ? info->ExitStatus() : (exec_code ? exec_code : kExitNucleusError);
-    if (!ShouldRestart(req.restart, req.health, killed_unhealthy, status, restarts)) break;
-    backoff = RestartBackoff(backoff, absl::Now() - began);
-    if (!AwaitRestart(*store, req.spec.id, forwarder.fd(), backoff)) break;
-    backoff = NextBackoff(backoff);
-    AuditLog::Global().Emit(
-        "restarted", req.spec.id, req.name,
-        {{"count", absl::StrCat(restarts)},
-         {"after", info.ok() ? info->Describe() : std::string(info.status().message())}});
-    killed_unhealthy = false;
-    began = absl::Now();
-    exec_code = 0;
-    info = RunAttached(*store, req.spec, req.name, /*remove_when_done=*/false, cb, &exec_code,
-                       restarts);
-    if (!info.ok() && (absl::IsNotFound(info.status()) || absl::IsCancelled(info.status()))) {
-      break;  // removed or stopped meanwhile
-    }
+  if (!ready_failed) {
+    info = RestartAsPolicySays(*store, req, cb, forwarder.fd(), std::move(info), exec_code,
+                               &killed_unhealthy);
   }
   _exit(info.ok() ? info->ExitStatus() : kExitNucleusError);
 }
@@ -394,21 +407,10 @@ int RunDetached(const RunRequest& req) {
   return 0;
 }
 
-}  // namespace
-
-int RunMain(const std::vector<std::string>& args) {
-  absl::StatusOr<RunRequest> req = ParseRunArgs(args, CurrentHostDefaults());
-  if (!req.ok()) return Fail(std::string(req.status().message()));
-  if (req->help) {
-    fputs(RunUsage(), stdout);
-    return 0;
-  }
-  req->spec.backend = ResolveBackend(req->spec.backend, &req->warnings);
-  DropDefaultUserNamespaceForGvisor(&*req);
-  for (const std::string& w : req->warnings) Warn(w);
-  if (req->detach) return RunDetached(*req);
-  if (req->remove) Debug("--rm: a foreground run always removes its container");
-
+// `nucleus run` without -d: the container is this process's child; signals are forwarded,
+// the readiness probe and the sd_notify relay served, and its exit status is ours.
+int RunForeground(RunRequest request) {
+  RunRequest* req = &request;
   absl::StatusOr<StateStore> store = OpenStore();
   if (!store.ok()) return Fail(std::string(store.status().message()));
   // Block the forwarded signals before the container exists, so none is lost or kills us
@@ -506,6 +508,23 @@ int RunMain(const std::vector<std::string>& args) {
   // "nucleus: killed: out of memory (limit 32 MiB)"; the status stays 137 (128 + SIGKILL).
   if (info->kind == ExitInfo::Kind::kOom) Fail(info->Describe());
   return info->ExitStatus();
+}
+
+}  // namespace
+
+int RunMain(const std::vector<std::string>& args) {
+  absl::StatusOr<RunRequest> req = ParseRunArgs(args, CurrentHostDefaults());
+  if (!req.ok()) return Fail(std::string(req.status().message()));
+  if (req->help) {
+    fputs(RunUsage(), stdout);
+    return 0;
+  }
+  req->spec.backend = ResolveBackend(req->spec.backend, &req->warnings);
+  DropDefaultUserNamespaceForGvisor(&*req);
+  for (const std::string& w : req->warnings) Warn(w);
+  if (req->detach) return RunDetached(*req);
+  if (req->remove) Debug("--rm: a foreground run always removes its container");
+  return RunForeground(*std::move(req));
 }
 
 }  // namespace nucleus

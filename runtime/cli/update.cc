@@ -72,6 +72,51 @@ absl::Status IntFlag(const std::string& flag, const std::string& value, int64_t 
   return absl::OkStatus();
 }
 
+// runc update's resource flags, in order, onto *res ("--memory: '12x' is not a size").
+absl::Status ApplyUpdateFlags(const std::vector<std::pair<std::string, std::string>>& flags,
+                              ResourcesSpec* res_out) {
+  ResourcesSpec& res = *res_out;
+  for (const auto& [flag, value] : flags) {
+    absl::Status st;
+    int64_t n = 0;
+    if (flag == "--memory" || flag == "--memory-reservation" || flag == "--memory-swap") {
+      if (flag == "--memory-swap" && value == "-1") {
+        res.memory_swap = -1;
+        continue;
+      }
+      absl::StatusOr<uint64_t> bytes = ParseSize(value, flag);
+      if (!bytes.ok()) return bytes.status();
+      if (*bytes == 0) continue;  // runc: 0 leaves it as it is
+      if (flag == "--memory") res.memory = *bytes;
+      if (flag == "--memory-reservation") res.memory_reservation = *bytes;
+      if (flag == "--memory-swap") res.memory_swap = static_cast<int64_t>(*bytes);
+    } else if (flag == "--cpu-shares") {
+      st = IntFlag(flag, value, 2, 262144, "a CPU share count (2..262144)", &n);
+      if (st.ok()) {
+        res.cpu_shares = static_cast<uint64_t>(n);
+        res.cpu_weight.reset();
+      }
+    } else if (flag == "--cpu-quota") {
+      st = IntFlag(flag, value, 1000, INT64_MAX, "a CFS quota (at least 1000 us)", &n);
+      if (st.ok()) res.cpu_quota_us = static_cast<uint64_t>(n);
+    } else if (flag == "--cpu-period") {
+      st = IntFlag(flag, value, 1000, 1000000, "a CFS period (1000..1000000 us)", &n);
+      if (st.ok()) res.cpu_period_us = static_cast<uint64_t>(n);
+    } else if (flag == "--cpuset-cpus" || flag == "--cpuset-mems") {
+      st = ValidateCpuList(value, flag);
+      if (st.ok()) (flag == "--cpuset-cpus" ? res.cpuset_cpus : res.cpuset_mems) = value;
+    } else if (flag == "--pids-limit") {
+      st = IntFlag(flag, value, 1, 4194304, "a process limit (1..4194304)", &n);
+      if (st.ok()) res.pids_limit = n;
+    } else if (flag == "--blkio-weight") {
+      st = IntFlag(flag, value, 10, 1000, "an I/O weight (10..1000)", &n);
+      if (st.ok()) res.blkio_weight = static_cast<uint16_t>(n);
+    }
+    RETURN_IF_ERROR(st);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int PauseMain(const std::vector<std::string>& args) {
@@ -133,43 +178,8 @@ int UpdateMain(const std::vector<std::string>& args) {
     for (const std::string& w : warnings) Warn(absl::StrCat("update: --resources ", name, ": ", w));
     res = *parsed;
   }
-  for (const auto& [flag, value] : flags) {
-    absl::Status st;
-    int64_t n = 0;
-    if (flag == "--memory" || flag == "--memory-reservation" || flag == "--memory-swap") {
-      if (flag == "--memory-swap" && value == "-1") {
-        res.memory_swap = -1;
-        continue;
-      }
-      absl::StatusOr<uint64_t> bytes = ParseSize(value, flag);
-      if (!bytes.ok()) return OciFail(absl::StrCat("update: ", bytes.status().message()));
-      if (*bytes == 0) continue;  // runc: 0 leaves it as it is
-      if (flag == "--memory") res.memory = *bytes;
-      if (flag == "--memory-reservation") res.memory_reservation = *bytes;
-      if (flag == "--memory-swap") res.memory_swap = static_cast<int64_t>(*bytes);
-    } else if (flag == "--cpu-shares") {
-      st = IntFlag(flag, value, 2, 262144, "a CPU share count (2..262144)", &n);
-      if (st.ok()) {
-        res.cpu_shares = static_cast<uint64_t>(n);
-        res.cpu_weight.reset();
-      }
-    } else if (flag == "--cpu-quota") {
-      st = IntFlag(flag, value, 1000, INT64_MAX, "a CFS quota (at least 1000 us)", &n);
-      if (st.ok()) res.cpu_quota_us = static_cast<uint64_t>(n);
-    } else if (flag == "--cpu-period") {
-      st = IntFlag(flag, value, 1000, 1000000, "a CFS period (1000..1000000 us)", &n);
-      if (st.ok()) res.cpu_period_us = static_cast<uint64_t>(n);
-    } else if (flag == "--cpuset-cpus" || flag == "--cpuset-mems") {
-      st = ValidateCpuList(value, flag);
-      if (st.ok()) (flag == "--cpuset-cpus" ? res.cpuset_cpus : res.cpuset_mems) = value;
-    } else if (flag == "--pids-limit") {
-      st = IntFlag(flag, value, 1, 4194304, "a process limit (1..4194304)", &n);
-      if (st.ok()) res.pids_limit = n;
-    } else if (flag == "--blkio-weight") {
-      st = IntFlag(flag, value, 10, 1000, "an I/O weight (10..1000)", &n);
-      if (st.ok()) res.blkio_weight = static_cast<uint16_t>(n);
-    }
-    if (!st.ok()) return OciFail(absl::StrCat("update: ", st.message()));
+  if (absl::Status applied = ApplyUpdateFlags(flags, &res); !applied.ok()) {
+    return OciFail(absl::StrCat("update: ", applied.message()));
   }
   // The same cross-field rules as `run`'s and config.json's, named as the user gave them.
   if (!flags.empty()) res.naming = ResourcesSpec::Naming::kFlags;

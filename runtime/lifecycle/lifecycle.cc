@@ -707,6 +707,70 @@ absl::StatusOr<std::vector<pid_t>> ContainerPids(const StateStore& store, const 
   return std::vector<pid_t>{};
 }
 
+namespace {
+
+// RunAttached's entry: a first run registers it; a restart takes the previous run's entry
+// as it was left ("stopped"), unless a person removed or stopped it meanwhile.
+absl::StatusOr<ContainerLock> RegisterRun(StateStore& store, const ContainerSpec& spec,
+                                          int restart_count, bool durable, ContainerState* st) {
+  if (restart_count == 0) return Register(store, spec, *st, durable);
+  ASSIGN_OR_RETURN(ContainerLock lock, store.Lock(spec.id, kLockTimeout));
+  ASSIGN_OR_RETURN(ContainerState before, store.Load(spec.id));
+  if (before.stop_requested) {
+    return absl::CancelledError(absl::StrCat("container ", spec.id, " was stopped"));
+  }
+  st->created = before.created;
+  st->restart_count = restart_count;
+  RETURN_IF_ERROR(store.Save(lock, *st, durable));
+  return lock;
+}
+
+// The hooks between create and start. The entry says "created" (with the pid) while they
+// run; without hooks Start follows at once and the "running" save is the only one (each
+// replacing save costs a rename, which ext4 follows with a writeback of the new file).
+absl::Status RunCreateHooks(StateStore& store, const ContainerLock& lock, const ContainerSpec& spec,
+                            const ContainerState& st, bool durable) {
+  const HooksSpec& h = spec.hooks;
+  if (h.prestart.empty() && h.create_runtime.empty() && h.create_container.empty() &&
+      h.start_container.empty()) {
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(store.Save(lock, st, durable));
+  const std::string created_json = ToOciStateJson(st);
+  RETURN_IF_ERROR(RunHooks(h.prestart, "prestart", created_json));
+  RETURN_IF_ERROR(RunHooks(h.create_runtime, "createRuntime", created_json));
+  if (h.create_container.empty() && h.start_container.empty()) return absl::OkStatus();
+  UniqueFd pidfd(PidfdOpenRaw(st.pid));
+  ASSIGN_OR_RETURN(HookNamespaces create_ns, ContainerNamespaces(st.pid, pidfd.get(), false));
+  ASSIGN_OR_RETURN(HookNamespaces start_ns, ContainerNamespaces(st.pid, pidfd.get(), true));
+  RETURN_IF_ERROR(RunHooks(h.create_container, "createContainer", created_json, &create_ns));
+  return RunHooks(h.start_container, "startContainer", created_json, &start_ns);
+}
+
+// The end of an attached run, in its entry: the exit (what others recorded meanwhile, ready
+// and health, stays), the poststop hooks, then removed (remove_when_done) or saved stopped.
+// The entry may have been removed meanwhile (`rm -f`): then nothing to do.
+void RecordEnd(StateStore& store, const ContainerSpec& spec,
+               const absl::StatusOr<ExitInfo>& info, bool remove_when_done, bool durable,
+               ContainerState& st) {
+  absl::StatusOr<ContainerLock> relock = store.Lock(spec.id, kLockTimeout);
+  if (!relock.ok()) return;
+  if (absl::StatusOr<ContainerState> now = store.Load(spec.id); now.ok()) st = *now;
+  if (info.ok()) st.exit = ToExitRecord(*info);
+  st.status = ContainerStatus::kStopped;
+  for (const std::string& w :
+       RunHooksBestEffort(spec.hooks.poststop, "poststop", ToOciStateJson(st))) {
+    fprintf(stderr, "nucleus: warning: %s\n", w.c_str());
+  }
+  absl::Status recorded = remove_when_done ? store.Remove(*std::move(relock), durable)
+                                           : store.Save(*relock, st);
+  if (!recorded.ok()) {
+    fprintf(stderr, "nucleus: warning: state: %s\n", std::string(recorded.message()).c_str());
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& asked,
                                      const std::string& name, bool remove_when_done,
                                      const AttachedCallbacks& callbacks, int* exec_exit_code,
@@ -716,28 +780,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
   ASSIGN_OR_RETURN(ContainerSpec spec, PrepareRoot(asked));
   // A foreground run's entry dies with it: atomic writes, but no fsync (store.h).
   const bool durable = !remove_when_done;
-  absl::StatusOr<ContainerLock> registered;
-  if (restart_count == 0) {
-    registered = Register(store, spec, st, durable);
-  } else {
-    // A restart: the entry of the previous run, as it was left ("stopped"), unless a
-    // person removed or stopped it meanwhile.
-    registered = store.Lock(spec.id, kLockTimeout);
-    absl::StatusOr<ContainerState> before =
-        registered.ok() ? store.Load(spec.id) : registered.status();
-    if (!before.ok()) return before.status();
-    if (before->stop_requested) {
-      return absl::CancelledError(absl::StrCat("container ", spec.id, " was stopped"));
-    }
-    st.created = before->created;
-    st.restart_count = restart_count;
-    if (registered.ok()) {
-      absl::Status saved = store.Save(*registered, st, durable);
-      if (!saved.ok()) return saved;
-    }
-  }
-  if (!registered.ok()) return registered.status();
-  ContainerLock lock = *std::move(registered);
+  ASSIGN_OR_RETURN(ContainerLock lock, RegisterRun(store, spec, restart_count, durable, &st));
   // Held until the end of this function: if this process dies first, the entry is a ghost
   // the next nucleus command reaps (ReapAbandonedRuns).
   UniqueFd owner;
@@ -786,30 +829,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
   st.pid_start_time = ReadStartTime(st.pid).value_or(0);
   for (const std::string& p : container.cgroup_paths()) st.cgroup_paths[HierarchyName(p)] = p;
   st.status = ContainerStatus::kCreated;
-  // The entry says "created" (with the pid) while hooks run; without hooks Start follows at
-  // once and the "running" save below is the only one (each replacing save costs a rename,
-  // which ext4 follows with a writeback of the new file).
-  const bool has_create_hooks = !spec.hooks.prestart.empty() ||
-                                !spec.hooks.create_runtime.empty() ||
-                                !spec.hooks.create_container.empty() ||
-                                !spec.hooks.start_container.empty();
-  absl::Status step = has_create_hooks ? store.Save(lock, st, durable) : absl::OkStatus();
-  const std::string created_json = has_create_hooks ? ToOciStateJson(st) : "";
-  if (step.ok()) step = RunHooks(spec.hooks.prestart, "prestart", created_json);
-  if (step.ok()) step = RunHooks(spec.hooks.create_runtime, "createRuntime", created_json);
-  if (step.ok() &&
-      (!spec.hooks.create_container.empty() || !spec.hooks.start_container.empty())) {
-    UniqueFd pidfd(PidfdOpenRaw(st.pid));
-    absl::StatusOr<HookNamespaces> create_ns = ContainerNamespaces(st.pid, pidfd.get(), false);
-    absl::StatusOr<HookNamespaces> start_ns = ContainerNamespaces(st.pid, pidfd.get(), true);
-    step = !create_ns.ok() ? create_ns.status() : start_ns.status();
-    if (step.ok()) {
-      step = RunHooks(spec.hooks.create_container, "createContainer", created_json, &*create_ns);
-    }
-    if (step.ok()) {
-      step = RunHooks(spec.hooks.start_container, "startContainer", created_json, &*start_ns);
-    }
-  }
+  absl::Status step = RunCreateHooks(store, lock, spec, st, durable);
   if (!step.ok()) {
     // cleanup on an error path: the error returned is the first.
     (void)container.Destroy();
@@ -844,24 +864,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
   absl::StatusOr<ExitInfo> info = callbacks.wait ? callbacks.wait(container) : container.Wait();
   if (info.ok()) AuditExit(spec, name, *info);
   absl::Status destroyed = container.Destroy();
-  // Record the end; the entry may have been removed meanwhile (`rm -f`): then nothing to do.
-  absl::StatusOr<ContainerLock> relock = store.Lock(spec.id, kLockTimeout);
-  if (relock.ok()) {
-    // What others recorded meanwhile (ready, health) stays.
-    if (absl::StatusOr<ContainerState> now = store.Load(spec.id); now.ok()) st = *now;
-    if (info.ok()) st.exit = ToExitRecord(*info);
-    st.status = ContainerStatus::kStopped;
-    ContainerState stopped = st;
-    for (const std::string& w :
-         RunHooksBestEffort(spec.hooks.poststop, "poststop", ToOciStateJson(stopped))) {
-      fprintf(stderr, "nucleus: warning: %s\n", w.c_str());
-    }
-    absl::Status recorded = remove_when_done ? store.Remove(*std::move(relock), durable)
-                                             : store.Save(*relock, st);
-    if (!recorded.ok()) {
-      fprintf(stderr, "nucleus: warning: state: %s\n", std::string(recorded.message()).c_str());
-    }
-  }
+  RecordEnd(store, spec, info, remove_when_done, durable, st);
   if (!info.ok()) return info.status();
   if (!destroyed.ok()) {
     fprintf(stderr, "nucleus: warning: cleanup: %s\n", std::string(destroyed.message()).c_str());
