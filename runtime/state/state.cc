@@ -10,6 +10,7 @@
 #include "nlohmann/json.hpp"
 #include "runtime/quote.h"
 #include "runtime/state/ids.h"
+#include "runtime/util/status.h"
 
 namespace nucleus {
 namespace {
@@ -139,11 +140,6 @@ class Reader {
   std::string prefix_;
 };
 
-#define STATE_RETURN_IF_ERROR(expr)     \
-  do {                                  \
-    absl::Status s_ = (expr);           \
-    if (!s_.ok()) return s_;            \
-  } while (0)
 
 absl::StatusOr<ContainerStatus> ParseStatus(const Json& v) {
   static constexpr ContainerStatus kAll[] = {
@@ -163,7 +159,7 @@ absl::StatusOr<ExitRecord> ParseExit(const Json& v) {
   Reader r(v, "exit.");
   ExitRecord e;
   std::string kind;
-  STATE_RETURN_IF_ERROR(r.String("kind", true, &kind));
+  RETURN_IF_ERROR(r.String("kind", true, &kind));
   static constexpr ExitRecord::Kind kKinds[] = {
       ExitRecord::Kind::kExited, ExitRecord::Kind::kSignaled, ExitRecord::Kind::kOom,
       ExitRecord::Kind::kSeccompKill, ExitRecord::Kind::kTimeout};
@@ -180,18 +176,18 @@ absl::StatusOr<ExitRecord> ParseExit(const Json& v) {
   }
   int64_t n = 0;
   if (e.kind == ExitRecord::Kind::kExited) {
-    STATE_RETURN_IF_ERROR(r.Int("code", true, 0, 255, "is not an exit code (0-255)", &n));
+    RETURN_IF_ERROR(r.Int("code", true, 0, 255, "is not an exit code (0-255)", &n));
     e.code = static_cast<int>(n);
     n = 0;
-    STATE_RETURN_IF_ERROR(r.Int("signal", false, 0, 0, "is not 0 for an exit", &n));
+    RETURN_IF_ERROR(r.Int("signal", false, 0, 0, "is not 0 for an exit", &n));
   } else {
-    STATE_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         r.Int("signal", true, 1, kMaxSignal, "is not a signal number (1-64)", &n));
     e.signal = static_cast<int>(n);
     n = 0;
-    STATE_RETURN_IF_ERROR(r.Int("code", false, 0, 0, "is not 0 for a signal death", &n));
+    RETURN_IF_ERROR(r.Int("code", false, 0, 0, "is not 0 for a signal death", &n));
   }
-  STATE_RETURN_IF_ERROR(r.String("reason", false, &e.reason));
+  RETURN_IF_ERROR(r.String("reason", false, &e.reason));
   return e;
 }
 
@@ -236,6 +232,61 @@ std::string Dump(const Json& j) {
   // replace: a string that is not UTF-8 (an annotation copied from a hostile config) must
   // not make the state unwritable.
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+// The text as a JSON object (size-capped; a parse error on one line, without nlohmann's tag).
+absl::StatusOr<Json> ParseRoot(absl::string_view text) {
+  if (text.size() > kMaxStateJsonBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "state.json: ", text.size(), " bytes, more than ", kMaxStateJsonBytes));
+  }
+  Json root;
+  try {
+    root = Json::parse(text.begin(), text.end());
+  } catch (const Json::exception& e) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag.
+    absl::string_view what = e.what();
+    if (size_t close = what.find("] "); close != absl::string_view::npos) {
+      what.remove_prefix(close + 2);
+    }
+    std::string msg(what);
+    for (char& c : msg) {
+      if (c == '\n') c = ' ';
+    }
+    return absl::InvalidArgumentError(absl::StrCat("state.json: not JSON: ", msg));
+  }
+  if (!root.is_object()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("state.json: ", Show(root), " is not a JSON object"));
+  }
+  return root;
+}
+
+// "health": {"status": "starting"|"healthy"|"unhealthy", "failingStreak", "lastOutput"}.
+absl::Status ParseHealth(const Json& h, ContainerState* s) {
+  if (!h.is_object()) return BadValue("health", h, "is not an object");
+  const Json* st = h.contains("status") ? &h["status"] : nullptr;
+  if (st == nullptr || !st->is_string() ||
+      (*st != "starting" && *st != "healthy" && *st != "unhealthy")) {
+    return BadValue("health.status", st ? *st : Json(nullptr),
+                    "is not starting, healthy or unhealthy");
+  }
+  s->health_status = st->get<std::string>();
+  const Json* n = h.contains("failingStreak") ? &h["failingStreak"] : nullptr;
+  if (n != nullptr) {
+    if (!n->is_number_integer() || n->get<int64_t>() < 0 || n->get<int64_t>() > INT_MAX) {
+      return BadValue("health.failingStreak", *n, "is not a count");
+    }
+    s->health_failing_streak = static_cast<int>(n->get<int64_t>());
+  }
+  const Json* out = h.contains("lastOutput") ? &h["lastOutput"] : nullptr;
+  if (out != nullptr) {
+    if (!out->is_string() || out->get<std::string>().size() > 4096) {
+      return BadValue("health.lastOutput", *out, "is not a string of at most 4096 bytes");
+    }
+    s->health_last_output = out->get<std::string>();
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -285,41 +336,19 @@ std::string ToOciStateJson(const ContainerState& state) {
 }
 
 absl::StatusOr<ContainerState> ParseStateJson(absl::string_view text) {
-  if (text.size() > kMaxStateJsonBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "state.json: ", text.size(), " bytes, more than ", kMaxStateJsonBytes));
-  }
-  Json root;
-  try {
-    root = Json::parse(text.begin(), text.end());
-  } catch (const Json::exception& e) {
-    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag.
-    absl::string_view what = e.what();
-    if (size_t close = what.find("] "); close != absl::string_view::npos) {
-      what.remove_prefix(close + 2);
-    }
-    std::string msg(what);
-    for (char& c : msg) {
-      if (c == '\n') c = ' ';
-    }
-    return absl::InvalidArgumentError(absl::StrCat("state.json: not JSON: ", msg));
-  }
-  if (!root.is_object()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("state.json: ", Show(root), " is not a JSON object"));
-  }
+  ASSIGN_OR_RETURN(Json root, ParseRoot(text));
   Reader r(root, "");
   ContainerState s;
 
-  STATE_RETURN_IF_ERROR(r.String("ociVersion", true, &s.oci_version));
+  RETURN_IF_ERROR(r.String("ociVersion", true, &s.oci_version));
   if (s.oci_version.rfind("1.", 0) != 0) {
     return BadValue("ociVersion", *r.Find("ociVersion"), "is not a 1.x OCI version");
   }
-  STATE_RETURN_IF_ERROR(r.String("id", true, &s.id));
+  RETURN_IF_ERROR(r.String("id", true, &s.id));
   if (absl::Status st = ValidateContainerId(s.id); !st.ok()) {
     return Bad("id", st.message());
   }
-  STATE_RETURN_IF_ERROR(r.String("name", false, &s.name));
+  RETURN_IF_ERROR(r.String("name", false, &s.name));
   if (r.Find("name") != nullptr && !s.name.empty()) {
     if (absl::Status st = ValidateContainerName(s.name); !st.ok()) {
       return Bad("name", st.message());
@@ -332,20 +361,20 @@ absl::StatusOr<ContainerState> ParseStateJson(absl::string_view text) {
   s.status = *parsed_status;
 
   int64_t n = 0;
-  STATE_RETURN_IF_ERROR(r.Int("pid", true, 0, kMaxPid, "is not a pid", &n));
+  RETURN_IF_ERROR(r.Int("pid", true, 0, kMaxPid, "is not a pid", &n));
   s.pid = static_cast<pid_t>(n);
   if (s.pid == 0 && (s.status == ContainerStatus::kCreated ||
                      s.status == ContainerStatus::kRunning ||
                      s.status == ContainerStatus::kPaused)) {
     return Bad("pid", absl::StrCat("0 but status is ", ContainerStatusName(s.status)));
   }
-  STATE_RETURN_IF_ERROR(r.Uint64("pidStartTime", "is not a start time", &s.pid_start_time));
-  STATE_RETURN_IF_ERROR(r.AbsPath("bundle", true, &s.bundle));
-  STATE_RETURN_IF_ERROR(r.AbsPath("rootfs", false, &s.rootfs));
-  STATE_RETURN_IF_ERROR(r.StringMap("annotations", &s.annotations));
+  RETURN_IF_ERROR(r.Uint64("pidStartTime", "is not a start time", &s.pid_start_time));
+  RETURN_IF_ERROR(r.AbsPath("bundle", true, &s.bundle));
+  RETURN_IF_ERROR(r.AbsPath("rootfs", false, &s.rootfs));
+  RETURN_IF_ERROR(r.StringMap("annotations", &s.annotations));
 
   std::string created;
-  STATE_RETURN_IF_ERROR(r.String("created", true, &created));
+  RETURN_IF_ERROR(r.String("created", true, &created));
   std::string err;
   if (!absl::ParseTime(absl::RFC3339_full, created, &s.created, &err) ||
       s.created < kMinTime || s.created >= kMaxTime) {
@@ -367,43 +396,20 @@ absl::StatusOr<ContainerState> ParseStateJson(absl::string_view text) {
     if (!exit.ok()) return exit.status();
     s.exit = *std::move(exit);
   }
-  STATE_RETURN_IF_ERROR(r.StringMap("cgroupPaths", &s.cgroup_paths));
+  RETURN_IF_ERROR(r.StringMap("cgroupPaths", &s.cgroup_paths));
   for (const auto& [k, v] : s.cgroup_paths) {
     if (v.empty() || v[0] != '/' || v.find('\0') != std::string::npos) {
       return BadValue(Key("cgroupPaths", k), Json(v), "is not an absolute path");
     }
   }
-  STATE_RETURN_IF_ERROR(r.AbsPath("logPath", false, &s.log_path));
+  RETURN_IF_ERROR(r.AbsPath("logPath", false, &s.log_path));
   n = 0;
-  STATE_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       r.Int("restartCount", false, 0, INT_MAX, "is not a restart count", &n));
   s.restart_count = static_cast<int>(n);
-  STATE_RETURN_IF_ERROR(r.Bool("ready", &s.ready));
-  STATE_RETURN_IF_ERROR(r.Bool("stopRequested", &s.stop_requested));
-  if (const Json* h = r.Find("health"); h != nullptr) {
-    if (!h->is_object()) return BadValue("health", *h, "is not an object");
-    const Json* st = h->contains("status") ? &(*h)["status"] : nullptr;
-    if (st == nullptr || !st->is_string() ||
-        (*st != "starting" && *st != "healthy" && *st != "unhealthy")) {
-      return BadValue("health.status", st ? *st : Json(nullptr),
-                      "is not starting, healthy or unhealthy");
-    }
-    s.health_status = st->get<std::string>();
-    const Json* n = h->contains("failingStreak") ? &(*h)["failingStreak"] : nullptr;
-    if (n != nullptr) {
-      if (!n->is_number_integer() || n->get<int64_t>() < 0 || n->get<int64_t>() > INT_MAX) {
-        return BadValue("health.failingStreak", *n, "is not a count");
-      }
-      s.health_failing_streak = static_cast<int>(n->get<int64_t>());
-    }
-    const Json* out = h->contains("lastOutput") ? &(*h)["lastOutput"] : nullptr;
-    if (out != nullptr) {
-      if (!out->is_string() || out->get<std::string>().size() > 4096) {
-        return BadValue("health.lastOutput", *out, "is not a string of at most 4096 bytes");
-      }
-      s.health_last_output = out->get<std::string>();
-    }
-  }
+  RETURN_IF_ERROR(r.Bool("ready", &s.ready));
+  RETURN_IF_ERROR(r.Bool("stopRequested", &s.stop_requested));
+  if (const Json* h = r.Find("health"); h != nullptr) RETURN_IF_ERROR(ParseHealth(*h, &s));
   return s;
 }
 
