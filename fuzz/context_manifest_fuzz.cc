@@ -23,8 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& [path, hex] : *parsed) {
     Check(!path.empty() && path[0] != '/' && path.back() != '/', "paths are relative");
     Check(path.find("//") == std::string::npos, "no empty component");
-    Check(path != ".." && path.rfind("../", 0) != 0 &&
-              path.find("/../") == std::string::npos &&
+    Check(path != ".." && path.rfind("../", 0) != 0 && path.find("/../") == std::string::npos &&
               (path.size() < 3 || path.compare(path.size() - 3, 3, "/..") != 0),
           "no .. component");
     Check(hex.size() == 64, "hashes are 64 hex digits");

@@ -18,8 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<nucleus::NotifySocketAddress> a = nucleus::ParseNotifySocket(text);
   if (!a.ok()) {
     absl::string_view msg = a.status().message();
-    Check(a.status().code() == absl::StatusCode::kInvalidArgument,
-          "errors are InvalidArgument");
+    Check(a.status().code() == absl::StatusCode::kInvalidArgument, "errors are InvalidArgument");
     Check(absl::StartsWith(msg, "NOTIFY_SOCKET"), "errors start with NOTIFY_SOCKET");
     Check(msg.find('\n') == absl::string_view::npos, "errors are one line");
     Check(msg.size() < 1024, "errors are short");

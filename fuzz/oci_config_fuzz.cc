@@ -45,8 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string j2 = nucleus::ToOciConfigJson(again->spec);
   if (j2 != j1) {
-    fprintf(stderr, "round trip differs\n--- J1 ---\n%s\n--- J2 ---\n%s\n", j1.c_str(),
-            j2.c_str());
+    fprintf(stderr, "round trip differs\n--- J1 ---\n%s\n--- J2 ---\n%s\n", j1.c_str(), j2.c_str());
     __builtin_trap();
   }
   return 0;

@@ -46,7 +46,8 @@ long Replay(const fs::path& arg) {
     return -1;
   }
   std::vector<fs::path> files;
-  for (fs::recursive_directory_iterator it(arg, fs::directory_options::follow_directory_symlink, ec),
+  for (fs::recursive_directory_iterator
+           it(arg, fs::directory_options::follow_directory_symlink, ec),
        end;
        !ec && it != end; it.increment(ec)) {
     if (it->is_regular_file(ec)) files.push_back(it->path());

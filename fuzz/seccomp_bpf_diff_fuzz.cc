@@ -84,30 +84,60 @@ struct PoolCall {
 };
 
 const PoolCall kPool[] = {
-    {"read", __NR_read},       {"write", __NR_write},     {"close", __NR_close},
-    {"openat", __NR_openat},   {"mmap", __NR_mmap},       {"ioctl", __NR_ioctl},
-    {"clone", __NR_clone},     {"personality", __NR_personality},
-    {"kill", __NR_kill},       {"socket", __NR_socket},   {"getpid", __NR_getpid},
-    {"mkdir", __NR_mkdir},     {"fcntl", __NR_fcntl},     {"futex", __NR_futex},
-    {"prctl", __NR_prctl},     {"unshare", __NR_unshare}, {"mount", __NR_mount},
-    {"setns", __NR_setns},     {"clone3", __NR_clone3},
+    {"read", __NR_read},
+    {"write", __NR_write},
+    {"close", __NR_close},
+    {"openat", __NR_openat},
+    {"mmap", __NR_mmap},
+    {"ioctl", __NR_ioctl},
+    {"clone", __NR_clone},
+    {"personality", __NR_personality},
+    {"kill", __NR_kill},
+    {"socket", __NR_socket},
+    {"getpid", __NR_getpid},
+    {"mkdir", __NR_mkdir},
+    {"fcntl", __NR_fcntl},
+    {"futex", __NR_futex},
+    {"prctl", __NR_prctl},
+    {"unshare", __NR_unshare},
+    {"mount", __NR_mount},
+    {"setns", __NR_setns},
+    {"clone3", __NR_clone3},
     // Not on x86_64 (i386's multiplexer): libseccomp resolves it to a pseudo number.
     {"socketcall", -1},
 };
 constexpr size_t kPoolSize = sizeof(kPool) / sizeof(kPool[0]);
 
 const uint64_t kValues[] = {
-    0,          1,          2,          5,          8,
-    0x7f,       0xff,       0x20000,    0x10000000, 0x7E020000,
-    0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 0x100000000,
-    0x100000001, 0x1ffffffff, 0xffffffff00000000, 0x8000000000000000, 0x7fffffffffffffff,
-    0xfffffffffffffffe, 0xffffffffffffffff, 0xffffffff80000000,
+    0,
+    1,
+    2,
+    5,
+    8,
+    0x7f,
+    0xff,
+    0x20000,
+    0x10000000,
+    0x7E020000,
+    0x7fffffff,
+    0x80000000,
+    0xfffffffe,
+    0xffffffff,
+    0x100000000,
+    0x100000001,
+    0x1ffffffff,
+    0xffffffff00000000,
+    0x8000000000000000,
+    0x7fffffffffffffff,
+    0xfffffffffffffffe,
+    0xffffffffffffffff,
+    0xffffffff80000000,
 };
 constexpr size_t kValuesSize = sizeof(kValues) / sizeof(kValues[0]);
 
-const int kCapPool[] = {CAP_SYS_ADMIN,  CAP_SYS_PTRACE,   CAP_SYS_TIME,   CAP_SYS_BOOT,
-                        CAP_SYS_MODULE, CAP_SYS_RAWIO,    CAP_SYS_PACCT,  CAP_SYS_CHROOT,
-                        CAP_SYS_NICE,   CAP_SYS_TTY_CONFIG, CAP_BPF,      CAP_PERFMON,
+const int kCapPool[] = {CAP_SYS_ADMIN,  CAP_SYS_PTRACE,      CAP_SYS_TIME,  CAP_SYS_BOOT,
+                        CAP_SYS_MODULE, CAP_SYS_RAWIO,       CAP_SYS_PACCT, CAP_SYS_CHROOT,
+                        CAP_SYS_NICE,   CAP_SYS_TTY_CONFIG,  CAP_BPF,       CAP_PERFMON,
                         CAP_SYSLOG,     CAP_DAC_READ_SEARCH, CAP_NET_ADMIN, CAP_CHOWN};
 
 // Reads the input front to back; past the end everything is 0.
@@ -128,22 +158,34 @@ class Reader {
 
 SeccompAction PickAction(Reader& in) {
   switch (in.Pick(8)) {
-    case 0: case 1: return SeccompAction::kAllow;
-    case 2: case 3: return SeccompAction::kErrno;
-    case 4: return SeccompAction::kKillProcess;
-    case 5: return SeccompAction::kKillThread;
-    case 6: return SeccompAction::kTrap;
-    default: return in.Pick(2) ? SeccompAction::kLog : SeccompAction::kTrace;
+    case 0:
+    case 1:
+      return SeccompAction::kAllow;
+    case 2:
+    case 3:
+      return SeccompAction::kErrno;
+    case 4:
+      return SeccompAction::kKillProcess;
+    case 5:
+      return SeccompAction::kKillThread;
+    case 6:
+      return SeccompAction::kTrap;
+    default:
+      return in.Pick(2) ? SeccompAction::kLog : SeccompAction::kTrace;
   }
 }
 
 // errno values a profile can carry (the profile parser caps them at 4095).
 uint32_t PickErrno(Reader& in) {
   switch (in.Pick(4)) {
-    case 0: return 1;
-    case 1: return 38;
-    case 2: return in.Pick(4);  // 0..3, 0 included
-    default: return in.U16() % 4096;
+    case 0:
+      return 1;
+    case 1:
+      return 38;
+    case 2:
+      return in.Pick(4);  // 0..3, 0 included
+    default:
+      return in.U16() % 4096;
   }
 }
 
@@ -185,13 +227,20 @@ SeccompSpec RandomSpec(Reader& in) {
 
 uint32_t RetValue(SeccompAction action, uint32_t data) {
   switch (action) {
-    case SeccompAction::kAllow: return SECCOMP_RET_ALLOW;
-    case SeccompAction::kErrno: return SECCOMP_RET_ERRNO | data;
-    case SeccompAction::kKillThread: return SECCOMP_RET_KILL_THREAD;
-    case SeccompAction::kKillProcess: return SECCOMP_RET_KILL_PROCESS;
-    case SeccompAction::kTrap: return SECCOMP_RET_TRAP;
-    case SeccompAction::kTrace: return SECCOMP_RET_TRACE | data;
-    case SeccompAction::kLog: return SECCOMP_RET_LOG;
+    case SeccompAction::kAllow:
+      return SECCOMP_RET_ALLOW;
+    case SeccompAction::kErrno:
+      return SECCOMP_RET_ERRNO | data;
+    case SeccompAction::kKillThread:
+      return SECCOMP_RET_KILL_THREAD;
+    case SeccompAction::kKillProcess:
+      return SECCOMP_RET_KILL_PROCESS;
+    case SeccompAction::kTrap:
+      return SECCOMP_RET_TRAP;
+    case SeccompAction::kTrace:
+      return SECCOMP_RET_TRACE | data;
+    case SeccompAction::kLog:
+      return SECCOMP_RET_LOG;
   }
   fuzz::Check(false, "unknown SeccompAction");
   return 0;
@@ -205,15 +254,22 @@ uint32_t EffectiveRet(const SeccompSpec& spec, SeccompAction action, uint32_t da
 bool Compare(const SeccompArg& c, const __u64* args) {
   const uint64_t v = args[c.index];
   switch (c.op) {
-    case Op::kNotEqual: return v != c.value;
-    case Op::kLessThan: return v < c.value;
-    case Op::kLessEqual: return v <= c.value;
-    case Op::kEqualTo: return v == c.value;
-    case Op::kGreaterEqual: return v >= c.value;
-    case Op::kGreaterThan: return v > c.value;
+    case Op::kNotEqual:
+      return v != c.value;
+    case Op::kLessThan:
+      return v < c.value;
+    case Op::kLessEqual:
+      return v <= c.value;
+    case Op::kEqualTo:
+      return v == c.value;
+    case Op::kGreaterEqual:
+      return v >= c.value;
+    case Op::kGreaterThan:
+      return v > c.value;
     // libseccomp's documented MASKED_EQ: "the masked argument value is equal to the masked
     // datum value" (seccomp_rule_add(3)); value_two's bits outside the mask do not count.
-    case Op::kMaskedEqual: return (v & c.value) == (c.value_two & c.value);
+    case Op::kMaskedEqual:
+      return (v & c.value) == (c.value_two & c.value);
   }
   return false;
 }
@@ -221,7 +277,7 @@ bool Compare(const SeccompArg& c, const __u64* args) {
 // One rule as the filter must apply it: the syscall numbers it names and its alternatives
 // (OR of ANDs; one alternative holding all comparisons unless an index repeats).
 struct RefRule {
-  size_t index;  // in spec.syscalls
+  size_t index;        // in spec.syscalls
   std::set<int> nrs;   // x86_64 numbers, what events match
   std::set<int> keys;  // libseccomp's numbers (pseudo ones for other ABIs' calls): conflicts
   uint32_t ret;
@@ -350,26 +406,40 @@ bool HasErrno4095(const SeccompSpec& spec) {
 
 const char* OpName(Op op) {
   switch (op) {
-    case Op::kNotEqual: return "NE";
-    case Op::kLessThan: return "LT";
-    case Op::kLessEqual: return "LE";
-    case Op::kEqualTo: return "EQ";
-    case Op::kGreaterEqual: return "GE";
-    case Op::kGreaterThan: return "GT";
-    case Op::kMaskedEqual: return "MASKED_EQ";
+    case Op::kNotEqual:
+      return "NE";
+    case Op::kLessThan:
+      return "LT";
+    case Op::kLessEqual:
+      return "LE";
+    case Op::kEqualTo:
+      return "EQ";
+    case Op::kGreaterEqual:
+      return "GE";
+    case Op::kGreaterThan:
+      return "GT";
+    case Op::kMaskedEqual:
+      return "MASKED_EQ";
   }
   return "?";
 }
 
 std::string ActionText(SeccompAction a, uint32_t data) {
   switch (a) {
-    case SeccompAction::kAllow: return "ALLOW";
-    case SeccompAction::kErrno: return absl::StrCat("ERRNO(", data, ")");
-    case SeccompAction::kKillThread: return "KILL_THREAD";
-    case SeccompAction::kKillProcess: return "KILL_PROCESS";
-    case SeccompAction::kTrap: return "TRAP";
-    case SeccompAction::kTrace: return absl::StrCat("TRACE(", data, ")");
-    case SeccompAction::kLog: return "LOG";
+    case SeccompAction::kAllow:
+      return "ALLOW";
+    case SeccompAction::kErrno:
+      return absl::StrCat("ERRNO(", data, ")");
+    case SeccompAction::kKillThread:
+      return "KILL_THREAD";
+    case SeccompAction::kKillProcess:
+      return "KILL_PROCESS";
+    case SeccompAction::kTrap:
+      return "TRAP";
+    case SeccompAction::kTrace:
+      return absl::StrCat("TRACE(", data, ")");
+    case SeccompAction::kLog:
+      return "LOG";
   }
   return "?";
 }
@@ -400,13 +470,20 @@ std::string DescribeEvent(const seccomp_data& d) {
 
 std::string RetText(uint32_t ret) {
   switch (ret & SECCOMP_RET_ACTION_FULL) {
-    case SECCOMP_RET_ALLOW: return "ALLOW";
-    case SECCOMP_RET_LOG: return "LOG";
-    case SECCOMP_RET_KILL_PROCESS: return "KILL_PROCESS";
-    case SECCOMP_RET_KILL_THREAD: return "KILL_THREAD";
-    case SECCOMP_RET_TRAP: return "TRAP";
-    case SECCOMP_RET_ERRNO: return absl::StrCat("ERRNO(", ret & SECCOMP_RET_DATA, ")");
-    case SECCOMP_RET_TRACE: return absl::StrCat("TRACE(", ret & SECCOMP_RET_DATA, ")");
+    case SECCOMP_RET_ALLOW:
+      return "ALLOW";
+    case SECCOMP_RET_LOG:
+      return "LOG";
+    case SECCOMP_RET_KILL_PROCESS:
+      return "KILL_PROCESS";
+    case SECCOMP_RET_KILL_THREAD:
+      return "KILL_THREAD";
+    case SECCOMP_RET_TRAP:
+      return "TRAP";
+    case SECCOMP_RET_ERRNO:
+      return absl::StrCat("ERRNO(", ret & SECCOMP_RET_DATA, ")");
+    case SECCOMP_RET_TRACE:
+      return absl::StrCat("TRACE(", ret & SECCOMP_RET_DATA, ")");
   }
   return absl::StrFormat("0x%08x", ret);
 }
@@ -424,9 +501,15 @@ seccomp_data RandomEvent(Reader& in, const SeccompSpec& spec,
                          const std::vector<uint64_t>& spec_values) {
   seccomp_data d = {};
   switch (in.Pick(16)) {
-    case 0: d.arch = AUDIT_ARCH_I386; break;
-    case 1: d.arch = in.Pick(2) ? AUDIT_ARCH_AARCH64 : in.U32(); break;
-    default: d.arch = AUDIT_ARCH_X86_64; break;
+    case 0:
+      d.arch = AUDIT_ARCH_I386;
+      break;
+    case 1:
+      d.arch = in.Pick(2) ? AUDIT_ARCH_AARCH64 : in.U32();
+      break;
+    default:
+      d.arch = AUDIT_ARCH_X86_64;
+      break;
   }
   int nr = 0;
   const uint8_t how = in.U8();
@@ -438,11 +521,17 @@ seccomp_data RandomEvent(Reader& in, const SeccompSpec& spec,
   } else if (how < 195) {
     nr = in.U16() % 512;
   } else if (how < 215) {
-    nr = static_cast<int>(0x40000000u | (in.Pick(2) ? kPool[in.Pick(kPoolSize)].nr & 0x3ff
-                                                     : in.U32()));
+    nr = static_cast<int>(0x40000000u |
+                          (in.Pick(2) ? kPool[in.Pick(kPoolSize)].nr & 0x3ff : in.U32()));
   } else if (how < 225) {
-    const int special[] = {-1, 0x3fffffff, 0x40000000, 0x7fffffff, static_cast<int>(0x80000000),
-                           -2, __PNR_socketcall, static_cast<int>(0xbfffffff)};
+    const int special[] = {-1,
+                           0x3fffffff,
+                           0x40000000,
+                           0x7fffffff,
+                           static_cast<int>(0x80000000),
+                           -2,
+                           __PNR_socketcall,
+                           static_cast<int>(0xbfffffff)};
     nr = special[in.Pick(sizeof(special) / sizeof(special[0]))];
   } else {
     nr = static_cast<int>(in.U32());
@@ -455,13 +544,26 @@ seccomp_data RandomEvent(Reader& in, const SeccompSpec& spec,
       // Around a value the spec compares with: equal, off by one, one half changed.
       uint64_t v = spec_values[in.Pick(spec_values.size())];
       switch (in.Pick(8)) {
-        case 0: v += 1; break;
-        case 1: v -= 1; break;
-        case 2: v ^= uint64_t{1} << 32; break;
-        case 3: v = (v & 0xffffffff) | (uint64_t{in.U32()} << 32); break;
-        case 4: v |= PickValue(in); break;
-        case 5: v &= PickValue(in); break;
-        default: break;
+        case 0:
+          v += 1;
+          break;
+        case 1:
+          v -= 1;
+          break;
+        case 2:
+          v ^= uint64_t{1} << 32;
+          break;
+        case 3:
+          v = (v & 0xffffffff) | (uint64_t{in.U32()} << 32);
+          break;
+        case 4:
+          v |= PickValue(in);
+          break;
+        case 5:
+          v &= PickValue(in);
+          break;
+        default:
+          break;
       }
       a = v;
     } else if (k < 200) {
@@ -480,8 +582,8 @@ const SeccompProgram* CachedDefault(const SeccompSpec& spec, uint32_t key) {
   if (it != cache->end()) return &it->second;
   absl::StatusOr<SeccompProgram> p = CompileSeccompBpf(spec);
   if (!p.ok()) {
-    Mismatch(absl::StrCat("the default profile does not compile: ", p.status().ToString()),
-             spec, "");
+    Mismatch(absl::StrCat("the default profile does not compile: ", p.status().ToString()), spec,
+             "");
   }
   return &cache->emplace(key, *std::move(p)).first->second;
 }
@@ -493,8 +595,7 @@ void CheckPoolAgainstLibseccomp() {
   for (const PoolCall& c : kPool) {
     const int lib = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, c.name);
     if (c.nr >= 0 && lib != c.nr) {
-      fprintf(stderr, "pool: %s is %d in <sys/syscall.h>, %d in libseccomp\n", c.name, c.nr,
-              lib);
+      fprintf(stderr, "pool: %s is %d in <sys/syscall.h>, %d in libseccomp\n", c.name, c.nr, lib);
       abort();
     }
   }
@@ -507,9 +608,7 @@ void CheckPoolAgainstLibseccomp() {
 // (EEXIST and friends) although nucleus releases the context (seccomp_release) on every path;
 // fuzz/corpus/seccomp_bpf_diff_fuzz/leak-libseccomp-db_rule_add reproduces it. Not ours.
 // The unwinder stops inside libseccomp (no frame pointers), at its allocator zmalloc.
-extern "C" const char* __lsan_default_suppressions() {
-  return "leak:db_rule_add\nleak:zmalloc\n";
-}
+extern "C" const char* __lsan_default_suppressions() { return "leak:db_rule_add\nleak:zmalloc\n"; }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace nucleus;
@@ -567,8 +666,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       return 0;
     }
     if (must_refuse) {
-      Mismatch("compiled a spec where an unconditional rule overrides a different action "
-               "(seccomp.h promises a refusal)", spec, "");
+      Mismatch(
+          "compiled a spec where an unconditional rule overrides a different action "
+          "(seccomp.h promises a refusal)",
+          spec, "");
     }
     fresh = *std::move(compiled);
     program = &fresh;
@@ -600,8 +701,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (uint32_t w : want) wants.push_back(RetText(w));
       Mismatch("the filter's decision differs from the reference", spec,
                absl::StrCat("event: ", DescribeEvent(d), "\nreference: ",
-                            absl::StrJoin(wants, " or "), "\nfilter:    ", RetText(got.ret),
-                            " (", program->filter.size(), " instructions)"));
+                            absl::StrJoin(wants, " or "), "\nfilter:    ", RetText(got.ret), " (",
+                            program->filter.size(), " instructions)"));
     }
     if (in.empty()) break;
   }

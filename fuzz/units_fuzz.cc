@@ -11,8 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view text = nucleus::fuzz::AsText(data, size);
   auto bytes = nucleus::ParseSize(text, "--memory");
   if (bytes.ok()) {
-    Check(*bytes <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()),
-          "sizes fit int64");
+    Check(*bytes <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), "sizes fit int64");
   }
   auto lim = nucleus::ParseUlimit(text, "--ulimit");
   if (lim.ok()) {

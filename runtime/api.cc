@@ -39,16 +39,17 @@ ExitInfo ExitInfo::FromWaitStatus(int wstatus) {
 
 std::string ExitInfo::Describe() const {
   const char* abbrev = sigabbrev_np(signal);
-  std::string sig = absl::StrCat("signal ", signal, abbrev ? absl::StrCat(" (SIG", abbrev, ")") : "");
+  std::string sig =
+      absl::StrCat("signal ", signal, abbrev ? absl::StrCat(" (SIG", abbrev, ")") : "");
   switch (kind) {
     case Kind::kExited:
       return absl::StrCat("exited ", code);
     case Kind::kSignaled:
       return absl::StrCat("killed by ", sig);
     case Kind::kOom:
-      return memory_limit == 0 ? "killed: out of memory"
-                               : absl::StrCat("killed: out of memory (limit ",
-                                              FormatBytes(memory_limit), ")");
+      return memory_limit == 0
+                 ? "killed: out of memory"
+                 : absl::StrCat("killed: out of memory (limit ", FormatBytes(memory_limit), ")");
     case Kind::kSeccompKill:
       return absl::StrCat("killed by seccomp (", sig, ")");
     case Kind::kTimeout:

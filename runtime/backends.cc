@@ -59,8 +59,8 @@ ContainerSpec::BackendKind ResolveBackend(ContainerSpec::BackendKind requested,
   absl::StatusOr<std::string> usable = CheckGvisorUsable();
   if (usable.ok()) return ContainerSpec::BackendKind::kGvisor;
   if (warnings) {
-    warnings->push_back(absl::StrCat("--backend auto: gVisor unavailable (", usable.status().message(),
-                                     "); using the native backend"));
+    warnings->push_back(absl::StrCat("--backend auto: gVisor unavailable (",
+                                     usable.status().message(), "); using the native backend"));
   }
   return ContainerSpec::BackendKind::kNative;
 }

@@ -21,7 +21,8 @@ TEST(MakeBackendTest, Names) {
   b = MakeBackend(Kind::kGvisor);
   ASSERT_OK(b.status());
   EXPECT_EQ((*b)->name(), "gvisor");
-  EXPECT_THAT(MakeBackend(Kind::kAuto), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("auto")));
+  EXPECT_THAT(MakeBackend(Kind::kAuto),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("auto")));
 }
 
 TEST(ResolveBackendTest, ExplicitKindsStay) {

@@ -21,23 +21,40 @@ constexpr size_t kMaxEnvFileBytes = 1 << 20;
 // (sysdeps/generic/unsecvars.h, sysdeps/x86 adds LD_PREFER_MAP_32BIT_EXEC). Each one either
 // loads code into the workload's processes or points glibc at attacker-chosen files.
 constexpr const char* kRefusedKeys[] = {
-    "GCONV_PATH",       "GETCONF_DIR",
-    "GLIBC_TUNABLES",   "HOSTALIASES",
-    "LD_ASSUME_KERNEL", "LD_AUDIT",
-    "LD_BIND_NOT",      "LD_BIND_NOW",
-    "LD_DEBUG",         "LD_DEBUG_OUTPUT",
-    "LD_DYNAMIC_WEAK",  "LD_HWCAP_MASK",
-    "LD_LIBRARY_PATH",  "LD_NOWARN",
-    "LD_ORIGIN_PATH",   "LD_POINTER_GUARD",
-    "LD_PREFER_MAP_32BIT_EXEC", "LD_PRELOAD",
-    "LD_PROFILE",       "LD_PROFILE_OUTPUT",
-    "LD_SHOW_AUXV",     "LD_TRACE_LOADED_OBJECTS",
-    "LD_TRACE_PRELINKING", "LD_USE_LOAD_BIAS",
-    "LD_VERBOSE",       "LD_WARN",
-    "LOCALDOMAIN",      "LOCPATH",
-    "MALLOC_TRACE",     "NIS_PATH",
-    "NLSPATH",          "RESOLV_HOST_CONF",
-    "RES_OPTIONS",      "TZDIR",
+    "GCONV_PATH",
+    "GETCONF_DIR",
+    "GLIBC_TUNABLES",
+    "HOSTALIASES",
+    "LD_ASSUME_KERNEL",
+    "LD_AUDIT",
+    "LD_BIND_NOT",
+    "LD_BIND_NOW",
+    "LD_DEBUG",
+    "LD_DEBUG_OUTPUT",
+    "LD_DYNAMIC_WEAK",
+    "LD_HWCAP_MASK",
+    "LD_LIBRARY_PATH",
+    "LD_NOWARN",
+    "LD_ORIGIN_PATH",
+    "LD_POINTER_GUARD",
+    "LD_PREFER_MAP_32BIT_EXEC",
+    "LD_PRELOAD",
+    "LD_PROFILE",
+    "LD_PROFILE_OUTPUT",
+    "LD_SHOW_AUXV",
+    "LD_TRACE_LOADED_OBJECTS",
+    "LD_TRACE_PRELINKING",
+    "LD_USE_LOAD_BIAS",
+    "LD_VERBOSE",
+    "LD_WARN",
+    "LOCALDOMAIN",
+    "LOCPATH",
+    "MALLOC_TRACE",
+    "NIS_PATH",
+    "NLSPATH",
+    "RESOLV_HOST_CONF",
+    "RES_OPTIONS",
+    "TZDIR",
 };
 
 bool IsBadKeyChar(unsigned char c) {
@@ -118,7 +135,8 @@ absl::Status EnvBuilder::AddFileText(absl::string_view text, absl::string_view f
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     line = absl::StripLeadingAsciiWhitespace(line);
     if (line.empty() || line[0] == '#') continue;
-    RETURN_IF_ERROR(AddAssignment(line, absl::StrCat("--env-file ", absl::CEscape(file_name), ":", line_no)));
+    RETURN_IF_ERROR(
+        AddAssignment(line, absl::StrCat("--env-file ", absl::CEscape(file_name), ":", line_no)));
   }
   return absl::OkStatus();
 }

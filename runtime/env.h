@@ -43,7 +43,8 @@
 
 namespace nucleus {
 
-inline constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+inline constexpr char kDefaultPath[] =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // True for the loader / glibc secure-mode variables listed above (exact, case-sensitive).
 bool IsRefusedEnvKey(absl::string_view key);

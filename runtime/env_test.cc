@@ -118,7 +118,7 @@ TEST(EnvBuilderTest, LoaderVariablesRefusedWithWarning) {
   ASSERT_OK(env.AddFlag("GLIBC_TUNABLES=glibc.malloc.check=3"));
   ASSERT_OK(env.AddFlag("TMPDIR=/scratch"));
   ASSERT_OK(env.AddFlag("LD_RUN_PATH=/opt/lib"));  // read by the linker, not the loader
-  ASSERT_OK(env.AddFlag("ld_preload=/x"));          // case matters to the loader
+  ASSERT_OK(env.AddFlag("ld_preload=/x"));         // case matters to the loader
   EXPECT_THAT(env.Build(0), ElementsAre(kPath, "HOME=/root", "TMPDIR=/scratch",
                                         "LD_RUN_PATH=/opt/lib", "ld_preload=/x"));
   ASSERT_THAT(env.warnings(), SizeIs(3));
@@ -129,13 +129,34 @@ TEST(EnvBuilderTest, LoaderVariablesRefusedWithWarning) {
 }
 
 TEST(RefusedEnvKeysTest, CoversLoaderAndGlibcSecureList) {
-  for (const char* key : {"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "LD_DEBUG",
-                          "LD_DEBUG_OUTPUT", "LD_PROFILE", "LD_PROFILE_OUTPUT", "LD_DYNAMIC_WEAK",
-                          "LD_SHOW_AUXV", "LD_BIND_NOW", "LD_BIND_NOT", "LD_ORIGIN_PATH",
-                          "LD_HWCAP_MASK", "LD_USE_LOAD_BIAS", "LD_ASSUME_KERNEL",
-                          "LD_POINTER_GUARD", "LD_TRACE_LOADED_OBJECTS", "LD_WARN", "LD_VERBOSE",
-                          "LD_NOWARN", "GCONV_PATH", "MALLOC_TRACE", "HOSTALIASES", "LOCALDOMAIN",
-                          "RES_OPTIONS", "NLSPATH", "LOCPATH", "GLIBC_TUNABLES"}) {
+  for (const char* key : {"LD_PRELOAD",
+                          "LD_LIBRARY_PATH",
+                          "LD_AUDIT",
+                          "LD_DEBUG",
+                          "LD_DEBUG_OUTPUT",
+                          "LD_PROFILE",
+                          "LD_PROFILE_OUTPUT",
+                          "LD_DYNAMIC_WEAK",
+                          "LD_SHOW_AUXV",
+                          "LD_BIND_NOW",
+                          "LD_BIND_NOT",
+                          "LD_ORIGIN_PATH",
+                          "LD_HWCAP_MASK",
+                          "LD_USE_LOAD_BIAS",
+                          "LD_ASSUME_KERNEL",
+                          "LD_POINTER_GUARD",
+                          "LD_TRACE_LOADED_OBJECTS",
+                          "LD_WARN",
+                          "LD_VERBOSE",
+                          "LD_NOWARN",
+                          "GCONV_PATH",
+                          "MALLOC_TRACE",
+                          "HOSTALIASES",
+                          "LOCALDOMAIN",
+                          "RES_OPTIONS",
+                          "NLSPATH",
+                          "LOCPATH",
+                          "GLIBC_TUNABLES"}) {
     EXPECT_TRUE(IsRefusedEnvKey(key)) << key;
   }
   for (const char* key : {"PATH", "HOME", "TMPDIR", "LANG", "LD_", "LD_PRELOAD2", ""}) {
@@ -148,32 +169,32 @@ TEST(RefusedEnvKeysTest, CoversLoaderAndGlibcSecureList) {
 
 TEST(EnvFileTest, DockerFormat) {
   EnvBuilder env(FakeEnv({{"FROM_HOST", "h"}}));
-  ASSERT_OK(env.AddFileText(
-      "# comment\n"
-      "\n"
-      "A=1\n"
-      "   B=  spaced value  \n"
-      "\t# indented comment\n"
-      "C=\"quoted\"\n"
-      "D='single'\n"
-      "CRLF=yes\r\n"
-      "FROM_HOST\n"
-      "NOT_ON_HOST\n"
-      "E=#not a comment\n"
-      "   \n"
-      "LAST=no newline",
-      "vars.env"));
-  EXPECT_THAT(env.Build(0),
-              ElementsAre(kPath, "HOME=/root", "A=1", "B=  spaced value  ", "C=\"quoted\"",
-                          "D='single'", "CRLF=yes", "FROM_HOST=h", "E=#not a comment",
-                          "LAST=no newline"));
+  ASSERT_OK(
+      env.AddFileText("# comment\n"
+                      "\n"
+                      "A=1\n"
+                      "   B=  spaced value  \n"
+                      "\t# indented comment\n"
+                      "C=\"quoted\"\n"
+                      "D='single'\n"
+                      "CRLF=yes\r\n"
+                      "FROM_HOST\n"
+                      "NOT_ON_HOST\n"
+                      "E=#not a comment\n"
+                      "   \n"
+                      "LAST=no newline",
+                      "vars.env"));
+  EXPECT_THAT(env.Build(0), ElementsAre(kPath, "HOME=/root", "A=1", "B=  spaced value  ",
+                                        "C=\"quoted\"", "D='single'", "CRLF=yes", "FROM_HOST=h",
+                                        "E=#not a comment", "LAST=no newline"));
 }
 
 TEST(EnvFileTest, ErrorsNameFileAndLine) {
   EnvBuilder env(FakeEnv({}));
   EXPECT_THAT(env.AddFileText("A=1\n\nBAD KEY=2\n", "vars.env"),
               StatusIs(kInvalid, HasSubstr("--env-file vars.env:3: 'BAD KEY' is not a valid")));
-  EXPECT_THAT(env.AddFileText("=x\n", "f"), StatusIs(kInvalid, Eq("--env-file f:1: empty variable name")));
+  EXPECT_THAT(env.AddFileText("=x\n", "f"),
+              StatusIs(kInvalid, Eq("--env-file f:1: empty variable name")));
   EXPECT_THAT(env.AddFileText("OK=1\nKEY =1\n", "f"),
               StatusIs(kInvalid, HasSubstr("--env-file f:2: 'KEY ' is not a valid")));
   EXPECT_THAT(env.AddFileText(std::string("A=\0\n", 4), "f"),

@@ -74,8 +74,7 @@ absl::Status RunHooks(const std::vector<HookSpec>& hooks, absl::string_view phas
 }
 
 std::vector<std::string> RunHooksBestEffort(const std::vector<HookSpec>& hooks,
-                                            absl::string_view phase,
-                                            absl::string_view state_json) {
+                                            absl::string_view phase, absl::string_view state_json) {
   std::vector<std::string> warnings;
   for (size_t i = 0; i < hooks.size(); ++i) {
     absl::Status s = RunHook(hooks[i], phase, i, state_json);

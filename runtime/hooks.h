@@ -68,8 +68,7 @@ absl::Status RunHooks(const std::vector<HookSpec>& hooks, absl::string_view phas
 // For poststop (OCI: a failing hook is a warning and the rest still run): runs every hook and
 // returns one warning line (the error message above) per failing hook, in order.
 std::vector<std::string> RunHooksBestEffort(const std::vector<HookSpec>& hooks,
-                                            absl::string_view phase,
-                                            absl::string_view state_json);
+                                            absl::string_view phase, absl::string_view state_json);
 
 }  // namespace nucleus
 

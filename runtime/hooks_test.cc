@@ -76,21 +76,21 @@ TEST_F(HooksTest, EmptyArgsMeansArgvIsPath) {
   // /bin/sh run with argv {"/bin/sh"} and stdin "exit 7": reads the script from stdin.
   HookSpec h;
   h.path = "/bin/sh";
-  EXPECT_THAT(RunHook(h, "poststart", 2, "exit 7\n"),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       Eq("hook poststart[2] '/bin/sh': exited 7")));
+  EXPECT_THAT(
+      RunHook(h, "poststart", 2, "exit 7\n"),
+      StatusIs(absl::StatusCode::kFailedPrecondition, Eq("hook poststart[2] '/bin/sh': exited 7")));
 }
 
 TEST_F(HooksTest, EnvironmentIsExactlyHookEnv) {
   std::string out = Path("env");
-  EXPECT_OK(RunHook(Sh(absl::StrCat("/usr/bin/env > ", out), {"FOO=bar", "X=1 2"}),
-                    "createRuntime", 0, "{}"));
+  EXPECT_OK(RunHook(Sh(absl::StrCat("/usr/bin/env > ", out), {"FOO=bar", "X=1 2"}), "createRuntime",
+                    0, "{}"));
   ASSERT_OK_AND_ASSIGN(std::string got, ReadFileToString(out));
   std::vector<std::string> lines = absl::StrSplit(got, '\n', absl::SkipEmpty());
   // dash exports PWD (cwd is /); nothing of the test's own environment leaks in.
-  lines.erase(std::remove_if(lines.begin(), lines.end(),
-                             [](const std::string& l) { return l == "PWD=/"; }),
-              lines.end());
+  lines.erase(
+      std::remove_if(lines.begin(), lines.end(), [](const std::string& l) { return l == "PWD=/"; }),
+      lines.end());
   EXPECT_THAT(lines, UnorderedElementsAre("FOO=bar", "X=1 2"));
 }
 
@@ -143,11 +143,10 @@ TEST_F(HooksTest, HookThatIgnoresStdinDoesNotHang) {
 }
 
 TEST_F(HooksTest, ExitCodeMessageQuotesStderr) {
-  EXPECT_THAT(
-      RunHook(Sh("echo 'to stdout'; echo '  \n  bad thing happened  \nmore' >&2; exit 3"),
-              "createRuntime", 1, "{}"),
-      StatusIs(absl::StatusCode::kFailedPrecondition,
-               Eq("hook createRuntime[1] '/bin/sh': exited 3: bad thing happened")));
+  EXPECT_THAT(RunHook(Sh("echo 'to stdout'; echo '  \n  bad thing happened  \nmore' >&2; exit 3"),
+                      "createRuntime", 1, "{}"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       Eq("hook createRuntime[1] '/bin/sh': exited 3: bad thing happened")));
 }
 
 TEST_F(HooksTest, ExitCodeMessageFallsBackToStdout) {
@@ -187,9 +186,9 @@ TEST_F(HooksTest, ExecFailureIsReportedNotExit127) {
 TEST_F(HooksTest, TimeoutKillsTheWholeProcessGroup) {
   std::string pidfile = Path("pid");
   auto start = std::chrono::steady_clock::now();
-  absl::Status s = RunHook(
-      Sh(absl::StrCat("/bin/sleep 100 & echo $! > ", pidfile, "; wait"), {}, /*timeout=*/1),
-      "createRuntime", 3, "{}");
+  absl::Status s =
+      RunHook(Sh(absl::StrCat("/bin/sleep 100 & echo $! > ", pidfile, "; wait"), {}, /*timeout=*/1),
+              "createRuntime", 3, "{}");
   auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kDeadlineExceeded,
                           Eq("hook createRuntime[3] '/bin/sh': timed out after 1 s")));
@@ -236,8 +235,8 @@ TEST_F(HooksTest, WorksWithSignalsBlockedAndIgnoredByTheCaller) {
   ASSERT_EQ(sigaction(SIGINT, &ign, &old_int), 0);
 
   std::string out = Path("sig");
-  absl::Status s = RunHook(Sh(absl::StrCat("/bin/grep -E '^Sig(Blk|Ign)' /proc/self/status > ",
-                                           out, "; kill -TERM $$; exit 0")),
+  absl::Status s = RunHook(Sh(absl::StrCat("/bin/grep -E '^Sig(Blk|Ign)' /proc/self/status > ", out,
+                                           "; kill -TERM $$; exit 0")),
                            "createRuntime", 0, "");
   ASSERT_EQ(pthread_sigmask(SIG_SETMASK, &old, nullptr), 0);
   ASSERT_EQ(sigaction(SIGINT, &old_int, nullptr), 0);
@@ -291,7 +290,8 @@ TEST_F(HooksTest, PathIsQuotedInErrors) {
   HookSpec h;
   h.path = "/no/such\nhook";
   EXPECT_THAT(RunHook(h, "createRuntime", 0, ""),
-              StatusIs(absl::StatusCode::kNotFound, StartsWith("hook createRuntime[0] '/no/such\\nhook': exec:")));
+              StatusIs(absl::StatusCode::kNotFound,
+                       StartsWith("hook createRuntime[0] '/no/such\\nhook': exec:")));
 }
 
 }  // namespace

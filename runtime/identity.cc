@@ -61,7 +61,8 @@ int OpenInRoot(int root_fd, const std::string& rel, int flags) {
   struct open_how how = {};
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  long fd = RetryEintr([&] { return ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof(how)); });
+  long fd =
+      RetryEintr([&] { return ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof(how)); });
   if (fd >= 0 || errno != ENOSYS) return static_cast<int>(fd);
   UniqueFd dir(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
   if (!dir) return -1;
@@ -71,9 +72,8 @@ int OpenInRoot(int root_fd, const std::string& rel, int flags) {
     if (next < 0) return -1;
     dir.Reset(next);
   }
-  return RetryEintr([&] {
-    return ::openat(dir.get(), parts.back().c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
-  });
+  return RetryEintr(
+      [&] { return ::openat(dir.get(), parts.back().c_str(), flags | O_NOFOLLOW | O_CLOEXEC); });
 }
 
 // The file's text, or nullopt when it does not exist.
@@ -151,8 +151,8 @@ std::vector<GroupEntry> ParseGroup(absl::string_view text) {
   return out;
 }
 
-UserDb UserDb::FromText(absl::string_view passwd, absl::string_view group,
-                        std::string passwd_name, std::string group_name) {
+UserDb UserDb::FromText(absl::string_view passwd, absl::string_view group, std::string passwd_name,
+                        std::string group_name) {
   UserDb db;
   db.users_ = ParsePasswd(passwd);
   db.groups_ = ParseGroup(group);
@@ -206,8 +206,8 @@ absl::StatusOr<uint32_t> ParseId(absl::string_view text, absl::string_view flag,
   }
   uint64_t v = 0;
   if (!absl::SimpleAtoi(text, &v) || v > kMaxId) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", what, " ", Quote(text),
-                                                   " is out of range (0..", kMaxId, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", what, " ", Quote(text), " is out of range (0..", kMaxId, ")"));
   }
   return static_cast<uint32_t>(v);
 }
@@ -291,9 +291,8 @@ absl::StatusOr<IdMapping> ParseIdMapping(absl::string_view text, absl::string_vi
 
 absl::Status ValidateIdMappings(const std::vector<IdMapping>& maps, absl::string_view flag) {
   if (maps.size() > kMaxIdMappings) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", maps.size(),
-                                                   " maps; the kernel takes at most ",
-                                                   kMaxIdMappings));
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", maps.size(), " maps; the kernel takes at most ", kMaxIdMappings));
   }
   for (const IdMapping& m : maps) {
     if (m.size == 0 || Last(m.container_id, m.size) > kMaxId || Last(m.host_id, m.size) > kMaxId) {
@@ -306,8 +305,8 @@ absl::Status ValidateIdMappings(const std::vector<IdMapping>& maps, absl::string
       const IdMapping& a = maps[i];
       const IdMapping& b = maps[j];
       const char* which = Overlap(a.container_id, a.size, b.container_id, b.size) ? "container"
-                          : Overlap(a.host_id, a.size, b.host_id, b.size)          ? "host"
-                                                                                   : nullptr;
+                          : Overlap(a.host_id, a.size, b.host_id, b.size)         ? "host"
+                                                                                  : nullptr;
       if (which != nullptr) {
         return absl::InvalidArgumentError(absl::StrCat(flag, ": '", MappingText(a), "' and '",
                                                        MappingText(b), "' overlap in ", which,

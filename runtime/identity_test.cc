@@ -270,7 +270,8 @@ TEST_F(UserDbLoadTest, DirectoryIsRefused) {
 
 TEST_F(UserDbLoadTest, OversizedFileIsRefused) {
   Write(root_ + "/etc/passwd", std::string((4 << 20) + 1, '#'));
-  EXPECT_THAT(UserDb::Load(root_), StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("etc/passwd")));
+  EXPECT_THAT(UserDb::Load(root_),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("etc/passwd")));
 }
 
 TEST(ParseIdMappingTest, Valid) {
@@ -285,8 +286,8 @@ TEST(ParseIdMappingTest, Valid) {
 }
 
 TEST(ParseIdMappingTest, Malformed) {
-  for (const char* bad : {"", "0", "0:1", "0:1:2:3", "a:1:1", "0:-1:1", "0::1", ":0:1", "0:0:",
-                          "0:0:0x1", " 0:0:1"}) {
+  for (const char* bad : {"", "0", "0:1", "0:1:2:3", "a:1:1", "0:-1:1", "0::1", ":0:1",
+                          "0:0:", "0:0:0x1", " 0:0:1"}) {
     EXPECT_THAT(ParseIdMapping(bad, "--uidmap"),
                 StatusIs(kInvalid, HasSubstr("is not CONTAINER:HOST:SIZE")))
         << bad;
@@ -314,9 +315,9 @@ TEST(ValidateIdMappingsTest, DisjointIsFine) {
 }
 
 TEST(ValidateIdMappingsTest, ContainerOverlap) {
-  EXPECT_THAT(ValidateIdMappings({{0, 1000, 10}, {5, 2000, 10}}, "--uidmap"),
-              StatusIs(kInvalid,
-                       Eq("--uidmap: '0:1000:10' and '5:2000:10' overlap in container ids")));
+  EXPECT_THAT(
+      ValidateIdMappings({{0, 1000, 10}, {5, 2000, 10}}, "--uidmap"),
+      StatusIs(kInvalid, Eq("--uidmap: '0:1000:10' and '5:2000:10' overlap in container ids")));
   EXPECT_THAT(ValidateIdMappings({{9, 1000, 1}, {0, 2000, 10}}, "--uidmap"),
               StatusIs(kInvalid, HasSubstr("container ids")));
 }

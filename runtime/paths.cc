@@ -81,8 +81,7 @@ absl::StatusOr<std::string> ValidatePath(absl::string_view path, const PathRules
   if (absolute) return CleanPath(path);
   if (rules.base.empty() || rules.base[0] != '/') {
     return absl::InvalidArgumentError(absl::StrCat(what, ": cannot resolve relative path ",
-                                                   Quote(path), " against ",
-                                                   Quote(rules.base)));
+                                                   Quote(path), " against ", Quote(rules.base)));
   }
   std::string joined = CleanPath(absl::StrCat(rules.base, "/", path));
   // Joining can push a short relative path over the limit.
@@ -90,8 +89,7 @@ absl::StatusOr<std::string> ValidatePath(absl::string_view path, const PathRules
   return joined;
 }
 
-absl::StatusOr<std::string> ValidateContainerPath(absl::string_view path,
-                                                  absl::string_view what) {
+absl::StatusOr<std::string> ValidateContainerPath(absl::string_view path, absl::string_view what) {
   return ValidatePath(path, PathRules{}, what);
 }
 

@@ -43,8 +43,7 @@ absl::StatusOr<std::string> ValidatePath(absl::string_view path, const PathRules
                                          absl::string_view what);
 
 // A path inside the container: absolute, no "..", cleaned.
-absl::StatusOr<std::string> ValidateContainerPath(absl::string_view path,
-                                                  absl::string_view what);
+absl::StatusOr<std::string> ValidateContainerPath(absl::string_view path, absl::string_view what);
 
 // A host path, made absolute against `cwd` (itself absolute), ".." resolved lexically.
 absl::StatusOr<std::string> ValidateHostPath(absl::string_view path, absl::string_view cwd,

@@ -45,8 +45,7 @@ bool ParseHex64(absl::string_view s, uint64_t* out) {
 
 absl::Status FieldError(absl::string_view file, absl::string_view field, absl::string_view value,
                         absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(file, ": ", field, " ", Quote(value), " ", why));
+  return absl::InvalidArgumentError(absl::StrCat(file, ": ", field, " ", Quote(value), " ", why));
 }
 
 std::string ProcPath(pid_t pid, const std::string& proc_root, absl::string_view file) {
@@ -192,8 +191,8 @@ absl::StatusOr<ProcStatus> ParseProcStatus(absl::string_view text) {
     }
     lines.emplace_back(std::move(key), std::move(value));
   }
-  for (const char* required : {"Name", "State", "Pid", "PPid", "Uid", "Gid", "CapInh", "CapPrm",
-                               "CapEff", "CapBnd"}) {
+  for (const char* required :
+       {"Name", "State", "Pid", "PPid", "Uid", "Gid", "CapInh", "CapPrm", "CapEff", "CapBnd"}) {
     if (!s.fields.contains(required)) {
       return absl::InvalidArgumentError(absl::StrCat("status: no ", required, " line"));
     }
@@ -249,8 +248,8 @@ std::string UnescapeMountField(absl::string_view field) {
   out.reserve(field.size());
   for (size_t i = 0; i < field.size(); ++i) {
     // \ooo with ooo <= 0377: one byte. Anything else is kept as it stands.
-    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] <= '3' &&
-        IsOctal(field[i + 1]) && IsOctal(field[i + 2]) && IsOctal(field[i + 3])) {
+    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] <= '3' && IsOctal(field[i + 1]) &&
+        IsOctal(field[i + 2]) && IsOctal(field[i + 3])) {
       out.push_back(static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
                                       (field[i + 3] - '0')));
       i += 3;
@@ -331,8 +330,8 @@ absl::StatusOr<int> NamespacesDifferingFrom(pid_t pid, int candidates) {
   static constexpr struct {
     const char* name;
     int flag;
-  } kTypes[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},       {"uts", CLONE_NEWUTS},
-                {"ipc", CLONE_NEWIPC},   {"net", CLONE_NEWNET},      {"cgroup", CLONE_NEWCGROUP},
+  } kTypes[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},   {"uts", CLONE_NEWUTS},
+                {"ipc", CLONE_NEWIPC},   {"net", CLONE_NEWNET},  {"cgroup", CLONE_NEWCGROUP},
                 {"pid", CLONE_NEWPID},   {"time", CLONE_NEWTIME}};
   int flags = 0;
   for (const auto& t : kTypes) {

@@ -64,8 +64,8 @@ struct ProcStatus {
   pid_t tracer_pid = 0;
   std::array<uint32_t, 4> uid = {};  // real, effective, saved set, filesystem
   std::array<uint32_t, 4> gid = {};
-  std::vector<uint32_t> groups;      // supplementary groups
-  std::vector<pid_t> ns_pid;         // NSpid: the pid in each nested pid namespace, outermost first
+  std::vector<uint32_t> groups;  // supplementary groups
+  std::vector<pid_t> ns_pid;     // NSpid: the pid in each nested pid namespace, outermost first
   uint64_t cap_inh = 0;
   uint64_t cap_prm = 0;
   uint64_t cap_eff = 0;
@@ -89,12 +89,12 @@ struct MountInfo {
   int parent_id = 0;
   uint32_t major = 0;
   uint32_t minor = 0;
-  std::string root;         // unescaped
-  std::string mount_point;  // unescaped
+  std::string root;                          // unescaped
+  std::string mount_point;                   // unescaped
   std::vector<std::string> mount_options;    // per-mount: "rw", "nosuid", "relatime", ...
   std::vector<std::string> optional_fields;  // "shared:1", "master:2", "unbindable", ...
-  std::string fstype;       // unescaped; "fuse.sshfs" keeps its subtype
-  std::string source;       // unescaped; may be empty
+  std::string fstype;                        // unescaped; "fuse.sshfs" keeps its subtype
+  std::string source;                        // unescaped; may be empty
   std::vector<std::string> super_options;    // per-superblock
 };
 

@@ -31,7 +31,8 @@ constexpr char kCatStat[] =
     "140721497299403 140721497300971 0\n";
 
 std::string StatWithComm(const std::string& comm) {
-  return "42 (" + comm + ") S 1 42 42 34816 42 4194560 10 11 12 13 14 15 -16 -17 20 -5 3 0 "
+  return "42 (" + comm +
+         ") S 1 42 42 34816 42 4194560 10 11 12 13 14 15 -16 -17 20 -5 3 0 "
          "987654 1000000 250 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n";
 }
 
@@ -209,9 +210,8 @@ TEST(UnescapeMountFieldTest, Escapes) {
 
 TEST(ParseMountInfoLineTest, ManPageExample) {
   ASSERT_OK_AND_ASSIGN(
-      MountInfo m,
-      ParseMountInfoLine("36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root "
-                         "rw,errors=continue"));
+      MountInfo m, ParseMountInfoLine("36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root "
+                                      "rw,errors=continue"));
   EXPECT_EQ(m.mount_id, 36);
   EXPECT_EQ(m.parent_id, 35);
   EXPECT_EQ(m.major, 98u);
@@ -226,10 +226,10 @@ TEST(ParseMountInfoLineTest, ManPageExample) {
 }
 
 TEST(ParseMountInfoLineTest, EscapedSpacesAndSeveralOptionalFields) {
-  ASSERT_OK_AND_ASSIGN(
-      MountInfo m, ParseMountInfoLine("100 25 0:50 /my\\040dir /mnt/with\\040space\\011tab "
-                                      "rw,nosuid shared:5 master:2 propagate_from:1 - "
-                                      "fuse.sshfs user@host:/a\\040b rw,user_id=0"));
+  ASSERT_OK_AND_ASSIGN(MountInfo m,
+                       ParseMountInfoLine("100 25 0:50 /my\\040dir /mnt/with\\040space\\011tab "
+                                          "rw,nosuid shared:5 master:2 propagate_from:1 - "
+                                          "fuse.sshfs user@host:/a\\040b rw,user_id=0"));
   EXPECT_EQ(m.root, "/my dir");
   EXPECT_EQ(m.mount_point, "/mnt/with space\ttab");
   EXPECT_THAT(m.optional_fields, ElementsAre("shared:5", "master:2", "propagate_from:1"));
@@ -238,7 +238,8 @@ TEST(ParseMountInfoLineTest, EscapedSpacesAndSeveralOptionalFields) {
 }
 
 TEST(ParseMountInfoLineTest, NoOptionalFieldsEmptySourceDashSource) {
-  ASSERT_OK_AND_ASSIGN(MountInfo a, ParseMountInfoLine("21 26 0:20 / /proc rw,relatime - proc proc rw"));
+  ASSERT_OK_AND_ASSIGN(MountInfo a,
+                       ParseMountInfoLine("21 26 0:20 / /proc rw,relatime - proc proc rw"));
   EXPECT_THAT(a.optional_fields, IsEmpty());
   EXPECT_EQ(a.source, "proc");
   ASSERT_OK_AND_ASSIGN(MountInfo b, ParseMountInfoLine("30 26 0:40 / /x rw - tmpfs  rw,size=4k"));
@@ -269,8 +270,9 @@ TEST(ParseMountInfoLineTest, Malformed) {
               StatusIs(kInvalid, HasSubstr("empty path")));
   EXPECT_THAT(ParseMountInfoLine("1 2 0:1 / /x rw -  s rw"),
               StatusIs(kInvalid, HasSubstr("empty fstype")));
-  EXPECT_THAT(ParseMountInfoLine("1 2 0:1 / /x rw - ext4 s rw\nsecond"),
-              StatusIs(kInvalid, HasSubstr("'1 2 0:1 / /x rw - ext4 s rw\\nsecond' holds a newline")));
+  EXPECT_THAT(
+      ParseMountInfoLine("1 2 0:1 / /x rw - ext4 s rw\nsecond"),
+      StatusIs(kInvalid, HasSubstr("'1 2 0:1 / /x rw - ext4 s rw\\nsecond' holds a newline")));
 }
 
 TEST(ParseMountInfoTest, WholeFileAndLineNumbers) {

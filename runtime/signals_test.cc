@@ -19,8 +19,8 @@ TEST(ParseSignal, NamesAndNumbers) {
 }
 
 TEST(ParseSignal, Rejects) {
-  for (const char* bad : {"", "0", "65", "-1", "TERMX", "SIG", "RTMIN+31", "RTMIN-1",
-                          "RTMAX+1", "RTMIN+", "RTMIN++1", "1x", " 9", "SIGRTMIN+-1"}) {
+  for (const char* bad : {"", "0", "65", "-1", "TERMX", "SIG", "RTMIN+31", "RTMIN-1", "RTMAX+1",
+                          "RTMIN+", "RTMIN++1", "1x", " 9", "SIGRTMIN+-1"}) {
     absl::StatusOr<int> s = ParseSignal(bad);
     EXPECT_FALSE(s.ok()) << bad;
     if (!s.ok()) EXPECT_NE(s.status().message().find("not a signal"), std::string::npos);

@@ -26,14 +26,12 @@ struct RlimitName {
 
 // docker's names (go-units ulimit.go).
 constexpr RlimitName kRlimitNames[] = {
-    {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},
-    {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
-    {"fsize", RLIMIT_FSIZE},     {"locks", RLIMIT_LOCKS},
-    {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE},
-    {"nice", RLIMIT_NICE},       {"nofile", RLIMIT_NOFILE},
-    {"nproc", RLIMIT_NPROC},     {"rss", RLIMIT_RSS},
-    {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},
-    {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+    {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+    {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
+    {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+    {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
+    {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+    {"stack", RLIMIT_STACK},
 };
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -41,12 +39,18 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 // log2 of the unit's multiplier, or -1 when `c` is not a unit letter.
 int UnitShift(char c) {
   switch (absl::ascii_tolower(static_cast<unsigned char>(c))) {
-    case 'k': return 10;
-    case 'm': return 20;
-    case 'g': return 30;
-    case 't': return 40;
-    case 'p': return 50;
-    default: return -1;
+    case 'k':
+      return 10;
+    case 'm':
+      return 20;
+    case 'g':
+      return 30;
+    case 't':
+      return 40;
+    case 'p':
+      return 50;
+    default:
+      return -1;
   }
 }
 
@@ -82,9 +86,9 @@ absl::StatusOr<uint64_t> ParseRlimitValue(absl::string_view value, absl::string_
   uint64_t v = 0;
   if (value.empty() || !std::all_of(value.begin(), value.end(), IsDigit) ||
       !absl::SimpleAtoi(value, &v)) {
-    return UlimitError(flag, text,
-                       absl::StrCat("has ", Quote(value),
-                                    " where a number, -1 or unlimited is expected"));
+    return UlimitError(
+        flag, text,
+        absl::StrCat("has ", Quote(value), " where a number, -1 or unlimited is expected"));
   }
   return v;
 }
@@ -159,8 +163,8 @@ absl::StatusOr<Rlimit> ParseUlimit(absl::string_view text, absl::string_view fla
   std::optional<int> resource = RlimitResourceByName(name);
   if (!resource) {
     return UlimitError(flag, text,
-                       absl::StrCat("names an unknown limit ", Quote(name), " (known: ",
-                                    absl::StrJoin(RlimitNames(), ", "), ")"));
+                       absl::StrCat("names an unknown limit ", Quote(name),
+                                    " (known: ", absl::StrJoin(RlimitNames(), ", "), ")"));
   }
   absl::string_view values = text.substr(eq + 1);
   size_t colon = values.find(':');

@@ -53,8 +53,8 @@ TEST(ParseSizeTest, FractionsAreExactAndTruncate) {
   EXPECT_EQ(Size("0.5k"), 512u);
   EXPECT_EQ(Size("0.3"), 0u);
   EXPECT_EQ(Size("1.9"), 1u);
-  EXPECT_EQ(Size("0.001k"), 1u);     // 1.024 bytes
-  EXPECT_EQ(Size("0.0009k"), 0u);    // 0.9216 bytes
+  EXPECT_EQ(Size("0.001k"), 1u);   // 1.024 bytes
+  EXPECT_EQ(Size("0.0009k"), 0u);  // 0.9216 bytes
   EXPECT_EQ(Size("0.999999999999999999999999p"), (1ull << 50) - 1);
   EXPECT_EQ(Size("1.1g"), 1181116006u);  // floor(1.1 * 2^30) = 1181116006.4
 }
@@ -62,11 +62,10 @@ TEST(ParseSizeTest, FractionsAreExactAndTruncate) {
 TEST(ParseSizeTest, RejectsJunk) {
   EXPECT_THAT(ParseSize("12xb", "--memory"),
               StatusIs(kInvalid, Eq("--memory: '12xb' is not a size")));
-  for (const char* bad : {"", "k", "-1", "+1", ".5g", "1.", "1.2.3", "1..2", "1 ", " 1", "1  m",
-                          "1kk", "1bb", "1i", "1ib", "1gib2", "1e3", "0x10", "1,5g", "\xff",
-                          "1m\n"}) {
-    EXPECT_THAT(ParseSize(bad, "--tmpfs"), StatusIs(kInvalid, HasSubstr("is not a size")))
-        << bad;
+  for (const char* bad :
+       {"",    "k",   "-1", "+1",  ".5g",   "1.",  "1.2.3", "1..2", "1 ",   " 1",  "1  m",
+        "1kk", "1bb", "1i", "1ib", "1gib2", "1e3", "0x10",  "1,5g", "\xff", "1m\n"}) {
+    EXPECT_THAT(ParseSize(bad, "--tmpfs"), StatusIs(kInvalid, HasSubstr("is not a size"))) << bad;
   }
 }
 
@@ -131,9 +130,9 @@ TEST(ParseUlimitTest, Unlimited) {
 }
 
 TEST(ParseUlimitTest, SoftAboveHard) {
-  EXPECT_THAT(ParseUlimit("nofile=2048:1024", "--ulimit"),
-              StatusIs(kInvalid,
-                       Eq("--ulimit: 'nofile=2048:1024' has a soft limit above its hard limit")));
+  EXPECT_THAT(
+      ParseUlimit("nofile=2048:1024", "--ulimit"),
+      StatusIs(kInvalid, Eq("--ulimit: 'nofile=2048:1024' has a soft limit above its hard limit")));
 }
 
 TEST(ParseUlimitTest, Malformed) {
@@ -146,8 +145,7 @@ TEST(ParseUlimitTest, Malformed) {
               StatusIs(kInvalid, HasSubstr("'abc' where a number, -1 or unlimited is expected")));
   for (const char* bad : {"nofile=-2", "nofile=1:2:3", "nofile=+1", "nofile= 1", "nofile=1k",
                           "nofile=18446744073709551616"}) {
-    EXPECT_THAT(ParseUlimit(bad, "--ulimit"), StatusIs(kInvalid, HasSubstr("is expected")))
-        << bad;
+    EXPECT_THAT(ParseUlimit(bad, "--ulimit"), StatusIs(kInvalid, HasSubstr("is expected"))) << bad;
   }
 }
 

@@ -69,8 +69,8 @@ absl::StatusOr<std::vector<std::string>> CheckGvisorSpec(const ContainerSpec& sp
   if (spec.process.args.empty()) return Refuse("process.args", "empty");
   const NamespaceSpec& ns = spec.namespaces;
   const std::pair<const char*, const std::string*> paths[] = {
-      {"pid", &ns.pid_path},     {"mount", &ns.mount_path}, {"uts", &ns.uts_path},
-      {"ipc", &ns.ipc_path},     {"cgroup", &ns.cgroup_path}, {"user", &ns.user_path},
+      {"pid", &ns.pid_path},  {"mount", &ns.mount_path},   {"uts", &ns.uts_path},
+      {"ipc", &ns.ipc_path},  {"cgroup", &ns.cgroup_path}, {"user", &ns.user_path},
       {"time", &ns.time_path}};
   for (const auto& [type, path] : paths) {
     if (!path->empty()) {
@@ -89,9 +89,8 @@ absl::StatusOr<std::vector<std::string>> CheckGvisorSpec(const ContainerSpec& sp
                   "interfaces); use network none or host");
   }
   if (!spec.devices.empty()) {
-    return Refuse("linux.devices",
-                  absl::StrCat("host device '", spec.devices[0].path,
-                               "' cannot be passed into a gVisor sandbox"));
+    return Refuse("linux.devices", absl::StrCat("host device '", spec.devices[0].path,
+                                                "' cannot be passed into a gVisor sandbox"));
   }
   if (!spec.hooks.create_container.empty()) {
     return Refuse("hooks.createContainer",
@@ -151,7 +150,8 @@ absl::StatusOr<std::vector<std::string>> CheckGvisorSpec(const ContainerSpec& sp
   // Engines set some by default (podman: net.ipv4.ping_group_range): a refusal would make
   // gVisor unusable under them. gVisor's kernel has its own, fixed values.
   for (const auto& [key, value] : spec.sysctl) {
-    warnings.push_back(absl::StrCat("linux.sysctl[", key, "]: not applied under gVisor (its "
+    warnings.push_back(absl::StrCat("linux.sysctl[", key,
+                                    "]: not applied under gVisor (its "
                                     "kernel keeps its own value)"));
   }
   if (spec.seccomp && !options.oci_seccomp) {
@@ -281,8 +281,8 @@ absl::StatusOr<pid_t> PidFromStateJson(absl::string_view line) {
 
 absl::Status WriteBundleFile(int dir_fd, const std::string& name, absl::string_view text) {
   const std::string tmp = absl::StrCat(name, ".tmp");
-  ASSIGN_OR_RETURN(UniqueFd fd, OpenAt(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
-                                       0600));
+  ASSIGN_OR_RETURN(UniqueFd fd,
+                   OpenAt(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600));
   RETURN_IF_ERROR(WriteAll(fd.get(), text, tmp));
   fd.Reset();
   if (::renameat(dir_fd, tmp.c_str(), dir_fd, name.c_str()) != 0) {

@@ -166,10 +166,14 @@ TEST(GvisorConfigTest, RefusedFieldsNameTheField) {
   };
   const Case cases[] = {
       {"process.terminal", [](ContainerSpec& s) { s.process.terminal = true; }},
-      {"linux.namespaces[pid].path", [](ContainerSpec& s) { s.namespaces.pid_path = "/proc/1/ns/pid"; }},
+      {"linux.namespaces[pid].path",
+       [](ContainerSpec& s) { s.namespaces.pid_path = "/proc/1/ns/pid"; }},
       {"linux.namespaces[network].path",
        [](ContainerSpec& s) { s.namespaces.net_path = "/run/netns/x"; }},
-      {"linux.devices", [](ContainerSpec& s) { s.devices.push_back({"/dev/sda", 'b', 8, 0}); }},
+      {"linux.devices",
+       [](ContainerSpec& s) {
+         s.devices.push_back({"/dev/sda", 'b', 8, 0});
+       }},
       {"hooks.createContainer",
        [](ContainerSpec& s) { s.hooks.create_container.push_back({"/bin/true"}); }},
       {"hooks.startContainer",
@@ -179,7 +183,8 @@ TEST(GvisorConfigTest, RefusedFieldsNameTheField) {
       {"linux.readonlyPaths", [](ContainerSpec& s) { s.readonly_paths.push_back("/etc"); }},
       {"gvisor platform", [](ContainerSpec& s) { s.gvisor_platform = "xen"; }},
       {"gvisor network", [](ContainerSpec& s) { s.gvisor_network = "bridge"; }},
-      {"gvisor network sandbox", [](ContainerSpec& s) {
+      {"gvisor network sandbox",
+       [](ContainerSpec& s) {
          s.gvisor_network = "sandbox";
          s.namespaces.net = false;
        }},
@@ -278,9 +283,12 @@ TEST(PidFromStateJsonTest, Parses) {
       R"({"ociVersion":"1.0.2-dev","id":"t4","status":"created","pid":4711,"bundle":"b2"})");
   ASSERT_OK(pid.status());
   EXPECT_EQ(*pid, 4711);
-  EXPECT_THAT(PidFromStateJson("{}"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("pid")));
-  EXPECT_THAT(PidFromStateJson("not json"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("pid")));
-  EXPECT_THAT(PidFromStateJson(R"({"pid":-3})"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("pid")));
+  EXPECT_THAT(PidFromStateJson("{}"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("pid")));
+  EXPECT_THAT(PidFromStateJson("not json"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("pid")));
+  EXPECT_THAT(PidFromStateJson(R"({"pid":-3})"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("pid")));
 }
 
 }  // namespace

@@ -100,8 +100,9 @@ absl::StatusOr<std::vector<MountSpec>> StageSecrets(const ContainerSpec& spec, c
   }
   const std::string dir = d.secrets();
   if (::mkdir(dir.c_str(), 0700) != 0) {
-    return ErrnoStatus("--secret: mkdir", absl::StrCat(dir, " (remove it if no container "
-                                                            "of this name runs)"));
+    return ErrnoStatus("--secret: mkdir", absl::StrCat(dir,
+                                                       " (remove it if no container "
+                                                       "of this name runs)"));
   }
   UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   struct stat st;
@@ -187,9 +188,9 @@ absl::StatusOr<RunscGlobals> GlobalsFor(const ContainerSpec& spec, const Dirs& d
 }
 
 absl::Status SaveGlobals(int bundle_fd, const RunscGlobals& g) {
-  return WriteBundleFile(bundle_fd, kFlagsFile,
-                         absl::StrCat(g.platform, "\n", g.network, "\n",
-                                      g.oci_seccomp ? "oci-seccomp" : "-", "\n"));
+  return WriteBundleFile(
+      bundle_fd, kFlagsFile,
+      absl::StrCat(g.platform, "\n", g.network, "\n", g.oci_seccomp ? "oci-seccomp" : "-", "\n"));
 }
 
 // The container's group with its limits, as the native backend makes it (no device rules).
@@ -647,8 +648,7 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
       return ErrnoStatus("chown", workspace);
     }
     const ContextSpec& c = spec.context;
-    ASSIGN_OR_RETURN(ContextWalk walk, WalkContext(c, ws.get(), spec.process.uid,
-                                                   spec.process.gid,
+    ASSIGN_OR_RETURN(ContextWalk walk, WalkContext(c, ws.get(), spec.process.uid, spec.process.gid,
                                                    !c.manifest.empty() || !c.verify.empty()));
     RETURN_IF_ERROR(FinishContext(c, walk));
     for (MountSpec& m : rooted.mounts) {
@@ -659,8 +659,7 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
     }
   }
   std::string platform_warning;
-  ASSIGN_OR_RETURN(RunscGlobals g,
-                   GlobalsFor(spec, dirs, /*for_create=*/true, &platform_warning));
+  ASSIGN_OR_RETURN(RunscGlobals g, GlobalsFor(spec, dirs, /*for_create=*/true, &platform_warning));
   UniqueFd bundle_fd(::open(dirs.bundle().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!bundle_fd.valid()) return ErrnoStatus("open", dirs.bundle());
   RETURN_IF_ERROR(SaveGlobals(bundle_fd.get(), g));
@@ -706,10 +705,10 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
   const std::string pid_file = dirs.bundle() + "/sandbox.pid";
   SpawnOptions so;
   PlaceInCgroup(cgroup.get(), so);
-  ASSIGN_OR_RETURN(Spawned create,
-                   Spawn(RunscArgv(g, {"create", "--bundle", dirs.bundle(), "--pid-file", pid_file,
-                                       spec.id}),
-                         so));
+  ASSIGN_OR_RETURN(
+      Spawned create,
+      Spawn(RunscArgv(g, {"create", "--bundle", dirs.bundle(), "--pid-file", pid_file, spec.id}),
+            so));
   const bool created_in_time = WaitExited(create.pidfd.get(), kStartTimeout);
   if (!created_in_time) (void)PidfdSendSignalRaw(create.pidfd.get(), SIGKILL);
   ASSIGN_OR_RETURN(int wstatus, WaitPidfd(create.pidfd.get(), "runsc create"));
@@ -726,8 +725,8 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
   // From here on the container's Destroy() (its destructor) removes what runsc made.
   if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
     std::string msg = LastRunscLogError(g.log);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "runsc create ", spec.id, ": ", msg.empty() ? "failed" : msg));
+    return absl::FailedPreconditionError(
+        absl::StrCat("runsc create ", spec.id, ": ", msg.empty() ? "failed" : msg));
   }
   ASSIGN_OR_RETURN(std::string pid_text, ReadFileToString(pid_file, 64));
   int pid = 0;
@@ -780,10 +779,10 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Exec(const ContainerSp
     so.stdout_fd = relay->child_fd(1);
     so.stderr_fd = relay->child_fd(2);
   }
-  absl::StatusOr<Spawned> runsc =
-      Spawn(RunscArgv(g, {"exec", "--process", process_path, "--internal-pid-file", internal_pid,
-                          spec.id}),
-            so);
+  absl::StatusOr<Spawned> runsc = Spawn(
+      RunscArgv(g,
+                {"exec", "--process", process_path, "--internal-pid-file", internal_pid, spec.id}),
+      so);
   if (!runsc.ok()) {
     (void)::unlink(process_path.c_str());
     return runsc.status();
@@ -813,7 +812,8 @@ absl::Status GvisorBackend::Signal(const ContainerRef& ref, int sig, bool all) {
   if (ref.pidfd < 0) return absl::OkStatus();  // gone meanwhile
   if (all) {
     ASSIGN_OR_RETURN(RunscGlobals g, GlobalsFor(*ref.spec, DirsOf(ref), /*for_create=*/false));
-    absl::StatusOr<std::string> out = RunRunsc(g, {"kill", "--all", ref.spec->id, absl::StrCat(sig)});
+    absl::StatusOr<std::string> out =
+        RunRunsc(g, {"kill", "--all", ref.spec->id, absl::StrCat(sig)});
     if (out.ok() || WaitExited(ref.pidfd, absl::ZeroDuration())) return absl::OkStatus();
     return out.status();
   }

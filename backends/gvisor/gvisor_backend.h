@@ -78,8 +78,7 @@ class GvisorBackend : public Backend {
   // in the sandbox; pid() is the runsc exec process. Not detached: runsc exec dies with the
   // spawning thread (the process in the sandbox then goes on: Destroy() kills it).
   absl::StatusOr<std::unique_ptr<Container>> Exec(const ContainerSpec& spec,
-                                                  const ContainerRef& ref,
-                                                  bool detached) override;
+                                                  const ContainerRef& ref, bool detached) override;
   absl::Status StartCreated(const ContainerRef& ref, int* exit_code) override;
   // all: `runsc kill --all`; otherwise through ref.pidfd (the sandbox forwards it).
   absl::Status Signal(const ContainerRef& ref, int sig, bool all) override;

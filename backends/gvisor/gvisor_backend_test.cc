@@ -209,8 +209,7 @@ TEST_F(GvisorBackendTest, WaitFdBecomesReadableAtTheEnd) {
 }
 
 TEST_F(GvisorBackendTest, DestroyBeforeStartNeverRunsTheWorkload) {
-  absl::StatusOr<std::unique_ptr<Container>> c =
-      backend_.Create(Spec("touch /out/ran"), Options());
+  absl::StatusOr<std::unique_ptr<Container>> c = backend_.Create(Spec("touch /out/ran"), Options());
   ASSERT_OK(c.status());
   EXPECT_GT((*c)->pid(), 0);
   EXPECT_OK((*c)->Destroy());
@@ -264,7 +263,8 @@ TEST_F(GvisorBackendTest, ExecRunsInTheSameSandbox) {
       backend_.Create(Spec("echo first > /tmp/marker; exec sleep 30"), Options());
   ASSERT_OK(c.status());
   ASSERT_OK((*c)->Start());
-  absl::StatusOr<UniqueFd> pidfd(UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, (*c)->pid(), 0))));
+  absl::StatusOr<UniqueFd> pidfd(
+      UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, (*c)->pid(), 0))));
   ContainerSpec spec = Spec("");
   ContainerRef ref;
   ref.spec = &spec;
@@ -324,8 +324,8 @@ TEST_F(GvisorBackendTest, DetachedCreateStartSignalRemove) {
   ASSERT_OK(backend_.Remove(ref));
   ASSERT_OK(backend_.Remove(ref));  // idempotent
   // The lifecycle removes the cgroup of a detached container (DeleteContainer).
-  for (const char* h : {"memory", "pids", "cpu", "cpuacct", "cpuset", "blkio", "devices",
-                        "freezer", "unified", "systemd"}) {
+  for (const char* h : {"memory", "pids", "cpu", "cpuacct", "cpuset", "blkio", "devices", "freezer",
+                        "unified", "systemd"}) {
     (void)rmdir(absl::StrCat("/sys/fs/cgroup/", h, "/", kCgroupParent, "/", id_).c_str());
     (void)rmdir(absl::StrCat("/sys/fs/cgroup/", h, "/", kCgroupParent).c_str());
   }

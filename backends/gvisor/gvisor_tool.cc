@@ -80,7 +80,8 @@ int Main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<Container>> c = backend.Create(spec, CreateOptions());
   lap("create");
   if (!c.ok()) return Fail(c.status());
-  for (const std::string& w : (*c)->warnings()) fprintf(stderr, "gvisor_tool: warning: %s\n", w.c_str());
+  for (const std::string& w : (*c)->warnings())
+    fprintf(stderr, "gvisor_tool: warning: %s\n", w.c_str());
   absl::Status started = (*c)->Start();
   lap("start");
   absl::StatusOr<ExitInfo> info = (*c)->Wait();

@@ -47,8 +47,8 @@ bool IsExecutableFile(const std::string& path) {
 std::optional<std::string> CachePath(const std::string& runsc) {
   uint64_t hash = 14695981039346656037ULL;  // FNV-1a: stable across builds, unlike std::hash
   for (unsigned char c : runsc) hash = (hash ^ c) * 1099511628211ULL;
-  const std::string file = absl::StrCat("/nucleus/runsc-", absl::Hex(hash, absl::kZeroPad16),
-                                        ".json");
+  const std::string file =
+      absl::StrCat("/nucleus/runsc-", absl::Hex(hash, absl::kZeroPad16), ".json");
   if (::geteuid() == 0) return absl::StrCat("/var/cache", file);
   const char* xdg = ::getenv("XDG_CACHE_HOME");
   if (xdg != nullptr && xdg[0] == '/') return absl::StrCat(xdg, file);
@@ -68,13 +68,13 @@ Json BinaryIdentity(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) return Json();
   struct utsname u;
   if (::uname(&u) != 0) return Json();
-  return Json{{"path", path},
-              {"kernel", absl::StrCat(u.release, " ", u.version)},
-              {"dev", static_cast<uint64_t>(st.st_dev)},
-              {"ino", static_cast<uint64_t>(st.st_ino)},
-              {"size", static_cast<int64_t>(st.st_size)},
-              {"mtime_ns", static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
-                               st.st_mtim.tv_nsec}};
+  return Json{
+      {"path", path},
+      {"kernel", absl::StrCat(u.release, " ", u.version)},
+      {"dev", static_cast<uint64_t>(st.st_dev)},
+      {"ino", static_cast<uint64_t>(st.st_ino)},
+      {"size", static_cast<int64_t>(st.st_size)},
+      {"mtime_ns", static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec}};
 }
 
 std::optional<RunscInfo> ReadCache(const std::string& cache, const Json& identity) {
@@ -195,8 +195,9 @@ absl::StatusOr<RunscInfo> ProbeRunsc() {
   RunscInfo info = ParseProbeOutput(path, *out, oci_seccomp);
   if (info.platforms.empty()) {
     return absl::FailedPreconditionError(
-        absl::StrCat(path, " help platforms: lists no platform nucleus knows (kvm, systrap, "
-                           "ptrace)"));
+        absl::StrCat(path,
+                     " help platforms: lists no platform nucleus knows (kvm, systrap, "
+                     "ptrace)"));
   }
   if (cache && !identity.is_null()) WriteCache(*cache, identity, info);
   memo = info;
@@ -231,8 +232,8 @@ absl::StatusOr<PlatformChoice> SelectPlatformFor(const std::vector<std::string>&
       if (proof.ok()) {
         PlatformChoice choice{p, ""};
         if (!failed.empty()) {
-          choice.warning = absl::StrCat("gvisor platform auto: ", absl::StrJoin(failed, "; "),
-                                        "; using ", p);
+          choice.warning =
+              absl::StrCat("gvisor platform auto: ", absl::StrJoin(failed, "; "), "; using ", p);
         }
         return choice;
       }
@@ -247,8 +248,8 @@ absl::StatusOr<PlatformChoice> SelectPlatformFor(const std::vector<std::string>&
   }
   if (!has(requested.c_str())) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "gvisor platform ", requested, ": this runsc does not have it (it has: ",
-        absl::StrJoin(platforms, ", "), ")"));
+        "gvisor platform ", requested,
+        ": this runsc does not have it (it has: ", absl::StrJoin(platforms, ", "), ")"));
   }
   if (requested == "kvm" && !kvm_usable) {
     return absl::FailedPreconditionError(
@@ -256,15 +257,14 @@ absl::StatusOr<PlatformChoice> SelectPlatformFor(const std::vector<std::string>&
   }
   absl::Status proof = prove(requested);
   if (!proof.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "gvisor platform ", requested, ": it failed its proof on this host (", proof.message(),
-        ")"));
+    return absl::FailedPreconditionError(absl::StrCat("gvisor platform ", requested,
+                                                      ": it failed its proof on this host (",
+                                                      proof.message(), ")"));
   }
   return PlatformChoice{requested, ""};
 }
 
-absl::StatusOr<PlatformChoice> SelectPlatform(const RunscInfo& info,
-                                              const std::string& requested) {
+absl::StatusOr<PlatformChoice> SelectPlatform(const RunscInfo& info, const std::string& requested) {
   return SelectPlatformFor(info.platforms, KvmUsable(), requested,
                            [&](const std::string& p) { return ProvePlatform(info, p); });
 }
@@ -372,8 +372,8 @@ absl::StatusOr<std::string> RunRunsc(const RunscGlobals& g, const std::vector<st
   absl::StatusOr<Finished> done = RunCommand(RunscArgv(g, sub), o, run);
   if (!done.ok()) return Annotate(done.status(), what);
   if (done->timed_out) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        what, ": did not finish within ", absl::FormatDuration(timeout), " (killed)"));
+    return absl::DeadlineExceededError(
+        absl::StrCat(what, ": did not finish within ", absl::FormatDuration(timeout), " (killed)"));
   }
   if (done->Succeeded()) return std::move(done->out);
   std::string line = RunscErrorLine(done->err);

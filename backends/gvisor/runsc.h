@@ -95,8 +95,7 @@ using PlatformProver = std::function<absl::Status(const std::string& platform)>;
 
 // "auto" resolved as above, or the requested platform when this runsc has it; proving each
 // candidate (cached) with ProvePlatform.
-absl::StatusOr<PlatformChoice> SelectPlatform(const RunscInfo& info,
-                                              const std::string& requested);
+absl::StatusOr<PlatformChoice> SelectPlatform(const RunscInfo& info, const std::string& requested);
 // The same decision with the facts and the prover given (pure but for `prove`; tests).
 absl::StatusOr<PlatformChoice> SelectPlatformFor(const std::vector<std::string>& platforms,
                                                  bool kvm_usable, const std::string& requested,
@@ -111,9 +110,9 @@ absl::Status RunPlatformProof(const std::string& runsc, const std::string& platf
 
 // The global flags every runsc command of one container gets.
 struct RunscGlobals {
-  std::string path;      // the runsc binary
-  std::string root;      // --root: runsc's state for this container (a directory of ours)
-  std::string log;       // --log: runsc writes its errors there (JSON lines); "" none
+  std::string path;  // the runsc binary
+  std::string root;  // --root: runsc's state for this container (a directory of ours)
+  std::string log;   // --log: runsc writes its errors there (JSON lines); "" none
   // The container's configuration: every command of one container must get the same (runsc
   // takes it from the flags, not from its state). "" / false leave a flag out; a platform
   // also adds --ignore-cgroups.

@@ -68,8 +68,8 @@ TEST(SelectPlatformTest, Auto) {
 // fail, and falls back with a warning naming kvm and why.
 TEST(SelectPlatformTest, AutoFallsBackFromAPlatformThatFailsItsProof) {
   std::vector<std::string> asked;
-  absl::StatusOr<PlatformChoice> c = SelectPlatformFor({"kvm", "systrap", "ptrace"}, true, "auto",
-                                                       ProverFailing({"kvm"}, &asked));
+  absl::StatusOr<PlatformChoice> c =
+      SelectPlatformFor({"kvm", "systrap", "ptrace"}, true, "auto", ProverFailing({"kvm"}, &asked));
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->platform, "systrap");
   EXPECT_THAT(c->warning, HasSubstr("kvm failed its proof"));
@@ -93,10 +93,10 @@ TEST(SelectPlatformTest, AutoFallsBackFromAPlatformThatFailsItsProof) {
 
   // None runs: an error naming each and why.
   asked.clear();
-  EXPECT_THAT(SelectPlatformFor({"kvm", "ptrace"}, true, "auto",
-                                ProverFailing({"kvm", "ptrace"}, &asked)),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       AllOf(HasSubstr("kvm failed"), HasSubstr("ptrace failed"))));
+  EXPECT_THAT(
+      SelectPlatformFor({"kvm", "ptrace"}, true, "auto", ProverFailing({"kvm", "ptrace"}, &asked)),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               AllOf(HasSubstr("kvm failed"), HasSubstr("ptrace failed"))));
 }
 
 TEST(SelectPlatformTest, Explicit) {
@@ -195,7 +195,8 @@ TEST(LastRunscLogErrorTest, TakesTheLastMessage) {
     f << R"({"msg":"first","level":"error","time":"x"})"
       << R"({"msg":"running container: failed to load /nope: {no} such file\nstderr: x","level":"error"})";
   }
-  EXPECT_EQ(LastRunscLogError(path), "running container: failed to load /nope: {no} such file; stderr: x");
+  EXPECT_EQ(LastRunscLogError(path),
+            "running container: failed to load /nope: {no} such file; stderr: x");
   EXPECT_EQ(LastRunscLogError(path + ".missing"), "");
   unlink(path.c_str());
 }

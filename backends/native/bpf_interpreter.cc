@@ -8,8 +8,8 @@ namespace {
 
 std::string At(size_t pc, const sock_filter& f, const char* what) {
   char buf[160];
-  snprintf(buf, sizeof(buf), "insn %zu (code 0x%04x jt %u jf %u k 0x%08x): %s", pc, f.code,
-           f.jt, f.jf, f.k, what);
+  snprintf(buf, sizeof(buf), "insn %zu (code 0x%04x jt %u jf %u k 0x%08x): %s", pc, f.code, f.jt,
+           f.jf, f.k, what);
   return buf;
 }
 
@@ -103,8 +103,7 @@ std::string CheckSeccompFilter(const std::vector<sock_filter>& filter) {
         if (f.k >= n - pc - 1) return At(pc, f, "jump out of range");
         break;
       default:
-        if (BPF_CLASS(f.code) == BPF_JMP &&
-            (pc + 1 + f.jt >= n || pc + 1 + f.jf >= n)) {
+        if (BPF_CLASS(f.code) == BPF_JMP && (pc + 1 + f.jt >= n || pc + 1 + f.jf >= n)) {
           return At(pc, f, "conditional jump out of range");
         }
         break;
@@ -141,17 +140,24 @@ BpfRun RunSeccompFilter(const std::vector<sock_filter>& filter, const seccomp_da
             }
             memcpy(&v, bytes + k, 4);
             break;
-          case BPF_IMM: v = k; break;
+          case BPF_IMM:
+            v = k;
+            break;
           case BPF_MEM:
             if (k >= BPF_MEMWORDS) return Fail(At(pc, f, "scratch memory index out of range"));
             if (!written[k]) return Fail(At(pc, f, "reads scratch memory never written"));
             v = mem[k];
             break;
-          case BPF_LEN: v = sizeof(seccomp_data); break;
-          default: return Fail(At(pc, f, "unsupported load mode"));
+          case BPF_LEN:
+            v = sizeof(seccomp_data);
+            break;
+          default:
+            return Fail(At(pc, f, "unsupported load mode"));
         }
-        if (BPF_CLASS(f.code) == BPF_LD) a = v;
-        else x = v;
+        if (BPF_CLASS(f.code) == BPF_LD)
+          a = v;
+        else
+          x = v;
         break;
       }
       case BPF_ST:
@@ -163,16 +169,28 @@ BpfRun RunSeccompFilter(const std::vector<sock_filter>& filter, const seccomp_da
       case BPF_ALU: {
         const uint32_t v = BPF_SRC(f.code) == BPF_X ? x : k;
         switch (BPF_OP(f.code)) {
-          case BPF_ADD: a += v; break;
-          case BPF_SUB: a -= v; break;
-          case BPF_MUL: a *= v; break;
+          case BPF_ADD:
+            a += v;
+            break;
+          case BPF_SUB:
+            a -= v;
+            break;
+          case BPF_MUL:
+            a *= v;
+            break;
           case BPF_DIV:
             if (v == 0) return Fail(At(pc, f, "division by zero"));
             a /= v;
             break;
-          case BPF_AND: a &= v; break;
-          case BPF_OR: a |= v; break;
-          case BPF_XOR: a ^= v; break;
+          case BPF_AND:
+            a &= v;
+            break;
+          case BPF_OR:
+            a |= v;
+            break;
+          case BPF_XOR:
+            a ^= v;
+            break;
           case BPF_LSH:
             if (v >= 32) return Fail(At(pc, f, "shift by 32 or more"));
             a <<= v;
@@ -181,8 +199,11 @@ BpfRun RunSeccompFilter(const std::vector<sock_filter>& filter, const seccomp_da
             if (v >= 32) return Fail(At(pc, f, "shift by 32 or more"));
             a >>= v;
             break;
-          case BPF_NEG: a = 0u - a; break;
-          default: return Fail(At(pc, f, "unsupported ALU operation"));
+          case BPF_NEG:
+            a = 0u - a;
+            break;
+          default:
+            return Fail(At(pc, f, "unsupported ALU operation"));
         }
         break;
       }
@@ -194,11 +215,20 @@ BpfRun RunSeccompFilter(const std::vector<sock_filter>& filter, const seccomp_da
           const uint32_t v = BPF_SRC(f.code) == BPF_X ? x : k;
           bool cond;
           switch (BPF_OP(f.code)) {
-            case BPF_JEQ: cond = a == v; break;
-            case BPF_JGT: cond = a > v; break;
-            case BPF_JGE: cond = a >= v; break;
-            case BPF_JSET: cond = (a & v) != 0; break;
-            default: return Fail(At(pc, f, "unsupported jump"));
+            case BPF_JEQ:
+              cond = a == v;
+              break;
+            case BPF_JGT:
+              cond = a > v;
+              break;
+            case BPF_JGE:
+              cond = a >= v;
+              break;
+            case BPF_JSET:
+              cond = (a & v) != 0;
+              break;
+            default:
+              return Fail(At(pc, f, "unsupported jump"));
           }
           next = pc + 1 + (cond ? f.jt : f.jf);
         }
@@ -211,9 +241,12 @@ BpfRun RunSeccompFilter(const std::vector<sock_filter>& filter, const seccomp_da
         if (BPF_RVAL(f.code) == BPF_A) return BpfRun{true, a, ""};
         return Fail(At(pc, f, "unsupported RET source"));
       case BPF_MISC:
-        if (BPF_MISCOP(f.code) == BPF_TAX) x = a;
-        else if (BPF_MISCOP(f.code) == BPF_TXA) a = x;
-        else return Fail(At(pc, f, "unsupported MISC operation"));
+        if (BPF_MISCOP(f.code) == BPF_TAX)
+          x = a;
+        else if (BPF_MISCOP(f.code) == BPF_TXA)
+          a = x;
+        else
+          return Fail(At(pc, f, "unsupported MISC operation"));
         break;
       default:
         return Fail(At(pc, f, "unknown instruction class"));

@@ -32,8 +32,8 @@ namespace nucleus {
 
 struct BpfRun {
   bool ok = false;
-  uint32_t ret = 0;     // the RET value, when ok
-  std::string error;    // what went wrong (instruction index and opcode), when !ok
+  uint32_t ret = 0;   // the RET value, when ok
+  std::string error;  // what went wrong (instruction index and opcode), when !ok
 };
 
 std::string CheckSeccompFilter(const std::vector<sock_filter>& filter);

@@ -24,9 +24,8 @@ absl::StatusOr<CapPlan> PlanCapabilities(const std::vector<int>& keep) {
   }
   for (int cap : keep) {
     if (cap < 0 || cap > plan.last_cap) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("capability ", cap, " is not known to this kernel (last is ",
-                       plan.last_cap, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "capability ", cap, " is not known to this kernel (last is ", plan.last_cap, ")"));
     }
     plan.keep |= uint64_t{1} << cap;
   }
@@ -34,7 +33,8 @@ absl::StatusOr<CapPlan> PlanCapabilities(const std::vector<int>& keep) {
 }
 
 StepError KeepCapsAcrossSetuidInChild() {
-  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return StepError::Errno("prctl", "PR_SET_KEEPCAPS");
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+    return StepError::Errno("prctl", "PR_SET_KEEPCAPS");
   return StepError::Ok();
 }
 
@@ -69,7 +69,8 @@ StepError SetCapabilitiesInChild(const CapPlan& plan) {
       return StepError::Errno("prctl", "PR_CAP_AMBIENT_RAISE");
     }
   }
-  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return StepError::Errno("prctl", "PR_SET_KEEPCAPS 0");
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
+    return StepError::Errno("prctl", "PR_SET_KEEPCAPS 0");
   return StepError::Ok();
 }
 

@@ -33,10 +33,10 @@ constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/b
   _exit(e.exit_code);
 }
 
-#define STEP(expr)                               \
-  do {                                           \
-    ::nucleus::StepError e_ = (expr);            \
-    if (e_.failed()) Die(plan, e_);              \
+#define STEP(expr)                    \
+  do {                                \
+    ::nucleus::StepError e_ = (expr); \
+    if (e_.failed()) Die(plan, e_);   \
   } while (0)
 
 // 8. A pty of the container's own devpts instance (so the process sees its terminal
@@ -45,7 +45,8 @@ StepError SetUpTerminalInChild(const ChildPlan& plan) {
   int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) return StepError::Errno("open", "/dev/ptmx");
   int unlock = 0;
-  if (::ioctl(master, TIOCSPTLCK, &unlock) != 0) return StepError::Errno("ioctl TIOCSPTLCK", "/dev/ptmx");
+  if (::ioctl(master, TIOCSPTLCK, &unlock) != 0)
+    return StepError::Errno("ioctl TIOCSPTLCK", "/dev/ptmx");
   int slave = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0) return StepError::Errno("ioctl TIOCGPTPEER", "/dev/ptmx");
   if (::fchown(slave, plan.identity.uid, plan.identity.gid) != 0 && errno != EPERM &&
@@ -387,20 +388,20 @@ StepError AwaitStartInChild(ChildPlan& plan) {
 
 void ContainInChild(ChildPlan& plan) {
   // Each step reports its failure over the sync socket and exits (STEP, Die): one way out.
-  STEP(ResetSignalsInChild(plan));       // 1
-  STEP(CloseInheritedFdsInChild(plan));  // 2
-  STEP(JoinNamespacesInChild(plan));     // 3
-  STEP(EnterCgroupInChild(plan));        // 4
-  STEP(NewSessionInChild(plan));         // 5
-  STEP(MapIdsInChild(plan));             // 6
-  STEP(SetUpContainerInChild(plan));     // 7
+  STEP(ResetSignalsInChild(plan));                      // 1
+  STEP(CloseInheritedFdsInChild(plan));                 // 2
+  STEP(JoinNamespacesInChild(plan));                    // 3
+  STEP(EnterCgroupInChild(plan));                       // 4
+  STEP(NewSessionInChild(plan));                        // 5
+  STEP(MapIdsInChild(plan));                            // 6
+  STEP(SetUpContainerInChild(plan));                    // 7
   if (plan.terminal) STEP(SetUpTerminalInChild(plan));  // 8
-  STEP(SetOomScoreInChild(plan));        // 9
-  STEP(SetRlimitsInChild(plan));         // 10
-  STEP(DropPrivilegesInChild(plan));     // 11
-  STEP(EnterCwdInChild(plan));           // 12
-  STEP(AwaitStartInChild(plan));         // 13
-  RunWorkloadInChild(plan);              // 14
+  STEP(SetOomScoreInChild(plan));                       // 9
+  STEP(SetRlimitsInChild(plan));                        // 10
+  STEP(DropPrivilegesInChild(plan));                    // 11
+  STEP(EnterCwdInChild(plan));                          // 12
+  STEP(AwaitStartInChild(plan));                        // 13
+  RunWorkloadInChild(plan);                             // 14
 }
 
 }  // namespace nucleus

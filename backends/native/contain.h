@@ -82,7 +82,7 @@ struct ChildPlan {
   std::vector<char*> envp;
   bool init = true;
   std::optional<SeccompProgram> seccomp;  // the workload's filter; nullopt: unconfined
-  SeccompProgram init_seccomp;             // the init's own filter (used when `init`)
+  SeccompProgram init_seccomp;            // the init's own filter (used when `init`)
   // 1b: wait for SyncKind::kCgroupReady; then unshare the cgroup namespace when asked (the
   // clone flags leave CLONE_NEWCGROUP out whenever await_cgroup is set).
   bool await_cgroup = false;

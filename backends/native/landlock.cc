@@ -245,8 +245,8 @@ StepError ApplyLandlockInChild(const LandlockPlan& plan) {
   attr.handled_access_fs = plan.handled_fs;
   attr.handled_access_net = plan.handled_net;
   attr.scoped = plan.scoped;
-  const int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr,
-                                                 ll::RulesetAttrSize(plan.abi), 0));
+  const int ruleset = static_cast<int>(
+      ::syscall(SYS_landlock_create_ruleset, &attr, ll::RulesetAttrSize(plan.abi), 0));
   if (ruleset < 0) return StepError::Errno("landlock_create_ruleset", "");
   for (const LandlockRule& rule : plan.rules) {
     const int fd = ::open(rule.path.c_str(), O_PATH | O_CLOEXEC);

@@ -53,8 +53,8 @@
 namespace nucleus {
 
 struct LandlockRule {
-  std::string path;     // absolute, inside the container
-  uint64_t access = 0;  // already masked to handled_fs; file-only rights applied in the child
+  std::string path;       // absolute, inside the container
+  uint64_t access = 0;    // already masked to handled_fs; file-only rights applied in the child
   bool optional = false;  // missing in the container: skip (default rules) or fail (policy)
 };
 

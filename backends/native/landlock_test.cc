@@ -225,8 +225,7 @@ TEST(LandlockPlanTest, Abi3BestEffortDropsIoctlDevAndNet) {
   for (const LandlockRule& r : plan->rules) {
     EXPECT_EQ(r.access & ~plan->handled_fs, 0u) << r.path;
   }
-  EXPECT_EQ(Find(*plan, "/dev/null")->access,
-            ll::kFsReadFile | ll::kFsWriteFile | ll::kFsTruncate);
+  EXPECT_EQ(Find(*plan, "/dev/null")->access, ll::kFsReadFile | ll::kFsWriteFile | ll::kFsTruncate);
 }
 
 TEST(LandlockPlanTest, Abi1BestEffort) {

@@ -47,8 +47,8 @@ bool CleanComponents(absl::string_view rel) {
 // fs_options (config.json lists them with the filesystem's own options).
 struct Attrs {
   bool read_only, nosuid, nodev, noexec;
-  int64_t atime = -1;      // MOUNT_ATTR_{RELATIME,NOATIME,STRICTATIME}; -1: as it comes
-  int nodiratime = -1;     // -1: as it comes
+  int64_t atime = -1;   // MOUNT_ATTR_{RELATIME,NOATIME,STRICTATIME}; -1: as it comes
+  int nodiratime = -1;  // -1: as it comes
   bool recursive;
 
   uint64_t Set() const {
@@ -72,25 +72,66 @@ absl::Status SplitFsOptions(const MountSpec& m, bool new_fs, Attrs* attrs, Mount
     if (opt.empty()) continue;
     const size_t eq = opt.find('=');
     if (eq == std::string::npos) {
-      if (opt == "ro") { attrs->read_only = true; continue; }
-      if (opt == "rw") { attrs->read_only = false; continue; }
-      if (opt == "nosuid") { attrs->nosuid = true; continue; }
-      if (opt == "suid") { attrs->nosuid = false; continue; }
-      if (opt == "nodev") { attrs->nodev = true; continue; }
-      if (opt == "dev") { attrs->nodev = false; continue; }
-      if (opt == "noexec") { attrs->noexec = true; continue; }
-      if (opt == "exec") { attrs->noexec = false; continue; }
-      if (opt == "noatime") { attrs->atime = MOUNT_ATTR_NOATIME; continue; }
-      if (opt == "strictatime") { attrs->atime = MOUNT_ATTR_STRICTATIME; continue; }
-      if (opt == "relatime" || opt == "atime" || opt == "norelatime" ||
-          opt == "nostrictatime") {
+      if (opt == "ro") {
+        attrs->read_only = true;
+        continue;
+      }
+      if (opt == "rw") {
+        attrs->read_only = false;
+        continue;
+      }
+      if (opt == "nosuid") {
+        attrs->nosuid = true;
+        continue;
+      }
+      if (opt == "suid") {
+        attrs->nosuid = false;
+        continue;
+      }
+      if (opt == "nodev") {
+        attrs->nodev = true;
+        continue;
+      }
+      if (opt == "dev") {
+        attrs->nodev = false;
+        continue;
+      }
+      if (opt == "noexec") {
+        attrs->noexec = true;
+        continue;
+      }
+      if (opt == "exec") {
+        attrs->noexec = false;
+        continue;
+      }
+      if (opt == "noatime") {
+        attrs->atime = MOUNT_ATTR_NOATIME;
+        continue;
+      }
+      if (opt == "strictatime") {
+        attrs->atime = MOUNT_ATTR_STRICTATIME;
+        continue;
+      }
+      if (opt == "relatime" || opt == "atime" || opt == "norelatime" || opt == "nostrictatime") {
         attrs->atime = MOUNT_ATTR_RELATIME;
         continue;
       }
-      if (opt == "nodiratime") { attrs->nodiratime = 1; continue; }
-      if (opt == "diratime") { attrs->nodiratime = 0; continue; }
-      if (opt == "bind") { attrs->recursive = false; continue; }
-      if (opt == "rbind") { attrs->recursive = true; continue; }
+      if (opt == "nodiratime") {
+        attrs->nodiratime = 1;
+        continue;
+      }
+      if (opt == "diratime") {
+        attrs->nodiratime = 0;
+        continue;
+      }
+      if (opt == "bind") {
+        attrs->recursive = false;
+        continue;
+      }
+      if (opt == "rbind") {
+        attrs->recursive = true;
+        continue;
+      }
       if (opt == "defaults" || opt == "private" || opt == "rprivate") continue;
       if (opt == "shared" || opt == "rshared" || opt == "slave" || opt == "rslave" ||
           opt == "unbindable" || opt == "runbindable") {
@@ -135,8 +176,8 @@ FsParam Param(const std::string& dst, const char* key, std::string value) {
   return p;
 }
 
-absl::StatusOr<MountOp> PlanOne(const ContainerSpec& spec, const MountSpec& m,
-                                bool host_cgroup2, std::vector<std::string>* warnings) {
+absl::StatusOr<MountOp> PlanOne(const ContainerSpec& spec, const MountSpec& m, bool host_cgroup2,
+                                std::vector<std::string>* warnings) {
   const bool oci = !spec.default_filesystems;
   MountOp op;
   op.target_abs = m.destination;
@@ -161,8 +202,8 @@ absl::StatusOr<MountOp> PlanOne(const ContainerSpec& spec, const MountSpec& m,
     if (::stat(m.source.c_str(), &st) != 0) {
       int err = errno;
       if (oci) {
-        return ErrnoStatus(absl::StrCat("mount ", m.destination, ": source '", m.source, "'"),
-                           "", err);
+        return ErrnoStatus(absl::StrCat("mount ", m.destination, ": source '", m.source, "'"), "",
+                           err);
       }
       return ErrnoStatus(absl::StrCat(m.read_only ? "--ro" : "--rw", " source '", m.source, "'"),
                          "", err);
@@ -280,8 +321,8 @@ absl::StatusOr<DeviceOp> PlanDevice(const DeviceSpec& d) {
     return bad(absl::StrCat("device number ", d.major, ":", d.minor, " out of range"));
   }
   op.mode = type | (d.file_mode & 07777);
-  op.rdev = type == S_IFIFO ? 0
-                            : makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
+  op.rdev =
+      type == S_IFIFO ? 0 : makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
   op.uid = d.uid;
   op.gid = d.gid;
   struct stat st;
@@ -305,9 +346,9 @@ absl::StatusOr<SysctlOp> PlanSysctl(const std::string& key, const std::string& v
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat("sysctl '", key, "': ", why));
   };
-  static const char* const kIpcKeys[] = {"kernel.msgmax",  "kernel.msgmnb", "kernel.msgmni",
-                                         "kernel.sem",     "kernel.shmall", "kernel.shmmax",
-                                         "kernel.shmmni",  "kernel.shm_rmid_forced"};
+  static const char* const kIpcKeys[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                         "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+                                         "kernel.shmmni", "kernel.shm_rmid_forced"};
   bool ipc = absl::StartsWith(key, "fs.mqueue.");
   for (const char* k : kIpcKeys) ipc = ipc || key == k;
   const bool net = absl::StartsWith(key, "net.");
@@ -340,18 +381,25 @@ absl::Status PlanPropagation(const ContainerSpec& spec, MountPlan* plan) {
   plan->initial_propagation = MS_REC | MS_PRIVATE;
   plan->rootfs_propagation = 0;
   if (p.empty() || p == "rprivate") return absl::OkStatus();
-  if (p == "private") plan->rootfs_propagation = MS_PRIVATE;
-  else if (p == "slave") plan->rootfs_propagation = MS_SLAVE;
-  else if (p == "rslave") plan->rootfs_propagation = MS_REC | MS_SLAVE;
-  else if (p == "shared") plan->rootfs_propagation = MS_SHARED;
-  else if (p == "rshared") plan->rootfs_propagation = MS_REC | MS_SHARED;
-  else if (p == "unbindable") plan->rootfs_propagation = MS_UNBINDABLE;
-  else if (p == "runbindable") plan->rootfs_propagation = MS_REC | MS_UNBINDABLE;
+  if (p == "private")
+    plan->rootfs_propagation = MS_PRIVATE;
+  else if (p == "slave")
+    plan->rootfs_propagation = MS_SLAVE;
+  else if (p == "rslave")
+    plan->rootfs_propagation = MS_REC | MS_SLAVE;
+  else if (p == "shared")
+    plan->rootfs_propagation = MS_SHARED;
+  else if (p == "rshared")
+    plan->rootfs_propagation = MS_REC | MS_SHARED;
+  else if (p == "unbindable")
+    plan->rootfs_propagation = MS_UNBINDABLE;
+  else if (p == "runbindable")
+    plan->rootfs_propagation = MS_REC | MS_UNBINDABLE;
   else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "rootfs_propagation '", p,
-        "': not one of private, rprivate, slave, rslave, shared, rshared, unbindable, "
-        "runbindable"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("rootfs_propagation '", p,
+                     "': not one of private, rprivate, slave, rslave, shared, rshared, unbindable, "
+                     "runbindable"));
   }
   if (plan->rootfs_propagation & (MS_SLAVE | MS_SHARED)) {
     // Host mount events reach a slave; a host-root container would receive writable mounts
@@ -549,15 +597,14 @@ int NewFs(const NewFsArgs& a, const char* what, StepError* err) {
     }
   }
   if (::fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
-    *err = StepError::Errno("fsconfig create", errno == EPERM && a.eperm_detail
-                                                   ? a.eperm_detail
-                                                   : FsDetail(fs, what));
+    *err = StepError::Errno("fsconfig create",
+                            errno == EPERM && a.eperm_detail ? a.eperm_detail : FsDetail(fs, what));
     return -1;
   }
   int mnt = ::fsmount(fs, FSMOUNT_CLOEXEC, static_cast<unsigned>(a.attrs));
   if (mnt < 0) {
-    *err = StepError::Errno("fsmount", errno == EPERM && a.eperm_detail ? a.eperm_detail
-                                                                        : FsDetail(fs, what));
+    *err = StepError::Errno("fsmount",
+                            errno == EPERM && a.eperm_detail ? a.eperm_detail : FsDetail(fs, what));
   }
   return mnt;
 }
@@ -625,8 +672,8 @@ StepError PopulateDev(int rootfd) {
     char rel[32] = "dev/";
     strcat(host, node);
     strcat(rel, node);
-    RETURN_IF_STEP_FAILED(BindClone(AT_FDCWD, host, rootfd, rel, host, false,
-                                    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC));
+    RETURN_IF_STEP_FAILED(
+        BindClone(AT_FDCWD, host, rootfd, rel, host, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC));
   }
   struct Link {
     const char* target;
@@ -711,8 +758,7 @@ StepError PopulateFreshRoot(const MountPlan& plan, int rootfd) {
         }
         break;
       case RootEntry::Kind::kFile: {
-        Fd f(::openat(rootfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      e.mode));
+        Fd f(::openat(rootfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, e.mode));
         if (f.fd < 0) return StepError::Errno("create", path);
         RETURN_IF_STEP_FAILED(WriteAllRaw(f.fd, e.data, path));
         if (::fchmod(f.fd, e.mode) != 0) return StepError::Errno("chmod", path);
@@ -767,7 +813,12 @@ StepError ApplyMount(MountPlan& plan, int rootfd, MountOp& op) {
     return AttachTree(plan, rootfd, op, true, &op.prebuilt_fd);
   }
   if (op.kind == MountOp::Kind::kNewFs) {
-    NewFsArgs a{op.fstype, nullptr, 0, op.params.data(), op.params.size(), op.attr_set,
+    NewFsArgs a{op.fstype,
+                nullptr,
+                0,
+                op.params.data(),
+                op.params.size(),
+                op.attr_set,
                 op.eperm_detail.empty() ? nullptr : op.eperm_detail.c_str()};
     // The sysctls go through a writable proc mount of the container's.
     int* dup_out = op.is_proc && !op.read_only && !plan.sysctls.empty() ? &plan.proc_fd : nullptr;
@@ -782,8 +833,9 @@ StepError ApplyMount(MountPlan& plan, int rootfd, MountOp& op) {
   // made now takes its IDs now. A kernel that cannot clone a detached tree (EINVAL, before
   // 6.15) keeps the captured one: there the order is the attach order (before 6.8) or as
   // captured. Same tree, same source: nothing is looked up again by path.
-  int again = ::open_tree(op.fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-                                         (op.recursive ? AT_RECURSIVE : 0));
+  int again = ::open_tree(
+      op.fd, "",
+      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (op.recursive ? AT_RECURSIVE : 0));
   if (again >= 0) {
     ::close(op.fd);
     op.fd = again;
@@ -884,8 +936,8 @@ StepError MaskPaths(MountPlan& plan, int rootfd) {
     StepError err;
     if (S_ISDIR(st.st_mode)) {
       static const FsOption kMaskOpts[] = {{"size", "0"}, {"mode", "0555"}};
-      int mnt = NewFs(Fixed("tmpfs", kMaskOpts, 2, MOUNT_ATTR_RDONLY | kNoSuidDevExec), abs_path,
-                      &err);
+      int mnt =
+          NewFs(Fixed("tmpfs", kMaskOpts, 2, MOUNT_ATTR_RDONLY | kNoSuidDevExec), abs_path, &err);
       if (mnt < 0) return err;
       Fd m(mnt);
       RETURN_IF_STEP_FAILED(Attach(m.fd, target.fd, abs_path));
@@ -905,8 +957,7 @@ StepError MaskPaths(MountPlan& plan, int rootfd) {
     }
     Fd tree(::open_tree(target.fd, "", kTreeFlags | AT_EMPTY_PATH));
     if (tree.fd < 0) return StepError::Errno("open_tree", abs_path);
-    RETURN_IF_STEP_FAILED(
-        SetAttr(tree.fd, MOUNT_ATTR_RDONLY | kNoSuidDevExec, 0, true, abs_path));
+    RETURN_IF_STEP_FAILED(SetAttr(tree.fd, MOUNT_ATTR_RDONLY | kNoSuidDevExec, 0, true, abs_path));
     RETURN_IF_STEP_FAILED(Attach(tree.fd, target.fd, abs_path));
   }
   return StepError::Ok();
@@ -949,9 +1000,9 @@ absl::StatusOr<UniqueFd> PrepareWorkspace(const ContainerSpec& spec, MountPlan* 
   ASSIGN_OR_RETURN(ContextWalk walk, WalkContext(c, mnt.get(), *uid, *gid, hash));
   RETURN_IF_ERROR(FinishContext(c, walk));
   if (!walk.special.empty()) {
-    plan->warnings.push_back(absl::StrCat("--context: left out ", walk.special.size(),
-                                          " sockets, FIFOs or devices (first: ",
-                                          walk.special.front(), ")"));
+    plan->warnings.push_back(
+        absl::StrCat("--context: left out ", walk.special.size(),
+                     " sockets, FIFOs or devices (first: ", walk.special.front(), ")"));
   }
   op->prebuilt_fd = mnt.get();
   plan->workspace_fd = mnt.get();
@@ -959,8 +1010,7 @@ absl::StatusOr<UniqueFd> PrepareWorkspace(const ContainerSpec& spec, MountPlan* 
   return mnt;
 }
 
-absl::StatusOr<std::vector<UniqueFd>> CaptureHostTrees(const ContainerSpec& spec,
-                                                       MountPlan* plan) {
+absl::StatusOr<std::vector<UniqueFd>> CaptureHostTrees(const ContainerSpec& spec, MountPlan* plan) {
   std::vector<UniqueFd> owned;
   struct mount_attr attr;
   memset(&attr, 0, sizeof(attr));
@@ -1073,8 +1123,8 @@ absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec, bool host_cgroup
     op.uid = spec.process.uid;
     op.gid = spec.process.gid;
     // Room for the file and its inode: whole pages, never less than one.
-    op.params.push_back(Param(secret.destination, "size",
-                              absl::StrCat((secret.data.size() / 4096 + 2) * 4096)));
+    op.params.push_back(
+        Param(secret.destination, "size", absl::StrCat((secret.data.size() / 4096 + 2) * 4096)));
     plan.secrets.push_back(std::move(op));
   }
   for (const DeviceSpec& d : spec.devices) {
@@ -1100,15 +1150,15 @@ absl::StatusOr<MountPlan> PlanMounts(const ContainerSpec& spec, bool host_cgroup
 
 StepError SetUpFilesystemInChild(MountPlan& plan) {
   if (::mount(nullptr, "/", nullptr, plan.initial_propagation, nullptr) != 0) {
-    return StepError::Errno((plan.initial_propagation & MS_SLAVE) ? "mount --make-rslave"
-                                                                   : "mount --make-rprivate",
-                            "/");
+    return StepError::Errno(
+        (plan.initial_propagation & MS_SLAVE) ? "mount --make-rslave" : "mount --make-rprivate",
+        "/");
   }
   // Step 2: capture every host-side tree before anything is mounted.
   StepError fresh_err;
-  Fd root(plan.fresh_root     ? NewFs(Fixed("tmpfs", kFreshRootOpts, 1,
-                                            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV),
-                                      "/", &fresh_err)
+  Fd root(plan.fresh_root
+              ? NewFs(Fixed("tmpfs", kFreshRootOpts, 1, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV), "/",
+                      &fresh_err)
           : plan.root_fd >= 0 ? plan.root_fd
                               : ::open_tree(AT_FDCWD, plan.root_source.c_str(), kTreeFlags));
   const bool root_captured = plan.root_fd >= 0;
@@ -1130,8 +1180,8 @@ StepError SetUpFilesystemInChild(MountPlan& plan) {
   }
   // Step 3.
   if (plan.host_root && !root_captured) {
-    RETURN_IF_STEP_FAILED(SetAttr(root.fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
-                                  0, true, "/"));
+    RETURN_IF_STEP_FAILED(
+        SetAttr(root.fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, true, "/"));
   }
   if (::move_mount(root.fd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) != 0) {
     return StepError::Errno("move_mount", "new root onto /");

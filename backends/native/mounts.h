@@ -40,8 +40,9 @@
 //     (set, never cleared: a bind is never less restricted than its host source).
 //  5. default_filesystems: fresh /proc, read-only /sys, minimal /dev (null zero full random
 //     urandom tty bound from the host, devpts, shm, ptmx/fd/stdin/stdout/stderr links),
-//     private /tmp (noexec unless spec.tmp_exec); then spec.mounts in order. A tmpfs on /dev (either model) gets the same
-//     nodes and links; /dev/pts and /dev/shm then come from their own entries.
+//     private /tmp (noexec unless spec.tmp_exec); then spec.mounts in order. A tmpfs on /dev
+//     (either model) gets the same nodes and links; /dev/pts and /dev/shm then come from their own
+//     entries.
 //  5b. spec.secrets (--secret): each is a fresh tmpfs of its own (nosuid, nodev, noexec,
 //     detached: it is never attached anywhere), one file written there with the secret's
 //     bytes (mode 0400, chowned to the workload's uid and gid), then that file alone cloned
@@ -104,14 +105,14 @@ struct MountOp {
   std::string target_abs;   // "/data/x", for messages
   bool read_only = true;
   bool source_is_dir = true;
-  bool recursive = true;    // kBind: AT_RECURSIVE clone
-  uint64_t attr_set = 0;    // MOUNT_ATTR_*: fsmount flags (kNewFs) or mount_setattr (kBind)
-  uint64_t attr_clr = 0;    // kBind: MOUNT_ATTR__ATIME when an atime mode is set
+  bool recursive = true;        // kBind: AT_RECURSIVE clone
+  uint64_t attr_set = 0;        // MOUNT_ATTR_*: fsmount flags (kNewFs) or mount_setattr (kBind)
+  uint64_t attr_clr = 0;        // kBind: MOUNT_ATTR__ATIME when an atime mode is set
   std::vector<FsParam> params;  // kNewFs, in order
   bool populate_dev = false;    // a tmpfs on /dev: add the default nodes and links
   bool is_proc = false;
-  std::string eperm_detail;     // message for EPERM (proc/sysfs/cgroup2 in a user namespace)
-  int prebuilt_fd = -1;         // kNewFs: a detached mount made by the parent, attached as is
+  std::string eperm_detail;  // message for EPERM (proc/sysfs/cgroup2 in a user namespace)
+  int prebuilt_fd = -1;      // kNewFs: a detached mount made by the parent, attached as is
   // The captured tree: made by CaptureHostTrees in the parent (attributes and propagation
   // already set: attrs_applied), or in the child at step 2 when the parent did not.
   int fd = -1;
@@ -137,15 +138,15 @@ struct SecretOp {
   std::string target;      // relative to the new root
   std::string target_abs;  // for messages
   std::string data;
-  uid_t uid = 0;           // the workload's (container ids)
+  uid_t uid = 0;  // the workload's (container ids)
   gid_t gid = 0;
   std::vector<FsParam> params;  // the tmpfs's size
 };
 
 struct SysctlOp {
-  std::string path;   // "sys/kernel/shmmax", relative to a proc mount's root
+  std::string path;  // "sys/kernel/shmmax", relative to a proc mount's root
   std::string value;
-  std::string what;   // "sysctl kernel.shmmax", the failing step's name
+  std::string what;  // "sysctl kernel.shmmax", the failing step's name
 };
 
 struct MountPlan {
@@ -157,20 +158,21 @@ struct MountPlan {
   std::vector<RootEntry> root_entries;
   bool readonly_root = true;
   bool default_filesystems = true;
-  bool tmp_exec = false;  // default_filesystems' /tmp: noexec unless set
+  bool tmp_exec = false;                  // default_filesystems' /tmp: noexec unless set
   unsigned long initial_propagation = 0;  // step 1: MS_REC | MS_PRIVATE or MS_SLAVE
   unsigned long rootfs_propagation = 0;   // step 10: 0 = nothing to do
   std::vector<MountOp> mounts;            // spec.mounts, in order
   std::vector<SecretOp> secrets;          // after mounts
   int workspace_fd = -1;  // PrepareWorkspace's mount (also the /workspace op's prebuilt_fd)
   int root_fd = -1;       // CaptureHostTrees: the root tree (host "/" or --rootfs)
-  // Every fd the parent made for the child (trees, workspace): kept across contain.h's step 2 close.
+  // Every fd the parent made for the child (trees, workspace): kept across contain.h's step 2
+  // close.
   std::vector<int> inherited;
   std::vector<DeviceOp> devices;
   std::vector<SysctlOp> sysctls;
-  std::vector<std::string> masked;        // relative paths
+  std::vector<std::string> masked;  // relative paths
   std::vector<std::string> masked_abs;
-  std::vector<std::string> readonly;      // relative paths
+  std::vector<std::string> readonly;  // relative paths
   std::vector<std::string> readonly_abs;
   // What the plan does differently from what the spec asked, one line each without prefix
   // ("mount /sys/fs/cgroup: ..."); the backend adds them to Container::warnings.
@@ -199,16 +201,15 @@ absl::StatusOr<UniqueFd> PrepareWorkspace(const ContainerSpec& spec, MountPlan* 
 
 // Step 2 done in the parent (the native backend does it for root making a user namespace),
 // with the caller's own access to the host's paths (a container root mapped by a user
-// namespace cannot traverse, say, /root's 0700 to reach a bind source): the root tree and every bind source are cloned with open_tree, given their mount
-// attributes and made private (slave under rootfs_propagation slave/shared) at once, so the
-// clones never share mount events with the host's peer groups; the fds go to the child
-// through the plan (MountOp::fd, root_fd, inherited) and are owned by the returned vector
-// until the child has them. Errors name the flag or field and the path. The child cannot
-// clone these trees again (they come from another mount namespace), so they keep mount IDs
-// older than the filesystems the child makes: mountinfo (ID order since Linux 6.8) then lists
-// the binds before them, not in the spec's order.
-absl::StatusOr<std::vector<UniqueFd>> CaptureHostTrees(const ContainerSpec& spec,
-                                                       MountPlan* plan);
+// namespace cannot traverse, say, /root's 0700 to reach a bind source): the root tree and every
+// bind source are cloned with open_tree, given their mount attributes and made private (slave under
+// rootfs_propagation slave/shared) at once, so the clones never share mount events with the host's
+// peer groups; the fds go to the child through the plan (MountOp::fd, root_fd, inherited) and are
+// owned by the returned vector until the child has them. Errors name the flag or field and the
+// path. The child cannot clone these trees again (they come from another mount namespace), so they
+// keep mount IDs older than the filesystems the child makes: mountinfo (ID order since Linux 6.8)
+// then lists the binds before them, not in the spec's order.
+absl::StatusOr<std::vector<UniqueFd>> CaptureHostTrees(const ContainerSpec& spec, MountPlan* plan);
 
 // spec.idmap_rootfs, after the child's id maps are written and before it attaches its root:
 // the captured --rootfs tree (`tree_fd`, CaptureHostTrees's root_fd, all its submounts) is

@@ -139,8 +139,8 @@ TEST(PlanMountsTest, SplitsFsOptionsAndAttributesInTheParent) {
   const MountOp* sys = FindOp(plan, "/sys");
   ASSERT_NE(sys, nullptr);
   EXPECT_TRUE(sys->read_only);
-  EXPECT_EQ(sys->attr_set, uint64_t{MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                    MOUNT_ATTR_NOEXEC});
+  EXPECT_EQ(sys->attr_set,
+            uint64_t{MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC});
   EXPECT_TRUE(FindOp(plan, "/proc")->is_proc);
   EXPECT_FALSE(FindOp(plan, "/dev/shm")->populate_dev);
 
@@ -160,8 +160,8 @@ TEST(PlanMountsTest, ANewFilesystemsSourceIsItsFirstParameter) {
   ASSERT_OK_AND_ASSIGN(MountPlan plan, PlanMounts(spec, /*host_cgroup2=*/false));
   EXPECT_THAT(ParamTexts(*FindOp(plan, "/proc")), ::testing::ElementsAre("source=proc"));
   EXPECT_THAT(ParamTexts(*FindOp(plan, "/dev/pts")),
-              ::testing::ElementsAre("source=devpts", "newinstance", "ptmxmode=0666",
-                                     "mode=0620", "gid=5"));
+              ::testing::ElementsAre("source=devpts", "newinstance", "ptmxmode=0666", "mode=0620",
+                                     "gid=5"));
   // No source: the kernel's "none", as before.
   EXPECT_THAT(ParamTexts(*FindOp(plan, "/dev/shm")),
               ::testing::ElementsAre("mode=1777", "mode=1777", "size=65536k"));
@@ -199,7 +199,7 @@ TEST(PlanMountsTest, BindsTakeTheirAttributesAndRecursionFromTheSpec) {
   EXPECT_EQ(plan.mounts[0].attr_set, uint64_t{MOUNT_ATTR_RDONLY});
   EXPECT_TRUE(plan.mounts[1].recursive);
   EXPECT_EQ(plan.mounts[1].attr_set, uint64_t{MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                               MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOATIME});
+                                              MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOATIME});
   EXPECT_EQ(plan.mounts[1].attr_clr, uint64_t{MOUNT_ATTR__ATIME});
   ASSERT_THAT(plan.warnings, SizeIs(1));
   EXPECT_THAT(plan.warnings[0], HasSubstr("propagation option 'rshared' ignored"));
@@ -239,13 +239,21 @@ TEST(PlanMountsTest, RejectsBadDevicesSysctlsAndPropagation) {
     edit(spec);
     return PlanMounts(spec, false).status();
   };
-  EXPECT_THAT(plan_with([](ContainerSpec& s) { s.devices.push_back({"/etc/x", 'c', 1, 3}); }),
+  EXPECT_THAT(plan_with([](ContainerSpec& s) {
+                s.devices.push_back({"/etc/x", 'c', 1, 3});
+              }),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("under /dev")));
-  EXPECT_THAT(plan_with([](ContainerSpec& s) { s.devices.push_back({"/dev/../x", 'c', 1, 3}); }),
+  EXPECT_THAT(plan_with([](ContainerSpec& s) {
+                s.devices.push_back({"/dev/../x", 'c', 1, 3});
+              }),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("under /dev")));
-  EXPECT_THAT(plan_with([](ContainerSpec& s) { s.devices.push_back({"/dev/f", 'x', 0, 0}); }),
+  EXPECT_THAT(plan_with([](ContainerSpec& s) {
+                s.devices.push_back({"/dev/f", 'x', 0, 0});
+              }),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown type 'x'")));
-  EXPECT_THAT(plan_with([](ContainerSpec& s) { s.sysctl.push_back({"kernel.panic", "1"}); }),
+  EXPECT_THAT(plan_with([](ContainerSpec& s) {
+                s.sysctl.push_back({"kernel.panic", "1"});
+              }),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("sysctl 'kernel.panic': not namespaced")));
   EXPECT_THAT(plan_with([](ContainerSpec& s) {
@@ -253,7 +261,9 @@ TEST(PlanMountsTest, RejectsBadDevicesSysctlsAndPropagation) {
                 s.sysctl.push_back({"net.ipv4.ip_forward", "1"});
               }),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("network namespace")));
-  EXPECT_THAT(plan_with([](ContainerSpec& s) { s.sysctl.push_back({"net..x", "1"}); }),
+  EXPECT_THAT(plan_with([](ContainerSpec& s) {
+                s.sysctl.push_back({"net..x", "1"});
+              }),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a valid key")));
   EXPECT_THAT(plan_with([](ContainerSpec& s) {
                 s.namespaces.net_path = "/proc/self/ns/net";  // nucleus's own: the host's
@@ -393,15 +403,15 @@ TEST_F(OciMountsTest, RuncDefaultMountListGivesAWorkingContainer) {
 // config.json's "source" of a new filesystem is what /proc/mounts shows (runc does the same;
 // the OCI validation suite and tools such as findmnt look for it).
 TEST_F(OciMountsTest, NewFilesystemsCarryTheSpecsSource) {
-  ContainerSpec spec = OciSpec(
-      *rootfs_,
-      "src() { awk -v m=\"$1\" '$5==m{for(i=6;i<=NF;i++) if($i==\"-\"){s=$(i+2)}} "
-      "END{print s}' /proc/self/mountinfo; };"
-      "test \"$(src /proc)\" = proc || exit 10;"
-      "test \"$(src /dev/pts)\" = devpts || exit 11;"
-      "test \"$(src /scratch)\" = scratchfs || exit 12;"
-      "test \"$(src /dev/shm)\" = none || exit 13;"
-      "exit 0");
+  ContainerSpec spec =
+      OciSpec(*rootfs_,
+              "src() { awk -v m=\"$1\" '$5==m{for(i=6;i<=NF;i++) if($i==\"-\"){s=$(i+2)}} "
+              "END{print s}' /proc/self/mountinfo; };"
+              "test \"$(src /proc)\" = proc || exit 10;"
+              "test \"$(src /dev/pts)\" = devpts || exit 11;"
+              "test \"$(src /scratch)\" = scratchfs || exit 12;"
+              "test \"$(src /dev/shm)\" = none || exit 13;"
+              "exit 0");
   for (MountSpec& m : spec.mounts) {
     if (m.destination == "/proc") m.source = "proc";
     if (m.destination == "/dev/pts") m.source = "devpts";
@@ -614,15 +624,14 @@ TEST_F(OciMountsTest, DestinationThroughASymlinkOutOfTheRootfsIsRefused) {
   unlink(rel_link.c_str());
   ASSERT_EQ(symlink(outside.c_str(), abs_link.c_str()), 0);
   ASSERT_EQ(symlink("../../../../../../../..", rel_link.c_str()), 0);
-  for (MountSpec::Type type : {MountSpec::Type::kProc, MountSpec::Type::kMqueue,
-                               MountSpec::Type::kTmpfs, MountSpec::Type::kDevpts,
-                               MountSpec::Type::kSysfs, MountSpec::Type::kCgroup}) {
+  for (MountSpec::Type type :
+       {MountSpec::Type::kProc, MountSpec::Type::kMqueue, MountSpec::Type::kTmpfs,
+        MountSpec::Type::kDevpts, MountSpec::Type::kSysfs, MountSpec::Type::kCgroup}) {
     for (const char* dst : {"/escape-abs/new", "/escape-rel/tmp/nucleus-escape-new"}) {
       ContainerSpec spec = OciSpec(*rootfs_, "true");
       spec.mounts.push_back(Fs(type, dst, {}));
-      EXPECT_THAT(CreateStatus(spec),
-                  StatusIs(absl::StatusCode::kFailedPrecondition,
-                           HasSubstr("leads out of the root filesystem")))
+      EXPECT_THAT(CreateStatus(spec), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                               HasSubstr("leads out of the root filesystem")))
           << dst << " type " << static_cast<int>(type);
     }
   }
@@ -677,21 +686,20 @@ TEST_F(OciMountsTest, CgroupMountIsCgroup2WhereTheHostIsV2) {
 }
 
 TEST_F(OciMountsTest, DefaultFilesystemsOnARootfsAreUnchanged) {
-  ContainerSpec spec = OciSpec(*rootfs_,
-                               std::string(kFsTypeFn) +
-                                   "test \"$(fstype /proc)\" = proc || exit 10;"
-                                   "test \"$(fstype /sys)\" = sysfs || exit 11;"
-                                   "touch /sys/x 2>/dev/null && exit 12;"
-                                   "test \"$(fstype /dev)\" = tmpfs || exit 13;"
-                                   "test \"$(fstype /dev/pts)\" = devpts || exit 14;"
-                                   "test \"$(fstype /dev/shm)\" = tmpfs || exit 15;"
-                                   "test \"$(fstype /tmp)\" = tmpfs || exit 16;"
-                                   "touch /tmp/x /dev/shm/x || exit 17;"
-                                   "echo hi >/dev/null || exit 18;"
-                                   "test \"$(readlink /dev/ptmx)\" = pts/ptmx || exit 19;"
-                                   "test -e /dev/mqueue && exit 20;"
-                                   "touch /nucleus-probe 2>/dev/null && exit 21;"
-                                   "exit 0");
+  ContainerSpec spec = OciSpec(*rootfs_, std::string(kFsTypeFn) +
+                                             "test \"$(fstype /proc)\" = proc || exit 10;"
+                                             "test \"$(fstype /sys)\" = sysfs || exit 11;"
+                                             "touch /sys/x 2>/dev/null && exit 12;"
+                                             "test \"$(fstype /dev)\" = tmpfs || exit 13;"
+                                             "test \"$(fstype /dev/pts)\" = devpts || exit 14;"
+                                             "test \"$(fstype /dev/shm)\" = tmpfs || exit 15;"
+                                             "test \"$(fstype /tmp)\" = tmpfs || exit 16;"
+                                             "touch /tmp/x /dev/shm/x || exit 17;"
+                                             "echo hi >/dev/null || exit 18;"
+                                             "test \"$(readlink /dev/ptmx)\" = pts/ptmx || exit 19;"
+                                             "test -e /dev/mqueue && exit 20;"
+                                             "touch /nucleus-probe 2>/dev/null && exit 21;"
+                                             "exit 0");
   spec.default_filesystems = true;
   spec.readonly_rootfs = true;
   spec.mounts.clear();

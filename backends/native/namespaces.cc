@@ -39,10 +39,11 @@ absl::StatusOr<std::vector<NamespaceToJoin>> OpenNamespacesToJoin(const Namespac
     const std::string* path;
     int type;
     const char* name;
-  } kinds[] = {{&ns.user_path, CLONE_NEWUSER, "user"},     {&ns.pid_path, CLONE_NEWPID, "pid"},
-               {&ns.uts_path, CLONE_NEWUTS, "uts"},        {&ns.ipc_path, CLONE_NEWIPC, "ipc"},
-               {&ns.net_path, CLONE_NEWNET, "network"},    {&ns.cgroup_path, CLONE_NEWCGROUP, "cgroup"},
-               {&ns.time_path, CLONE_NEWTIME, "time"}};
+  } kinds[] = {
+      {&ns.user_path, CLONE_NEWUSER, "user"},  {&ns.pid_path, CLONE_NEWPID, "pid"},
+      {&ns.uts_path, CLONE_NEWUTS, "uts"},     {&ns.ipc_path, CLONE_NEWIPC, "ipc"},
+      {&ns.net_path, CLONE_NEWNET, "network"}, {&ns.cgroup_path, CLONE_NEWCGROUP, "cgroup"},
+      {&ns.time_path, CLONE_NEWTIME, "time"}};
   std::vector<NamespaceToJoin> out;
   for (const auto& k : kinds) {
     if (k.path->empty()) continue;
@@ -55,8 +56,8 @@ absl::StatusOr<std::vector<NamespaceToJoin>> OpenNamespacesToJoin(const Namespac
     }
     int type = ::ioctl(j.fd.get(), NS_GET_NSTYPE);
     if (type != k.type) {
-      return absl::InvalidArgumentError(absl::StrCat(k.name, " namespace path '", *k.path,
-                                                     "' is not a ", k.name, " namespace"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(k.name, " namespace path '", *k.path, "' is not a ", k.name, " namespace"));
     }
     out.push_back(std::move(j));
   }
@@ -65,7 +66,8 @@ absl::StatusOr<std::vector<NamespaceToJoin>> OpenNamespacesToJoin(const Namespac
 
 std::string FormatIdMap(const std::vector<IdMapping>& map) {
   std::string out;
-  for (const IdMapping& m : map) absl::StrAppend(&out, m.container_id, " ", m.host_id, " ", m.size, "\n");
+  for (const IdMapping& m : map)
+    absl::StrAppend(&out, m.container_id, " ", m.host_id, " ", m.size, "\n");
   return out;
 }
 

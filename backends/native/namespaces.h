@@ -28,8 +28,8 @@ uint64_t CloneFlagsFor(const NamespaceSpec& ns);
 // An existing namespace to join (OCI linux.namespaces[].path), opened by the parent.
 struct NamespaceToJoin {
   UniqueFd fd;
-  int type = 0;           // CLONE_NEW*
-  std::string path;       // for messages
+  int type = 0;      // CLONE_NEW*
+  std::string path;  // for messages
 };
 // Opens every *_path of ns, checking that each is a namespace file of the right type
 // (ioctl NS_GET_NSTYPE). The user namespace comes first (the others may belong to it).

@@ -46,7 +46,9 @@ std::vector<DeviceRule> ContainerDeviceRules() {
     mode &= O_ACCMODE;
     rules.push_back({'c', static_cast<int64_t>(major(st.st_rdev)),
                      static_cast<int64_t>(minor(st.st_rdev)),
-                     mode == O_RDWR ? "rw" : mode == O_WRONLY ? "w" : "r"});
+                     mode == O_RDWR     ? "rw"
+                     : mode == O_WRONLY ? "w"
+                                        : "r"});
   }
   return rules;
 }
@@ -153,9 +155,9 @@ class NativeContainer : public Container {
     int wstatus = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status & 0x7f;
     // With an init, its exit status is a copy; the workload's own wait status is on the pipe.
     int workload_status;
-    if (status_.valid() &&
-        RetryEintr([&] { return ::read(status_.get(), &workload_status, sizeof(int)); }) ==
-            sizeof(int)) {
+    if (status_.valid() && RetryEintr([&] {
+                             return ::read(status_.get(), &workload_status, sizeof(int));
+                           }) == sizeof(int)) {
       wstatus = workload_status;
     }
     exit_ = ExitInfo::FromWaitStatus(wstatus);
@@ -294,8 +296,8 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
       continue;
     }
     if (plan->n_join == ChildPlan::kMaxJoin) {  // one per type: cannot happen, never ignored
-      return absl::InternalError(absl::StrCat("more than ", ChildPlan::kMaxJoin,
-                                              " namespaces to join (", j.path, ")"));
+      return absl::InternalError(
+          absl::StrCat("more than ", ChildPlan::kMaxJoin, " namespaces to join (", j.path, ")"));
     }
     plan->join_fd[plan->n_join] = j.fd.get();
     plan->join_type[plan->n_join] = j.type;
@@ -319,7 +321,7 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   int pidfd_raw = -1;
   // Linux < 5.7: no CLONE_INTO_CGROUP (cgroup_fd -1 then); AddProcess writes cgroup.procs.
   pid_t pid = Clone3(clone_flags, &pidfd_raw, &cgroup_fd);  // lint: own process (the container)
-  if (pid == 0) ContainInChild(*plan);  // never returns
+  if (pid == 0) ContainInChild(*plan);                      // never returns
   int clone_errno = errno;
   // Out of the groups before anything else: until then this process is one of the
   // container's (its cgroup.procs lists it), and a pids limit counts the thread.
@@ -328,7 +330,7 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
     // EAGAIN: a pids limit of 1 has no room for the thread and the child; clone outside.
     born_in_groups = false;
     pid = Clone3(clone_flags, &pidfd_raw, &cgroup_fd);  // lint: own process (the container)
-    if (pid == 0) ContainInChild(*plan);  // never returns
+    if (pid == 0) ContainInChild(*plan);                // never returns
     clone_errno = errno;
   }
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
@@ -336,9 +338,8 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
 
   sync.child.Reset();
   status_write.Reset();
-  auto container = std::make_unique<NativeContainer>(pid, UniqueFd(pidfd_raw),
-                                                     std::move(sync.parent),
-                                                     std::move(status_read));
+  auto container = std::make_unique<NativeContainer>(
+      pid, UniqueFd(pidfd_raw), std::move(sync.parent), std::move(status_read));
   // Born in the v2 group too, or there is none (v1 only); else AddProcess moves it there.
   born_in_groups = born_in_groups && (cgroup_fd >= 0 || cgroup->clone_into_fd() < 0);
   if (cgroup) {
@@ -367,10 +368,10 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Exec(const ContainerSp
   ASSIGN_OR_RETURN(SyncPair sync, SyncPair::Create());
   plan->sync_fd = sync.child.get();
   // setns with a pidfd joins all the flagged namespaces at once, the user namespace first.
-  ASSIGN_OR_RETURN(int differing,
-                   NamespacesDifferingFrom(pid, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS |
-                                                    CLONE_NEWIPC | CLONE_NEWNET |
-                                                    CLONE_NEWCGROUP | CLONE_NEWPID));
+  ASSIGN_OR_RETURN(
+      int differing,
+      NamespacesDifferingFrom(pid, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                                       CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWPID));
   plan->join_fd[0] = pidfd;
   plan->join_type[0] = differing & ~CLONE_NEWPID;
   plan->n_join = 1;
@@ -381,8 +382,8 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Exec(const ContainerSp
   std::unique_ptr<Cgroup> cgroup;
   if (!spec.cgroup_parent.empty()) {
     ASSIGN_OR_RETURN(CgroupHierarchies hierarchies, DetectCgroupHierarchies());
-    absl::StatusOr<std::unique_ptr<Cgroup>> cg = OpenCgroup(
-        hierarchies, spec.cgroup_parent, CgroupNameOf(spec));
+    absl::StatusOr<std::unique_ptr<Cgroup>> cg =
+        OpenCgroup(hierarchies, spec.cgroup_parent, CgroupNameOf(spec));
     if (cg.ok()) {
       cgroup = *std::move(cg);
       plan->await_cgroup = true;
@@ -396,7 +397,7 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Exec(const ContainerSp
   ::sigprocmask(SIG_SETMASK, &all, &old);
   int pidfd_raw = -1;
   pid_t child = Clone3(0, &pidfd_raw, &cgroup_fd);  // lint: own process (the container)
-  if (child == 0) ContainInChild(*plan);  // never returns
+  if (child == 0) ContainInChild(*plan);            // never returns
   int clone_errno = errno;
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
   if (child < 0) return ErrnoStatus("clone3", "exec", clone_errno);

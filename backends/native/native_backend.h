@@ -33,8 +33,7 @@ class NativeBackend : public Backend {
   // later child of the caller is born in that container too: call it from a process that
   // forks nothing else afterwards (`nucleus exec`).
   absl::StatusOr<std::unique_ptr<Container>> Exec(const ContainerSpec& spec,
-                                                  const ContainerRef& ref,
-                                                  bool detached) override;
+                                                  const ContainerRef& ref, bool detached) override;
   // Through the start socket in ref.state_dir_fd (StartDetached below).
   absl::Status StartCreated(const ContainerRef& ref, int* exit_code) override;
   // Through pidfds only: the first process's (ref.pidfd); with all, first every process in

@@ -76,9 +76,8 @@ absl::StatusOr<SeccompProgram> CompileWithDeadline(const SeccompSpec& spec) {
     memcpy(&code, out.data() + 1, sizeof(code));
     return absl::Status(static_cast<absl::StatusCode>(code), out.substr(1 + sizeof(code)));
   }
-  return absl::InternalError(
-      absl::StrCat("seccomp: the compiler process ended without a result (",
-                   DescribeWaitStatus(done->wstatus), ")"));
+  return absl::InternalError(absl::StrCat("seccomp: the compiler process ended without a result (",
+                                          DescribeWaitStatus(done->wstatus), ")"));
 }
 
 }  // namespace

@@ -42,13 +42,20 @@ using Ctx = std::unique_ptr<void, CtxDeleter>;
 
 uint32_t ToScmp(SeccompAction action, uint32_t errno_ret) {
   switch (action) {
-    case SeccompAction::kAllow: return SCMP_ACT_ALLOW;
-    case SeccompAction::kErrno: return SCMP_ACT_ERRNO(errno_ret);
-    case SeccompAction::kKillThread: return SCMP_ACT_KILL_THREAD;
-    case SeccompAction::kKillProcess: return SCMP_ACT_KILL_PROCESS;
-    case SeccompAction::kTrap: return SCMP_ACT_TRAP;
-    case SeccompAction::kTrace: return SCMP_ACT_TRACE(errno_ret);
-    case SeccompAction::kLog: return SCMP_ACT_LOG;
+    case SeccompAction::kAllow:
+      return SCMP_ACT_ALLOW;
+    case SeccompAction::kErrno:
+      return SCMP_ACT_ERRNO(errno_ret);
+    case SeccompAction::kKillThread:
+      return SCMP_ACT_KILL_THREAD;
+    case SeccompAction::kKillProcess:
+      return SCMP_ACT_KILL_PROCESS;
+    case SeccompAction::kTrap:
+      return SCMP_ACT_TRAP;
+    case SeccompAction::kTrace:
+      return SCMP_ACT_TRACE(errno_ret);
+    case SeccompAction::kLog:
+      return SCMP_ACT_LOG;
   }
   return SCMP_ACT_KILL_PROCESS;
 }
@@ -60,26 +67,40 @@ uint32_t Effective(const SeccompSpec& spec, SeccompAction action, uint32_t errno
 
 scmp_compare ToScmp(SeccompArg::Op op) {
   switch (op) {
-    case SeccompArg::Op::kNotEqual: return SCMP_CMP_NE;
-    case SeccompArg::Op::kLessThan: return SCMP_CMP_LT;
-    case SeccompArg::Op::kLessEqual: return SCMP_CMP_LE;
-    case SeccompArg::Op::kEqualTo: return SCMP_CMP_EQ;
-    case SeccompArg::Op::kGreaterEqual: return SCMP_CMP_GE;
-    case SeccompArg::Op::kGreaterThan: return SCMP_CMP_GT;
-    case SeccompArg::Op::kMaskedEqual: return SCMP_CMP_MASKED_EQ;
+    case SeccompArg::Op::kNotEqual:
+      return SCMP_CMP_NE;
+    case SeccompArg::Op::kLessThan:
+      return SCMP_CMP_LT;
+    case SeccompArg::Op::kLessEqual:
+      return SCMP_CMP_LE;
+    case SeccompArg::Op::kEqualTo:
+      return SCMP_CMP_EQ;
+    case SeccompArg::Op::kGreaterEqual:
+      return SCMP_CMP_GE;
+    case SeccompArg::Op::kGreaterThan:
+      return SCMP_CMP_GT;
+    case SeccompArg::Op::kMaskedEqual:
+      return SCMP_CMP_MASKED_EQ;
   }
   return _SCMP_CMP_MIN;
 }
 
 std::string ActionText(uint32_t action) {
   switch (action & SECCOMP_RET_ACTION_FULL) {
-    case SCMP_ACT_ALLOW: return "SCMP_ACT_ALLOW";
-    case SCMP_ACT_LOG: return "SCMP_ACT_LOG";
-    case SCMP_ACT_KILL_PROCESS: return "SCMP_ACT_KILL_PROCESS";
-    case SCMP_ACT_KILL_THREAD: return "SCMP_ACT_KILL_THREAD";
-    case SCMP_ACT_TRAP: return "SCMP_ACT_TRAP";
-    case SCMP_ACT_ERRNO(0): return absl::StrCat("SCMP_ACT_ERRNO(", action & 0xffff, ")");
-    case SCMP_ACT_TRACE(0): return absl::StrCat("SCMP_ACT_TRACE(", action & 0xffff, ")");
+    case SCMP_ACT_ALLOW:
+      return "SCMP_ACT_ALLOW";
+    case SCMP_ACT_LOG:
+      return "SCMP_ACT_LOG";
+    case SCMP_ACT_KILL_PROCESS:
+      return "SCMP_ACT_KILL_PROCESS";
+    case SCMP_ACT_KILL_THREAD:
+      return "SCMP_ACT_KILL_THREAD";
+    case SCMP_ACT_TRAP:
+      return "SCMP_ACT_TRAP";
+    case SCMP_ACT_ERRNO(0):
+      return absl::StrCat("SCMP_ACT_ERRNO(", action & 0xffff, ")");
+    case SCMP_ACT_TRACE(0):
+      return absl::StrCat("SCMP_ACT_TRACE(", action & 0xffff, ")");
   }
   return absl::StrCat("action ", action);
 }
@@ -94,10 +115,10 @@ struct Added {
 
 absl::Status Conflict(const std::string& rule, const std::string& name, uint32_t action,
                       const std::string& other, uint32_t other_action) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "seccomp: ", rule, " ", name, ": ", ActionText(action), " conflicts with ", other, " (",
-      ActionText(other_action),
-      "): an unconditional rule would silently override the other for this syscall"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("seccomp: ", rule, " ", name, ": ", ActionText(action), " conflicts with ",
+                   other, " (", ActionText(other_action),
+                   "): an unconditional rule would silently override the other for this syscall"));
 }
 
 absl::Status AddRule(scmp_filter_ctx ctx, const std::string& rule_path, const std::string& name,
@@ -124,12 +145,12 @@ absl::Status AddRule(scmp_filter_ctx ctx, const std::string& rule_path, const st
     }
     a.conditional.emplace(action, rule_path);
   }
-  int rc = seccomp_rule_add_array(ctx, action, nr, cmps.size(),
-                                  cmps.empty() ? nullptr : cmps.data());
+  int rc =
+      seccomp_rule_add_array(ctx, action, nr, cmps.size(), cmps.empty() ? nullptr : cmps.data());
   if (rc == -EEXIST) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "seccomp: ", rule_path, " ", quoted, ": ", ActionText(action),
-        " conflicts with an earlier rule with the same arguments and another action"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("seccomp: ", rule_path, " ", quoted, ": ", ActionText(action),
+                     " conflicts with an earlier rule with the same arguments and another action"));
   }
   if (rc != 0) {
     return absl::InvalidArgumentError(absl::StrCat("seccomp: ", rule_path, " ", quoted, " (",
@@ -153,9 +174,9 @@ absl::StatusOr<SeccompProgram> Export(scmp_filter_ctx ctx) {
         absl::StrCat("seccomp: the exported filter has ", bytes->size(), " bytes"));
   }
   if (bytes->size() > kMaxBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "seccomp: the filter has more than the kernel's limit of ", BPF_MAXINSNS,
-        " instructions; use fewer rules"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("seccomp: the filter has more than the kernel's limit of ", BPF_MAXINSNS,
+                     " instructions; use fewer rules"));
   }
   SeccompProgram program;
   program.filter.resize(bytes->size() / sizeof(sock_filter));
@@ -166,8 +187,7 @@ absl::StatusOr<SeccompProgram> Export(scmp_filter_ctx ctx) {
 }  // namespace
 
 absl::StatusOr<SeccompProgram> CompileSeccompBpf(const SeccompSpec& spec) {
-  const uint32_t default_action =
-      Effective(spec, spec.default_action, spec.default_errno_ret);
+  const uint32_t default_action = Effective(spec, spec.default_action, spec.default_errno_ret);
   Ctx ctx(seccomp_init(default_action));
   if (ctx == nullptr) {
     return absl::InvalidArgumentError(
@@ -216,8 +236,8 @@ absl::StatusOr<SeccompProgram> CompileSeccompBpf(const SeccompSpec& spec) {
     for (const std::string& name : rule.names) {
       int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "seccomp: ", rule_path, ": '", name, "' is not a system call libseccomp knows"));
+        return absl::InvalidArgumentError(absl::StrCat("seccomp: ", rule_path, ": '", name,
+                                                       "' is not a system call libseccomp knows"));
       }
       if (!repeated) {
         RETURN_IF_ERROR(AddRule(ctx.get(), rule_path, name, nr, action, cmps, &added));
@@ -251,10 +271,10 @@ SeccompSpec InitSeccompSpec() {
       "rt_sigtimedwait",  // sigwaitinfo
       "wait4",            // waitpid
       "waitid",
-      "kill",             // forwarding
-      "write",            // the status pipe, RawWriteLine to stderr
-      "close",            // the sync socket
-      "exit_group",       // _exit
+      "kill",        // forwarding
+      "write",       // the status pipe, RawWriteLine to stderr
+      "close",       // the sync socket
+      "exit_group",  // _exit
       "exit",
       "restart_syscall",  // the kernel's own, after a stop/continue
       "rt_sigreturn",

@@ -81,9 +81,9 @@ TEST(CompileSeccomp, DefaultProfileDecisions) {
   EXPECT_EQ(Eval(p, __NR_openat), kAllow);
   EXPECT_EQ(Eval(p, __NR_execve), kAllow);
   EXPECT_EQ(Eval(p, __NR_clone, {SIGCHLD}), kAllow);  // fork
-  EXPECT_EQ(Eval(p, __NR_clone, {CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
-                                 CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS |
-                                 CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID}),
+  EXPECT_EQ(Eval(p, __NR_clone,
+                 {CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+                  CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID}),
             kAllow);  // pthread_create
   for (uint64_t flag : {CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWUTS,
                         CLONE_NEWIPC, CLONE_NEWCGROUP}) {
@@ -99,11 +99,29 @@ TEST(CompileSeccomp, DefaultProfileDecisions) {
   EXPECT_EQ(Eval(p, __NR_personality, {READ_IMPLIES_EXEC}), Errno(EPERM));
   EXPECT_EQ(Eval(p, __NR_personality, {ADDR_NO_RANDOMIZE}), Errno(EPERM));
   EXPECT_EQ(Eval(p, __NR_personality, {uint64_t{1} << 32}), Errno(EPERM));
-  for (int nr : {__NR_mount, __NR_umount2, __NR_pivot_root, __NR_kexec_load, __NR_init_module,
-                 __NR_bpf, __NR_perf_event_open, __NR_userfaultfd, __NR_keyctl, __NR_ptrace,
-                 __NR_process_vm_readv, __NR_open_by_handle_at, __NR_reboot, __NR_syslog,
-                 __NR_iopl, __NR_io_uring_setup, __NR_swapon, __NR_clock_settime, __NR_acct,
-                 __NR_fsopen, __NR_move_mount, __NR_kcmp, __NR_modify_ldt}) {
+  for (int nr : {__NR_mount,
+                 __NR_umount2,
+                 __NR_pivot_root,
+                 __NR_kexec_load,
+                 __NR_init_module,
+                 __NR_bpf,
+                 __NR_perf_event_open,
+                 __NR_userfaultfd,
+                 __NR_keyctl,
+                 __NR_ptrace,
+                 __NR_process_vm_readv,
+                 __NR_open_by_handle_at,
+                 __NR_reboot,
+                 __NR_syslog,
+                 __NR_iopl,
+                 __NR_io_uring_setup,
+                 __NR_swapon,
+                 __NR_clock_settime,
+                 __NR_acct,
+                 __NR_fsopen,
+                 __NR_move_mount,
+                 __NR_kcmp,
+                 __NR_modify_ldt}) {
     EXPECT_EQ(Eval(p, nr), Errno(EPERM)) << "syscall " << nr;
   }
   EXPECT_EQ(Eval(p, 1000), Errno(ENOSYS)) << "an unknown syscall fails soft";
@@ -206,13 +224,13 @@ TEST(CompileSeccomp, CustomRulesAndArgs) {
   spec.default_action = SeccompAction::kAllow;
   spec.syscalls.push_back(MakeRule({"mkdir", "mkdirat"}, SeccompAction::kErrno, EACCES));
   // Both comparisons on argument 1: split into two rules (OR), as runc does.
-  spec.syscalls.push_back(MakeRule({"fcntl"}, SeccompAction::kErrno, EINVAL,
-                                   {{1, 1, 0, SeccompArg::Op::kEqualTo},
-                                    {1, 2, 0, SeccompArg::Op::kEqualTo}}));
+  spec.syscalls.push_back(
+      MakeRule({"fcntl"}, SeccompAction::kErrno, EINVAL,
+               {{1, 1, 0, SeccompArg::Op::kEqualTo}, {1, 2, 0, SeccompArg::Op::kEqualTo}}));
   // Two different arguments: AND.
-  spec.syscalls.push_back(MakeRule({"kill"}, SeccompAction::kKillProcess, 0,
-                                   {{0, 1, 0, SeccompArg::Op::kEqualTo},
-                                    {1, 9, 0, SeccompArg::Op::kEqualTo}}));
+  spec.syscalls.push_back(
+      MakeRule({"kill"}, SeccompAction::kKillProcess, 0,
+               {{0, 1, 0, SeccompArg::Op::kEqualTo}, {1, 9, 0, SeccompArg::Op::kEqualTo}}));
   spec.syscalls.push_back(MakeRule({"getpid"}, SeccompAction::kAllow, 0));  // == default
   SeccompProgram p = Compile(spec);
   EXPECT_EQ(Eval(p, __NR_mkdir), Errno(EACCES));
@@ -266,17 +284,17 @@ TEST(CompileSeccomp, ErrorsNameTheRule) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("syscalls[1] 'ioctl'")));
 
   SeccompSpec same_args;
-  same_args.syscalls.push_back(MakeRule({"ioctl"}, SeccompAction::kErrno, EACCES,
-                                        {{1, 7, 0, SeccompArg::Op::kEqualTo}}));
-  same_args.syscalls.push_back(MakeRule({"ioctl"}, SeccompAction::kAllow, 0,
-                                        {{1, 7, 0, SeccompArg::Op::kEqualTo}}));
+  same_args.syscalls.push_back(
+      MakeRule({"ioctl"}, SeccompAction::kErrno, EACCES, {{1, 7, 0, SeccompArg::Op::kEqualTo}}));
+  same_args.syscalls.push_back(
+      MakeRule({"ioctl"}, SeccompAction::kAllow, 0, {{1, 7, 0, SeccompArg::Op::kEqualTo}}));
   EXPECT_THAT(CompileSeccomp(same_args),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("syscalls[1] 'ioctl': SCMP_ACT_ALLOW conflicts")));
 
   SeccompSpec bad_index;
-  bad_index.syscalls.push_back(MakeRule({"read"}, SeccompAction::kAllow, 0,
-                                        {{6, 0, 0, SeccompArg::Op::kEqualTo}}));
+  bad_index.syscalls.push_back(
+      MakeRule({"read"}, SeccompAction::kAllow, 0, {{6, 0, 0, SeccompArg::Op::kEqualTo}}));
   EXPECT_THAT(CompileSeccomp(bad_index),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("index 6")));
 
@@ -301,8 +319,8 @@ TEST(CompileSeccomp, ListedForeignArchitectureGetsTheRules) {
 
 TEST(CompileSeccomp, InitFilterIsTight) {
   SeccompProgram p = Compile(InitSeccompSpec());
-  for (int nr : {__NR_rt_sigtimedwait, __NR_wait4, __NR_kill, __NR_write, __NR_exit_group,
-                 __NR_close}) {
+  for (int nr :
+       {__NR_rt_sigtimedwait, __NR_wait4, __NR_kill, __NR_write, __NR_exit_group, __NR_close}) {
     EXPECT_EQ(Eval(p, nr), kAllow) << nr;
   }
   for (int nr : {__NR_openat, __NR_execve, __NR_clone, __NR_ptrace, __NR_mmap, __NR_socket}) {

@@ -21,8 +21,8 @@ namespace nucleus {
 namespace {
 
 constexpr char kRedacted[] = "<redacted>";
-constexpr const char* kSecretWords[] = {"PASS",    "SECRET",  "TOKEN",  "KEY",    "CREDENTIAL",
-                                        "AUTH",    "PRIVATE", "SESSION", "COOKIE", "CERT"};
+constexpr const char* kSecretWords[] = {"PASS", "SECRET",  "TOKEN",   "KEY",    "CREDENTIAL",
+                                        "AUTH", "PRIVATE", "SESSION", "COOKIE", "CERT"};
 
 // "scheme://user:password@host..." -> "scheme://user:<redacted>@host...".
 std::string RedactUrlPassword(absl::string_view arg) {
@@ -30,9 +30,8 @@ std::string RedactUrlPassword(absl::string_view arg) {
   if (scheme == absl::string_view::npos) return std::string(arg);
   size_t start = scheme + 3;
   size_t end = arg.find_first_of("/?#", start);
-  absl::string_view authority = arg.substr(start, end == absl::string_view::npos
-                                                      ? absl::string_view::npos
-                                                      : end - start);
+  absl::string_view authority =
+      arg.substr(start, end == absl::string_view::npos ? absl::string_view::npos : end - start);
   size_t at = authority.rfind('@');
   if (at == absl::string_view::npos) return std::string(arg);
   size_t colon = authority.find(':');
@@ -120,9 +119,8 @@ absl::Status AuditLog::Open(const std::string& where) {
   return absl::OkStatus();
 }
 
-std::string AuditLog::Format(absl::string_view time, absl::string_view event,
-                             absl::string_view id, absl::string_view name,
-                             const AuditDetail& detail) {
+std::string AuditLog::Format(absl::string_view time, absl::string_view event, absl::string_view id,
+                             absl::string_view name, const AuditDetail& detail) {
   nlohmann::ordered_json j;
   j["time"] = std::string(time);
   j["id"] = std::string(id);

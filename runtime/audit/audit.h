@@ -48,9 +48,8 @@ class AuditLog {
   void Emit(absl::string_view event, absl::string_view id, absl::string_view name,
             const AuditDetail& detail = {});
   // The line Emit writes (exposed for tests and the fuzzer-free unit tests).
-  static std::string Format(absl::string_view time, absl::string_view event,
-                            absl::string_view id, absl::string_view name,
-                            const AuditDetail& detail);
+  static std::string Format(absl::string_view time, absl::string_view event, absl::string_view id,
+                            absl::string_view name, const AuditDetail& detail);
 
  private:
   int fd_ = -1;

@@ -58,8 +58,8 @@ TEST(AuditLog, FormatIsOneJsonLine) {
 }
 
 TEST(AuditLog, AppendsToAFile) {
-  std::string path = std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") +
-                     "/audit-test.log";
+  std::string path =
+      std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") + "/audit-test.log";
   unlink(path.c_str());
   AuditLog log;
   ASSERT_TRUE(log.Open(path).ok());

@@ -216,8 +216,7 @@ class V2Cgroup : public Cgroup {
   // `required`), applies the writes and, with rules, the device program.
   absl::Status Create(const std::string& root, const std::string& parent, const std::string& name,
                       const std::set<std::string>& offered, const std::set<std::string>& wanted,
-                      const std::set<std::string>& required,
-                      const std::vector<CgroupWrite>& writes,
+                      const std::set<std::string>& required, const std::vector<CgroupWrite>& writes,
                       const std::vector<DeviceRule>& devices, bool device_bpf) {
     std::set<std::string> avail = offered;
     std::string level = root;
@@ -226,7 +225,8 @@ class V2Cgroup : public Cgroup {
       // Enable at `level` what its children (the next level) need.
       std::string enabled = ReadControl(level + "/cgroup.subtree_control").value_or("");
       std::set<std::string> on;
-      for (absl::string_view c : absl::StrSplit(enabled, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
+      for (absl::string_view c :
+           absl::StrSplit(enabled, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
         on.insert(std::string(c));
       }
       std::set<std::string> next;
@@ -240,8 +240,8 @@ class V2Cgroup : public Cgroup {
           }
           if (fake_) {  // the fake file holds only the last write: keep the whole set
             on.insert(c);
-            RETURN_IF_ERROR(WriteControl(level + "/cgroup.subtree_control",
-                                         absl::StrJoin(on, " "), true));
+            RETURN_IF_ERROR(
+                WriteControl(level + "/cgroup.subtree_control", absl::StrJoin(on, " "), true));
           }
         }
         next.insert(c);
@@ -259,15 +259,16 @@ class V2Cgroup : public Cgroup {
           if (w.controller == c) flag = w.source;
         }
         return absl::FailedPreconditionError(MissingController(
-            flag, c, absl::StrCat("cgroup v2 at ", root, " offers: ", absl::StrJoin(offered, " "))));
+            flag, c,
+            absl::StrCat("cgroup v2 at ", root, " offers: ", absl::StrJoin(offered, " "))));
       }
     }
     dir_.path = absl::StrCat(level, "/", name);
     ASSIGN_OR_RETURN(bool made, MakeDir(dir_.path));
     if (!made) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "cgroup ", dir_.path, " already exists (a container named ", Quote(name),
-          " is running? `nucleus gc` removes abandoned ones)"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("cgroup ", dir_.path, " already exists (a container named ", Quote(name),
+                       " is running? `nucleus gc` removes abandoned ones)"));
     }
     dir_.created = true;
     dir_.controllers.assign(avail.begin(), avail.end());
@@ -367,9 +368,7 @@ class V2Cgroup : public Cgroup {
   bool HasController(absl::string_view c) const { return dir_.Has(c); }
   const std::string& path() const { return dir_.path; }
 
-  absl::Status Update(const ResourcesSpec& r) override {
-    return UpdateWrites(V2LimitWrites(r));
-  }
+  absl::Status Update(const ResourcesSpec& r) override { return UpdateWrites(V2LimitWrites(r)); }
   absl::Status UpdateWrites(const std::vector<CgroupWrite>& writes) {
     RETURN_IF_ERROR(ApplyUpdate(
         writes, [&](const std::string& c) { return dir_.Has(c) ? &dir_ : nullptr; },
@@ -398,10 +397,9 @@ class V2Cgroup : public Cgroup {
     if (settled) return absl::OkStatus();
     // best effort: the timeout is the error reported
     if (frozen) (void)WriteControl(file, "0", fake_);
-    return absl::DeadlineExceededError(
-        absl::StrCat(dir_.path, ": not ", frozen ? "frozen" : "thawed", " after ",
-                     absl::FormatDuration(timeout), " (cgroup.events)",
-                     frozen ? "; thawed again" : ""));
+    return absl::DeadlineExceededError(absl::StrCat(
+        dir_.path, ": not ", frozen ? "frozen" : "thawed", " after ", absl::FormatDuration(timeout),
+        " (cgroup.events)", frozen ? "; thawed again" : ""));
   }
 
   absl::StatusOr<bool> Frozen() const override {
@@ -422,8 +420,8 @@ class V2Cgroup : public Cgroup {
       ASSIGN_OR_RETURN(std::vector<pid_t> pids, Processes());
       if (pids.empty()) return absl::OkStatus();
       if (Now() > deadline) {
-        return absl::DeadlineExceededError(absl::StrCat(dir_.path, ": ", pids.size(),
-                                                        " processes survive SIGKILL"));
+        return absl::DeadlineExceededError(
+            absl::StrCat(dir_.path, ": ", pids.size(), " processes survive SIGKILL"));
       }
       if (!has_kill) {
         for (pid_t p : pids) (void)::kill(p, SIGKILL);
@@ -456,8 +454,8 @@ class V2Cgroup : public Cgroup {
 // v1
 
 // The v1 controllers nucleus places containers in.
-constexpr const char* kV1Controllers[] = {"memory", "cpu",     "cpuacct", "cpuset",
-                                          "pids",   "blkio",   "devices", "freezer"};
+constexpr const char* kV1Controllers[] = {"memory", "cpu",   "cpuacct", "cpuset",
+                                          "pids",   "blkio", "devices", "freezer"};
 // The ones every container's group has: limits nucleus always sets (pids, devices), stats
 // (memory, cpuacct, blkio) and cleanup (freezer). cpu and cpuset groups are made only for a
 // limit on them, at create or by a later Update: each hierarchy costs a mkdir, an open and a
@@ -528,7 +526,8 @@ class V1Cgroup : public Cgroup {
   }
 
   // The directories of an existing group; NotFound when no hierarchy has it.
-  absl::Status Open(const CgroupHierarchies& h, const std::string& parent, const std::string& name) {
+  absl::Status Open(const CgroupHierarchies& h, const std::string& parent,
+                    const std::string& name) {
     mounts_ = V1Mounts(h);
     parent_ = parent;
     name_ = name;
@@ -784,9 +783,9 @@ class V1Cgroup : public Cgroup {
     dir.controllers = controllers;
     ASSIGN_OR_RETURN(bool made, MakeDir(dir.path));
     if (!made) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "cgroup ", dir.path, " already exists (a container named ", Quote(name_),
-          " is running? `nucleus gc` removes abandoned ones)"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("cgroup ", dir.path, " already exists (a container named ", Quote(name_),
+                       " is running? `nucleus gc` removes abandoned ones)"));
     }
     dir.created = true;
     dirs_.push_back(std::move(dir));
@@ -866,11 +865,11 @@ class V1Cgroup : public Cgroup {
   // may have made it a moment ago and not written it yet (two containers starting at once).
   absl::Status InheritCpuset(const std::string& up, const std::string& dir) {
     for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
-      std::string mine = std::string(absl::StripAsciiWhitespace(
-          ReadControl(dir + "/" + f).value_or("")));
+      std::string mine =
+          std::string(absl::StripAsciiWhitespace(ReadControl(dir + "/" + f).value_or("")));
       if (!mine.empty()) continue;
-      std::string theirs = std::string(absl::StripAsciiWhitespace(
-          ReadControl(up + "/" + f).value_or("")));
+      std::string theirs =
+          std::string(absl::StripAsciiWhitespace(ReadControl(up + "/" + f).value_or("")));
       if (theirs.empty()) continue;
       RETURN_IF_ERROR(WriteControl(dir + "/" + f, theirs, fake_));
     }
@@ -880,7 +879,7 @@ class V1Cgroup : public Cgroup {
   bool fake_;
   bool owner_;
   bool parent_is_ours_ = false;
-  bool created_ = false;  // Create succeeded
+  bool created_ = false;                                    // Create succeeded
   std::map<std::string, std::vector<std::string>> mounts_;  // every hierarchy it may use
   std::string parent_, name_;
   std::vector<Dir> dirs_;
@@ -915,9 +914,7 @@ class HybridCgroup : public Cgroup {
     if (v2_) RETURN_IF_ERROR(v2_->AddProcess(pid, joined_by_clone));
     return v1_->AddProcess(pid, false);
   }
-  absl::StatusOr<ThreadInCgroup> EnterCallingThread() override {
-    return v1_->EnterCallingThread();
-  }
+  absl::StatusOr<ThreadInCgroup> EnterCallingThread() override { return v1_->EnterCallingThread(); }
   absl::StatusOr<std::vector<pid_t>> Processes() const override {
     ASSIGN_OR_RETURN(std::vector<pid_t> a, v1_->Processes());
     if (v2_) {
@@ -1016,7 +1013,6 @@ std::vector<CgroupWrite> WritesFor(const std::vector<CgroupWrite>& all,
   }
   return out;
 }
-
 
 }  // namespace
 
@@ -1122,8 +1118,8 @@ absl::StatusOr<std::unique_ptr<Cgroup>> CreateCgroupOnce(const CgroupHierarchies
       wanted.insert(required.begin(), required.end());
       auto cg = std::make_unique<V2Cgroup>(h.fake_fs, /*owner=*/true);
       cg->set_parent_is_ours(parent_is_ours);
-      RETURN_IF_ERROR(cg->Create(h.v2_root, parent, config.name, h.v2_controllers, wanted,
-                                 required, writes, config.devices, config.device_bpf));
+      RETURN_IF_ERROR(cg->Create(h.v2_root, parent, config.name, h.v2_controllers, wanted, required,
+                                 writes, config.devices, config.device_bpf));
       return std::unique_ptr<Cgroup>(std::move(cg));
     }
     case CgroupHierarchies::Kind::kV1:
@@ -1231,8 +1227,7 @@ std::vector<std::string> ListCgroups(const CgroupHierarchies& h, const std::stri
   return {names.begin(), names.end()};
 }
 
-absl::StatusOr<std::string> ValidateCgroupParent(absl::string_view parent,
-                                                 absl::string_view flag) {
+absl::StatusOr<std::string> ValidateCgroupParent(absl::string_view parent, absl::string_view flag) {
   absl::string_view p = parent;
   absl::ConsumePrefix(&p, "/");
   auto bad = [&](absl::string_view why) {

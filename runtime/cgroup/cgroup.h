@@ -69,10 +69,10 @@ struct CgroupStats {
   std::optional<uint64_t> memory_limit;    // bytes; nullopt: unlimited or unknown
   std::optional<uint64_t> cpu_usage_ns;    // total CPU time of every process, ever
   std::optional<uint64_t> pids_current;
-  std::optional<uint64_t> pids_limit;      // nullopt: unlimited or unknown
+  std::optional<uint64_t> pids_limit;  // nullopt: unlimited or unknown
   std::optional<uint64_t> io_read_bytes;
   std::optional<uint64_t> io_write_bytes;
-  std::optional<uint64_t> oom_kills;       // processes the OOM killer killed in the group
+  std::optional<uint64_t> oom_kills;  // processes the OOM killer killed in the group
 };
 
 // The calling thread's stay in a container's v1 groups (Cgroup::EnterCallingThread). While it
@@ -209,8 +209,7 @@ std::vector<std::string> ListCgroups(const CgroupHierarchies& h, const std::stri
 
 // --cgroup-parent: a relative path of 1..16 components of [A-Za-z0-9_.:@-], none "." or "..",
 // at most 255 bytes; a leading '/' is dropped. Returns the clean path.
-absl::StatusOr<std::string> ValidateCgroupParent(absl::string_view parent,
-                                                 absl::string_view flag);
+absl::StatusOr<std::string> ValidateCgroupParent(absl::string_view parent, absl::string_view flag);
 // The parent that names the root of each hierarchy: a group directly below it (config.json's
 // absolute cgroupsPath "/NAME", which the spec places relative to the cgroup mount point).
 // Accepted by CreateCgroup and OpenCgroup only: ValidateCgroupParent (--cgroup-parent, gc)

@@ -269,7 +269,8 @@ TEST_F(FakeV2, OpenListAndGc) {
   EXPECT_FALSE(free) << "the creator holds the lock";
   view.reset();
   EXPECT_TRUE(Exists(cg_ + "/nucleus/live")) << "a view's destructor removes nothing";
-  EXPECT_THAT(OpenCgroup(h_, "nucleus", "nope").status(), StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
+  EXPECT_THAT(OpenCgroup(h_, "nucleus", "nope").status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
   EXPECT_FALSE(OpenCgroup(h_, "nucleus", "..").ok());
 
   ASSERT_OK_AND_ASSIGN(GcReport r, CollectGarbageCgroups(h_, "nucleus", absl::ZeroDuration()));
@@ -281,7 +282,6 @@ TEST_F(FakeV2, OpenListAndGc) {
   ASSERT_OK_AND_ASSIGN(GcReport young, CollectGarbageCgroups(h_, "nucleus", absl::Hours(1)));
   EXPECT_TRUE(young.removed.empty());
 }
-
 
 // cgroup v2 freezing (`nucleus pause`, `resume`): cgroup.freeze is written, and the call
 // returns only once cgroup.events reports the new state; a group that never reports it is
@@ -311,8 +311,8 @@ TEST_F(FakeV2, FreezeThatNeverSettlesIsThawedAndFails) {
   EXPECT_EQ(Read(d + "/cgroup.freeze"), "0") << "a half-done freeze is undone";
   // A garbled cgroup.events is an error naming the file, not "not frozen".
   Write(d + "/cgroup.events", "frozen x\n");
-  EXPECT_THAT(g->Frozen().status(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                             HasSubstr("cgroup.events")));
+  EXPECT_THAT(g->Frozen().status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cgroup.events")));
 }
 
 TEST_F(FakeV2, FreezeThroughAnOpenedView) {
@@ -413,8 +413,8 @@ TEST_F(FakeV1, HybridEveryLimitAndDevices) {
   ASSERT_OK(g->AddProcess(4242, /*joined_by_clone=*/false));
   EXPECT_EQ(Read(cg_ + "/freezer/nucleus/web/cgroup.procs"), "4242");
   ASSERT_OK(g->KillAndRemove());
-  for (const char* c : {"memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "devices",
-                        "freezer", "unified"}) {
+  for (const char* c :
+       {"memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "devices", "freezer", "unified"}) {
     EXPECT_FALSE(Exists(cg_ + "/" + c + "/nucleus/web")) << c;
   }
 }
@@ -447,10 +447,12 @@ TEST_F(FakeV1, CoMountedV1SharesOneDirectory) {
   Write(cg_ + "/memory/nucleus/x/memory.usage_in_bytes", "4096\n");
   Write(cg_ + "/memory/nucleus/x/memory.max_usage_in_bytes", "8192\n");
   Write(cg_ + "/memory/nucleus/x/memory.limit_in_bytes", "9223372036854771712\n");
-  Write(cg_ + "/memory/nucleus/x/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+  Write(cg_ + "/memory/nucleus/x/memory.oom_control",
+        "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
   Write(cg_ + "/pids/nucleus/x/pids.current", "5\n");
   Write(cg_ + "/pids/nucleus/x/pids.max", "max\n");
-  Write(cg_ + "/blkio/nucleus/x/blkio.throttle.io_service_bytes", "8:0 Read 7\n8:0 Write 9\nTotal 16\n");
+  Write(cg_ + "/blkio/nucleus/x/blkio.throttle.io_service_bytes",
+        "8:0 Read 7\n8:0 Write 9\nTotal 16\n");
   CgroupStats s = g->Stats();
   EXPECT_EQ(s.cpu_usage_ns, 123456789u);
   EXPECT_EQ(s.memory_current, 4096u);
@@ -631,8 +633,7 @@ TEST_F(ThreadInCgroupTest, AllOrNothing) {
 TEST_F(ThreadInCgroupTest, UnknownOwnGroupMovesNothing) {
   Write(self_, "5:memory:/user.slice\n0::/\n");
   absl::StatusOr<ThreadInCgroup> stay = ThreadInCgroup::Enter(groups_, self_);
-  EXPECT_THAT(stay.status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("(pids)")));
+  EXPECT_THAT(stay.status(), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("(pids)")));
   EXPECT_EQ(Read(root_ + "/memory/nucleus/c/tasks"), "");
   Write(self_, "not a cgroup file");
   EXPECT_FALSE(ThreadInCgroup::Enter(groups_, self_).ok());

@@ -36,9 +36,7 @@ uint32_t AccessBits(const std::string& access) {
 
 constexpr uint32_t kAllAccess = BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE;
 
-long Bpf(int cmd, union bpf_attr* attr) {
-  return ::syscall(SYS_bpf, cmd, attr, sizeof(*attr));
-}
+long Bpf(int cmd, union bpf_attr* attr) { return ::syscall(SYS_bpf, cmd, attr, sizeof(*attr)); }
 
 }  // namespace
 

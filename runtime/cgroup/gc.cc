@@ -31,8 +31,7 @@ double AgeSeconds(const std::vector<std::string>& paths) {
 }  // namespace
 
 absl::StatusOr<GcReport> CollectGarbageCgroups(const CgroupHierarchies& h,
-                                               const std::string& parent_in,
-                                               absl::Duration min_age,
+                                               const std::string& parent_in, absl::Duration min_age,
                                                const std::set<std::string>& registered) {
   ASSIGN_OR_RETURN(std::string parent, ValidateCgroupParent(parent_in, "--cgroup-parent"));
   GcReport report;

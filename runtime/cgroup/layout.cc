@@ -16,8 +16,8 @@ namespace {
 // The v1 controllers the kernel knows; anything else in the super options is a mount option.
 bool IsV1Controller(absl::string_view s) {
   static const char* const kControllers[] = {
-      "blkio", "cpu", "cpuacct", "cpuset", "devices", "freezer", "hugetlb", "memory",
-      "net_cls", "net_prio", "perf_event", "pids", "rdma", "misc", "debug"};
+      "blkio",   "cpu",      "cpuacct",    "cpuset", "devices", "freezer", "hugetlb", "memory",
+      "net_cls", "net_prio", "perf_event", "pids",   "rdma",    "misc",    "debug"};
   for (const char* c : kControllers) {
     if (s == c) return true;
   }
@@ -33,10 +33,14 @@ const std::string* CgroupHierarchies::V1Mount(absl::string_view controller) cons
 
 const char* CgroupHierarchies::KindName() const {
   switch (kind) {
-    case Kind::kV2: return "v2";
-    case Kind::kV1: return "v1";
-    case Kind::kHybrid: return "hybrid";
-    case Kind::kNone: break;
+    case Kind::kV2:
+      return "v2";
+    case Kind::kV1:
+      return "v1";
+    case Kind::kHybrid:
+      return "hybrid";
+    case Kind::kNone:
+      break;
   }
   return "none";
 }

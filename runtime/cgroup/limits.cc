@@ -48,33 +48,40 @@ uint64_t BlkioWeightToIoWeight(uint64_t b) {
 
 std::vector<CgroupWrite> V2LimitWrites(const ResourcesSpec& r) {
   std::vector<CgroupWrite> w;
-  if (r.memory) w.push_back(W(r, "memory", "memory.max", absl::StrCat(*r.memory), ResourceField::kMemory));
+  if (r.memory)
+    w.push_back(W(r, "memory", "memory.max", absl::StrCat(*r.memory), ResourceField::kMemory));
   if (r.memory_swap) {
-    std::string swap = *r.memory_swap < 0 ? "max"
-                       : absl::StrCat(static_cast<uint64_t>(*r.memory_swap) -
-                                      (r.memory ? *r.memory : 0));
+    std::string swap =
+        *r.memory_swap < 0
+            ? "max"
+            : absl::StrCat(static_cast<uint64_t>(*r.memory_swap) - (r.memory ? *r.memory : 0));
     w.push_back(W(r, "memory", "memory.swap.max", swap, ResourceField::kMemorySwap));
   } else if (r.memory) {
-    w.push_back(W(r, "memory", "memory.swap.max", absl::StrCat(*r.memory), ResourceField::kMemory, true));
+    w.push_back(
+        W(r, "memory", "memory.swap.max", absl::StrCat(*r.memory), ResourceField::kMemory, true));
   }
   if (r.memory_reservation) {
     w.push_back(W(r, "memory", "memory.low", absl::StrCat(*r.memory_reservation),
                   ResourceField::kMemoryReservation));
   }
   if (r.cpu_quota_us) {
-    w.push_back(W(r, "cpu", "cpu.max", absl::StrCat(*r.cpu_quota_us, " ", r.cpu_period_us), ResourceField::kCpuQuota));
+    w.push_back(W(r, "cpu", "cpu.max", absl::StrCat(*r.cpu_quota_us, " ", r.cpu_period_us),
+                  ResourceField::kCpuQuota));
   }
   if (r.cpu_weight || r.cpu_shares) {
     w.push_back(W(r, "cpu", "cpu.weight", absl::StrCat(CpuWeight(r)),
                   r.cpu_weight ? ResourceField::kCpuWeight : ResourceField::kCpuShares));
   }
-  if (!r.cpuset_cpus.empty()) w.push_back(W(r, "cpuset", "cpuset.cpus", r.cpuset_cpus, ResourceField::kCpusetCpus));
-  if (!r.cpuset_mems.empty()) w.push_back(W(r, "cpuset", "cpuset.mems", r.cpuset_mems, ResourceField::kCpusetMems));
-  if (r.pids_limit) w.push_back(W(r, "pids", "pids.max", absl::StrCat(*r.pids_limit), ResourceField::kPidsLimit));
+  if (!r.cpuset_cpus.empty())
+    w.push_back(W(r, "cpuset", "cpuset.cpus", r.cpuset_cpus, ResourceField::kCpusetCpus));
+  if (!r.cpuset_mems.empty())
+    w.push_back(W(r, "cpuset", "cpuset.mems", r.cpuset_mems, ResourceField::kCpusetMems));
+  if (r.pids_limit)
+    w.push_back(W(r, "pids", "pids.max", absl::StrCat(*r.pids_limit), ResourceField::kPidsLimit));
   if (r.blkio_weight) {
-    CgroupWrite x = W(r, "io", "io.weight",
-                      absl::StrCat("default ", BlkioWeightToIoWeight(*r.blkio_weight)),
-                      ResourceField::kBlkioWeight);
+    CgroupWrite x =
+        W(r, "io", "io.weight", absl::StrCat("default ", BlkioWeightToIoWeight(*r.blkio_weight)),
+          ResourceField::kBlkioWeight);
     w.push_back(std::move(x));
   }
   return w;
@@ -83,7 +90,8 @@ std::vector<CgroupWrite> V2LimitWrites(const ResourcesSpec& r) {
 std::vector<CgroupWrite> V1LimitWrites(const ResourcesSpec& r) {
   std::vector<CgroupWrite> w;
   if (r.memory) {
-    w.push_back(W(r, "memory", "memory.limit_in_bytes", absl::StrCat(*r.memory), ResourceField::kMemory));
+    w.push_back(
+        W(r, "memory", "memory.limit_in_bytes", absl::StrCat(*r.memory), ResourceField::kMemory));
   }
   if (r.memory_swap) {
     std::string v = *r.memory_swap < 0 ? "-1" : absl::StrCat(*r.memory_swap);
@@ -97,19 +105,25 @@ std::vector<CgroupWrite> V1LimitWrites(const ResourcesSpec& r) {
                   ResourceField::kMemoryReservation));
   }
   if (r.cpu_quota_us) {
-    w.push_back(W(r, "cpu", "cpu.cfs_period_us", absl::StrCat(r.cpu_period_us), ResourceField::kCpuQuota));
-    w.push_back(W(r, "cpu", "cpu.cfs_quota_us", absl::StrCat(*r.cpu_quota_us), ResourceField::kCpuQuota));
+    w.push_back(
+        W(r, "cpu", "cpu.cfs_period_us", absl::StrCat(r.cpu_period_us), ResourceField::kCpuQuota));
+    w.push_back(
+        W(r, "cpu", "cpu.cfs_quota_us", absl::StrCat(*r.cpu_quota_us), ResourceField::kCpuQuota));
   }
   if (r.cpu_shares || r.cpu_weight) {
     uint64_t shares = r.cpu_shares ? *r.cpu_shares : CpuWeightToShares(*r.cpu_weight);
     w.push_back(W(r, "cpu", "cpu.shares", absl::StrCat(shares),
                   r.cpu_shares ? ResourceField::kCpuShares : ResourceField::kCpuWeight));
   }
-  if (!r.cpuset_cpus.empty()) w.push_back(W(r, "cpuset", "cpuset.cpus", r.cpuset_cpus, ResourceField::kCpusetCpus));
-  if (!r.cpuset_mems.empty()) w.push_back(W(r, "cpuset", "cpuset.mems", r.cpuset_mems, ResourceField::kCpusetMems));
-  if (r.pids_limit) w.push_back(W(r, "pids", "pids.max", absl::StrCat(*r.pids_limit), ResourceField::kPidsLimit));
+  if (!r.cpuset_cpus.empty())
+    w.push_back(W(r, "cpuset", "cpuset.cpus", r.cpuset_cpus, ResourceField::kCpusetCpus));
+  if (!r.cpuset_mems.empty())
+    w.push_back(W(r, "cpuset", "cpuset.mems", r.cpuset_mems, ResourceField::kCpusetMems));
+  if (r.pids_limit)
+    w.push_back(W(r, "pids", "pids.max", absl::StrCat(*r.pids_limit), ResourceField::kPidsLimit));
   if (r.blkio_weight) {
-    CgroupWrite x = W(r, "blkio", "blkio.weight", absl::StrCat(*r.blkio_weight), ResourceField::kBlkioWeight);
+    CgroupWrite x =
+        W(r, "blkio", "blkio.weight", absl::StrCat(*r.blkio_weight), ResourceField::kBlkioWeight);
     x.fallback_files = {"blkio.bfq.weight"};
     w.push_back(std::move(x));
   }
@@ -129,7 +143,8 @@ absl::Status ValidateCpuList(absl::string_view text, absl::string_view flag) {
   };
   if (text.empty() || text.size() > 256) return bad();
   for (absl::string_view part : absl::StrSplit(text, ',')) {
-    std::pair<absl::string_view, absl::string_view> r = absl::StrSplit(part, absl::MaxSplits('-', 1));
+    std::pair<absl::string_view, absl::string_view> r =
+        absl::StrSplit(part, absl::MaxSplits('-', 1));
     bool is_range = part.find('-') != absl::string_view::npos;
     auto num = [](absl::string_view s, uint32_t* out) {
       if (s.empty() || s.size() > 4) return false;
@@ -153,16 +168,16 @@ std::string DeviceRule::ToV1() const {
 
 std::vector<DeviceRule> DefaultDeviceRules() {
   return {
-      {'c', -1, -1, "m"},    // mknod of any character device ...
-      {'b', -1, -1, "m"},    // ... or block device: creating a node grants nothing
-      {'c', 1, 3, "rwm"},    // /dev/null
-      {'c', 1, 5, "rwm"},    // /dev/zero
-      {'c', 1, 7, "rwm"},    // /dev/full
-      {'c', 1, 8, "rwm"},    // /dev/random
-      {'c', 1, 9, "rwm"},    // /dev/urandom
-      {'c', 5, 0, "rwm"},    // /dev/tty
-      {'c', 5, 2, "rwm"},    // /dev/ptmx
-      {'c', 136, -1, "rwm"}, // /dev/pts/*
+      {'c', -1, -1, "m"},     // mknod of any character device ...
+      {'b', -1, -1, "m"},     // ... or block device: creating a node grants nothing
+      {'c', 1, 3, "rwm"},     // /dev/null
+      {'c', 1, 5, "rwm"},     // /dev/zero
+      {'c', 1, 7, "rwm"},     // /dev/full
+      {'c', 1, 8, "rwm"},     // /dev/random
+      {'c', 1, 9, "rwm"},     // /dev/urandom
+      {'c', 5, 0, "rwm"},     // /dev/tty
+      {'c', 5, 2, "rwm"},     // /dev/ptmx
+      {'c', 136, -1, "rwm"},  // /dev/pts/*
   };
 }
 

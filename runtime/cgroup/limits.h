@@ -6,12 +6,14 @@
 //   --memory-swap S         v2 memory.swap.max = S - M     v1 memory.memsw.limit_in_bytes = S
 //     (unset with --memory: swap = M, i.e. S = 2M, docker's default; -1: unlimited "max"/-1)
 //   --memory-reservation R  v2 memory.low = R              v1 memory.soft_limit_in_bytes = R
-//   --cpus C                v2 cpu.max = "Q P"             v1 cpu.cfs_period_us = P, cfs_quota_us = Q
+//   --cpus C                v2 cpu.max = "Q P"             v1 cpu.cfs_period_us = P, cfs_quota_us =
+//   Q
 //   --cpu-shares N          v2 cpu.weight = ShareToWeight  v1 cpu.shares = N
 //   --cpu-weight W          v2 cpu.weight = W              v1 cpu.shares = WeightToShares(W)
 //   --cpuset-cpus / -mems   v2 cpuset.cpus / cpuset.mems   v1 the same names
 //   --pids-limit N          v2 pids.max = N                v1 pids.max = N
-//   --blkio-weight B        v2 io.weight = "default W(B)"  v1 blkio.weight = B (or blkio.bfq.weight)
+//   --blkio-weight B        v2 io.weight = "default W(B)"  v1 blkio.weight = B (or
+//   blkio.bfq.weight)
 // Order matters and is kept: memory before memsw (the kernel wants memsw >= limit), period
 // before quota.
 //
@@ -63,10 +65,10 @@ absl::Status ValidateCpuList(absl::string_view text, absl::string_view flag);
 
 // One device cgroup rule: TYPE MAJOR:MINOR ACCESS as v1's devices.allow takes it.
 struct DeviceRule {
-  char type = 'c';        // 'c', 'b', or 'a' (all)
-  int64_t major = -1;     // -1: any
-  int64_t minor = -1;     // -1: any
-  std::string access;     // subset of "rwm"
+  char type = 'c';     // 'c', 'b', or 'a' (all)
+  int64_t major = -1;  // -1: any
+  int64_t minor = -1;  // -1: any
+  std::string access;  // subset of "rwm"
   // "c 1:3 rwm", "c *:* m".
   std::string ToV1() const;
 };

@@ -139,7 +139,8 @@ absl::StatusOr<std::vector<pid_t>> ParsePidList(absl::string_view text) {
     ++line_no;
     if (line.empty()) continue;
     uint64_t v = 0;
-    if (!ParseU64(line, &v) || v == 0 || v > static_cast<uint64_t>(std::numeric_limits<pid_t>::max())) {
+    if (!ParseU64(line, &v) || v == 0 ||
+        v > static_cast<uint64_t>(std::numeric_limits<pid_t>::max())) {
       return LineError(line_no, line, "is not a pid");
     }
     pids.push_back(static_cast<pid_t>(v));

@@ -12,15 +12,17 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 TEST(ParseKeyedFile, MemoryEvents) {
-  ASSERT_OK_AND_ASSIGN(KeyedValues kv,
-                       ParseKeyedFile("low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\noom_group_kill 0\n"));
+  ASSERT_OK_AND_ASSIGN(
+      KeyedValues kv,
+      ParseKeyedFile("low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\noom_group_kill 0\n"));
   EXPECT_EQ(kv["oom_kill"], 1u);
   EXPECT_EQ(kv["max"], 12u);
   EXPECT_EQ(kv.size(), 6u);
 }
 
 TEST(ParseKeyedFile, V1OomControlAndCpuStat) {
-  ASSERT_OK_AND_ASSIGN(KeyedValues oom, ParseKeyedFile("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n"));
+  ASSERT_OK_AND_ASSIGN(KeyedValues oom,
+                       ParseKeyedFile("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n"));
   EXPECT_EQ(oom["oom_kill"], 3u);
   ASSERT_OK_AND_ASSIGN(KeyedValues cpu,
                        ParseKeyedFile("usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\n"
@@ -43,7 +45,8 @@ TEST(ParseKeyedFile, Errors) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a number")));
   EXPECT_THAT(ParseKeyedFile("a 18446744073709551616\n").status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a number")));
-  EXPECT_THAT(ParseKeyedFile("a 1 2\n").status(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("KEY VALUE")));
+  EXPECT_THAT(ParseKeyedFile("a 1 2\n").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("KEY VALUE")));
 }
 
 TEST(ParseSingleValue, Numbers) {
@@ -75,7 +78,8 @@ TEST(ParseIoStat, SumsDevices) {
   EXPECT_EQ(empty.read_bytes, 0u);
   EXPECT_FALSE(ParseIoStat("sda rbytes=1\n").ok());
   EXPECT_FALSE(ParseIoStat("8:0 rbytes\n").ok());
-  ASSERT_OK_AND_ASSIGN(IoTotals sat, ParseIoStat("8:0 rbytes=18446744073709551615\n8:1 rbytes=5\n"));
+  ASSERT_OK_AND_ASSIGN(IoTotals sat,
+                       ParseIoStat("8:0 rbytes=18446744073709551615\n8:1 rbytes=5\n"));
   EXPECT_EQ(sat.read_bytes, 18446744073709551615ull) << "saturates, never wraps";
 }
 
@@ -120,9 +124,9 @@ TEST(ParseProcCgroup, HybridHost) {
 }
 
 TEST(ParseProcCgroup, Malformed) {
-  EXPECT_FALSE(ParseProcCgroup("pids:/x\n").ok());      // two fields
-  EXPECT_FALSE(ParseProcCgroup("x:pids:/x\n").ok());    // id not a number
-  EXPECT_FALSE(ParseProcCgroup("3:pids:x\n").ok());     // relative path
+  EXPECT_FALSE(ParseProcCgroup("pids:/x\n").ok());        // two fields
+  EXPECT_FALSE(ParseProcCgroup("x:pids:/x\n").ok());      // id not a number
+  EXPECT_FALSE(ParseProcCgroup("3:pids:x\n").ok());       // relative path
   EXPECT_FALSE(ParseProcCgroup("4294967296::/\n").ok());  // id beyond 32 bits
   ASSERT_OK_AND_ASSIGN(std::vector<ProcCgroupEntry> none, ParseProcCgroup(""));
   EXPECT_TRUE(none.empty());

@@ -41,18 +41,18 @@ int CheckMain(const std::vector<std::string>& args) {
   absl::StatusOr<std::string> runsc = DescribeRunsc();
   report.features.push_back(
       {"runsc",
-       runsc.ok() ? ProbeStatus::kOk
-                  : (absl::IsNotFound(runsc.status()) ? ProbeStatus::kMissing
-                                                      : ProbeStatus::kDegraded),
+       runsc.ok()
+           ? ProbeStatus::kOk
+           : (absl::IsNotFound(runsc.status()) ? ProbeStatus::kMissing : ProbeStatus::kDegraded),
        runsc.ok() ? *runsc : std::string(runsc.status().message())});
   // Whether `--backend gvisor` can run here (runsc found, probed, a usable platform, root).
   // The platform it names was proven by running a sandbox (runsc.h), not assumed because
   // /dev/kvm opens.
   absl::StatusOr<std::string> gvisor = CheckGvisorUsable();
-  report.features.push_back(
-      {"backend.gvisor", gvisor.ok() ? ProbeStatus::kOk : ProbeStatus::kMissing,
-       gvisor.ok() ? absl::StrCat("usable (--backend gvisor); ", *gvisor)
-                   : std::string(gvisor.status().message())});
+  report.features.push_back({"backend.gvisor",
+                             gvisor.ok() ? ProbeStatus::kOk : ProbeStatus::kMissing,
+                             gvisor.ok() ? absl::StrCat("usable (--backend gvisor); ", *gvisor)
+                                         : std::string(gvisor.status().message())});
   std::string out = json ? ToJson(report).dump(2) + "\n" : ToText(report);
   fputs(out.c_str(), stdout);
   if (fflush(stdout) != 0) return Fail("check: writing the report failed");

@@ -16,12 +16,12 @@ inline constexpr int kExitNotFound = 127;
 // Global flags, given before the command (runc's): --root, --log, --log-format, --debug,
 // --systemd-cgroup. Parsed by main.cc; read by every command.
 struct GlobalOptions {
-  std::string root;               // the state store (default /run/nucleus; rootless:
-                                  // $XDG_RUNTIME_DIR/nucleus)
-  std::string log_path;           // --log: errors (and --debug lines) are appended here too
-  bool log_json = false;          // --log-format json: one JSON object per line (runc's)
+  std::string root;       // the state store (default /run/nucleus; rootless:
+                          // $XDG_RUNTIME_DIR/nucleus)
+  std::string log_path;   // --log: errors (and --debug lines) are appended here too
+  bool log_json = false;  // --log-format json: one JSON object per line (runc's)
   bool debug = false;
-  bool systemd_cgroup = false;    // accepted; nucleus drives cgroupfs itself (README)
+  bool systemd_cgroup = false;  // accepted; nucleus drives cgroupfs itself (README)
 };
 GlobalOptions& Globals();
 // A --debug line to stderr (and --log).
@@ -41,7 +41,7 @@ int StateMain(const std::vector<std::string>& args);
 int DeleteMain(const std::vector<std::string>& args);
 int ListMain(const std::vector<std::string>& args);
 int FeaturesMain(const std::vector<std::string>& args);
-int PauseMain(const std::vector<std::string>& args);   // cli/update.cc
+int PauseMain(const std::vector<std::string>& args);  // cli/update.cc
 int ResumeMain(const std::vector<std::string>& args);
 int UpdateMain(const std::vector<std::string>& args);  // update [--resources F|-] [FLAGS] ID
 int EventsMain(const std::vector<std::string>& args);  // cli/stats.cc: events [--stats] ID

@@ -184,8 +184,8 @@ SignalForwarder::SignalForwarder() {
 
 SignalForwarder::~SignalForwarder() { ::sigprocmask(SIG_SETMASK, &old_, nullptr); }
 
-absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd, int console,
-                                        const std::string& id, std::vector<WatchedFd> watched) {
+absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd, int console, const std::string& id,
+                                        std::vector<WatchedFd> watched) {
   if (console >= 0) {
     absl::Status relayed = RelayPty(console, STDIN_FILENO, STDOUT_FILENO, c.wait_fd());
     if (!relayed.ok()) Warn(absl::StrCat("terminal: ", relayed.message()));
@@ -218,8 +218,8 @@ void ForwardSignal(Container& c, int sigfd, const std::string& id) {
   if (!st.ok()) Warn(absl::StrCat("forwarding signal ", si.ssi_signo, ": ", st.message()));
 }
 
-int RunExec(const StateStore& store, const ContainerSpec& spec, pid_t pid, int pidfd,
-            bool detach, const std::string& pid_file, const std::string& console_socket) {
+int RunExec(const StateStore& store, const ContainerSpec& spec, pid_t pid, int pidfd, bool detach,
+            const std::string& pid_file, const std::string& console_socket) {
   SignalForwarder forwarder;
   absl::StatusOr<UniqueFd> dir = store.OpenContainerDir(spec.id);
   if (!dir.ok()) return Fail(absl::StrCat("exec: ", dir.status().message()));

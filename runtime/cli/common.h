@@ -23,7 +23,8 @@ namespace nucleus {
 // the first error sticks ("create: --bundle: needs a value", "create: unknown flag '--x'").
 class ArgReader {
  public:
-  ArgReader(std::string cmd, const std::vector<std::string>& args) : cmd_(std::move(cmd)), args_(args) {}
+  ArgReader(std::string cmd, const std::vector<std::string>& args)
+      : cmd_(std::move(cmd)), args_(args) {}
   bool More() const { return ok() && i_ < args_.size(); }
   bool Flag(const char* long_name, const char* short_name, std::string* value);
   bool Bool(const char* long_name, const char* short_name = nullptr, bool* value = nullptr);
@@ -78,8 +79,7 @@ struct WatchedFd {
 // `watched` meanwhile. With a pty master (console >= 0): relays it to our stdin/stdout
 // instead (`watched` is then not served: callers refuse that combination).
 // Each forwarded signal is an audit event ("signal-forwarded") of container `id`.
-absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd, int console,
-                                        const std::string& id,
+absl::StatusOr<ExitInfo> WaitForwarding(Container& c, int sigfd, int console, const std::string& id,
                                         std::vector<WatchedFd> watched = {});
 
 // Reads one signal from sigfd and passes it on to c (audited).
@@ -87,8 +87,7 @@ void ForwardSignal(Container& c, int sigfd, const std::string& id);
 
 // `exec`: runs the process in the container to its end and returns the exit status to
 // exit with (detach: 0 once it runs, its pid in pid_file).
-int RunExec(const StateStore& store, const ContainerSpec& spec, pid_t pid, int pidfd,
-            bool detach,
+int RunExec(const StateStore& store, const ContainerSpec& spec, pid_t pid, int pidfd, bool detach,
             const std::string& pid_file, const std::string& console_socket);
 
 // `ps` without an ID: the containers, docker's way (cli/containers.cc).

@@ -82,7 +82,8 @@ int ListContainersMain(const std::vector<std::string>& args) {
   if (!list.ok()) return Fail(std::string(list.status().message()));
   Json out = Json::array();
   if (!json && !quiet) {
-    printf("%-14s %-20s %-28s %-8s %-16s %s\n", "ID", "NAME", "STATUS", "PID", "CREATED", "COMMAND");
+    printf("%-14s %-20s %-28s %-8s %-16s %s\n", "ID", "NAME", "STATUS", "PID", "CREATED",
+           "COMMAND");
   }
   for (ContainerState& s : list->states) {
     s.status = CurrentStatus(*store, s);
@@ -90,7 +91,8 @@ int ListContainersMain(const std::vector<std::string>& args) {
     pid_t pid = s.status == ContainerStatus::kStopped ? 0 : s.pid;
     std::string command;
     if (absl::StatusOr<ContainerSpec> spec = LoadContainerSpec(*store, s.id); spec.ok()) {
-      for (const std::string& a : spec->process.args) absl::StrAppend(&command, command.empty() ? "" : " ", a);
+      for (const std::string& a : spec->process.args)
+        absl::StrAppend(&command, command.empty() ? "" : " ", a);
     }
     if (json) {
       Json j = Json::parse(ToJson(s), nullptr, false);
@@ -109,7 +111,8 @@ int ListContainersMain(const std::vector<std::string>& args) {
   for (const BrokenEntry& b : list->broken) {
     if (!all) continue;
     if (json) {
-      out.push_back({{"id", b.name}, {"status", "stopped"}, {"error", std::string(b.error.message())}});
+      out.push_back(
+          {{"id", b.name}, {"status", "stopped"}, {"error", std::string(b.error.message())}});
     } else {
       printf("%-14s %-20s %-28s\n", b.name.substr(0, 12).c_str(), "", "stopped (broken state)");
     }
@@ -258,7 +261,8 @@ int WaitMain(const std::vector<std::string>& args) {
     if (!r.Positional(&ref)) break;
   }
   if (!r.ok()) return Fail(r.error());
-  if (ref.empty()) return Fail("wait: missing container (usage: wait [--ready] [--timeout DUR] ID)");
+  if (ref.empty())
+    return Fail("wait: missing container (usage: wait [--ready] [--timeout DUR] ID)");
   absl::Duration timeout = absl::InfiniteDuration();
   if (!timeout_text.empty() &&
       (!absl::ParseDuration(timeout_text, &timeout) || timeout < absl::ZeroDuration())) {
@@ -291,10 +295,10 @@ int WaitMain(const std::vector<std::string>& args) {
         printf("unknown\n");
         return 0;
       }
-      printf("%d\n", st->exit ? (st->exit->kind == ExitRecord::Kind::kExited
-                                     ? st->exit->code
-                                     : 128 + st->exit->signal)
-                               : -1);
+      printf("%d\n", st->exit
+                         ? (st->exit->kind == ExitRecord::Kind::kExited ? st->exit->code
+                                                                        : 128 + st->exit->signal)
+                         : -1);
       return 0;
     }
     if (absl::Now() >= deadline) {

@@ -21,8 +21,10 @@ int GcMain(const std::vector<std::string>& args) {
   std::string parent = "nucleus";
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--help" || args[i] == "-h") {
-      fputs("usage: nucleus gc [--cgroup-parent PATH]\n\nRemoves cgroups of containers whose "
-            "nucleus is gone (killing what is left in them).\n", stdout);
+      fputs(
+          "usage: nucleus gc [--cgroup-parent PATH]\n\nRemoves cgroups of containers whose "
+          "nucleus is gone (killing what is left in them).\n",
+          stdout);
       return 0;
     } else if (args[i] == "--cgroup-parent" && i + 1 < args.size()) {
       parent = args[++i];
@@ -52,7 +54,8 @@ int GcMain(const std::vector<std::string>& args) {
   }
   absl::StatusOr<GcReport> r = CollectGarbageCgroups(*h, parent, absl::Seconds(2), registered);
   if (!r.ok()) return Fail(absl::StrCat("gc: ", r.status().message()));
-  for (const std::string& n : r->removed) printf("removed cgroup %s/%s\n", parent.c_str(), n.c_str());
+  for (const std::string& n : r->removed)
+    printf("removed cgroup %s/%s\n", parent.c_str(), n.c_str());
   for (const std::string& e : r->errors) fprintf(stderr, "nucleus: gc: %s\n", e.c_str());
   return r->errors.empty() ? 0 : kExitNucleusError;
 }

@@ -52,7 +52,8 @@ int CreateMain(const std::vector<std::string>& args) {
   }
   if (!r.ok()) return OciFail(r.error());
   if (id.empty()) return OciFail("create: missing container ID (usage: create --bundle DIR ID)");
-  if (absl::Status st = ValidateContainerId(id); !st.ok()) return OciFail(std::string(st.message()));
+  if (absl::Status st = ValidateContainerId(id); !st.ok())
+    return OciFail(std::string(st.message()));
   absl::StatusOr<std::string> abs_bundle = AbsolutePath(bundle);
   if (!abs_bundle.ok()) return OciFail(absl::StrCat("--bundle: ", abs_bundle.status().message()));
   absl::StatusOr<OciConfig> config = LoadOciBundle(*abs_bundle);
@@ -190,15 +191,21 @@ int ListMain(const std::vector<std::string>& args) {
   absl::StatusOr<StateList> list = store->List();
   if (!list.ok()) return OciFail(std::string(list.status().message()));
   Json out = Json::array();
-  if (format == "table" && !quiet) printf("%-20s %-8s %-10s %-40s %-30s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
+  if (format == "table" && !quiet)
+    printf("%-20s %-8s %-10s %-40s %-30s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
   for (ContainerState& s : list->states) {
     s.status = CurrentStatus(*store, s);
     pid_t pid = s.status == ContainerStatus::kStopped ? 0 : s.pid;
     std::string created = absl::FormatTime(absl::RFC3339_full, s.created, absl::UTCTimeZone());
     if (format == "json") {
-      out.push_back({{"ociVersion", s.oci_version}, {"id", s.id}, {"pid", pid},
-                     {"status", ContainerStatusName(s.status)}, {"bundle", s.bundle},
-                     {"rootfs", s.rootfs}, {"created", created}, {"owner", ""}});
+      out.push_back({{"ociVersion", s.oci_version},
+                     {"id", s.id},
+                     {"pid", pid},
+                     {"status", ContainerStatusName(s.status)},
+                     {"bundle", s.bundle},
+                     {"rootfs", s.rootfs},
+                     {"created", created},
+                     {"owner", ""}});
     } else if (quiet) {
       printf("%s\n", s.id.c_str());
     } else {
@@ -210,8 +217,12 @@ int ListMain(const std::vector<std::string>& args) {
   // listed as stopped, so that it can be found and deleted.
   for (const BrokenEntry& b : list->broken) {
     if (format == "json") {
-      out.push_back({{"ociVersion", kOciVersion}, {"id", b.name}, {"pid", 0},
-                     {"status", "stopped"}, {"bundle", ""}, {"error", std::string(b.error.message())}});
+      out.push_back({{"ociVersion", kOciVersion},
+                     {"id", b.name},
+                     {"pid", 0},
+                     {"status", "stopped"},
+                     {"bundle", ""},
+                     {"error", std::string(b.error.message())}});
     } else if (quiet) {
       printf("%s\n", b.name.c_str());
     } else {
@@ -227,13 +238,14 @@ int FeaturesMain(const std::vector<std::string>& args) {
   Json f = {
       {"ociVersionMin", "1.0.0"},
       {"ociVersionMax", "1.1.0"},
-      {"hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
-                 "poststop"}},
+      {"hooks",
+       {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}},
       {"mountOptions",
-       {"ro", "rw", "bind", "rbind", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
-        "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable",
-        "runbindable", "relatime", "norelatime", "noatime", "strictatime", "nodiratime",
-        "defaults", "sync", "async"}},
+       {"ro",       "rw",         "bind",    "rbind",       "nosuid",     "suid",
+        "nodev",    "dev",        "noexec",  "exec",        "private",    "rprivate",
+        "shared",   "rshared",    "slave",   "rslave",      "unbindable", "runbindable",
+        "relatime", "norelatime", "noatime", "strictatime", "nodiratime", "defaults",
+        "sync",     "async"}},
       {"linux",
        {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
         {"capabilities", AllCapabilityNames()},
@@ -305,8 +317,8 @@ int ExecMain(const std::vector<std::string>& args) {
   if (!st.ok()) return Fail(std::string(st.status().message()));
   const ContainerStatus now = CurrentStatus(*store, *st);
   if (now == ContainerStatus::kPaused) {  // runc's refusal: the process would start frozen
-    return Fail(absl::StrCat("exec: cannot exec in paused container ", *resolved,
-                             " (resume it first)"));
+    return Fail(
+        absl::StrCat("exec: cannot exec in paused container ", *resolved, " (resume it first)"));
   }
   if (now != ContainerStatus::kRunning) {
     return Fail(absl::StrCat("exec: container ", *resolved, " is not running"));

@@ -113,8 +113,8 @@ absl::Status WaitForNotifyReady(NotifyBridge& bridge, const ReadinessProbe& prob
   for (;;) {
     absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "no READY=1 on $NOTIFY_SOCKET within ", absl::FormatDuration(limit)));
+      return absl::DeadlineExceededError(
+          absl::StrCat("no READY=1 on $NOTIFY_SOCKET within ", absl::FormatDuration(limit)));
     }
     struct pollfd fds[2] = {{bridge.fd(), POLLIN, 0}, {pidfd, POLLIN, 0}};
     int ms = static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
@@ -185,8 +185,10 @@ absl::StatusOr<ExitInfo> WaitWithHealth(Container& c, int sigfd, const RunReques
     const std::string streak = absl::StrCat(step.next.failing_streak);
     if (step.next.status != health.status) {
       AuditLog::Global().Emit("health-changed", id, req.name,
-                              {{"from", health.status}, {"to", step.next.status},
-                               {"failing_streak", streak}, {"output", output}});
+                              {{"from", health.status},
+                               {"to", step.next.status},
+                               {"failing_streak", streak},
+                               {"output", output}});
     }
     // best effort: the health record is for `ps`; the check goes on without it.
     (void)RecordHealth(store, id, step.next.status, step.next.failing_streak, output);
@@ -308,9 +310,8 @@ absl::StatusOr<ExitInfo> RestartAsPolicySays(StateStore& store, const RunRequest
   };
   cb.on_started = [&](const ContainerState& st) {
     if (req.readiness.enabled() && container != nullptr) {
-      absl::Status ready =
-          bridge ? WaitForNotifyReady(*bridge, req.readiness, container->wait_fd())
-                 : WaitUntilReady(req.readiness, *backend, ref_of(*container));
+      absl::Status ready = bridge ? WaitForNotifyReady(*bridge, req.readiness, container->wait_fd())
+                                  : WaitUntilReady(req.readiness, *backend, ref_of(*container));
       bridge.reset();
       if (ready.ok()) ready = MarkReady(*store, st.id);
       if (!ready.ok()) {
@@ -333,8 +334,7 @@ absl::StatusOr<ExitInfo> RestartAsPolicySays(StateStore& store, const RunRequest
   bool killed_unhealthy = false;
   cb.wait = [&](Container& c) -> absl::StatusOr<ExitInfo> {
     if (req.health.enabled()) {
-      return WaitWithHealth(c, forwarder.fd(), req, *store, *backend, ref_of(c),
-                            &killed_unhealthy);
+      return WaitWithHealth(c, forwarder.fd(), req, *store, *backend, ref_of(c), &killed_unhealthy);
     }
     return WaitForwarding(c, forwarder.fd(), -1, req.spec.id);
   };
@@ -423,8 +423,9 @@ int RunForeground(RunRequest request) {
   const std::string systemd = notify_env ? notify_env : "";
   std::string upstream = systemd;  // what the bridge relays to
   if (!upstream.empty() && req->spec.backend == ContainerSpec::BackendKind::kGvisor) {
-    Warn("NOTIFY_SOCKET: not relayed into a gVisor sandbox (no socket can be passed in); "
-         "use a readiness probe: nucleus then says READY=1 itself");
+    Warn(
+        "NOTIFY_SOCKET: not relayed into a gVisor sandbox (no socket can be passed in); "
+        "use a readiness probe: nucleus then says READY=1 itself");
     upstream.clear();
   }
   const bool probe = req->readiness.enabled() && !req->readiness.sd_notify;
@@ -432,8 +433,9 @@ int RunForeground(RunRequest request) {
   std::string bridge_path;
   if (!upstream.empty() || req->readiness.sd_notify) {
     if (req->spec.process.terminal) {
-      return Fail("run: -t: the sd_notify relay ($NOTIFY_SOCKET, --readiness-sd-notify) "
-                  "needs a run without a terminal");
+      return Fail(
+          "run: -t: the sd_notify relay ($NOTIFY_SOCKET, --readiness-sd-notify) "
+          "needs a run without a terminal");
     }
     bridge_path = AddNotifySocket(*store, &req->spec);
   }
@@ -474,9 +476,8 @@ int RunForeground(RunRequest request) {
                          }});
     }
     if (probe) {
-      absl::StatusOr<ProbeChild> child =
-          StartProbeChild(req->readiness, *backend,
-                          RefOf(*store, req->spec, c.pid(), dir.get(), c.wait_fd()));
+      absl::StatusOr<ProbeChild> child = StartProbeChild(
+          req->readiness, *backend, RefOf(*store, req->spec, c.pid(), dir.get(), c.wait_fd()));
       if (!child.ok()) return absl::StatusOr<ExitInfo>(child.status());
       prober = *std::move(child);
       watched.push_back({prober.result.get(), [&] {

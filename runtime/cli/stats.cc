@@ -77,8 +77,10 @@ OJson RuncStatsData(const CgroupStats& s) {
   if (s.pids_limit) pids["limit"] = *s.pids_limit;
   data["pids"] = pids;
   OJson io = OJson::array();
-  if (s.io_read_bytes) io.push_back({{"major", 0}, {"minor", 0}, {"op", "Read"}, {"value", *s.io_read_bytes}});
-  if (s.io_write_bytes) io.push_back({{"major", 0}, {"minor", 0}, {"op", "Write"}, {"value", *s.io_write_bytes}});
+  if (s.io_read_bytes)
+    io.push_back({{"major", 0}, {"minor", 0}, {"op", "Read"}, {"value", *s.io_read_bytes}});
+  if (s.io_write_bytes)
+    io.push_back({{"major", 0}, {"minor", 0}, {"op", "Write"}, {"value", *s.io_write_bytes}});
   data["blkio"] = io.empty() ? OJson::object() : OJson{{"ioServiceBytesRecursive", io}};
   data["hugetlb"] = OJson::object();
   return data;
@@ -107,7 +109,8 @@ int EventsMain(const std::vector<std::string>& args) {
     if (!r.Positional(&ref)) break;
   }
   if (!r.ok()) return OciFail(r.error());
-  if (ref.empty()) return OciFail("events: missing container ID (usage: events [--stats] [--interval D] ID)");
+  if (ref.empty())
+    return OciFail("events: missing container ID (usage: events [--stats] [--interval D] ID)");
   absl::Duration interval;
   if (!absl::ParseDuration(interval_text, &interval) || interval <= absl::ZeroDuration()) {
     return OciFail(absl::StrCat("events: --interval: '", interval_text,
@@ -137,8 +140,7 @@ int EventsMain(const std::vector<std::string>& args) {
     absl::Time next = absl::Now() + interval;
     // The OOM counter is checked every 100 ms in between (runc: an eventfd per group).
     for (absl::Time now = absl::Now(); now < next; now = absl::Now()) {
-      int ms = static_cast<int>(
-          std::min<int64_t>(100, absl::ToInt64Milliseconds(next - now) + 1));
+      int ms = static_cast<int>(std::min<int64_t>(100, absl::ToInt64Milliseconds(next - now) + 1));
       struct pollfd p = {pidfd->get(), POLLIN, 0};
       int n = RetryEintr([&] { return ::poll(&p, 1, ms); });
       uint64_t now_ooms = (*cg)->OomKills().value_or(ooms);
@@ -169,10 +171,12 @@ int StatsMain(const std::vector<std::string>& args) {
     } else if (!a.empty() && a[0] != '-' && name.empty()) {
       name = a;
     } else {
-      return Fail(absl::StrCat("stats: unexpected argument '", a, "' (", "see 'nucleus stats --help')"));
+      return Fail(
+          absl::StrCat("stats: unexpected argument '", a, "' (", "see 'nucleus stats --help')"));
     }
   }
-  if (name.empty()) return Fail("stats: missing container name (usage: nucleus stats NAME [--json])");
+  if (name.empty())
+    return Fail("stats: missing container name (usage: nucleus stats NAME [--json])");
   absl::StatusOr<CgroupHierarchies> h = DetectCgroupHierarchies();
   if (!h.ok()) return Fail(absl::StrCat("stats: ", h.status().message()));
   absl::StatusOr<std::unique_ptr<Cgroup>> cg = OpenCgroup(*h, parent, name);
@@ -207,7 +211,8 @@ int StatsMain(const std::vector<std::string>& args) {
   } else {
     printf("CPU      -\n");
   }
-  printf("PIDS     %s (limit %s)\n", Num(s.pids_current).c_str(), Num(s.pids_limit, "none").c_str());
+  printf("PIDS     %s (limit %s)\n", Num(s.pids_current).c_str(),
+         Num(s.pids_limit, "none").c_str());
   printf("IO       read %s, write %s\n", Bytes(s.io_read_bytes).c_str(),
          Bytes(s.io_write_bytes).c_str());
   return 0;

@@ -30,12 +30,14 @@ int FreezeMain(const char* cmd, const std::vector<std::string>& args,
   while (r.More()) {
     std::string extra;
     if (!ref.empty() && r.Positional(&extra)) {
-      return OciFail(absl::StrCat(cmd, ": unexpected argument '", extra, "' (usage: ", cmd, " ID)"));
+      return OciFail(
+          absl::StrCat(cmd, ": unexpected argument '", extra, "' (usage: ", cmd, " ID)"));
     }
     if (!r.Positional(&ref)) break;
   }
   if (!r.ok()) return OciFail(r.error());
-  if (ref.empty()) return OciFail(absl::StrCat(cmd, ": missing container ID (usage: ", cmd, " ID)"));
+  if (ref.empty())
+    return OciFail(absl::StrCat(cmd, ": missing container ID (usage: ", cmd, " ID)"));
   absl::StatusOr<StateStore> store = OpenStore();
   if (!store.ok()) return OciFail(std::string(store.status().message()));
   absl::StatusOr<std::string> id = ResolveContainer(*store, ref);
@@ -131,10 +133,9 @@ int UpdateMain(const std::vector<std::string>& args) {
   ArgReader r("update", args);
   std::string resources_file, ref;
   // runc's flags, in the order they are applied (after --resources, as runc does).
-  const char* kFlags[] = {"--memory",     "--memory-swap", "--memory-reservation",
-                          "--cpu-shares", "--cpu-quota",   "--cpu-period",
-                          "--cpuset-cpus", "--cpuset-mems", "--pids-limit",
-                          "--blkio-weight"};
+  const char* kFlags[] = {"--memory",     "--memory-swap", "--memory-reservation", "--cpu-shares",
+                          "--cpu-quota",  "--cpu-period",  "--cpuset-cpus",        "--cpuset-mems",
+                          "--pids-limit", "--blkio-weight"};
   std::vector<std::pair<std::string, std::string>> flags;
   while (r.More()) {
     if (r.Flag("--resources", "-r", &resources_file)) continue;
@@ -169,7 +170,8 @@ int UpdateMain(const std::vector<std::string>& args) {
   if (!resources_file.empty()) {
     const std::string name = resources_file == "-" ? "stdin" : resources_file;
     absl::StatusOr<std::string> text = ReadResources(resources_file);
-    if (!text.ok()) return OciFail(absl::StrCat("update: --resources ", name, ": ", text.status().message()));
+    if (!text.ok())
+      return OciFail(absl::StrCat("update: --resources ", name, ": ", text.status().message()));
     std::vector<std::string> warnings;
     absl::StatusOr<ResourcesSpec> parsed = ParseOciResources(*text, res, &warnings);
     if (!parsed.ok()) {

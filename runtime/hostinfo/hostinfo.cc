@@ -32,7 +32,6 @@
 #include "runtime/util/syscall.h"
 #include "runtime/util/unique_fd.h"
 
-
 // Since Linux 5.1 these numbers are the same on every architecture but alpha; glibc 2.36
 // (Debian 12) defines them, older headers may not.
 #ifndef SYS_open_tree
@@ -191,8 +190,8 @@ const HostFeature* HostReport::Find(absl::string_view name) const {
 }
 
 HostFeature DescribeCgroup(const CgroupHierarchies& h) {
-  std::vector<std::string> v1_controllers, v2_controllers(h.v2_controllers.begin(),
-                                                          h.v2_controllers.end());
+  std::vector<std::string> v1_controllers,
+      v2_controllers(h.v2_controllers.begin(), h.v2_controllers.end());
   for (const auto& [controller, mount] : h.v1_mounts) v1_controllers.push_back(controller);
   auto has_v1 = [&](absl::string_view c) { return h.v1_mounts.count(std::string(c)) > 0; };
   const std::string v2_holds = Words(v2_controllers);
@@ -223,14 +222,13 @@ HostFeature DescribeCgroup(const CgroupHierarchies& h) {
                        "; nucleus uses: ", Words(used_v2),
                        ", joins at clone (CLONE_INTO_CGROUP), devices by BPF, cgroup.kill"));
     case CgroupHierarchies::Kind::kHybrid:
-      return Feature("cgroup", Status::kDegraded,
-                     absl::StrCat("hybrid: v1 controllers ", Words(v1_controllers),
-                                  "; v2 at ", h.v2_root, " holds: ", v2_holds, named,
-                                  "; nucleus uses: v1 ", used_v1,
-                                  v2_only.empty()
-                                      ? ", no v2 group (none of its controllers is there)"
-                                      : absl::StrCat(", v2 ", Words(v2_only)),
-                                  "; born in its v1 groups (the cloning thread enters them)"));
+      return Feature(
+          "cgroup", Status::kDegraded,
+          absl::StrCat("hybrid: v1 controllers ", Words(v1_controllers), "; v2 at ", h.v2_root,
+                       " holds: ", v2_holds, named, "; nucleus uses: v1 ", used_v1,
+                       v2_only.empty() ? ", no v2 group (none of its controllers is there)"
+                                       : absl::StrCat(", v2 ", Words(v2_only)),
+                       "; born in its v1 groups (the cloning thread enters them)"));
     case CgroupHierarchies::Kind::kV1:
       return Feature("cgroup", Status::kDegraded,
                      absl::StrCat("v1 only: controllers ", Words(v1_controllers), named,
@@ -240,7 +238,8 @@ HostFeature DescribeCgroup(const CgroupHierarchies& h) {
     case CgroupHierarchies::Kind::kNone:
       break;
   }
-  return Feature("cgroup", Status::kMissing, "no cgroup or cgroup2 mount (of a hierarchy's root) in /proc/self/mountinfo");
+  return Feature("cgroup", Status::kMissing,
+                 "no cgroup or cgroup2 mount (of a hierarchy's root) in /proc/self/mountinfo");
 }
 
 HostFeature DescribeUserNamespaces(bool ns_present, std::optional<long> unprivileged_userns_clone,
@@ -330,10 +329,10 @@ HostFeature DescribeLandlock(long abi, int err) {
     if (abi < 4) lacks.push_back("tcp bind/connect (4)");
     if (abi < 5) lacks.push_back("ioctl_dev (5)");
     lacks.push_back("scoping (6)");
-    return Feature("landlock", Status::kDegraded,
-                   absl::StrCat("ABI ", abi, ": ", landlock::DescribeAbi(abi), "; lacks ",
-                                absl::StrJoin(lacks, ", "),
-                                ": --landlock=strict refuses the defaults"));
+    return Feature(
+        "landlock", Status::kDegraded,
+        absl::StrCat("ABI ", abi, ": ", landlock::DescribeAbi(abi), "; lacks ",
+                     absl::StrJoin(lacks, ", "), ": --landlock=strict refuses the defaults"));
   }
   if (err == ENOSYS) {
     return Feature(
@@ -362,9 +361,9 @@ HostReport ProbeHost() {
   }
 
   absl::StatusOr<CgroupHierarchies> cgroups = DetectCgroupHierarchies();
-  report.features.push_back(cgroups.ok() ? DescribeCgroup(*cgroups)
-                                         : Feature("cgroup", Status::kMissing,
-                                                   std::string(cgroups.status().message())));
+  report.features.push_back(
+      cgroups.ok() ? DescribeCgroup(*cgroups)
+                   : Feature("cgroup", Status::kMissing, std::string(cgroups.status().message())));
 
   int seccomp = ::prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
   int seccomp_errno = errno;

@@ -71,8 +71,7 @@ TEST(DescribeCgroup, HybridWithEmptyUnified) {
 }
 
 TEST(DescribeCgroup, V2AndV1AndNone) {
-  HostFeature v2 =
-      DescribeCgroup(Layout(kV2Mountinfo, {"cpuset", "cpu", "io", "memory", "pids"}));
+  HostFeature v2 = DescribeCgroup(Layout(kV2Mountinfo, {"cpuset", "cpu", "io", "memory", "pids"}));
   EXPECT_EQ(v2.status, ProbeStatus::kOk);
   EXPECT_EQ(v2.detail,
             "v2 unified at /sys/fs/cgroup; controllers: cpu cpuset io memory pids; nucleus uses: "
@@ -190,10 +189,9 @@ TEST(ProbeHost, EveryFeatureOnceWithOneLineDetail) {
     EXPECT_FALSE(f.detail.empty()) << f.name;
     EXPECT_EQ(f.detail.find('\n'), std::string::npos) << f.name << ": " << f.detail;
   }
-  for (const char* want :
-       {"namespace.pid", "namespace.mount", "namespace.uts", "namespace.ipc", "namespace.net",
-        "namespace.cgroup", "namespace.user", "namespace.time", "cgroup", "seccomp", "landlock",
-        "no_new_privs", "pidfd", "mount_api"}) {
+  for (const char* want : {"namespace.pid", "namespace.mount", "namespace.uts", "namespace.ipc",
+                           "namespace.net", "namespace.cgroup", "namespace.user", "namespace.time",
+                           "cgroup", "seccomp", "landlock", "no_new_privs", "pidfd", "mount_api"}) {
     EXPECT_NE(report.Find(want), nullptr) << want;
   }
   // runsc is the gvisor backend's to describe (cli/check.cc).

@@ -49,14 +49,22 @@ struct Named {
 
 // Table order is the order FsAccessNames prints: the everyday rights first.
 constexpr Named kFsRights[] = {
-    {"read_file", kFsReadFile, 1},     {"read_dir", kFsReadDir, 1},
-    {"execute", kFsExecute, 1},        {"write_file", kFsWriteFile, 1},
-    {"truncate", kFsTruncate, 3},      {"remove_dir", kFsRemoveDir, 1},
-    {"remove_file", kFsRemoveFile, 1}, {"make_char", kFsMakeChar, 1},
-    {"make_dir", kFsMakeDir, 1},       {"make_reg", kFsMakeReg, 1},
-    {"make_sock", kFsMakeSock, 1},     {"make_fifo", kFsMakeFifo, 1},
-    {"make_block", kFsMakeBlock, 1},   {"make_sym", kFsMakeSym, 1},
-    {"refer", kFsRefer, 2},            {"ioctl_dev", kFsIoctlDev, 5},
+    {"read_file", kFsReadFile, 1},
+    {"read_dir", kFsReadDir, 1},
+    {"execute", kFsExecute, 1},
+    {"write_file", kFsWriteFile, 1},
+    {"truncate", kFsTruncate, 3},
+    {"remove_dir", kFsRemoveDir, 1},
+    {"remove_file", kFsRemoveFile, 1},
+    {"make_char", kFsMakeChar, 1},
+    {"make_dir", kFsMakeDir, 1},
+    {"make_reg", kFsMakeReg, 1},
+    {"make_sock", kFsMakeSock, 1},
+    {"make_fifo", kFsMakeFifo, 1},
+    {"make_block", kFsMakeBlock, 1},
+    {"make_sym", kFsMakeSym, 1},
+    {"refer", kFsRefer, 2},
+    {"ioctl_dev", kFsIoctlDev, 5},
     {"resolve_unix", kFsResolveUnix, 9},
 };
 
@@ -93,9 +101,7 @@ uint64_t HandledFsForAbi(int abi) {
 
 uint64_t HandledNetForAbi(int abi) { return abi >= 4 ? kNetBindTcp | kNetConnectTcp : 0; }
 
-uint64_t ScopesForAbi(int abi) {
-  return abi >= 6 ? kScopeAbstractUnixSocket | kScopeSignal : 0;
-}
+uint64_t ScopesForAbi(int abi) { return abi >= 6 ? kScopeAbstractUnixSocket | kScopeSignal : 0; }
 
 int MinAbiForFs(uint64_t bit) {
   for (const Named& r : kFsRights) {

@@ -56,9 +56,9 @@ inline constexpr uint64_t kFsMakeSock = 1ULL << 9;
 inline constexpr uint64_t kFsMakeFifo = 1ULL << 10;
 inline constexpr uint64_t kFsMakeBlock = 1ULL << 11;
 inline constexpr uint64_t kFsMakeSym = 1ULL << 12;
-inline constexpr uint64_t kFsRefer = 1ULL << 13;     // ABI 2
-inline constexpr uint64_t kFsTruncate = 1ULL << 14;  // ABI 3
-inline constexpr uint64_t kFsIoctlDev = 1ULL << 15;  // ABI 5
+inline constexpr uint64_t kFsRefer = 1ULL << 13;        // ABI 2
+inline constexpr uint64_t kFsTruncate = 1ULL << 14;     // ABI 3
+inline constexpr uint64_t kFsIoctlDev = 1ULL << 15;     // ABI 5
 inline constexpr uint64_t kFsResolveUnix = 1ULL << 16;  // ABI 9
 
 // ---- Network rights (ABI 4; landlock_net_port_attr.allowed_access) ----
@@ -93,10 +93,9 @@ struct NetPortAttr {  // struct landlock_net_port_attr
 inline constexpr uint64_t kFsRead = kFsReadFile | kFsReadDir;
 inline constexpr uint64_t kFsReadExec = kFsRead | kFsExecute;
 // Everything that changes the tree or a file's content.
-inline constexpr uint64_t kFsWrite = kFsWriteFile | kFsRemoveDir | kFsRemoveFile | kFsMakeChar |
-                                     kFsMakeDir | kFsMakeReg | kFsMakeSock | kFsMakeFifo |
-                                     kFsMakeBlock | kFsMakeSym | kFsRefer | kFsTruncate |
-                                     kFsIoctlDev;
+inline constexpr uint64_t kFsWrite =
+    kFsWriteFile | kFsRemoveDir | kFsRemoveFile | kFsMakeChar | kFsMakeDir | kFsMakeReg |
+    kFsMakeSock | kFsMakeFifo | kFsMakeBlock | kFsMakeSym | kFsRefer | kFsTruncate | kFsIoctlDev;
 inline constexpr uint64_t kFsAll = kFsReadExec | kFsWrite;
 // Every filesystem right nucleus knows: kFsAll and resolve_unix (in no shorthand).
 inline constexpr uint64_t kFsKnown = kFsAll | kFsResolveUnix;

@@ -24,8 +24,8 @@ namespace {
 using Json = nlohmann::ordered_json;  // ordered: the first bad key in file order is reported
 
 absl::Status Bad(absl::string_view where, absl::string_view what) {
-  return absl::InvalidArgumentError(
-      where.empty() ? std::string(what) : absl::StrCat(where, ": ", what));
+  return absl::InvalidArgumentError(where.empty() ? std::string(what)
+                                                  : absl::StrCat(where, ": ", what));
 }
 
 absl::Status WrongType(absl::string_view where, const Json& v, absl::string_view want) {
@@ -147,8 +147,8 @@ absl::StatusOr<LandlockSpec> ParseLandlockPolicy(absl::string_view text) {
   if (auto paths = doc.find("paths"); paths != doc.end()) {
     if (!paths->is_array()) return WrongType("paths", *paths, "an array");
     if (paths->size() > kMaxPolicyPaths) {
-      return Bad("paths", absl::StrCat("has ", paths->size(), " rules, more than ",
-                                       kMaxPolicyPaths));
+      return Bad("paths",
+                 absl::StrCat("has ", paths->size(), " rules, more than ", kMaxPolicyPaths));
     }
     spec.custom_policy = true;
     for (size_t i = 0; i < paths->size(); ++i) {
@@ -160,8 +160,8 @@ absl::StatusOr<LandlockSpec> ParseLandlockPolicy(absl::string_view text) {
   if (auto socks = doc.find("unix_sockets"); socks != doc.end()) {
     if (!socks->is_array()) return WrongType("unix_sockets", *socks, "an array of paths");
     if (socks->size() > kMaxPolicyPaths) {
-      return Bad("unix_sockets", absl::StrCat("has ", socks->size(), " paths, more than ",
-                                              kMaxPolicyPaths));
+      return Bad("unix_sockets",
+                 absl::StrCat("has ", socks->size(), " paths, more than ", kMaxPolicyPaths));
     }
     for (size_t i = 0; i < socks->size(); ++i) {
       const Json& v = (*socks)[i];

@@ -21,8 +21,8 @@
 //  - "access": one name or a non-empty array of names: the rights of access.h (read_file,
 //    read_dir, execute, write_file, truncate, remove_dir, remove_file, make_char, make_dir,
 //    make_reg, make_sock, make_fifo, make_block, make_sym, refer, ioctl_dev, resolve_unix) or
-//    the shorthands "ro", "rx", "rw", "rwx" (none of which holds resolve_unix). Rights that only apply to directories are dropped by the backend
-//    when the path turns out to be a file.
+//    the shorthands "ro", "rx", "rw", "rwx" (none of which holds resolve_unix). Rights that only
+//    apply to directories are dropped by the backend when the path turns out to be a file.
 //  - Ports: integers 1-65535; duplicates are merged.
 //  - Without "paths" the backend's default rules stay (read+execute everywhere, write to /tmp,
 //    the writable mounts and the device nodes), so a policy may only restrict the network.

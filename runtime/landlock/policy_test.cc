@@ -197,9 +197,8 @@ TEST(PolicyTest, Limits) {
 TEST(PolicyTest, HostileStringsStayOneShortLine) {
   std::string value(10000, 'x');
   value += "\n";
-  absl::StatusOr<LandlockSpec> s =
-      ParseLandlockPolicy(R"({"paths": [{"path": "/a", "access": ")" + value.substr(0, 10000) +
-                          R"(\n"}]})");
+  absl::StatusOr<LandlockSpec> s = ParseLandlockPolicy(R"({"paths": [{"path": "/a", "access": ")" +
+                                                       value.substr(0, 10000) + R"(\n"}]})");
   ASSERT_FALSE(s.ok());
   std::string msg(s.status().message());
   EXPECT_EQ(msg.find('\n'), std::string::npos);
@@ -231,9 +230,9 @@ TEST_F(LoadTest, ErrorsNameTheFlagAndFile) {
   EXPECT_THAT(LoadLandlockPolicy(p),
               StatusIs(kInvalid, StartsWith("--landlock-policy " + p +
                                             ": paths[0].access[0]: 'wrte' is not a Landlock")));
-  EXPECT_THAT(LoadLandlockPolicy("/nonexistent/p.json"),
-              StatusIs(absl::StatusCode::kNotFound,
-                       StartsWith("--landlock-policy /nonexistent/p.json: ")));
+  EXPECT_THAT(
+      LoadLandlockPolicy("/nonexistent/p.json"),
+      StatusIs(absl::StatusCode::kNotFound, StartsWith("--landlock-policy /nonexistent/p.json: ")));
   EXPECT_THAT(LoadLandlockPolicy("/dev/null"),
               StatusIs(kInvalid, "--landlock-policy /dev/null: not a regular file"));
   const char* tmp = getenv("TEST_TMPDIR");

@@ -75,9 +75,9 @@ absl::StatusOr<std::unique_ptr<Cgroup>> OpenContainerCgroup(const ContainerSpec&
                                                             const std::string& id,
                                                             const char* what) {
   if (spec.cgroup_parent.empty() || state.cgroup_paths.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "container ", id, " has no cgroup (a rootless container): ", what,
-        " needs one (run nucleus as root)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", id, " has no cgroup (a rootless container): ", what,
+                     " needs one (run nucleus as root)"));
   }
   ASSIGN_OR_RETURN(CgroupHierarchies h, DetectCgroupHierarchies());
   absl::StatusOr<std::unique_ptr<Cgroup>> cg =
@@ -159,7 +159,6 @@ absl::StatusOr<ContainerLock> Register(StateStore& store, const ContainerSpec& s
   return lock;
 }
 
-
 // "/sys/fs/cgroup/memory/nucleus/web" -> "memory" (v2's own mount: "unified" on hybrid
 // hosts, "" -> "unified" on pure v2, where the path is directly below /sys/fs/cgroup).
 std::string HierarchyName(const std::string& path) {
@@ -167,8 +166,8 @@ std::string HierarchyName(const std::string& path) {
   if (!absl::ConsumePrefix(&p, "/sys/fs/cgroup/")) return path;
   size_t slash = p.find('/');
   std::string first(p.substr(0, slash));
-  static const char* const kV1[] = {"memory", "cpu",   "cpuacct", "cpuset", "pids",
-                                    "blkio",  "devices", "freezer", "unified", "systemd",
+  static const char* const kV1[] = {"memory",      "cpu",     "cpuacct",  "cpuset",  "pids",
+                                    "blkio",       "devices", "freezer",  "unified", "systemd",
                                     "cpu,cpuacct", "net_cls", "net_prio", "hugetlb"};
   for (const char* k : kV1) {
     if (first == k) return first;
@@ -202,10 +201,10 @@ bool MonitoredByNucleus(pid_t pid) {
 absl::StatusOr<HookNamespaces> ContainerNamespaces(pid_t pid, int pidfd, bool with_mount) {
   HookNamespaces ns;
   ns.pidfd = pidfd;
-  ASSIGN_OR_RETURN(ns.flags, NamespacesDifferingFrom(
-                                 pid, CLONE_NEWUSER | (with_mount ? CLONE_NEWNS : 0) |
-                                          CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-                                          CLONE_NEWCGROUP | CLONE_NEWPID));
+  ASSIGN_OR_RETURN(ns.flags,
+                   NamespacesDifferingFrom(pid, CLONE_NEWUSER | (with_mount ? CLONE_NEWNS : 0) |
+                                                    CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+                                                    CLONE_NEWCGROUP | CLONE_NEWPID));
   return ns;
 }
 
@@ -240,8 +239,7 @@ void AuditCreated(const ContainerSpec& spec, const std::string& name, const Back
 void AuditExit(const ContainerSpec& spec, const std::string& name, const ExitInfo& info) {
   AuditLog& log = AuditLog::Global();
   if (info.kind == ExitInfo::Kind::kOom) {
-    log.Emit("oom-killed", spec.id, name,
-             {{"memory_limit", absl::StrCat(info.memory_limit)}});
+    log.Emit("oom-killed", spec.id, name, {{"memory_limit", absl::StrCat(info.memory_limit)}});
   } else if (info.kind == ExitInfo::Kind::kSignaled) {
     log.Emit("killed", spec.id, name, {{"signal", SignalName(info.signal)}});
   }
@@ -427,9 +425,9 @@ absl::Status StartCreated(StateStore& store, const std::string& id, int* exit_co
     if (!pidfd.ok()) return Prefix(pidfd.status(), id);
     absl::StatusOr<HookNamespaces> ns =
         ContainerNamespaces(st.pid, pidfd->get(), /*with_mount=*/true);
-    hook = ns.ok() ? RunHooks(spec.hooks.start_container, "startContainer", ToOciStateJson(st),
-                              &*ns)
-                   : ns.status();
+    hook = ns.ok()
+               ? RunHooks(spec.hooks.start_container, "startContainer", ToOciStateJson(st), &*ns)
+               : ns.status();
   }
   if (!hook.ok()) {
     // runtime-spec: a failed startContainer hook stops the container.
@@ -478,16 +476,15 @@ absl::Status KillContainer(StateStore& store, const std::string& id, int sig, bo
   if (paused && spec.backend == ContainerSpec::BackendKind::kGvisor) {
     // runsc delivers signals through the sandbox, which is frozen: it would wait forever.
     if (sig != SIGKILL) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "container ", id, " is paused (gVisor): resume it first, or send SIGKILL"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("container ", id, " is paused (gVisor): resume it first, or send SIGKILL"));
     }
     ThawForKill(spec, st, id);
   }
   // docker's rule: the stop signals end a restarting container for good, others do not.
   if (sig == SIGKILL || sig == SIGTERM) RETURN_IF_ERROR(Prefix(RequestStop(store, id), id));
-  RETURN_IF_ERROR(
-      Prefix(BackendFor(spec)->Signal(RefOf(store, spec, st.pid, dir.get(), pidfd->get()), sig, all),
-             id));
+  RETURN_IF_ERROR(Prefix(
+      BackendFor(spec)->Signal(RefOf(store, spec, st.pid, dir.get(), pidfd->get()), sig, all), id));
   // runc's: a frozen task dies only once thawed (cgroup v1); other signals stay pending
   // until `resume`.
   if (paused && sig == SIGKILL) ThawForKill(spec, st, id);
@@ -508,8 +505,10 @@ absl::Status StopContainer(StateStore& store, const std::string& id, absl::Durat
   ASSIGN_OR_RETURN(ContainerSpec spec, LoadContainerSpec(store, id));
   ASSIGN_OR_RETURN(UniqueFd dir, store.OpenContainerDir(id));
   RETURN_IF_ERROR(Prefix(
-      BackendFor(spec)->Signal(RefOf(store, spec, st.pid, dir.get(), pidfd->get()), sig, false), id));
-  AuditLog::Global().Emit("signal-sent", id, st.name, {{"signal", SignalName(sig)}, {"by", "stop"}});
+      BackendFor(spec)->Signal(RefOf(store, spec, st.pid, dir.get(), pidfd->get()), sig, false),
+      id));
+  AuditLog::Global().Emit("signal-sent", id, st.name,
+                          {{"signal", SignalName(sig)}, {"by", "stop"}});
   if (!WaitExited(pidfd->get(), timeout)) {
     (void)PidfdSendSignalRaw(pidfd->get(), SIGKILL);
     if (!WaitExited(pidfd->get(), absl::Seconds(10))) {
@@ -542,8 +541,8 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
       now == ContainerStatus::kCreating) {
     if (!force) {
       return absl::FailedPreconditionError(
-          absl::StrCat("cannot delete container ", id, " that is not stopped: ",
-                       ContainerStatusName(now), " (use --force)"));
+          absl::StrCat("cannot delete container ", id,
+                       " that is not stopped: ", ContainerStatusName(now), " (use --force)"));
     }
   }
   if (st.ok() && now != ContainerStatus::kStopped) {
@@ -592,8 +591,7 @@ absl::Status DeleteContainer(StateStore& store, const std::string& id, bool forc
   return Prefix(removed, id);
 }
 
-std::vector<std::string> ReapAbandonedRuns(StateStore& store,
-                                           std::vector<std::string>* warnings) {
+std::vector<std::string> ReapAbandonedRuns(StateStore& store, std::vector<std::string>* warnings) {
   std::vector<std::string> reaped;
   absl::StatusOr<std::vector<std::string>> ids = store.AbandonedIds();
   if (!ids.ok()) return reaped;
@@ -602,8 +600,8 @@ std::vector<std::string> ReapAbandonedRuns(StateStore& store,
     if (st.ok()) {
       reaped.push_back(id);
     } else if (!absl::IsNotFound(st) && warnings != nullptr) {
-      warnings->push_back(absl::StrCat("container ", id, " (its nucleus run died): ",
-                                       st.message()));
+      warnings->push_back(
+          absl::StrCat("container ", id, " (its nucleus run died): ", st.message()));
     }
   }
   return reaped;
@@ -750,9 +748,8 @@ absl::Status RunCreateHooks(StateStore& store, const ContainerLock& lock, const 
 // The end of an attached run, in its entry: the exit (what others recorded meanwhile, ready
 // and health, stays), the poststop hooks, then removed (remove_when_done) or saved stopped.
 // The entry may have been removed meanwhile (`rm -f`): then nothing to do.
-void RecordEnd(StateStore& store, const ContainerSpec& spec,
-               const absl::StatusOr<ExitInfo>& info, bool remove_when_done, bool durable,
-               ContainerState& st) {
+void RecordEnd(StateStore& store, const ContainerSpec& spec, const absl::StatusOr<ExitInfo>& info,
+               bool remove_when_done, bool durable, ContainerState& st) {
   absl::StatusOr<ContainerLock> relock = store.Lock(spec.id, kLockTimeout);
   if (!relock.ok()) return;
   if (absl::StatusOr<ContainerState> now = store.Load(spec.id); now.ok()) st = *now;
@@ -762,8 +759,8 @@ void RecordEnd(StateStore& store, const ContainerSpec& spec,
        RunHooksBestEffort(spec.hooks.poststop, "poststop", ToOciStateJson(st))) {
     fprintf(stderr, "nucleus: warning: %s\n", w.c_str());
   }
-  absl::Status recorded = remove_when_done ? store.Remove(*std::move(relock), durable)
-                                           : store.Save(*relock, st);
+  absl::Status recorded =
+      remove_when_done ? store.Remove(*std::move(relock), durable) : store.Save(*relock, st);
   if (!recorded.ok()) {
     fprintf(stderr, "nucleus: warning: state: %s\n", std::string(recorded.message()).c_str());
   }
@@ -843,8 +840,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
     }
     // cleanup on an error path: the error returned is the first.
     (void)container.Destroy();
-    return abandon(started,
-                   info.ok() && info->kind == ExitInfo::Kind::kExited ? info->code : 125);
+    return abandon(started, info.ok() && info->kind == ExitInfo::Kind::kExited ? info->code : 125);
   }
   st.status = ContainerStatus::kRunning;
   // It runs either way; `ps` shows it as created until the next save says more.
@@ -853,9 +849,7 @@ absl::StatusOr<ExitInfo> RunAttached(StateStore& store, const ContainerSpec& ask
   }
   AuditLog::Global().Emit("started", spec.id, name, {{"pid", absl::StrCat(st.pid)}});
   // Others (stop, kill, exec, ps) need the lock while it runs.
-  {
-    ContainerLock released = std::move(lock);
-  }
+  { ContainerLock released = std::move(lock); }
   for (const std::string& w :
        RunHooksBestEffort(spec.hooks.poststart, "poststart", ToOciStateJson(st))) {
     fprintf(stderr, "nucleus: warning: %s\n", w.c_str());

@@ -90,8 +90,8 @@ absl::Status StartCreated(StateStore& store, const std::string& id, int* exit_co
 absl::Status KillContainer(StateStore& store, const std::string& id, int sig, bool all);
 
 // Removes the container: FailedPrecondition when it runs and !force ("created" counts as
-// stopped, as in runc). force: SIGKILL (a paused container is thawed), wait until gone, then remove cgroup, state and run
-// the poststop hooks (their failures are warnings).
+// stopped, as in runc). force: SIGKILL (a paused container is thawed), wait until gone, then remove
+// cgroup, state and run the poststop hooks (their failures are warnings).
 absl::Status DeleteContainer(StateStore& store, const std::string& id, bool force,
                              std::vector<std::string>* warnings);
 

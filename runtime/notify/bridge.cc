@@ -48,14 +48,13 @@ absl::StatusOr<UniqueFd> OpenUpstreamSocket(const std::string& path) {
   std::string walked = anchor;
   for (absl::string_view part : absl::StrSplit(path.substr(anchor.size() + 1), '/')) {
     absl::StrAppend(&walked, "/", part);
-    UniqueFd next(::openat(cur.get(), std::string(part).c_str(),
-                           O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd next(::openat(cur.get(), std::string(part).c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!next) return ErrnoStatus("open", walked);
     struct stat st;
     if (::fstat(next.get(), &st) != 0) return ErrnoStatus("fstat", walked);
     if (S_ISLNK(st.st_mode)) {
-      return refused(absl::StrCat("passes through a symlink, ", Quote(walked),
-                                  ", which is not followed"));
+      return refused(
+          absl::StrCat("passes through a symlink, ", Quote(walked), ", which is not followed"));
     }
     cur = std::move(next);
     if (walked.size() < path.size()) continue;
@@ -63,8 +62,8 @@ absl::StatusOr<UniqueFd> OpenUpstreamSocket(const std::string& path) {
     // A socket another user made where the manager's should be would get the service's
     // status and readiness instead of the manager.
     if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
-      return refused(absl::StrCat("is owned by uid ", st.st_uid,
-                                  ", not by root or by nucleus's user"));
+      return refused(
+          absl::StrCat("is owned by uid ", st.st_uid, ", not by root or by nucleus's user"));
     }
   }
   return cur;
@@ -113,10 +112,10 @@ absl::Status CheckOwnDatagram(const std::string& datagram) {
 }
 
 struct Datagram {
-  std::string text;   // at most kMaxNotifyMessageBytes of it
-  size_t size = 0;    // its real size
-  pid_t pid = 0;      // the sender, from SCM_CREDENTIALS
-  bool fds = false;   // it carried file descriptors (closed by now)
+  std::string text;  // at most kMaxNotifyMessageBytes of it
+  size_t size = 0;   // its real size
+  pid_t pid = 0;     // the sender, from SCM_CREDENTIALS
+  bool fds = false;  // it carried file descriptors (closed by now)
 };
 
 // Reads one datagram; nullopt when none is pending.
@@ -124,8 +123,8 @@ absl::StatusOr<std::optional<Datagram>> Receive(int fd, const std::string& path)
   Datagram d;
   d.text.resize(kMaxNotifyMessageBytes);
   iovec iov{d.text.data(), d.text.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred)) +
-                                CMSG_SPACE(sizeof(int) * kMaxPassedFds)];
+  alignas(
+      cmsghdr) char control[CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(int) * kMaxPassedFds)];
   msghdr mh{};
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
@@ -133,9 +132,8 @@ absl::StatusOr<std::optional<Datagram>> Receive(int fd, const std::string& path)
   mh.msg_controllen = sizeof(control);
   // MSG_TRUNC: the real size comes back, so an over-long datagram is refused, not cut.
   // MSG_CMSG_CLOEXEC: a passed fd must not reach a child exec'd before it is closed.
-  ssize_t n = RetryEintr([&] {
-    return ::recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
-  });
+  ssize_t n =
+      RetryEintr([&] { return ::recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC); });
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return std::optional<Datagram>();
     return ErrnoStatus("recvmsg", path);
@@ -210,13 +208,13 @@ absl::StatusOr<std::unique_ptr<NotifyBridge>> NotifyBridge::Create(const std::st
         "notify bridge: socket path ", Quote(socket_path), " is not an absolute file path"));
   }
   std::string name = socket_path.substr(slash + 1);
-  ASSIGN_OR_RETURN(UniqueFd dir, Open(slash == 0 ? "/" : socket_path.substr(0, slash),
-                                      O_PATH | O_DIRECTORY));
+  ASSIGN_OR_RETURN(UniqueFd dir,
+                   Open(slash == 0 ? "/" : socket_path.substr(0, slash), O_PATH | O_DIRECTORY));
   // Bound through the directory's fd, so a long state directory still fits in sun_path.
   NotifySocketAddress local{false, ProcFdPath(dir.get(), name)};
   if (local.path_or_name.size() > kMaxNotifySocketBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "notify bridge: socket name ", Quote(name), " is too long for sun_path"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("notify bridge: socket name ", Quote(name), " is too long for sun_path"));
   }
   sockaddr_un sa;
   socklen_t len;

@@ -69,10 +69,10 @@ inline constexpr size_t kMaxNotifyDatagramsPerDrain = 64;
 // What one Drain() saw in the datagrams it accepted, merged as described above. These are
 // reported whether or not there is an upstream, and READY whatever relay_ready says.
 struct NotifyEvents {
-  bool ready = false;             // READY=1
-  bool stopping = false;          // STOPPING=1
-  bool watchdog = false;          // WATCHDOG=1 or WATCHDOG=trigger
-  bool watchdog_trigger = false;  // WATCHDOG=trigger (the workload asks to be treated as hung)
+  bool ready = false;                 // READY=1
+  bool stopping = false;              // STOPPING=1
+  bool watchdog = false;              // WATCHDOG=1 or WATCHDOG=trigger
+  bool watchdog_trigger = false;      // WATCHDOG=trigger (the workload asks to be treated as hung)
   std::optional<std::string> status;  // the last STATUS=
   // One line per refused datagram, for the log: "pid 1234: sd_notify line 1: 'x' is not
   // KEY=VALUE" (the sender's pid as nucleus sees it, from SCM_CREDENTIALS; 0 if unknown).
@@ -118,8 +118,8 @@ class NotifyBridge {
   absl::Status Notify(const std::string& datagram);
 
  private:
-  NotifyBridge(UniqueFd sock, UniqueFd dir, std::string name, std::string path,
-               UniqueFd upstream, std::string upstream_value);
+  NotifyBridge(UniqueFd sock, UniqueFd dir, std::string name, std::string path, UniqueFd upstream,
+               std::string upstream_value);
 
   UniqueFd sock_;
   UniqueFd dir_;      // O_PATH fd of socket_path's directory, to unlink name_ from

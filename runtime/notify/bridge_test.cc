@@ -307,8 +307,8 @@ TEST_F(NotifyBridgeTest, ReadsAtMostAFixedNumberPerDrain) {
 }
 
 TEST_F(NotifyBridgeTest, RefusesHostileUpstreamValues) {
-  for (const char* v : {"/tmp/x", "/run/../etc/x", "relative", "vsock:1:2", "/run//x",
-                        "/run/x/", "@", "/run/a\nb"}) {
+  for (const char* v : {"/tmp/x", "/run/../etc/x", "relative", "vsock:1:2", "/run//x", "/run/x/",
+                        "@", "/run/a\nb"}) {
     EXPECT_THAT(NotifyBridge::Create(bridge_path_, 0, 0, v),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          AllOf(StartsWith("NOTIFY_SOCKET"), HasSubstr("not relaying sd_notify"))))
@@ -471,9 +471,8 @@ TEST_F(NotifyBridgeTest, ExistingFileIsNotReplaced) {
 
 TEST_F(NotifyBridgeTest, RefusesBadSocketPaths) {
   for (const char* p : {"", "relative.sock", "/run/"}) {
-    EXPECT_THAT(NotifyBridge::Create(p, 0, 0, ""),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         HasSubstr("not an absolute file path")))
+    EXPECT_THAT(NotifyBridge::Create(p, 0, 0, ""), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                            HasSubstr("not an absolute file path")))
         << p;
   }
   EXPECT_THAT(NotifyBridge::Create(dir_ + "/" + std::string(100, 'n'), 0, 0, ""),

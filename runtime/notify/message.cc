@@ -60,8 +60,8 @@ bool IsFdName(absl::string_view s) {
 
 // Sets the field for a known key from its value (an error when the value is not allowed);
 // *known = false, and nothing set, for any other key.
-absl::Status SetKnown(size_t line, absl::string_view key, absl::string_view value,
-                      NotifyMessage* m, bool* known) {
+absl::Status SetKnown(size_t line, absl::string_view key, absl::string_view value, NotifyMessage* m,
+                      bool* known) {
   *known = true;
   auto flag = [&](absl::string_view want, bool* field) -> absl::Status {
     if (value != want) return BadValue(line, key, value, absl::StrCat("is not ", want));
@@ -94,8 +94,7 @@ absl::Status SetKnown(size_t line, absl::string_view key, absl::string_view valu
   if (key == "BUSERROR") return text(&m->buserror);
   if (key == "FDNAME") {
     if (!IsFdName(value)) {
-      return BadValue(line, key, value,
-                      "is not an fd name (1..255 printable ASCII bytes, no ':')");
+      return BadValue(line, key, value, "is not an fd name (1..255 printable ASCII bytes, no ':')");
     }
     return text(&m->fdname);
   }
@@ -142,9 +141,9 @@ absl::Status SetKnown(size_t line, absl::string_view key, absl::string_view valu
 bool NotifyMessage::operator==(const NotifyMessage& o) const {
   auto tie = [](const NotifyMessage& m) {
     return std::tie(m.ready, m.reloading, m.stopping, m.watchdog_ping, m.watchdog_trigger,
-                    m.fdstore, m.fdstore_remove, m.fdpoll_disabled, m.barrier, m.status,
-                    m.buserror, m.fdname, m.notify_access, m.errno_value, m.main_pid,
-                    m.watchdog_usec, m.extend_timeout_usec, m.monotonic_usec, m.unknown);
+                    m.fdstore, m.fdstore_remove, m.fdpoll_disabled, m.barrier, m.status, m.buserror,
+                    m.fdname, m.notify_access, m.errno_value, m.main_pid, m.watchdog_usec,
+                    m.extend_timeout_usec, m.monotonic_usec, m.unknown);
   };
   return tie(*this) == tie(o);
 }
@@ -152,8 +151,7 @@ bool NotifyMessage::operator==(const NotifyMessage& o) const {
 absl::StatusOr<NotifyMessage> ParseNotifyMessage(absl::string_view datagram) {
   if (datagram.size() > kMaxNotifyMessageBytes) {
     return absl::InvalidArgumentError(absl::StrCat("sd_notify: message is ", datagram.size(),
-                                                   " bytes, more than ",
-                                                   kMaxNotifyMessageBytes));
+                                                   " bytes, more than ", kMaxNotifyMessageBytes));
   }
   NotifyMessage m;
   std::map<std::string, size_t, std::less<>> seen;  // known key -> line it was set on

@@ -55,27 +55,27 @@ namespace nucleus {
 
 inline constexpr size_t kMaxNotifyMessageBytes = 4096;  // systemd's NOTIFY_BUFFER_MAX (PIPE_BUF)
 inline constexpr size_t kMaxNotifyKeyBytes = 64;
-inline constexpr size_t kMaxNotifyFdNameBytes = 255;    // systemd's FDNAME_MAX
-inline constexpr int kMaxNotifyErrno = 4095;            // MAX_ERRNO
-inline constexpr pid_t kMaxNotifyPid = 4194304;         // PID_MAX_LIMIT on 64-bit kernels
+inline constexpr size_t kMaxNotifyFdNameBytes = 255;  // systemd's FDNAME_MAX
+inline constexpr int kMaxNotifyErrno = 4095;          // MAX_ERRNO
+inline constexpr pid_t kMaxNotifyPid = 4194304;       // PID_MAX_LIMIT on 64-bit kernels
 inline constexpr uint64_t kMaxWatchdogUsec = uint64_t{1} << 63;
 
 struct NotifyMessage {
-  bool ready = false;             // READY=1
-  bool reloading = false;         // RELOADING=1
-  bool stopping = false;          // STOPPING=1
-  bool watchdog_ping = false;     // WATCHDOG=1
-  bool watchdog_trigger = false;  // WATCHDOG=trigger (at most one of the two from a parse)
-  bool fdstore = false;           // FDSTORE=1
-  bool fdstore_remove = false;    // FDSTOREREMOVE=1
-  bool fdpoll_disabled = false;   // FDPOLL=0
-  bool barrier = false;           // BARRIER=1
-  std::optional<std::string> status;         // STATUS=
-  std::optional<std::string> buserror;       // BUSERROR=
-  std::optional<std::string> fdname;         // FDNAME=
-  std::optional<std::string> notify_access;  // NOTIFYACCESS=: "main", "all", "exec", "none"
-  std::optional<int> errno_value;            // ERRNO=
-  std::optional<pid_t> main_pid;             // MAINPID=
+  bool ready = false;                   // READY=1
+  bool reloading = false;               // RELOADING=1
+  bool stopping = false;                // STOPPING=1
+  bool watchdog_ping = false;           // WATCHDOG=1
+  bool watchdog_trigger = false;        // WATCHDOG=trigger (at most one of the two from a parse)
+  bool fdstore = false;                 // FDSTORE=1
+  bool fdstore_remove = false;          // FDSTOREREMOVE=1
+  bool fdpoll_disabled = false;         // FDPOLL=0
+  bool barrier = false;                 // BARRIER=1
+  std::optional<std::string> status;    // STATUS=
+  std::optional<std::string> buserror;  // BUSERROR=
+  std::optional<std::string> fdname;    // FDNAME=
+  std::optional<std::string> notify_access;     // NOTIFYACCESS=: "main", "all", "exec", "none"
+  std::optional<int> errno_value;               // ERRNO=
+  std::optional<pid_t> main_pid;                // MAINPID=
   std::optional<uint64_t> watchdog_usec;        // WATCHDOG_USEC=
   std::optional<uint64_t> extend_timeout_usec;  // EXTEND_TIMEOUT_USEC=
   std::optional<uint64_t> monotonic_usec;       // MONOTONIC_USEC=

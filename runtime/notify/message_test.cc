@@ -106,8 +106,7 @@ TEST(NotifyMessageTest, NotifyAccessValues) {
 }
 
 TEST(NotifyMessageTest, ValuesKeepBytesAndSplitAtFirstEquals) {
-  ASSERT_OK_AND_ASSIGN(NotifyMessage m,
-                       ParseNotifyMessage("STATUS=a=b\r\t\x80\xfe end \nX=y=z"));
+  ASSERT_OK_AND_ASSIGN(NotifyMessage m, ParseNotifyMessage("STATUS=a=b\r\t\x80\xfe end \nX=y=z"));
   EXPECT_EQ(m.status, "a=b\r\t\x80\xfe end ");
   EXPECT_THAT(m.unknown, ::testing::ElementsAre(Pair("X", "y=z")));
 }
@@ -237,20 +236,23 @@ TEST(NotifyMessageTest, RejectsBadInput) {
        "(0..2^64-1)"},
       {"MONOTONIC_USEC=",
        "sd_notify line 1: MONOTONIC_USEC: '' is not a number of microseconds (0..2^64-1)"},
-      {"FDNAME=", "sd_notify line 1: FDNAME: '' is not an fd name (1..255 printable ASCII "
-                  "bytes, no ':')"},
-      {"FDNAME=a:b", "sd_notify line 1: FDNAME: 'a:b' is not an fd name (1..255 printable "
-                     "ASCII bytes, no ':')"},
-      {"FDNAME=a\tb", "sd_notify line 1: FDNAME: 'a\\tb' is not an fd name (1..255 printable "
-                      "ASCII bytes, no ':')"},
-      {"FDNAME=caf\xc3\xa9", "sd_notify line 1: FDNAME: 'caf\\303\\251' is not an fd name "
-                             "(1..255 printable ASCII bytes, no ':')"},
-      {"NOTIFYACCESS=MAIN", "sd_notify line 1: NOTIFYACCESS: 'MAIN' is not main, all, exec or "
-                            "none"},
-      {"MAINPID=1\nREADY=1\nMAINPID=2",
-       "sd_notify line 3: MAINPID: given twice (first on line 1)"},
-      {"WATCHDOG=1\nWATCHDOG=trigger",
-       "sd_notify line 2: WATCHDOG: given twice (first on line 1)"},
+      {"FDNAME=",
+       "sd_notify line 1: FDNAME: '' is not an fd name (1..255 printable ASCII "
+       "bytes, no ':')"},
+      {"FDNAME=a:b",
+       "sd_notify line 1: FDNAME: 'a:b' is not an fd name (1..255 printable "
+       "ASCII bytes, no ':')"},
+      {"FDNAME=a\tb",
+       "sd_notify line 1: FDNAME: 'a\\tb' is not an fd name (1..255 printable "
+       "ASCII bytes, no ':')"},
+      {"FDNAME=caf\xc3\xa9",
+       "sd_notify line 1: FDNAME: 'caf\\303\\251' is not an fd name "
+       "(1..255 printable ASCII bytes, no ':')"},
+      {"NOTIFYACCESS=MAIN",
+       "sd_notify line 1: NOTIFYACCESS: 'MAIN' is not main, all, exec or "
+       "none"},
+      {"MAINPID=1\nREADY=1\nMAINPID=2", "sd_notify line 3: MAINPID: given twice (first on line 1)"},
+      {"WATCHDOG=1\nWATCHDOG=trigger", "sd_notify line 2: WATCHDOG: given twice (first on line 1)"},
       {"READY=1\nREADY=1", "sd_notify line 2: READY: given twice (first on line 1)"},
   };
   for (const BadCase& c : cases) {

@@ -26,8 +26,9 @@ absl::StatusOr<NotifySocketAddress> ParseNotifySocket(absl::string_view value) {
     absl::string_view name = value.substr(1);
     if (name.empty()) return Bad(value, "has an empty abstract socket name");
     if (name.size() > kMaxNotifySocketBytes) {
-      return Bad(value, absl::StrCat("has a ", name.size(), "-byte abstract socket name, more than ",
-                                     kMaxNotifySocketBytes));
+      return Bad(value,
+                 absl::StrCat("has a ", name.size(), "-byte abstract socket name, more than ",
+                              kMaxNotifySocketBytes));
     }
     return NotifySocketAddress{true, std::string(name)};
   }
@@ -38,8 +39,8 @@ absl::StatusOr<NotifySocketAddress> ParseNotifySocket(absl::string_view value) {
   }
   if (value[0] != '/') return Bad(value, "is not an absolute path or an @abstract name");
   if (value.size() > kMaxNotifySocketBytes) {
-    return Bad(value, absl::StrCat("is ", value.size(), " bytes, more than ",
-                                   kMaxNotifySocketBytes, " (sun_path)"));
+    return Bad(value, absl::StrCat("is ", value.size(), " bytes, more than ", kMaxNotifySocketBytes,
+                                   " (sun_path)"));
   }
   for (char c : value) {
     unsigned char u = static_cast<unsigned char>(c);
@@ -67,8 +68,8 @@ std::string NotifySocketValue(const NotifySocketAddress& addr) {
 absl::Status ToSockaddrUn(const NotifySocketAddress& addr, sockaddr_un* sa, socklen_t* len) {
   const std::string& s = addr.path_or_name;
   if (s.empty() || s.size() > kMaxNotifySocketBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("NOTIFY_SOCKET: ", Quote(NotifySocketValue(addr)), " does not fit in sun_path"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "NOTIFY_SOCKET: ", Quote(NotifySocketValue(addr)), " does not fit in sun_path"));
   }
   std::memset(sa, 0, sizeof(*sa));
   sa->sun_family = AF_UNIX;

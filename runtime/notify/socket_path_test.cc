@@ -19,9 +19,9 @@ constexpr auto kInvalid = absl::StatusCode::kInvalidArgument;
 constexpr size_t kPathOffset = offsetof(sockaddr_un, sun_path);
 
 TEST(NotifySocketTest, AcceptsSystemdPaths) {
-  for (const char* v : {"/run/systemd/notify", "/var/run/x.sock", "/run/x",
-                        "/run/user/1000/systemd/notify", "/run/.hidden/..sock/...",
-                        "/run/caf\xc3\xa9 socket"}) {
+  for (const char* v :
+       {"/run/systemd/notify", "/var/run/x.sock", "/run/x", "/run/user/1000/systemd/notify",
+        "/run/.hidden/..sock/...", "/run/caf\xc3\xa9 socket"}) {
     ASSERT_OK_AND_ASSIGN(NotifySocketAddress a, ParseNotifySocket(v));
     EXPECT_FALSE(a.abstract) << v;
     EXPECT_EQ(a.path_or_name, v);
@@ -130,8 +130,9 @@ TEST(NotifySocketTest, RejectsBadValues) {
       {"/run", "NOTIFY_SOCKET: '/run' is not under /run/ or /var/run/"},
       {"/", "NOTIFY_SOCKET: '/' ends in '/'"},
       {"/tmp/x", "NOTIFY_SOCKET: '/tmp/x' is not under /run/ or /var/run/"},
-      {"/etc/systemd/notify", "NOTIFY_SOCKET: '/etc/systemd/notify' is not under /run/ or "
-                              "/var/run/"},
+      {"/etc/systemd/notify",
+       "NOTIFY_SOCKET: '/etc/systemd/notify' is not under /run/ or "
+       "/var/run/"},
       {"/runx/notify", "NOTIFY_SOCKET: '/runx/notify' is not under /run/ or /var/run/"},
       {"/var/runx", "NOTIFY_SOCKET: '/var/runx' is not under /run/ or /var/run/"},
       {"/var/lib/run/x", "NOTIFY_SOCKET: '/var/lib/run/x' is not under /run/ or /var/run/"},
@@ -142,12 +143,15 @@ TEST(NotifySocketTest, RejectsBadValues) {
       {std::string("/run/a\0b", 8), "NOTIFY_SOCKET: '/run/a\\000b' contains a NUL byte"},
       {std::string("@a\0b", 4), "NOTIFY_SOCKET: '@a\\000b' contains a NUL byte"},
       {"@", "NOTIFY_SOCKET: '@' has an empty abstract socket name"},
-      {"vsock:2:1234", "NOTIFY_SOCKET: 'vsock:2:1234' is an AF_VSOCK address, which is not "
-                       "supported"},
-      {"vsock-stream:2:1234", "NOTIFY_SOCKET: 'vsock-stream:2:1234' is an AF_VSOCK address, "
-                              "which is not supported"},
-      {"vsock-dgram:2:1234", "NOTIFY_SOCKET: 'vsock-dgram:2:1234' is an AF_VSOCK address, "
-                             "which is not supported"},
+      {"vsock:2:1234",
+       "NOTIFY_SOCKET: 'vsock:2:1234' is an AF_VSOCK address, which is not "
+       "supported"},
+      {"vsock-stream:2:1234",
+       "NOTIFY_SOCKET: 'vsock-stream:2:1234' is an AF_VSOCK address, "
+       "which is not supported"},
+      {"vsock-dgram:2:1234",
+       "NOTIFY_SOCKET: 'vsock-dgram:2:1234' is an AF_VSOCK address, "
+       "which is not supported"},
       {" /run/x", "NOTIFY_SOCKET: ' /run/x' is not an absolute path or an @abstract name"},
       {"notify", "NOTIFY_SOCKET: 'notify' is not an absolute path or an @abstract name"},
   };

@@ -142,10 +142,10 @@ absl::Status WaitUntilReady(const ReadinessProbe& probe, Backend& backend,
       return absl::FailedPreconditionError("the container exited before it was ready");
     }
   }
-  return absl::DeadlineExceededError(absl::StrCat(
-      "not ready after ", probe.retries, " attempts over ",
-      absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(100))),
-      ": last attempt: ", last.message()));
+  return absl::DeadlineExceededError(
+      absl::StrCat("not ready after ", probe.retries, " attempts over ",
+                   absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(100))),
+                   ": last attempt: ", last.message()));
 }
 
 }  // namespace nucleus

@@ -5,8 +5,9 @@
 // namespaces: the TCP probe joins only the container's network namespace (setns through
 // the container's pidfd) and connects to 127.0.0.1:PORT, then [::1]:PORT; the exec probe is
 // a process in the container (Backend::Exec: native, its namespaces, cgroup, user, seccomp,
-// Landlock; gvisor, runsc exec in the sandbox) running `/bin/sh -c CMD`, ready when it exits 0. An attempt that outlives
-// `timeout` is killed (with the child, the exec'd process: it dies with its parent).
+// Landlock; gvisor, runsc exec in the sandbox) running `/bin/sh -c CMD`, ready when it exits 0. An
+// attempt that outlives `timeout` is killed (with the child, the exec'd process: it dies with its
+// parent).
 //
 //   absl::Status ready = WaitUntilReady(req.readiness, backend, ref);
 //   // FailedPrecondition "exited before it was ready", DeadlineExceeded "not ready after
@@ -35,8 +36,7 @@ absl::Status ProbeExecOnce(Backend& backend, const ContainerRef& ref, const std:
 
 // Attempts every probe.interval until one passes, the container's first process exits
 // (pidfd readable), or probe.retries attempts failed.
-absl::Status WaitUntilReady(const ReadinessProbe& probe, Backend& backend,
-                            const ContainerRef& ref);
+absl::Status WaitUntilReady(const ReadinessProbe& probe, Backend& backend, const ContainerRef& ref);
 
 }  // namespace nucleus
 

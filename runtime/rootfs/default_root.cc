@@ -22,9 +22,9 @@ namespace {
 constexpr const char* kProgramDirs[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"};
 // /etc files copied when the host has them: what the loader, libc and common tools read;
 // none holds a secret. Symlinks (os-release, localtime) are copied as symlinks.
-constexpr const char* kEtcFiles[] = {"ld.so.cache", "ld.so.conf", "os-release", "localtime",
-                                     "protocols",   "services",   "host.conf",  "gai.conf",
-                                     "mime.types",  "bash.bashrc", "profile",   "inputrc"};
+constexpr const char* kEtcFiles[] = {"ld.so.cache", "ld.so.conf",  "os-release", "localtime",
+                                     "protocols",   "services",    "host.conf",  "gai.conf",
+                                     "mime.types",  "bash.bashrc", "profile",    "inputrc"};
 // /etc directories bound read-only when the host has them: CA certificates, and the
 // alternatives that /usr/bin/awk, editor, ... link through.
 constexpr const char* kEtcDirs[] = {"ssl", "alternatives"};
@@ -91,8 +91,8 @@ std::string PasswdText(const ContainerSpec& spec, const std::string& host) {
   if (uid != 0 && uid != 65534) {
     UserDb db = UserDb::Load(host.empty() ? "/" : host).value_or(UserDb());
     if (const PasswdEntry* e = db.FindUid(uid)) {
-      absl::StrAppend(&out, e->name, ":x:", e->uid, ":", e->gid, "::",
-                      e->home.empty() ? "/nonexistent" : e->home, ":/bin/sh\n");
+      absl::StrAppend(&out, e->name, ":x:", e->uid, ":", e->gid,
+                      "::", e->home.empty() ? "/nonexistent" : e->home, ":/bin/sh\n");
     }
   }
   absl::StrAppend(&out, "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
@@ -117,8 +117,8 @@ std::string GroupText(const ContainerSpec& spec, const std::string& host) {
   return out;
 }
 
-void LayOutEtc(const ContainerSpec& spec, const std::string& host,
-               std::vector<RootEntry>* entries, std::vector<MountSpec>* mounts) {
+void LayOutEtc(const ContainerSpec& spec, const std::string& host, std::vector<RootEntry>* entries,
+               std::vector<MountSpec>* mounts) {
   entries->push_back(Dir("etc"));
   entries->push_back(File("etc/passwd", PasswdText(spec, host)));
   entries->push_back(File("etc/group", GroupText(spec, host)));
@@ -132,8 +132,8 @@ void LayOutEtc(const ContainerSpec& spec, const std::string& host,
                           "networks: files\nprotocols: files\nservices: files\n"
                           "ethers: files\nrpc: files\n"));
   // The host's resolver configuration (it names servers, no secret); read through a symlink.
-  entries->push_back(File("etc/resolv.conf",
-                          ReadFileToString(host + "/etc/resolv.conf", 1 << 16).value_or("")));
+  entries->push_back(
+      File("etc/resolv.conf", ReadFileToString(host + "/etc/resolv.conf", 1 << 16).value_or("")));
   for (const char* name : kEtcFiles) {
     if (std::optional<RootEntry> e =
             CopyOf(absl::StrCat(host, "/etc/", name), absl::StrCat("etc/", name))) {
@@ -184,8 +184,8 @@ absl::StatusOr<ContainerSpec> LayOutDefaultRoot(const ContainerSpec& spec,
       mounts.push_back(ReadOnlyBind(from, absl::StrCat("/", name)));
     }
   }
-  for (const char* name : {"proc", "sys", "dev", "run", "var", "var/tmp", "home", "srv", "opt",
-                           "mnt", "media"}) {
+  for (const char* name :
+       {"proc", "sys", "dev", "run", "var", "var/tmp", "home", "srv", "opt", "mnt", "media"}) {
     entries.push_back(Dir(name));
   }
   entries.push_back(Dir("tmp", 01777));
@@ -203,8 +203,7 @@ absl::StatusOr<ContainerSpec> LayOutDefaultRoot(const ContainerSpec& spec,
   return out;
 }
 
-absl::Status MaterializeRootEntries(const std::vector<RootEntry>& entries,
-                                    const std::string& dir) {
+absl::Status MaterializeRootEntries(const std::vector<RootEntry>& entries, const std::string& dir) {
   RETURN_IF_ERROR(RemoveTree(dir));
   if (::mkdir(dir.c_str(), 0755) != 0) return ErrnoStatus("mkdir", dir);
   for (const RootEntry& e : entries) {

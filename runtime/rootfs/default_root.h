@@ -52,8 +52,7 @@ bool WantsDefaultRoot(const ContainerSpec& spec);
 
 // Creates `dir` (its parent must exist; an existing `dir` is removed first) and the entries
 // in it, on the host. Errors name the path.
-absl::Status MaterializeRootEntries(const std::vector<RootEntry>& entries,
-                                    const std::string& dir);
+absl::Status MaterializeRootEntries(const std::vector<RootEntry>& entries, const std::string& dir);
 
 }  // namespace nucleus
 

@@ -25,8 +25,8 @@ class DefaultRootTest : public ::testing::Test {
     base_ = tmpl;
     host_ = base_ + "/host";
     // A fake host: merged /usr, a secret-laden /etc, /run with a socket-like file, /home.
-    for (const char* d : {"", "/usr", "/usr/bin", "/usr/lib", "/etc", "/etc/ssl", "/run",
-                          "/home", "/home/alice", "/root"}) {
+    for (const char* d : {"", "/usr", "/usr/bin", "/usr/lib", "/etc", "/etc/ssl", "/run", "/home",
+                          "/home/alice", "/root"}) {
       ASSERT_EQ(mkdir((host_ + d).c_str(), 0755), 0) << d;
     }
     ASSERT_EQ(symlink("usr/bin", (host_ + "/bin").c_str()), 0);

@@ -20,10 +20,10 @@ std::map<std::string, std::set<std::string>> Unconditional(const SeccompSpec& sp
   std::map<std::string, std::set<std::string>> out;
   for (const SeccompRule& r : spec.syscalls) {
     if (!r.args.empty()) continue;
-    std::string what = r.action == SeccompAction::kAllow ? "allow"
-                       : r.action == SeccompAction::kErrno && r.errno_ret == EPERM ? "eperm"
+    std::string what = r.action == SeccompAction::kAllow                            ? "allow"
+                       : r.action == SeccompAction::kErrno && r.errno_ret == EPERM  ? "eperm"
                        : r.action == SeccompAction::kErrno && r.errno_ret == ENOSYS ? "enosys"
-                                                                                     : "other";
+                                                                                    : "other";
     for (const std::string& n : r.names) out[n].insert(what);
   }
   return out;
@@ -38,15 +38,61 @@ std::string Verdict(const SeccompSpec& spec, const std::string& name) {
 }
 
 const char* const kDangerous[] = {
-    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "bpf",
-    "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "ptrace",
-    "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "move_mount",
-    "open_tree", "fsopen", "fsmount", "fsconfig", "fspick", "mount_setattr", "unshare", "setns",
-    "open_by_handle_at", "name_to_handle_at", "swapon", "swapoff", "reboot", "syslog", "acct",
-    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "iopl", "ioperm",
-    "lookup_dcookie", "io_uring_setup", "io_uring_enter", "io_uring_register", "quotactl",
-    "nfsservctl", "create_module", "get_kernel_syms", "query_module", "uselib", "ustat",
-    "sysfs", "_sysctl", "kcmp", "chroot", "modify_ldt",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsmount",
+    "fsconfig",
+    "fspick",
+    "mount_setattr",
+    "unshare",
+    "setns",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "syslog",
+    "acct",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "iopl",
+    "ioperm",
+    "lookup_dcookie",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "quotactl",
+    "nfsservctl",
+    "create_module",
+    "get_kernel_syms",
+    "query_module",
+    "uselib",
+    "ustat",
+    "sysfs",
+    "_sysctl",
+    "kcmp",
+    "chroot",
+    "modify_ldt",
 };
 
 TEST(DefaultSeccompProfile, Shape) {
@@ -84,11 +130,33 @@ TEST(DefaultSeccompProfile, DeniesTheDangerousCallsWithEperm) {
 
 TEST(DefaultSeccompProfile, AllowsOrdinaryPrograms) {
   SeccompSpec spec = DefaultSeccompProfile({});
-  for (const char* name :
-       {"read", "write", "close", "mmap", "mprotect", "brk", "execve", "exit_group",
-        "futex", "rt_sigaction", "wait4", "socket", "connect", "epoll_wait", "getrandom",
-        "newfstatat", "statx", "rseq", "set_robust_list", "prlimit64", "fork", "vfork",
-        "landlock_create_ruleset", "sethostname", "capset", "prctl", "seccomp"}) {
+  for (const char* name : {"read",
+                           "write",
+                           "close",
+                           "mmap",
+                           "mprotect",
+                           "brk",
+                           "execve",
+                           "exit_group",
+                           "futex",
+                           "rt_sigaction",
+                           "wait4",
+                           "socket",
+                           "connect",
+                           "epoll_wait",
+                           "getrandom",
+                           "newfstatat",
+                           "statx",
+                           "rseq",
+                           "set_robust_list",
+                           "prlimit64",
+                           "fork",
+                           "vfork",
+                           "landlock_create_ruleset",
+                           "sethostname",
+                           "capset",
+                           "prctl",
+                           "seccomp"}) {
     EXPECT_EQ(Verdict(spec, name), "allow") << name;
   }
 }
@@ -97,8 +165,8 @@ TEST(DefaultSeccompProfile, AllowsOrdinaryPrograms) {
 // for each mode is checked on the compiled filter (backends/native/seccomp_test).
 TEST(DefaultSeccompProfile, ModeCallsAreArgumentFiltered) {
   SeccompSpec spec = DefaultSeccompProfile({});
-  for (const char* name : {"open", "openat", "creat", "chmod", "fchmod", "fchmodat",
-                           "fchmodat2", "mknod", "mknodat"}) {
+  for (const char* name : {"open", "openat", "creat", "chmod", "fchmod", "fchmodat", "fchmodat2",
+                           "mknod", "mknodat"}) {
     EXPECT_EQ(Verdict(spec, name), "unlisted") << name << ": only argument rules";
     int rules = 0;
     for (const SeccompRule& r : spec.syscalls) {
@@ -143,8 +211,9 @@ TEST(DefaultSeccompProfile, CapabilityAware) {
     std::vector<const char*> opens;
   };
   const Case cases[] = {
-      {CAP_SYS_ADMIN, {"mount", "umount2", "pivot_root", "unshare", "setns", "clone", "clone3",
-                       "bpf", "perf_event_open", "fsopen", "move_mount", "syslog"}},
+      {CAP_SYS_ADMIN,
+       {"mount", "umount2", "pivot_root", "unshare", "setns", "clone", "clone3", "bpf",
+        "perf_event_open", "fsopen", "move_mount", "syslog"}},
       {CAP_SYS_PTRACE, {"ptrace", "process_vm_readv", "process_vm_writev", "kcmp"}},
       {CAP_SYS_TIME, {"settimeofday", "clock_settime", "clock_adjtime", "adjtimex"}},
       {CAP_SYS_BOOT, {"reboot"}},
@@ -165,8 +234,7 @@ TEST(DefaultSeccompProfile, CapabilityAware) {
   for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) all.push_back(cap);
   SeccompSpec everything = DefaultSeccompProfile(all);
   for (const char* name : {"kexec_load", "keyctl", "add_key", "request_key", "userfaultfd",
-                           "io_uring_setup", "swapon", "uselib", "nfsservctl",
-                           "modify_ldt"}) {
+                           "io_uring_setup", "swapon", "uselib", "nfsservctl", "modify_ldt"}) {
     EXPECT_EQ(Verdict(everything, name), "eperm") << name;
   }
   // CAP_SYS_PTRACE alone does not open the mount family.

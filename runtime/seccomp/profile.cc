@@ -62,14 +62,22 @@ std::string Show(const Json& v) {
 
 const char* TypeName(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::object: return "an object";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::string: return "a string";
-    case Json::value_t::boolean: return "a boolean";
-    case Json::value_t::binary: return "binary";
-    case Json::value_t::discarded: return "invalid";
-    default: return "a number";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::boolean:
+      return "a boolean";
+    case Json::value_t::binary:
+      return "binary";
+    case Json::value_t::discarded:
+      return "invalid";
+    default:
+      return "a number";
   }
 }
 
@@ -235,8 +243,7 @@ class Parser {
         }
       }
       if (auto a = it->find("arches"); a != it->end() && !a->is_null()) {
-        ASSIGN_OR_RETURN(std::vector<std::string> arches,
-                         GetStringArray(*a, kpath + ".arches"));
+        ASSIGN_OR_RETURN(std::vector<std::string> arches, GetStringArray(*a, kpath + ".arches"));
         if (!arches.empty()) {
           bool native = std::any_of(arches.begin(), arches.end(), IsNativeArchName);
           if (include ? !native : native) applies = false;
@@ -298,8 +305,8 @@ class Parser {
     if (!applies) return absl::OkStatus();
     for (auto& [name, npath] : names) {
       if (seccomp_syscall_resolve_name(name.c_str()) == __NR_SCMP_ERROR) {
-        out_.warnings.push_back(absl::StrCat(
-            npath, ": ", Quote(name), " is not a system call libseccomp knows; ignored"));
+        out_.warnings.push_back(absl::StrCat(npath, ": ", Quote(name),
+                                             " is not a system call libseccomp knows; ignored"));
         continue;
       }
       rule.names.push_back(std::move(name));
@@ -345,8 +352,8 @@ SeccompProfileContext SeccompProfileContext::ForHost(std::vector<int> capabiliti
 absl::StatusOr<ParsedSeccompProfile> ParseSeccompProfile(absl::string_view json,
                                                          const SeccompProfileContext& context) {
   if (json.size() > kMaxSeccompProfileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("profile: ", json.size(), " bytes, more than ",
-                                                   kMaxSeccompProfileBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("profile: ", json.size(), " bytes, more than ", kMaxSeccompProfileBytes));
   }
   Json root;
   try {
@@ -379,9 +386,8 @@ absl::StatusOr<ParsedSeccompProfile> LoadSeccompProfile(const std::string& path,
     return absl::InvalidArgumentError(absl::StrCat(Quote(path), " is not a regular file"));
   }
   if (static_cast<uint64_t>(st.st_size) > kMaxSeccompProfileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", st.st_size,
-                                                   " bytes, more than the limit of ",
-                                                   kMaxSeccompProfileBytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": ", st.st_size, " bytes, more than the limit of ", kMaxSeccompProfileBytes));
   }
   absl::StatusOr<std::string> text = ReadFdToString(fd.get(), kMaxSeccompProfileBytes);
   if (!text.ok()) return Annotate(text.status(), path);
@@ -393,13 +399,20 @@ absl::StatusOr<ParsedSeccompProfile> LoadSeccompProfile(const std::string& path,
 
 const char* SeccompActionName(SeccompAction action) {
   switch (action) {
-    case SeccompAction::kAllow: return "SCMP_ACT_ALLOW";
-    case SeccompAction::kErrno: return "SCMP_ACT_ERRNO";
-    case SeccompAction::kKillThread: return "SCMP_ACT_KILL_THREAD";
-    case SeccompAction::kKillProcess: return "SCMP_ACT_KILL_PROCESS";
-    case SeccompAction::kTrap: return "SCMP_ACT_TRAP";
-    case SeccompAction::kTrace: return "SCMP_ACT_TRACE";
-    case SeccompAction::kLog: return "SCMP_ACT_LOG";
+    case SeccompAction::kAllow:
+      return "SCMP_ACT_ALLOW";
+    case SeccompAction::kErrno:
+      return "SCMP_ACT_ERRNO";
+    case SeccompAction::kKillThread:
+      return "SCMP_ACT_KILL_THREAD";
+    case SeccompAction::kKillProcess:
+      return "SCMP_ACT_KILL_PROCESS";
+    case SeccompAction::kTrap:
+      return "SCMP_ACT_TRAP";
+    case SeccompAction::kTrace:
+      return "SCMP_ACT_TRACE";
+    case SeccompAction::kLog:
+      return "SCMP_ACT_LOG";
   }
   return "SCMP_ACT_?";
 }

@@ -28,8 +28,7 @@ using ::testing::SizeIs;
 
 constexpr auto kInvalid = absl::StatusCode::kInvalidArgument;
 
-absl::StatusOr<ParsedSeccompProfile> Parse(const std::string& json,
-                                           std::vector<int> caps = {},
+absl::StatusOr<ParsedSeccompProfile> Parse(const std::string& json, std::vector<int> caps = {},
                                            std::string kernel = "") {
   SeccompProfileContext ctx;
   ctx.capabilities = std::move(caps);
@@ -107,7 +106,7 @@ TEST(ParseSeccompProfile, EveryField) {
 }
 
 TEST(ParseSeccompProfile, AllOps) {
-  const char* ops[] = {"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ",
+  const char* ops[] = {"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",       "SCMP_CMP_EQ",
                        "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"};
   const SeccompArg::Op want[] = {SeccompArg::Op::kNotEqual,     SeccompArg::Op::kLessThan,
                                  SeccompArg::Op::kLessEqual,    SeccompArg::Op::kEqualTo,
@@ -348,8 +347,9 @@ TEST_F(LoadTest, ErrorsAndWarningsNameTheFile) {
       {"names": ["read"], "action": "SCMP_ACT_ERRNO"},
       {"names": ["read"], "action": "SCMP_ACT_FOO"}]})");
   EXPECT_THAT(LoadSeccompProfile(bad, {}),
-              StatusIs(kInvalid, absl::StrCat(bad, ": syscalls[1].action: 'SCMP_ACT_FOO' is not "
-                                                   "a seccomp action")));
+              StatusIs(kInvalid, absl::StrCat(bad,
+                                              ": syscalls[1].action: 'SCMP_ACT_FOO' is not "
+                                              "a seccomp action")));
   std::string warn = Write("warn.json", R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
       {"names": ["bogus_call"], "action": "SCMP_ACT_ERRNO"}]})");
   ASSERT_OK_AND_ASSIGN(ParsedSeccompProfile p, LoadSeccompProfile(warn, {}));

@@ -72,7 +72,7 @@ struct HookSpec {
 };
 
 struct HooksSpec {
-  std::vector<HookSpec> prestart;          // deprecated in OCI 1.1, run with createRuntime
+  std::vector<HookSpec> prestart;  // deprecated in OCI 1.1, run with createRuntime
   std::vector<HookSpec> create_runtime;
   std::vector<HookSpec> create_container;
   std::vector<HookSpec> start_container;
@@ -121,8 +121,7 @@ struct NamespaceSpec {
   // OCI linux.namespaces[].path: join this existing namespace (a /proc/PID/ns/TYPE file or a
   // bind mount of one) instead of making a new one; the flag above is then true as well.
   // Empty: a new namespace when the flag is set.
-  std::string pid_path, mount_path, uts_path, ipc_path, net_path, cgroup_path, user_path,
-      time_path;
+  std::string pid_path, mount_path, uts_path, ipc_path, net_path, cgroup_path, user_path, time_path;
 };
 
 // Seccomp, in the OCI runtime-spec model (linux.seccomp), so that config.json, `nucleus run`
@@ -138,8 +137,15 @@ enum class SeccompAction {
 };
 
 struct SeccompArg {
-  enum class Op { kNotEqual, kLessThan, kLessEqual, kEqualTo, kGreaterEqual, kGreaterThan,
-                  kMaskedEqual };
+  enum class Op {
+    kNotEqual,
+    kLessThan,
+    kLessEqual,
+    kEqualTo,
+    kGreaterEqual,
+    kGreaterThan,
+    kMaskedEqual
+  };
   uint32_t index = 0;  // 0..5
   uint64_t value = 0;
   uint64_t value_two = 0;  // kMaskedEqual: (arg & value) == (value_two & value), libseccomp's rule
@@ -149,8 +155,8 @@ struct SeccompArg {
 struct SeccompRule {
   std::vector<std::string> names;  // syscall names, as libseccomp spells them
   SeccompAction action = SeccompAction::kAllow;
-  uint32_t errno_ret = 1;          // kErrno / kTrace; EPERM unless the profile says otherwise
-  std::vector<SeccompArg> args;    // all must match (AND)
+  uint32_t errno_ret = 1;        // kErrno / kTrace; EPERM unless the profile says otherwise
+  std::vector<SeccompArg> args;  // all must match (AND)
 };
 
 struct SeccompSpec {
@@ -176,7 +182,7 @@ struct LandlockSpec {
   Mode mode = Mode::kBestEffort;
   // Empty and !custom_policy: the default rules, derived by the backend from the mounts
   // (read+execute everywhere; write to /tmp, writable mounts and the device nodes).
-  bool custom_policy = false;       // true: `paths` replaces the default rules
+  bool custom_policy = false;  // true: `paths` replaces the default rules
   std::vector<LandlockPathRule> paths;
   // TCP ports (Landlock ABI 4). Handled only when restrict_tcp_*: then only these ports.
   bool restrict_tcp_connect = false;
@@ -201,12 +207,12 @@ struct ResourcesSpec {
   std::optional<uint64_t> memory_reservation;  // --memory-reservation: soft limit / memory.low
   std::optional<uint64_t> cpu_quota_us;        // --cpus * cpu_period_us
   uint64_t cpu_period_us = 100000;
-  std::optional<uint64_t> cpu_shares;          // --cpu-shares: v1 scale, 2..262144
-  std::optional<uint64_t> cpu_weight;          // --cpu-weight: v2 scale, 1..10000
-  std::string cpuset_cpus;                     // --cpuset-cpus: "0-3,5"
-  std::string cpuset_mems;                     // --cpuset-mems
-  std::optional<int64_t> pids_limit;           // --pids-limit: > 0 (unlimited: nullopt)
-  std::optional<uint16_t> blkio_weight;        // --blkio-weight: 10..1000 (io.weight on v2)
+  std::optional<uint64_t> cpu_shares;    // --cpu-shares: v1 scale, 2..262144
+  std::optional<uint64_t> cpu_weight;    // --cpu-weight: v2 scale, 1..10000
+  std::string cpuset_cpus;               // --cpuset-cpus: "0-3,5"
+  std::string cpuset_mems;               // --cpuset-mems
+  std::optional<int64_t> pids_limit;     // --pids-limit: > 0 (unlimited: nullopt)
+  std::optional<uint16_t> blkio_weight;  // --blkio-weight: 10..1000 (io.weight on v2)
   // OCI linux.resources.devices, reduced to what may be opened beyond the default list:
   // {type 'a'|'c'|'b', major/minor (-1: any), access "rwm" subset}. A leading deny-all
   // (the usual first entry) is the default anyway.
@@ -224,8 +230,7 @@ struct ResourcesSpec {
 
   bool HasLimits() const {
     return memory || memory_swap || memory_reservation || cpu_quota_us || cpu_shares ||
-           cpu_weight || !cpuset_cpus.empty() || !cpuset_mems.empty() || pids_limit ||
-           blkio_weight;
+           cpu_weight || !cpuset_cpus.empty() || !cpuset_mems.empty() || pids_limit || blkio_weight;
   }
 };
 
@@ -233,9 +238,9 @@ struct ResourcesSpec {
 struct RootEntry {
   enum class Kind { kDir, kSymlink, kFile };
   Kind kind = Kind::kDir;
-  std::string path;     // relative to the root, clean: "etc/passwd"; parents come first
-  std::string data;     // kSymlink: the target; kFile: the contents
-  uint32_t mode = 0755; // kDir, kFile
+  std::string path;      // relative to the root, clean: "etc/passwd"; parents come first
+  std::string data;      // kSymlink: the target; kFile: the contents
+  uint32_t mode = 0755;  // kDir, kFile
 };
 
 // A file the workload gets read-only at `destination`, whose bytes nucleus holds in memory
@@ -262,11 +267,11 @@ struct ContextSpec {
   // exclude pattern and no include pattern are left out (fnmatch(3) globs).
   std::vector<std::string> exclude;
   std::vector<std::string> include;
-  int max_depth = 32;                 // directory levels below source
-  uint64_t max_files = 100000;        // entries of any type
+  int max_depth = 32;                      // directory levels below source
+  uint64_t max_files = 100000;             // entries of any type
   uint64_t max_bytes = uint64_t{1} << 30;  // regular files' bytes, in total
-  std::string manifest;  // --context-manifest FILE: sha256 of every file, written
-  std::string verify;    // --verify-context FILE: such a manifest, checked
+  std::string manifest;                    // --context-manifest FILE: sha256 of every file, written
+  std::string verify;                      // --verify-context FILE: such a manifest, checked
 };
 
 struct ContainerSpec {
@@ -290,9 +295,9 @@ struct ContainerSpec {
   // /tmp and the default root's /run and /var/tmp are noexec unless this is set (--tmp-exec);
   // /dev/shm always is.
   bool tmp_exec = false;
-  std::vector<MountSpec> mounts;  // applied in order after /proc, /dev, /tmp
+  std::vector<MountSpec> mounts;    // applied in order after /proc, /dev, /tmp
   std::vector<SecretSpec> secrets;  // mounted after `mounts`
-  ContextSpec context;  // --context; its mount at kWorkspaceDir is one of `mounts`
+  ContextSpec context;              // --context; its mount at kWorkspaceDir is one of `mounts`
   std::vector<std::string> masked_paths;    // OCI defaults filled by DefaultMaskedPaths()
   std::vector<std::string> readonly_paths;  // OCI defaults filled by DefaultReadonlyPaths()
 
@@ -336,7 +341,7 @@ struct ContainerSpec {
   // `mounts`. false (config.json): `mounts` is the whole list, as in runc; a tmpfs mounted on
   // /dev still gets the default device nodes and links.
   bool default_filesystems = true;
-  std::vector<DeviceSpec> devices;             // linux.devices
+  std::vector<DeviceSpec> devices;                          // linux.devices
   std::vector<std::pair<std::string, std::string>> sysctl;  // linux.sysctl, namespaced keys only
   // linux.rootfsPropagation: "" (= rprivate), private, rprivate, slave, rslave, shared, rshared
   std::string rootfs_propagation;

@@ -44,21 +44,81 @@ namespace nucleus {
 namespace {
 
 enum class Flag {
-  kRootfs, kHostRoot, kReadOnly, kTmpExec, kAllowSensitiveBind, kRo, kRw, kTmpfs, kSocket, kSecret, kContext, kContextMode, kContextExclude,
-  kContextInclude, kContextLimit, kContextManifest, kVerifyContext, kWorkdir,
-  kEnv, kEnvFile, kUser, kGroupAdd, kCapAdd, kCapDrop, kUlimit, kNoInit,
-  kName, kHostname, kNetwork, kUserns, kUidmap, kGidmap, kTimens, kHelp,
-  kSeccomp, kSeccompProfile, kSeccompLog,
-  kLandlock, kLandlockPolicy, kAllowTcpConnect, kAllowTcpBind,
-  kMemory, kMemorySwap, kMemoryReservation, kCpus, kCpuShares, kCpuWeight, kCpusetCpus,
-  kCpusetMems, kPidsLimit, kBlkioWeight, kCgroupParent, kDetach, kTty, kInteractive, kRm,
-  kReadinessExec, kReadinessTcp, kReadinessInterval, kReadinessTimeout, kReadinessRetries,
-  kHealthCmd, kHealthInterval, kHealthTimeout, kHealthRetries, kHealthStartPeriod,
-  kHealthOnFailure, kReadinessSdNotify, kRestart, kBackend, kGvisorPlatform,
+  kRootfs,
+  kHostRoot,
+  kReadOnly,
+  kTmpExec,
+  kAllowSensitiveBind,
+  kRo,
+  kRw,
+  kTmpfs,
+  kSocket,
+  kSecret,
+  kContext,
+  kContextMode,
+  kContextExclude,
+  kContextInclude,
+  kContextLimit,
+  kContextManifest,
+  kVerifyContext,
+  kWorkdir,
+  kEnv,
+  kEnvFile,
+  kUser,
+  kGroupAdd,
+  kCapAdd,
+  kCapDrop,
+  kUlimit,
+  kNoInit,
+  kName,
+  kHostname,
+  kNetwork,
+  kUserns,
+  kUidmap,
+  kGidmap,
+  kTimens,
+  kHelp,
+  kSeccomp,
+  kSeccompProfile,
+  kSeccompLog,
+  kLandlock,
+  kLandlockPolicy,
+  kAllowTcpConnect,
+  kAllowTcpBind,
+  kMemory,
+  kMemorySwap,
+  kMemoryReservation,
+  kCpus,
+  kCpuShares,
+  kCpuWeight,
+  kCpusetCpus,
+  kCpusetMems,
+  kPidsLimit,
+  kBlkioWeight,
+  kCgroupParent,
+  kDetach,
+  kTty,
+  kInteractive,
+  kRm,
+  kReadinessExec,
+  kReadinessTcp,
+  kReadinessInterval,
+  kReadinessTimeout,
+  kReadinessRetries,
+  kHealthCmd,
+  kHealthInterval,
+  kHealthTimeout,
+  kHealthRetries,
+  kHealthStartPeriod,
+  kHealthOnFailure,
+  kReadinessSdNotify,
+  kRestart,
+  kBackend,
+  kGvisorPlatform,
 };
 
 struct FlagDef {
-  const char* name;   // "--env"
+  const char* name;        // "--env"
   const char* short_name;  // "-e" or nullptr
   bool takes_value;
   Flag flag;
@@ -199,8 +259,7 @@ absl::StatusOr<std::optional<int>> ParseCapability(absl::string_view text, absl:
                           [](char c) { return absl::ascii_isalnum(c) || c == '_'; });
   bool digits = std::all_of(lower.begin() + 4, lower.end(), absl::ascii_isdigit);
   cap_value_t cap = -1;
-  if (!word || digits || cap_from_name(lower.c_str(), &cap) != 0 || cap < 0 ||
-      cap > CAP_LAST_CAP) {
+  if (!word || digits || cap_from_name(lower.c_str(), &cap) != 0 || cap < 0 || cap > CAP_LAST_CAP) {
     return Invalid(flag, text, "is not a capability (e.g. NET_ADMIN, CAP_CHOWN, ALL)");
   }
   return std::optional<int>(cap);
@@ -208,9 +267,8 @@ absl::StatusOr<std::optional<int>> ParseCapability(absl::string_view text, absl:
 
 absl::Status ValidateHostname(absl::string_view name) {
   bool ok = !name.empty() && name.size() <= kMaxHostnameLen && name[0] != '-' &&
-            std::all_of(name.begin(), name.end(), [](char c) {
-              return absl::ascii_isalnum(c) || c == '.' || c == '-';
-            });
+            std::all_of(name.begin(), name.end(),
+                        [](char c) { return absl::ascii_isalnum(c) || c == '.' || c == '-'; });
   if (ok) return absl::OkStatus();
   return Invalid("--hostname", name,
                  "is not a hostname (1-64 of A-Z a-z 0-9 . -, not starting with '-')");
@@ -246,8 +304,7 @@ absl::StatusOr<MountSpec> ParseBind(absl::string_view value, bool read_only,
   m.type = MountSpec::Type::kBind;
   m.read_only = read_only;
   ASSIGN_OR_RETURN(m.source, ValidateHostPath(parts[0], flag));
-  ASSIGN_OR_RETURN(m.destination,
-                   MountDestination(parts.size() == 2 ? parts[1] : m.source, flag));
+  ASSIGN_OR_RETURN(m.destination, MountDestination(parts.size() == 2 ? parts[1] : m.source, flag));
   return m;
 }
 
@@ -385,10 +442,10 @@ bool IsSensitiveHostPath(const std::string& source) {
 }
 
 absl::Status SensitiveError(absl::string_view flag, const std::string& source) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      flag, ": ", Quote(source),
-      " is a sensitive host path (the host's root, configuration, secrets, sockets or "
-      "kernel interfaces); --allow-sensitive-bind allows it"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, ": ", Quote(source),
+                   " is a sensitive host path (the host's root, configuration, secrets, sockets or "
+                   "kernel interfaces); --allow-sensitive-bind allows it"));
 }
 
 absl::Status CheckBindSources(const std::vector<MountSpec>& mounts) {
@@ -414,9 +471,9 @@ absl::Status ParseContextLimit(absl::string_view value, ContextSpec* c) {
       return Invalid(kFlag, value, "is not depth=N,files=N,size=SIZE (any of them)");
     }
     if (!absl::SimpleAtoi(opt, &n) || n == 0 || (depth && n > 1024)) {
-      return Invalid(kFlag, value,
-                     absl::StrCat("has ", Quote(opt), ", not a number from 1 to ",
-                                  depth ? "1024" : "2^64-1"));
+      return Invalid(
+          kFlag, value,
+          absl::StrCat("has ", Quote(opt), ", not a number from 1 to ", depth ? "1024" : "2^64-1"));
     }
     if (depth) {
       c->max_depth = static_cast<int>(n);
@@ -622,8 +679,9 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
       ASSIGN_OR_RETURN(SecretSpec secret, ParseSecret(value));
       for (const SecretSpec& other : spec.secrets) {
         if (other.destination == secret.destination) {
-          return Invalid(flag, value, absl::StrCat("goes to ", secret.destination,
-                                                   ", where another --secret goes"));
+          return Invalid(
+              flag, value,
+              absl::StrCat("goes to ", secret.destination, ", where another --secret goes"));
         }
       }
       spec.secrets.push_back(std::move(secret));
@@ -649,7 +707,10 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
     case Flag::kCapDrop: {
       ASSIGN_OR_RETURN(std::optional<int> cap, ParseCapability(value, flag));
       if (def.flag == Flag::kCapAdd) {
-        if (cap) p->cap_add.insert(*cap); else p->cap_add_all = true;
+        if (cap)
+          p->cap_add.insert(*cap);
+        else
+          p->cap_add_all = true;
       } else if (cap) {
         p->cap_drop.insert(*cap);  // "--cap-drop ALL": the default already drops everything
       }
@@ -673,8 +734,9 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
       return absl::OkStatus();
     case Flag::kNetwork:
       if (value != "none" && value != "sandbox" && value != "host") {
-        return Invalid(flag, value, "is not none, sandbox or host (sandbox and host: "
-                                    "--backend gvisor only)");
+        return Invalid(flag, value,
+                       "is not none, sandbox or host (sandbox and host: "
+                       "--backend gvisor only)");
       }
       spec.gvisor_network = value;
       spec.namespaces.net = true;
@@ -701,9 +763,9 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
       } else if (v == "always") {
         r.kind = RestartPolicy::Kind::kAlways;
       } else if (absl::ConsumePrefix(&v, "on-failure") &&
-                 (v.empty() || (absl::ConsumePrefix(&v, ":") &&
-                                absl::SimpleAtoi(v, &r.max_restarts) &&
-                                r.max_restarts >= 1 && r.max_restarts <= 1000000))) {
+                 (v.empty() ||
+                  (absl::ConsumePrefix(&v, ":") && absl::SimpleAtoi(v, &r.max_restarts) &&
+                   r.max_restarts >= 1 && r.max_restarts <= 1000000))) {
         r.kind = RestartPolicy::Kind::kOnFailure;
       } else {
         return Invalid(flag, value, "is not no, on-failure[:MAX] (MAX 1-1000000) or always");
@@ -787,14 +849,21 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
     case Flag::kPidsLimit: {
       // docker: 0 or -1 means unlimited.
       ASSIGN_OR_RETURN(int64_t n, ParseInt(flag, value, -1, 4194304));
-      if (n > 0) spec.resources.pids_limit = n; else spec.resources.pids_limit.reset();
+      if (n > 0)
+        spec.resources.pids_limit = n;
+      else
+        spec.resources.pids_limit.reset();
       p->pids_limit_given = true;
       return absl::OkStatus();
     }
     case Flag::kBlkioWeight: {
       ASSIGN_OR_RETURN(int64_t n, ParseInt(flag, value, 0, 1000));
-      if (n != 0 && n < 10) return Invalid(flag, value, "is not a number from 10 to 1000 (0: unset)");
-      if (n > 0) spec.resources.blkio_weight = static_cast<uint16_t>(n); else spec.resources.blkio_weight.reset();
+      if (n != 0 && n < 10)
+        return Invalid(flag, value, "is not a number from 10 to 1000 (0: unset)");
+      if (n > 0)
+        spec.resources.blkio_weight = static_cast<uint16_t>(n);
+      else
+        spec.resources.blkio_weight.reset();
       return absl::OkStatus();
     }
     case Flag::kCgroupParent: {
@@ -897,21 +966,49 @@ absl::Status Apply(const FlagDef& def, const std::string& value, Parsed* p) {
 
 void ApplyBool(const FlagDef& def, bool on, Parsed* p) {
   switch (def.flag) {
-    case Flag::kReadOnly: p->read_only = on; break;
-    case Flag::kHostRoot: p->req.spec.host_root = on; break;
-    case Flag::kTmpExec: p->req.spec.tmp_exec = on; break;
-    case Flag::kAllowSensitiveBind: p->allow_sensitive_bind = on; break;
-    case Flag::kNoInit: p->req.spec.init = !on; break;
-    case Flag::kUserns: break;  // takes an optional value: Apply
-    case Flag::kTimens: p->req.spec.namespaces.time = on; break;
-    case Flag::kSeccompLog: p->seccomp_log = on; break;
-    case Flag::kHelp: p->req.help = on; break;
-    case Flag::kDetach: p->req.detach = on; break;
-    case Flag::kTty: p->req.spec.process.terminal = on; break;
-    case Flag::kInteractive: p->req.interactive = on; break;
-    case Flag::kRm: p->req.remove = on; break;
-    case Flag::kReadinessSdNotify: p->req.readiness.sd_notify = on; break;
-    default: break;
+    case Flag::kReadOnly:
+      p->read_only = on;
+      break;
+    case Flag::kHostRoot:
+      p->req.spec.host_root = on;
+      break;
+    case Flag::kTmpExec:
+      p->req.spec.tmp_exec = on;
+      break;
+    case Flag::kAllowSensitiveBind:
+      p->allow_sensitive_bind = on;
+      break;
+    case Flag::kNoInit:
+      p->req.spec.init = !on;
+      break;
+    case Flag::kUserns:
+      break;  // takes an optional value: Apply
+    case Flag::kTimens:
+      p->req.spec.namespaces.time = on;
+      break;
+    case Flag::kSeccompLog:
+      p->seccomp_log = on;
+      break;
+    case Flag::kHelp:
+      p->req.help = on;
+      break;
+    case Flag::kDetach:
+      p->req.detach = on;
+      break;
+    case Flag::kTty:
+      p->req.spec.process.terminal = on;
+      break;
+    case Flag::kInteractive:
+      p->req.interactive = on;
+      break;
+    case Flag::kRm:
+      p->req.remove = on;
+      break;
+    case Flag::kReadinessSdNotify:
+      p->req.readiness.sd_notify = on;
+      break;
+    default:
+      break;
   }
 }
 
@@ -1009,11 +1106,11 @@ void WarnUnreachableSockets(Parsed* p) {
     if (st.st_mode & need) continue;
     char mode[8];
     snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    p->req.warnings.push_back(absl::StrCat(
-        "--socket ", m.source, ": owned by ", st.st_uid, ":", st.st_gid, ", mode ", mode,
-        ": the container's user (host uid ", uid, ") may not connect to it (",
-        spec.namespaces.user ? "--userns=host or --userns=keep-id, or " : "",
-        "a socket it may write)"));
+    p->req.warnings.push_back(
+        absl::StrCat("--socket ", m.source, ": owned by ", st.st_uid, ":", st.st_gid, ", mode ",
+                     mode, ": the container's user (host uid ", uid, ") may not connect to it (",
+                     spec.namespaces.user ? "--userns=host or --userns=keep-id, or " : "",
+                     "a socket it may write)"));
   }
 }
 
@@ -1057,9 +1154,9 @@ std::string MapsText(const std::vector<IdMapping>& maps) {
 absl::Status CheckMapped(const std::vector<IdMapping>& maps, uint32_t id, absl::string_view flag,
                          absl::string_view what) {
   if (IsIdMapped(maps, id)) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(flag, ": ", what, " ", id,
-                                                 " is not mapped in the user namespace (maps: ",
-                                                 MapsText(maps), ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, ": ", what, " ", id,
+                   " is not mapped in the user namespace (maps: ", MapsText(maps), ")"));
 }
 
 // --userns=keep-id as root: container uid `keep` is host uid `keep` (so the files it writes
@@ -1081,8 +1178,8 @@ std::vector<IdMapping> KeepIdMaps(uint32_t keep) {
 absl::Status PrepareKeepId(const HostDefaults& host, Parsed* p) {
   if (p->userns != Parsed::Userns::kKeepId) return absl::OkStatus();
   if (!p->uid_maps.empty() || !p->gid_maps.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        p->uid_maps.empty() ? "--gidmap" : "--uidmap", " and --userns=keep-id: give one"));
+    return absl::InvalidArgumentError(absl::StrCat(p->uid_maps.empty() ? "--gidmap" : "--uidmap",
+                                                   " and --userns=keep-id: give one"));
   }
   if (host.euid == 0 && !p->user) {
     return absl::InvalidArgumentError(
@@ -1099,8 +1196,8 @@ absl::Status ResolveUserNamespace(const HostDefaults& host, Parsed* p) {
   const ProcessSpec& proc = spec.process;
   using Userns = Parsed::Userns;
   if (p->userns == Userns::kHost && explicit_maps) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        p->uid_maps.empty() ? "--gidmap" : "--uidmap", " and --userns=host: give one"));
+    return absl::InvalidArgumentError(absl::StrCat(p->uid_maps.empty() ? "--gidmap" : "--uidmap",
+                                                   " and --userns=host: give one"));
   }
   if (host.euid != 0) {
     // Rootless: the kernel lets an unprivileged user map only its own ids, one each.
@@ -1118,9 +1215,8 @@ absl::Status ResolveUserNamespace(const HostDefaults& host, Parsed* p) {
     spec.namespaces.user = true;
     spec.uid_mappings = {{inside_uid, static_cast<uint32_t>(host.euid), 1}};
     spec.gid_mappings = {{inside_gid, static_cast<uint32_t>(host.egid), 1}};
-  } else if (p->userns == Userns::kHost ||
-             (p->userns == Userns::kDefault && !explicit_maps &&
-              spec.backend == ContainerSpec::BackendKind::kGvisor)) {
+  } else if (p->userns == Userns::kHost || (p->userns == Userns::kDefault && !explicit_maps &&
+                                            spec.backend == ContainerSpec::BackendKind::kGvisor)) {
     // gVisor: its kernel holds the workload's ids, runsc runs the sandbox as an unprivileged
     // host user and takes no user namespace from the bundle (DropDefaultUserNamespaceForGvisor).
     spec.namespaces.user = false;
@@ -1186,8 +1282,7 @@ void ResolveLandlock(Parsed* p) {
   }
   if (ll.mode == LandlockSpec::Mode::kOff &&
       (p->landlock_policy || p->allow_tcp_connect || p->allow_tcp_bind)) {
-    p->req.warnings.push_back(
-        "--landlock=off: --landlock-policy and --allow-tcp-* have no effect");
+    p->req.warnings.push_back("--landlock=off: --landlock-policy and --allow-tcp-* have no effect");
   }
 }
 
@@ -1260,9 +1355,9 @@ absl::Status ResolveResources(const HostDefaults& host, Parsed* p) {
     if (host.pids_controller) {
       spec.resources.pids_limit = kDefaultPidsLimit;
     } else {
-      p->req.warnings.push_back(absl::StrCat(
-          "no cgroup pids controller on this host: no default --pids-limit (", kDefaultPidsLimit,
-          ")"));
+      p->req.warnings.push_back(
+          absl::StrCat("no cgroup pids controller on this host: no default --pids-limit (",
+                       kDefaultPidsLimit, ")"));
     }
   }
   bool nofile_given = false;
@@ -1321,7 +1416,8 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
         "--health-cmd: health checks need -d (the detached container's monitor runs them)");
   }
   if ((!p.req.readiness.exec.empty()) + (p.req.readiness.tcp_port != 0) +
-          p.req.readiness.sd_notify > 1) {
+          p.req.readiness.sd_notify >
+      1) {
     return absl::InvalidArgumentError(
         "--readiness-exec, --readiness-tcp and --readiness-sd-notify: give one probe");
   }
@@ -1330,8 +1426,9 @@ absl::StatusOr<RunRequest> ParseRunArgs(const std::vector<std::string>& args,
         "--restart: restart policies need -d (the detached container's monitor restarts it)");
   }
   if (p.req.restart.kind != RestartPolicy::Kind::kNo && p.req.remove) {
-    return absl::InvalidArgumentError("--restart and --rm: a container that is removed when it "
-                                      "exits cannot be restarted; give one");
+    return absl::InvalidArgumentError(
+        "--restart and --rm: a container that is removed when it "
+        "exits cannot be restarted; give one");
   }
   if (p.req.health.on_failure == HealthCheck::OnFailure::kRestart && p.req.remove) {
     return absl::InvalidArgumentError("--health-on-failure restart and --rm: give one");

@@ -42,11 +42,11 @@ inline constexpr size_t kMaxSecretBytes = 1 << 20;
 
 struct RunRequest {
   ContainerSpec spec;
-  bool help = false;               // --help / -h: print RunUsage() and exit 0
-  bool detach = false;             // -d: run in the background (`nucleus run -d`)
-  bool interactive = false;        // -i: keep stdin attached (a detached container gets /dev/null)
-  bool remove = false;             // --rm: with -d, remove the entry when the container exits
-  std::string name;                // --name (also the container's id)
+  bool help = false;         // --help / -h: print RunUsage() and exit 0
+  bool detach = false;       // -d: run in the background (`nucleus run -d`)
+  bool interactive = false;  // -i: keep stdin attached (a detached container gets /dev/null)
+  bool remove = false;       // --rm: with -d, remove the entry when the container exits
+  std::string name;          // --name (also the container's id)
   ReadinessProbe readiness;
   HealthCheck health;
   RestartPolicy restart;

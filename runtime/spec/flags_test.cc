@@ -23,8 +23,8 @@ namespace nucleus {
 namespace {
 
 using ::nucleus::testing::StatusIs;
-using ::testing::Contains;
 using ::testing::AllOf;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::Eq;
 using ::testing::HasSubstr;
@@ -134,7 +134,8 @@ TEST(ParseRunArgsTest, UnknownFlags) {
   EXPECT_THAT(Parse({"-x", "ls"}), StatusIs(kInvalid, Eq("run: unknown flag '-x'")));
   EXPECT_THAT(Parse({"-hx", "ls"}), StatusIs(kInvalid, Eq("run: unknown flag '-hx'")));
   EXPECT_THAT(Parse({"--ENV", "A=1", "ls"}), StatusIs(kInvalid, HasSubstr("'--ENV'")));
-  EXPECT_THAT(Parse({"--memory\n", "ls"}), StatusIs(kInvalid, Eq("run: unknown flag '--memory\\n'")));
+  EXPECT_THAT(Parse({"--memory\n", "ls"}),
+              StatusIs(kInvalid, Eq("run: unknown flag '--memory\\n'")));
 }
 
 TEST(ParseRunArgsTest, MissingValues) {
@@ -146,11 +147,10 @@ TEST(ParseRunArgsTest, MissingValues) {
 }
 
 TEST(ParseRunArgsTest, ValueSpellings) {
-  ASSERT_OK_AND_ASSIGN(
-      RunRequest req,
-      Parse({"--env=A=1", "-e", "B=2", "-eC=3", "-e=D=4", "--workdir=/w", "--hostname", "h", "ls"}));
-  EXPECT_THAT(req.spec.process.env, ElementsAre(HasSubstr("PATH="), "HOME=/root", "A=1", "B=2",
-                                                "C=3", "D=4"));
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--env=A=1", "-e", "B=2", "-eC=3", "-e=D=4",
+                                              "--workdir=/w", "--hostname", "h", "ls"}));
+  EXPECT_THAT(req.spec.process.env,
+              ElementsAre(HasSubstr("PATH="), "HOME=/root", "A=1", "B=2", "C=3", "D=4"));
   EXPECT_EQ(req.spec.process.cwd, "/w");
   EXPECT_EQ(req.spec.hostname, "h");
   // A value may itself look like a flag: it is taken, then validated.
@@ -222,8 +222,9 @@ TEST(ParseRunArgsTest, BindMountErrors) {
               StatusIs(kInvalid, HasSubstr("contains a '..' component")));
   EXPECT_THAT(Parse({"--rw", "/:/", "ls"}),
               StatusIs(kInvalid, HasSubstr("would cover the container's root")));
-  EXPECT_THAT(Parse({"--rw", "/x:/proc/sys", "ls"}),
-              StatusIs(kInvalid, Eq("--rw: '/proc/sys' is inside /proc, which nucleus mounts itself")));
+  EXPECT_THAT(
+      Parse({"--rw", "/x:/proc/sys", "ls"}),
+      StatusIs(kInvalid, Eq("--rw: '/proc/sys' is inside /proc, which nucleus mounts itself")));
   EXPECT_THAT(Parse({"--rw", "/x:/proc", "ls"}), StatusIs(kInvalid, HasSubstr("inside /proc")));
   ASSERT_OK(Parse({"--rw", "/x:/processes", "ls"}));
   EXPECT_THAT(Parse({"--rw", "/x:/d", "--tmpfs", "/d/", "ls"}),
@@ -250,12 +251,12 @@ TEST(ParseRunArgsTest, SecretsAreReadOnceAndGoUnderRunSecrets) {
   EXPECT_EQ(a.spec.secrets[0].source, token);
   EXPECT_EQ(a.spec.secrets[1].destination, "/run/secrets/db/pass");
   EXPECT_EQ(a.spec.secrets[2].destination, "/etc/app/key");
-  EXPECT_THAT(a.spec.mounts, Not(Contains(::testing::Field(&MountSpec::destination,
-                                                           "/run/secrets/token"))));
+  EXPECT_THAT(a.spec.mounts,
+              Not(Contains(::testing::Field(&MountSpec::destination, "/run/secrets/token"))));
   // systemd credentials: $CREDENTIALS_DIRECTORY/NAME.
   setenv("CREDENTIALS_DIRECTORY", ::testing::TempDir().c_str(), 1);
-  ASSERT_OK_AND_ASSIGN(RunRequest c, Parse({"--secret", "cred:token", "--secret",
-                                            "cred:token:/k", "ls"}));
+  ASSERT_OK_AND_ASSIGN(RunRequest c,
+                       Parse({"--secret", "cred:token", "--secret", "cred:token:/k", "ls"}));
   EXPECT_EQ(c.spec.secrets[0].destination, "/run/secrets/token");
   EXPECT_EQ(c.spec.secrets[0].data, "s3cret\n");
   EXPECT_EQ(c.spec.secrets[1].destination, "/k");
@@ -276,7 +277,8 @@ TEST(ParseRunArgsTest, BadSecretsNameTheFlag) {
   EXPECT_THAT(Parse({"--secret", token + ":", "ls"}), StatusIs(kInvalid, HasSubstr("SRC[:DEST]")));
   EXPECT_THAT(Parse({"--secret", "cred:", "ls"}), StatusIs(kInvalid, HasSubstr("cred:NAME")));
   EXPECT_THAT(Parse({"--secret", token + ":/", "ls"}), StatusIs(kInvalid, HasSubstr("root")));
-  EXPECT_THAT(Parse({"--secret", token + ":/proc/x", "ls"}), StatusIs(kInvalid, HasSubstr("/proc")));
+  EXPECT_THAT(Parse({"--secret", token + ":/proc/x", "ls"}),
+              StatusIs(kInvalid, HasSubstr("/proc")));
   EXPECT_THAT(Parse({"--secret", token, "--secret", token, "ls"}),
               StatusIs(kInvalid, HasSubstr("where another --secret goes")));
   EXPECT_THAT(Parse({"--tmpfs", "/k", "--secret", token + ":/k", "ls"}),
@@ -288,10 +290,9 @@ TEST(ParseRunArgsTest, BadSecretsNameTheFlag) {
 TEST(ParseRunArgsTest, ContextIsAWorkspaceMountWithTheDefaultExcludes) {
   std::string dir = ::testing::TempDir() + "/ctx";
   mkdir(dir.c_str(), 0755);
-  ASSERT_OK_AND_ASSIGN(RunRequest a, Parse({"--context", dir, "--context-exclude", "*.log",
-                                            "--context-include", ".env.example",
-                                            "--context-limit", "files=10,depth=3,size=1m",
-                                            "ls"}));
+  ASSERT_OK_AND_ASSIGN(
+      RunRequest a, Parse({"--context", dir, "--context-exclude", "*.log", "--context-include",
+                           ".env.example", "--context-limit", "files=10,depth=3,size=1m", "ls"}));
   const ContextSpec& c = a.spec.context;
   char* real = realpath(dir.c_str(), nullptr);
   EXPECT_EQ(c.source, real);
@@ -352,9 +353,9 @@ TEST(ParseRunArgsTest, TmpfsOptions) {
               StatusIs(kInvalid, HasSubstr("is not DST[:size=N[,mode=OCTAL]]")));
   EXPECT_THAT(Parse({"--tmpfs", "/t:size=1m,,mode=1", "ls"}),
               StatusIs(kInvalid, HasSubstr("unknown option ''")));
-  for (const char* mode : {"/t:mode=8", "/t:mode=17777", "/t:mode=", "/t:mode=-1", "/t:mode=077777"}) {
-    EXPECT_THAT(Parse({"--tmpfs", mode, "ls"}), StatusIs(kInvalid, HasSubstr("not octal")))
-        << mode;
+  for (const char* mode :
+       {"/t:mode=8", "/t:mode=17777", "/t:mode=", "/t:mode=-1", "/t:mode=077777"}) {
+    EXPECT_THAT(Parse({"--tmpfs", mode, "ls"}), StatusIs(kInvalid, HasSubstr("not octal"))) << mode;
   }
   EXPECT_THAT(Parse({"--tmpfs", "t", "ls"}), StatusIs(kInvalid, HasSubstr("not an absolute path")));
 }
@@ -429,8 +430,8 @@ TEST_F(UserFlagsTest, Errors) {
 }
 
 TEST_F(UserFlagsTest, MissingRootfsIsFineForNumericIdsOnly) {
-  ASSERT_OK_AND_ASSIGN(RunRequest req,
-                       Parse({"--rootfs", root_ + "/absent", "--user", "5:6", "--group-add", "7", "id"}));
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--rootfs", root_ + "/absent", "--user", "5:6",
+                                              "--group-add", "7", "id"}));
   EXPECT_EQ(req.spec.process.uid, 5u);
   EXPECT_EQ(req.spec.process.gid, 6u);
   EXPECT_THAT(Parse({"--rootfs", root_ + "/absent", "--user", "app", "id"}),
@@ -438,23 +439,19 @@ TEST_F(UserFlagsTest, MissingRootfsIsFineForNumericIdsOnly) {
 }
 
 TEST(ParseRunArgsTest, Capabilities) {
-  ASSERT_OK_AND_ASSIGN(RunRequest a,
-                       Parse({"--cap-add", "NET_ADMIN", "--cap-add", "cap_chown", "--cap-add",
-                              "Net_Bind_Service", "ls"}));
+  ASSERT_OK_AND_ASSIGN(RunRequest a, Parse({"--cap-add", "NET_ADMIN", "--cap-add", "cap_chown",
+                                            "--cap-add", "Net_Bind_Service", "ls"}));
   EXPECT_THAT(a.spec.process.capabilities,
               ElementsAre(CAP_CHOWN, CAP_NET_BIND_SERVICE, CAP_NET_ADMIN));
   ASSERT_OK_AND_ASSIGN(RunRequest all, Parse({"--cap-add", "ALL", "ls"}));
   EXPECT_THAT(all.spec.process.capabilities, SizeIs(CAP_LAST_CAP + 1));
-  ASSERT_OK_AND_ASSIGN(RunRequest most,
-                       Parse({"--cap-add", "all", "--cap-drop", "SYS_ADMIN", "--cap-drop",
-                              "CAP_SYS_MODULE", "ls"}));
+  ASSERT_OK_AND_ASSIGN(RunRequest most, Parse({"--cap-add", "all", "--cap-drop", "SYS_ADMIN",
+                                               "--cap-drop", "CAP_SYS_MODULE", "ls"}));
   EXPECT_THAT(most.spec.process.capabilities, SizeIs(CAP_LAST_CAP - 1));
   EXPECT_THAT(most.spec.process.capabilities, Not(Contains(CAP_SYS_ADMIN)));
-  ASSERT_OK_AND_ASSIGN(RunRequest idiom,
-                       Parse({"--cap-drop", "ALL", "--cap-add", "CHOWN", "ls"}));
+  ASSERT_OK_AND_ASSIGN(RunRequest idiom, Parse({"--cap-drop", "ALL", "--cap-add", "CHOWN", "ls"}));
   EXPECT_THAT(idiom.spec.process.capabilities, ElementsAre(CAP_CHOWN));
-  ASSERT_OK_AND_ASSIGN(RunRequest both,
-                       Parse({"--cap-add", "CHOWN", "--cap-drop", "chown", "ls"}));
+  ASSERT_OK_AND_ASSIGN(RunRequest both, Parse({"--cap-add", "CHOWN", "--cap-drop", "chown", "ls"}));
   EXPECT_THAT(both.spec.process.capabilities, IsEmpty());
   ASSERT_OK_AND_ASSIGN(RunRequest last, Parse({"--cap-add", "CHECKPOINT_RESTORE", "ls"}));
   EXPECT_THAT(last.spec.process.capabilities, ElementsAre(CAP_CHECKPOINT_RESTORE));
@@ -472,8 +469,8 @@ TEST(ParseRunArgsTest, CapabilityErrors) {
 }
 
 TEST(ParseRunArgsTest, Ulimits) {
-  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--ulimit", "nofile=1024:4096", "--ulimit",
-                                              "core=0", "--ulimit", "nofile=10", "ls"}));
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--ulimit", "nofile=1024:4096", "--ulimit", "core=0",
+                                              "--ulimit", "nofile=10", "ls"}));
   const std::vector<Rlimit>& r = req.spec.process.rlimits;
   ASSERT_THAT(r, SizeIs(2));
   EXPECT_EQ(r[0].resource, RLIMIT_NOFILE);
@@ -492,13 +489,13 @@ TEST(ParseRunArgsTest, HostnameAndName) {
   EXPECT_OK(Parse({"--hostname", std::string(64, 'h'), "ls"}));
   EXPECT_OK(Parse({"--name", std::string(128, 'n'), "ls"}));
   for (const std::string& bad : {std::string(65, 'h'), std::string("-lead"), std::string("a_b"),
-                                std::string("a b"), std::string("h\n")}) {
+                                 std::string("a b"), std::string("h\n")}) {
     EXPECT_THAT(Parse({"--hostname", bad, "ls"}),
                 StatusIs(kInvalid, HasSubstr("is not a hostname")))
         << bad;
   }
   for (const std::string& bad : {std::string(129, 'n'), std::string("-x"), std::string("_x"),
-                                std::string(".x"), std::string("a/b"), std::string("a:b")}) {
+                                 std::string(".x"), std::string("a/b"), std::string("a:b")}) {
     EXPECT_THAT(Parse({"--name", bad, "ls"}), StatusIs(kInvalid, HasSubstr("is not a name")))
         << bad;
   }
@@ -772,17 +769,19 @@ TEST(ParseRunArgsTest, EnvFile) {
   ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--env-file", path, "-e", "B=2", "ls"}));
   EXPECT_THAT(req.spec.process.env, ElementsAre(HasSubstr("PATH="), "HOME=/root", "A=file", "B=2"));
   EXPECT_THAT(req.warnings, ElementsAre(HasSubstr(path + ":3: LD_AUDIT refused")));
-  EXPECT_THAT(Parse({"--env-file", "/nonexistent.env", "ls"}),
-              StatusIs(absl::StatusCode::kNotFound, HasSubstr("--env-file: open(/nonexistent.env)")));
+  EXPECT_THAT(
+      Parse({"--env-file", "/nonexistent.env", "ls"}),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("--env-file: open(/nonexistent.env)")));
   unlink(path.c_str());
 }
 
 TEST(ParseRunArgsTest, ErrorsAreOneLine) {
   const std::vector<std::vector<std::string>> bad = {
-      {"--user", "a\nb", "ls"},     {"--rw", "/x:y\n", "ls"},   {"--hostname", "\n", "ls"},
-      {"--tmpfs", "/t:size=\n", "ls"}, {"--ulimit", "\n=1", "ls"}, {"--cap-add", "\n", "ls"},
-      {"--uidmap", "\n", "ls"},     {"-e", "\n=1", "ls"},        {"--name", "\n", "ls"},
-      {"--\n", "ls"},
+      {"--user", "a\nb", "ls"},   {"--rw", "/x:y\n", "ls"},
+      {"--hostname", "\n", "ls"}, {"--tmpfs", "/t:size=\n", "ls"},
+      {"--ulimit", "\n=1", "ls"}, {"--cap-add", "\n", "ls"},
+      {"--uidmap", "\n", "ls"},   {"-e", "\n=1", "ls"},
+      {"--name", "\n", "ls"},     {"--\n", "ls"},
   };
   for (const auto& args : bad) {
     absl::Status s = Parse(args).status();
@@ -793,11 +792,11 @@ TEST(ParseRunArgsTest, ErrorsAreOneLine) {
 
 TEST(RunUsageTest, ListsEveryFlagAndIsAligned) {
   const std::string usage = RunUsage();
-  for (const char* flag :
-       {"--rootfs", "--read-only", "--ro", "--rw", "--tmpfs", "--workdir", "-w,", "--env", "-e,",
-        "--env-file", "--user", "--group-add", "--cap-add", "--cap-drop", "--ulimit", "--no-init",
-        "--name", "--hostname", "--network", "--userns", "--uidmap", "--gidmap", "--timens",
-        "--help", "-h,"}) {
+  for (const char* flag : {"--rootfs",  "--read-only", "--ro",       "--rw",       "--tmpfs",
+                           "--workdir", "-w,",         "--env",      "-e,",        "--env-file",
+                           "--user",    "--group-add", "--cap-add",  "--cap-drop", "--ulimit",
+                           "--no-init", "--name",      "--hostname", "--network",  "--userns",
+                           "--uidmap",  "--gidmap",    "--timens",   "--help",     "-h,"}) {
     EXPECT_THAT(usage, HasSubstr(flag));
   }
   // Descriptions start in one column.
@@ -882,10 +881,9 @@ TEST(ParseRunArgsSeccompTest, ProfileFile) {
   ASSERT_THAT(req.spec.seccomp->syscalls, SizeIs(2));
   EXPECT_THAT(req.spec.seccomp->syscalls[0].names, ElementsAre("mkdir", "mkdirat"));
   EXPECT_TRUE(req.spec.seccomp->log_only);
-  EXPECT_THAT(req.warnings,
-              Contains("--seccomp-profile " + good +
-                       ": syscalls[0].names[2]: 'not_a_syscall' is not a system call "
-                       "libseccomp knows; ignored"));
+  EXPECT_THAT(req.warnings, Contains("--seccomp-profile " + good +
+                                     ": syscalls[0].names[2]: 'not_a_syscall' is not a system call "
+                                     "libseccomp knows; ignored"));
   // The capabilities count whatever the flag order.
   ASSERT_OK_AND_ASSIGN(RunRequest admin,
                        Parse({"--seccomp-profile", good, "--cap-add", "SYS_ADMIN", "ls"}));
@@ -974,9 +972,8 @@ TEST(LandlockFlagsTest, PolicyFileMergesWithFlagsInAnyOrder) {
   std::string policy = WriteLandlockPolicy("flags-landlock.json", R"({
       "paths": [{"path": "/", "access": "rx"}, {"path": "/tmp", "access": "rw"}],
       "tcp_connect": [9000], "scope": ["signal"]})");
-  ASSERT_OK_AND_ASSIGN(RunRequest req,
-                       Parse({"--landlock=strict", "--allow-tcp-connect", "443",
-                              "--landlock-policy", policy, "ls"}));
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--landlock=strict", "--allow-tcp-connect", "443",
+                                              "--landlock-policy", policy, "ls"}));
   const LandlockSpec& ll = req.spec.landlock;
   EXPECT_EQ(ll.mode, LandlockSpec::Mode::kStrict) << "the flag's mode survives the policy";
   EXPECT_TRUE(ll.custom_policy);
@@ -995,13 +992,14 @@ TEST(LandlockFlagsTest, PolicyErrorsNameFlagFileAndJsonPath) {
       "flags-landlock-bad.json",
       R"({"paths": [{"path": "/", "access": "rx"}, {"path": "/a", "access": "ro"},
                     {"path": "/b", "access": ["wrte"]}]})");
-  EXPECT_THAT(Parse({"--landlock-policy", bad, "ls"}),
-              StatusIs(kInvalid, ::testing::StartsWith(
-                                     "--landlock-policy " + bad +
-                                     ": paths[2].access[0]: 'wrte' is not a Landlock access right")));
-  EXPECT_THAT(Parse({"--landlock-policy", "/nonexistent/p.json", "ls"}),
-              StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("--landlock-policy /nonexistent/p.json: ")));
+  EXPECT_THAT(
+      Parse({"--landlock-policy", bad, "ls"}),
+      StatusIs(kInvalid, ::testing::StartsWith(
+                             "--landlock-policy " + bad +
+                             ": paths[2].access[0]: 'wrte' is not a Landlock access right")));
+  EXPECT_THAT(
+      Parse({"--landlock-policy", "/nonexistent/p.json", "ls"}),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("--landlock-policy /nonexistent/p.json: ")));
   std::string good = WriteLandlockPolicy("flags-landlock-good.json", "{}");
   EXPECT_THAT(Parse({"--landlock-policy", good, "--landlock-policy", good, "ls"}),
               StatusIs(kInvalid, HasSubstr("second policy file")));
@@ -1055,11 +1053,26 @@ TEST(ResourceFlagsTest, NofileDefaultGivesWayToUlimit) {
 }
 
 TEST(ResourceFlagsTest, EveryFlag) {
-  ASSERT_OK_AND_ASSIGN(
-      RunRequest req,
-      Parse({"--memory", "32m", "--memory-swap=64m", "--memory-reservation", "16m", "--cpus",
-             "0.5", "--cpu-shares", "512", "--cpuset-cpus", "0-1", "--cpuset-mems", "0",
-             "--pids-limit", "32", "--blkio-weight", "300", "--cgroup-parent", "/a/b", "ls"}));
+  ASSERT_OK_AND_ASSIGN(RunRequest req, Parse({"--memory",
+                                              "32m",
+                                              "--memory-swap=64m",
+                                              "--memory-reservation",
+                                              "16m",
+                                              "--cpus",
+                                              "0.5",
+                                              "--cpu-shares",
+                                              "512",
+                                              "--cpuset-cpus",
+                                              "0-1",
+                                              "--cpuset-mems",
+                                              "0",
+                                              "--pids-limit",
+                                              "32",
+                                              "--blkio-weight",
+                                              "300",
+                                              "--cgroup-parent",
+                                              "/a/b",
+                                              "ls"}));
   const ResourcesSpec& r = req.spec.resources;
   EXPECT_EQ(r.memory, uint64_t{32} << 20);
   EXPECT_EQ(r.memory_swap, int64_t{64} << 20);

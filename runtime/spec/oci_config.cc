@@ -144,8 +144,7 @@ absl::StatusOr<uint64_t> GetUint(const Json& v, absl::string_view path, uint64_t
 }
 
 absl::StatusOr<uint32_t> GetId(const Json& v, absl::string_view path, absl::string_view kind) {
-  ASSIGN_OR_RETURN(uint64_t id,
-                   GetUint(v, path, kMaxId, absl::StrCat(kind, " (0..", kMaxId, ")")));
+  ASSIGN_OR_RETURN(uint64_t id, GetUint(v, path, kMaxId, absl::StrCat(kind, " (0..", kMaxId, ")")));
   return static_cast<uint32_t>(id);
 }
 
@@ -217,19 +216,20 @@ struct MountTypeName {
   MountSpec::Type type;
 };
 const MountTypeName kMountTypes[] = {
-    {"tmpfs", MountSpec::Type::kTmpfs},   {"proc", MountSpec::Type::kProc},
-    {"sysfs", MountSpec::Type::kSysfs},   {"devpts", MountSpec::Type::kDevpts},
-    {"mqueue", MountSpec::Type::kMqueue}, {"cgroup", MountSpec::Type::kCgroup},
+    {"tmpfs", MountSpec::Type::kTmpfs},    {"proc", MountSpec::Type::kProc},
+    {"sysfs", MountSpec::Type::kSysfs},    {"devpts", MountSpec::Type::kDevpts},
+    {"mqueue", MountSpec::Type::kMqueue},  {"cgroup", MountSpec::Type::kCgroup},
     {"cgroup2", MountSpec::Type::kCgroup},
 };
 
 // Accepted on any mount and ignored: propagation (nucleus makes every mount private), atime
 // and the flags that change nothing a container could rely on for isolation.
 const char* const kIgnoredMountOptions[] = {
-    "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
-    "relatime", "norelatime", "noatime", "strictatime", "nostrictatime", "nodiratime", "atime",
-    "diratime", "defaults", "sync", "async", "dirsync", "lazytime", "nolazytime", "iversion",
-    "noiversion", "silent", "loud", "nosymfollow",
+    "private",       "rprivate",    "shared",      "rshared",    "slave",    "rslave",
+    "unbindable",    "runbindable", "relatime",    "norelatime", "noatime",  "strictatime",
+    "nostrictatime", "nodiratime",  "atime",       "diratime",   "defaults", "sync",
+    "async",         "dirsync",     "lazytime",    "nolazytime", "iversion", "noiversion",
+    "silent",        "loud",        "nosymfollow",
 };
 
 const char* const kIpcSysctls[] = {
@@ -257,8 +257,7 @@ absl::StatusOr<int> CapabilityByName(const std::string& name, absl::string_view 
   // libcap also takes "cap_5"-style numbers; OCI spells names.
   bool digits = word && std::all_of(lower.begin() + 4, lower.end(), absl::ascii_isdigit);
   cap_value_t cap = -1;
-  if (!word || digits || cap_from_name(lower.c_str(), &cap) != 0 || cap < 0 ||
-      cap > CAP_LAST_CAP) {
+  if (!word || digits || cap_from_name(lower.c_str(), &cap) != 0 || cap < 0 || cap > CAP_LAST_CAP) {
     return Bad(path, absl::StrCat(Quote(name, 64), " is not a capability (e.g. CAP_NET_ADMIN)"));
   }
   return static_cast<int>(cap);
@@ -297,13 +296,26 @@ absl::StatusOr<uint64_t> ParseTmpfsSize(absl::string_view text, absl::string_vie
   if (i < text.size()) {
     if (i + 1 != text.size()) return bad();
     switch (absl::ascii_tolower(text[i])) {
-      case 'k': shift = 10; break;
-      case 'm': shift = 20; break;
-      case 'g': shift = 30; break;
-      case 't': shift = 40; break;
-      case 'p': shift = 50; break;
-      case 'e': shift = 60; break;
-      default: return bad();
+      case 'k':
+        shift = 10;
+        break;
+      case 'm':
+        shift = 20;
+        break;
+      case 'g':
+        shift = 30;
+        break;
+      case 't':
+        shift = 40;
+        break;
+      case 'p':
+        shift = 50;
+        break;
+      case 'e':
+        shift = 60;
+        break;
+      default:
+        return bad();
     }
   }
   uint64_t n = 0;
@@ -355,9 +367,12 @@ std::optional<std::string> ExpandSlice(absl::string_view slice) {
 
 const char* LandlockModeName(LandlockSpec::Mode mode) {
   switch (mode) {
-    case LandlockSpec::Mode::kOff: return "off";
-    case LandlockSpec::Mode::kBestEffort: return "best-effort";
-    case LandlockSpec::Mode::kStrict: return "strict";
+    case LandlockSpec::Mode::kOff:
+      return "off";
+    case LandlockSpec::Mode::kBestEffort:
+      return "best-effort";
+    case LandlockSpec::Mode::kStrict:
+      return "strict";
   }
   return "off";
 }
@@ -425,13 +440,20 @@ const char* ActionJsonName(SeccompAction a) {
 
 const char* OpName(SeccompArg::Op op) {
   switch (op) {
-    case SeccompArg::Op::kNotEqual: return "SCMP_CMP_NE";
-    case SeccompArg::Op::kLessThan: return "SCMP_CMP_LT";
-    case SeccompArg::Op::kLessEqual: return "SCMP_CMP_LE";
-    case SeccompArg::Op::kEqualTo: return "SCMP_CMP_EQ";
-    case SeccompArg::Op::kGreaterEqual: return "SCMP_CMP_GE";
-    case SeccompArg::Op::kGreaterThan: return "SCMP_CMP_GT";
-    case SeccompArg::Op::kMaskedEqual: return "SCMP_CMP_MASKED_EQ";
+    case SeccompArg::Op::kNotEqual:
+      return "SCMP_CMP_NE";
+    case SeccompArg::Op::kLessThan:
+      return "SCMP_CMP_LT";
+    case SeccompArg::Op::kLessEqual:
+      return "SCMP_CMP_LE";
+    case SeccompArg::Op::kEqualTo:
+      return "SCMP_CMP_EQ";
+    case SeccompArg::Op::kGreaterEqual:
+      return "SCMP_CMP_GE";
+    case SeccompArg::Op::kGreaterThan:
+      return "SCMP_CMP_GT";
+    case SeccompArg::Op::kMaskedEqual:
+      return "SCMP_CMP_MASKED_EQ";
   }
   return "SCMP_CMP_EQ";
 }
@@ -481,8 +503,9 @@ class Parser {
   Parser(std::string bundle, OciConfig* out) : bundle_(std::move(bundle)), out_(*out) {}
 
   absl::Status Parse(const Json& root) {
-    if (!root.is_object()) return absl::InvalidArgumentError(
-        absl::StrCat(kPrefix, "expected an object at the top level, got ", ShowJsonValue(root)));
+    if (!root.is_object())
+      return absl::InvalidArgumentError(
+          absl::StrCat(kPrefix, "expected an object at the top level, got ", ShowJsonValue(root)));
     ContainerSpec& spec = out_.spec;
     spec.bundle = bundle_;
     spec.default_filesystems = false;
@@ -559,8 +582,9 @@ class Parser {
         }
         if (found == nullptr) {
           return Bad(At(path, "type"),
-                     absl::StrCat(Quote(t, 64), " is not a namespace type (pid, network, mount, "
-                                                "ipc, uts, user, cgroup, time)"));
+                     absl::StrCat(Quote(t, 64),
+                                  " is not a namespace type (pid, network, mount, "
+                                  "ipc, uts, user, cgroup, time)"));
         }
         if (ns.*found->flag) {
           return Bad(At(path, "type"), absl::StrCat(Quote(t, 64), " is listed twice"));
@@ -636,7 +660,8 @@ class Parser {
       if (!label.empty()) Warn("process.selinuxLabel: SELinux is not supported; ignored");
     }
     for (const char* key : {"ioPriority", "scheduler", "execCPUAffinity"}) {
-      if (Field(*p, key) != nullptr) Warn(absl::StrCat("process.", key, ": not supported; ignored"));
+      if (Field(*p, key) != nullptr)
+        Warn(absl::StrCat("process.", key, ": not supported; ignored"));
     }
     return absl::OkStatus();
   }
@@ -690,8 +715,10 @@ class Parser {
     const uid_t uid = out_.spec.process.uid;
     auto ambient = given.find("ambient");
     if (uid != 0 && !kept.empty() && (ambient == given.end() || ambient->second.empty())) {
-      Warn(absl::StrCat("process.capabilities.ambient: empty, but nucleus raises the kept "
-                        "capabilities in the ambient set too, so uid ", uid, " keeps them"));
+      Warn(
+          absl::StrCat("process.capabilities.ambient: empty, but nucleus raises the kept "
+                       "capabilities in the ambient set too, so uid ",
+                       uid, " keeps them"));
     }
     out_.spec.process.capabilities = std::move(kept);
     return absl::OkStatus();
@@ -716,8 +743,9 @@ class Parser {
         resource = RlimitResourceByName(rest);
       }
       if (!resource) {
-        return Bad(At(path, "type"), absl::StrCat(Quote(t, 64), " is not an rlimit type (RLIMIT_"
-                                                               "NOFILE, RLIMIT_NPROC, ...)"));
+        return Bad(At(path, "type"), absl::StrCat(Quote(t, 64),
+                                                  " is not an rlimit type (RLIMIT_"
+                                                  "NOFILE, RLIMIT_NPROC, ...)"));
       }
       if (!seen.insert(*resource).second) {
         return Bad(At(path, "type"), absl::StrCat(Quote(t, 64), " is listed twice"));
@@ -762,8 +790,8 @@ class Parser {
     return maps;
   }
 
-  absl::Status CheckMapped(const std::vector<IdMapping>& maps, uint32_t id,
-                           absl::string_view path, absl::string_view list) {
+  absl::Status CheckMapped(const std::vector<IdMapping>& maps, uint32_t id, absl::string_view path,
+                           absl::string_view list) {
     if (IsIdMapped(maps, id)) return absl::OkStatus();
     return Bad(path, absl::StrCat(id, " is not mapped in ", list));
   }
@@ -794,10 +822,10 @@ class Parser {
       return Bad("linux.gidMappings", "a new user namespace needs gid mappings");
     }
     const ProcessSpec& proc = spec.process;
-    RETURN_IF_ERROR(CheckMapped(spec.uid_mappings, proc.uid, "process.user.uid",
-                                "linux.uidMappings"));
-    RETURN_IF_ERROR(CheckMapped(spec.gid_mappings, proc.gid, "process.user.gid",
-                                "linux.gidMappings"));
+    RETURN_IF_ERROR(
+        CheckMapped(spec.uid_mappings, proc.uid, "process.user.uid", "linux.uidMappings"));
+    RETURN_IF_ERROR(
+        CheckMapped(spec.gid_mappings, proc.gid, "process.user.gid", "linux.gidMappings"));
     for (size_t i = 0; i < proc.additional_gids.size(); ++i) {
       RETURN_IF_ERROR(CheckMapped(spec.gid_mappings, proc.additional_gids[i],
                                   At("process.user.additionalGids", i), "linux.gidMappings"));
@@ -818,8 +846,8 @@ class Parser {
                                               " is not a hostname (1-64 of A-Z a-z 0-9 . _ -)"));
         }
         if (!out_.spec.namespaces.uts) {
-          return Bad("hostname", absl::StrCat(Quote(name, 64),
-                                              " needs a uts namespace (linux.namespaces)"));
+          return Bad("hostname",
+                     absl::StrCat(Quote(name, 64), " needs a uts namespace (linux.namespaces)"));
         }
         out_.spec.hostname = std::move(name);
       }
@@ -899,8 +927,7 @@ class Parser {
       // The source of a new filesystem is only a label (the kernel shows it in
       // /proc/mounts; engines and tools look for "proc", "tmpfs", ...). fsconfig takes it as
       // one string: refuse what could not be a mount table field.
-      if (source.size() > 256 ||
-          std::any_of(source.begin(), source.end(), [](char c) {
+      if (source.size() > 256 || std::any_of(source.begin(), source.end(), [](char c) {
             return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
           })) {
         return Bad(At(path, "source"),
@@ -924,14 +951,14 @@ class Parser {
       } else if (o == "bind" || o == "rbind" || In(kIgnoredMountOptions, o)) {
         // handled above / no effect here
       } else if (o == "tmpcopyup") {
-        Warn(absl::StrCat(opath, ": 'tmpcopyup' is not supported; ignored (the tmpfs starts "
-                                 "empty)"));
+        Warn(absl::StrCat(opath,
+                          ": 'tmpcopyup' is not supported; ignored (the tmpfs starts "
+                          "empty)"));
       } else if (bind) {
         // A filesystem's own option (tmpfs "size=", "mode=") means nothing to a bind: the
         // kernel takes no data for MS_BIND, and runc drops it too. Ignoring it grants nothing.
         Warn(absl::StrCat(opath, ": ", Quote(o, 64), " means nothing for a bind mount; ignored"));
-      } else if (o.empty() || o[0] == '=' ||
-                 std::any_of(o.begin(), o.end(), [](char c) {
+      } else if (o.empty() || o[0] == '=' || std::any_of(o.begin(), o.end(), [](char c) {
                    return c == ',' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
                  })) {
         // fsconfig(2) takes one key[=value] per call: a ',' would smuggle in another option.
@@ -968,9 +995,10 @@ class Parser {
       ASSIGN_OR_RETURN(std::string p, GetString(*prop, "linux.rootfsPropagation"));
       if (!In(kPropagations, p)) {
         return Bad("linux.rootfsPropagation",
-                   absl::StrCat(Quote(p, 64), " is not a propagation (private, rprivate, slave, "
-                                              "rslave, shared, rshared, unbindable, "
-                                              "runbindable)"));
+                   absl::StrCat(Quote(p, 64),
+                                " is not a propagation (private, rprivate, slave, "
+                                "rslave, shared, rshared, unbindable, "
+                                "runbindable)"));
       }
       spec.rootfs_propagation = p;
     }
@@ -980,7 +1008,8 @@ class Parser {
       if (!l.empty()) Warn("linux.mountLabel: SELinux is not supported; ignored");
     }
     for (const char* key : {"intelRdt", "personality", "memoryPolicy", "netDevices"}) {
-      if (Field(linux, key) != nullptr) Warn(absl::StrCat("linux.", key, ": not supported; ignored"));
+      if (Field(linux, key) != nullptr)
+        Warn(absl::StrCat("linux.", key, ": not supported; ignored"));
     }
     return absl::OkStatus();
   }
@@ -1035,14 +1064,16 @@ class Parser {
       if (const Json* v = Field(*cpu, "shares")) {
         ASSIGN_OR_RETURN(uint64_t n, GetUint(*v, At(path, "shares"), 262144,
                                              "a CPU share count (2..262144; 0: unset)"));
-        if (n == 1) return Bad(At(path, "shares"), "1 is not a CPU share count (2..262144; 0: unset)");
+        if (n == 1)
+          return Bad(At(path, "shares"), "1 is not a CPU share count (2..262144; 0: unset)");
         if (n > 0) r.cpu_shares = n;
       }
       if (const Json* v = Field(*cpu, "period")) {
         ASSIGN_OR_RETURN(uint64_t n, GetUint(*v, At(path, "period"), 1000000,
                                              "a CFS period (1000..1000000 us)"));
         if (n != 0 && n < 1000) {
-          return Bad(At(path, "period"), absl::StrCat(n, " is not a CFS period (1000..1000000 us)"));
+          return Bad(At(path, "period"),
+                     absl::StrCat(n, " is not a CFS period (1000..1000000 us)"));
         }
         r.cpu_period_us = n == 0 ? kDefaultCpuPeriod : n;
       }
@@ -1050,13 +1081,14 @@ class Parser {
         ASSIGN_OR_RETURN(int64_t n, GetInt(*v, At(path, "quota"), -1, kMax,
                                            "a CFS quota (at least 1000 us; -1: none)"));
         if (n > 0 && n < 1000) {
-          return Bad(At(path, "quota"), absl::StrCat(n, " is not a CFS quota (at least 1000 us; "
-                                                        "-1: none)"));
+          return Bad(At(path, "quota"), absl::StrCat(n,
+                                                     " is not a CFS quota (at least 1000 us; "
+                                                     "-1: none)"));
         }
         if (n > 0) r.cpu_quota_us = static_cast<uint64_t>(n);
       }
-      for (const auto& [key, dst] : {std::make_pair("cpus", &r.cpuset_cpus),
-                                     std::make_pair("mems", &r.cpuset_mems)}) {
+      for (const auto& [key, dst] :
+           {std::make_pair("cpus", &r.cpuset_cpus), std::make_pair("mems", &r.cpuset_mems)}) {
         const Json* v = Field(*cpu, key);
         if (v == nullptr) continue;
         ASSIGN_OR_RETURN(std::string list, GetString(*v, At(path, key)));
@@ -1073,9 +1105,9 @@ class Parser {
       const std::string path = At(base, "pids");
       RETURN_IF_ERROR(CheckObject(*pids, path));
       if (const Json* v = Field(*pids, "limit")) {
-        ASSIGN_OR_RETURN(int64_t n,
-                         GetInt(*v, At(path, "limit"), std::numeric_limits<int64_t>::min(),
-                                kMaxPids, "a process limit (at most 4194304; <= 0: unlimited)"));
+        ASSIGN_OR_RETURN(
+            int64_t n, GetInt(*v, At(path, "limit"), std::numeric_limits<int64_t>::min(), kMaxPids,
+                              "a process limit (at most 4194304; <= 0: unlimited)"));
         if (n > 0) r.pids_limit = n;
       }
     }
@@ -1087,13 +1119,14 @@ class Parser {
         ASSIGN_OR_RETURN(uint64_t n, GetUint(*v, At(path, "weight"), 1000,
                                              "an I/O weight (10..1000; 0: unset)"));
         if (n != 0 && n < 10) {
-          return Bad(At(path, "weight"), absl::StrCat(n, " is not an I/O weight (10..1000; 0: unset)"));
+          return Bad(At(path, "weight"),
+                     absl::StrCat(n, " is not an I/O weight (10..1000; 0: unset)"));
         }
         if (n > 0) r.blkio_weight = static_cast<uint16_t>(n);
       }
-      for (const char* key : {"leafWeight", "weightDevice", "throttleReadBpsDevice",
-                              "throttleWriteBpsDevice", "throttleReadIOPSDevice",
-                              "throttleWriteIOPSDevice"}) {
+      for (const char* key :
+           {"leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
+            "throttleReadIOPSDevice", "throttleWriteIOPSDevice"}) {
         WarnIfSet(*blkio, key, path);
       }
     }
@@ -1125,13 +1158,14 @@ class Parser {
       if (const Json* t = Field(e, "type")) {
         ASSIGN_OR_RETURN(std::string type, GetString(*t, At(path, "type")));
         if (type != "a" && type != "c" && type != "b") {
-          return Bad(At(path, "type"), absl::StrCat(Quote(type, 64), " is not a device type (a, c, b)"));
+          return Bad(At(path, "type"),
+                     absl::StrCat(Quote(type, 64), " is not a device type (a, c, b)"));
         }
         rule.type = type[0];
       }
       bool any_number = false;
-      for (const auto& [key, dst] : {std::make_pair("major", &rule.major),
-                                     std::make_pair("minor", &rule.minor)}) {
+      for (const auto& [key, dst] :
+           {std::make_pair("major", &rule.major), std::make_pair("minor", &rule.minor)}) {
         const Json* v = Field(e, key);
         if (v == nullptr) continue;
         ASSIGN_OR_RETURN(*dst, GetInt(*v, At(path, key), -1, 4294967295LL,
@@ -1146,8 +1180,8 @@ class Parser {
       bool valid_access = !rule.access.empty() && rule.access.size() <= 3;
       for (size_t k = 0; k < rule.access.size(); ++k) {
         char c = rule.access[k];
-        valid_access = valid_access && (c == 'r' || c == 'w' || c == 'm') &&
-                       rule.access.find(c) == k;
+        valid_access =
+            valid_access && (c == 'r' || c == 'w' || c == 'm') && rule.access.find(c) == k;
       }
       if (has_access && !valid_access && (is_allow || !rule.access.empty())) {
         return Bad(At(path, "access"),
@@ -1167,8 +1201,7 @@ class Parser {
     return absl::OkStatus();
   }
 
-  absl::Status CheckCgroupName(const std::string& name, const std::string& text,
-                               const char* path) {
+  absl::Status CheckCgroupName(const std::string& name, const std::string& text, const char* path) {
     absl::Status name_ok = ValidateCgroupName(name);
     if (!name_ok.ok()) {
       return Bad(path, absl::StrCat(Quote(text, 64), ": the group name ", name_ok.message()));
@@ -1194,9 +1227,10 @@ class Parser {
       } else if (std::optional<std::string> p = ExpandSlice(slice)) {
         parent = *p;
       } else {
-        return Bad(kPath, absl::StrCat(Quote(text, 64), " does not start with a systemd slice "
-                                                        "(SLICE:PREFIX:NAME, e.g. "
-                                                        "system.slice:docker:ID)"));
+        return Bad(kPath, absl::StrCat(Quote(text, 64),
+                                       " does not start with a systemd slice "
+                                       "(SLICE:PREFIX:NAME, e.g. "
+                                       "system.slice:docker:ID)"));
       }
       if (parts[2].empty()) {
         return Bad(kPath, absl::StrCat(Quote(text, 64), " has an empty NAME (SLICE:PREFIX:NAME)"));
@@ -1240,8 +1274,8 @@ class Parser {
     if (v == nullptr) return absl::OkStatus();
     RETURN_IF_ERROR(CheckObject(*v, "linux.seccomp"));
     const std::string text = v->dump(-1, ' ', false, Json::error_handler_t::replace);
-    absl::StatusOr<ParsedSeccompProfile> parsed = ParseSeccompProfile(
-        text, SeccompProfileContext::ForHost(out_.spec.process.capabilities));
+    absl::StatusOr<ParsedSeccompProfile> parsed =
+        ParseSeccompProfile(text, SeccompProfileContext::ForHost(out_.spec.process.capabilities));
     if (!parsed.ok()) return Bad("linux.seccomp", parsed.status().message());
     for (const std::string& w : parsed->warnings) Warn(absl::StrCat("linux.seccomp: ", w));
     // Engines' profiles overlap in ways libseccomp resolves silently (podman's lists setns
@@ -1261,17 +1295,18 @@ class Parser {
     for (auto it = obj->begin(); it != obj->end(); ++it) {  // sorted by key
       const std::string& key = it.key();
       const std::string path = AtKey("linux.sysctl", key);
-      bool chars = !key.empty() && key.size() <= 256 &&
-                   std::all_of(key.begin(), key.end(), [](char c) {
-                     return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-' || c == '/';
-                   });
+      bool chars =
+          !key.empty() && key.size() <= 256 && std::all_of(key.begin(), key.end(), [](char c) {
+            return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-' || c == '/';
+          });
       std::string dotted = key;
       std::replace(dotted.begin(), dotted.end(), '/', '.');
       bool parts_ok = chars;
       for (absl::string_view part : absl::StrSplit(dotted, '.')) {
         parts_ok = parts_ok && !part.empty();
       }
-      if (!parts_ok) return Bad(path, "is not a sysctl name ([A-Za-z0-9_.-/], e.g. net.ipv4.ip_forward)");
+      if (!parts_ok)
+        return Bad(path, "is not a sysctl name ([A-Za-z0-9_.-/], e.g. net.ipv4.ip_forward)");
       ASSIGN_OR_RETURN(std::string value, GetString(it.value(), path));
       if (value.size() > 4096 || value.find_first_of(std::string("\0\n", 2)) != std::string::npos) {
         return Bad(path, absl::StrCat(Quote(value, 64), " is not a sysctl value (one line)"));
@@ -1324,19 +1359,19 @@ class Parser {
                    absl::StrCat(Quote(type, 64), " is not a device type (c, b, u, p)"));
       }
       d.type = type == "b" ? 'b' : type == "p" ? 'p' : 'c';
-      for (const auto& [key, dst] : {std::make_pair("major", &d.major),
-                                     std::make_pair("minor", &d.minor)}) {
+      for (const auto& [key, dst] :
+           {std::make_pair("major", &d.major), std::make_pair("minor", &d.minor)}) {
         const Json* v = Field(e, key);
         // A FIFO has no device number (the spec's major/minor are for c, b, u only).
         if (v == nullptr && d.type == 'p') continue;
         if (v == nullptr) return Bad(At(path, key), "is missing");
-        ASSIGN_OR_RETURN(*dst, GetInt(*v, At(path, key), 0, 4294967295LL,
-                                      "a device number (0..4294967295)"));
+        ASSIGN_OR_RETURN(
+            *dst, GetInt(*v, At(path, key), 0, 4294967295LL, "a device number (0..4294967295)"));
       }
       if (d.type == 'p') d.major = d.minor = 0;
       if (const Json* v = Field(e, "fileMode")) {
-        ASSIGN_OR_RETURN(uint64_t mode, GetUint(*v, At(path, "fileMode"), 07777,
-                                                "a permission mode (0..07777)"));
+        ASSIGN_OR_RETURN(uint64_t mode,
+                         GetUint(*v, At(path, "fileMode"), 07777, "a permission mode (0..07777)"));
         d.file_mode = static_cast<uint32_t>(mode);
       }
       if (const Json* v = Field(e, "uid")) {
@@ -1356,9 +1391,12 @@ class Parser {
     RETURN_IF_ERROR(CheckObject(*hooks, "hooks"));
     HooksSpec& h = out_.spec.hooks;
     const std::pair<const char*, std::vector<HookSpec>*> kinds[] = {
-        {"prestart", &h.prestart},           {"createRuntime", &h.create_runtime},
-        {"createContainer", &h.create_container}, {"startContainer", &h.start_container},
-        {"poststart", &h.poststart},         {"poststop", &h.poststop},
+        {"prestart", &h.prestart},
+        {"createRuntime", &h.create_runtime},
+        {"createContainer", &h.create_container},
+        {"startContainer", &h.start_container},
+        {"poststart", &h.poststart},
+        {"poststop", &h.poststop},
     };
     for (const auto& [key, dst] : kinds) {
       const Json* list = Field(*hooks, key);
@@ -1381,9 +1419,9 @@ class Parser {
           ASSIGN_OR_RETURN(hook.env, GetEnv(*env, At(path, "env")));
         }
         if (const Json* t = Field(e, "timeout")) {
-          ASSIGN_OR_RETURN(int64_t s, GetInt(*t, At(path, "timeout"), 1,
-                                             std::numeric_limits<int>::max(),
-                                             "a timeout (seconds, more than 0)"));
+          ASSIGN_OR_RETURN(int64_t s,
+                           GetInt(*t, At(path, "timeout"), 1, std::numeric_limits<int>::max(),
+                                  "a timeout (seconds, more than 0)"));
           hook.timeout_seconds = static_cast<int>(s);
         }
         dst->push_back(std::move(hook));
@@ -1450,9 +1488,10 @@ class Parser {
           spec.gvisor_network = value;
           gvisor_key = key;
         } else {
-          return Bad(path, "is not a nucleus annotation (run.nucleus.init, run.nucleus.landlock, "
-                           "run.nucleus.landlock.policy, run.nucleus.backend, "
-                           "run.nucleus.gvisor.platform, run.nucleus.gvisor.network)");
+          return Bad(path,
+                     "is not a nucleus annotation (run.nucleus.init, run.nucleus.landlock, "
+                     "run.nucleus.landlock.policy, run.nucleus.backend, "
+                     "run.nucleus.gvisor.platform, run.nucleus.gvisor.network)");
         }
       }
     }
@@ -1607,7 +1646,8 @@ OJson LinuxJson(const ContainerSpec& spec) {
   auto maps = [](const std::vector<IdMapping>& list) {
     OJson out = OJson::array();
     for (const IdMapping& m : list) {
-      out.push_back(OJson{{"containerID", m.container_id}, {"hostID", m.host_id}, {"size", m.size}});
+      out.push_back(
+          OJson{{"containerID", m.container_id}, {"hostID", m.host_id}, {"size", m.size}});
     }
     return out;
   };
@@ -1672,8 +1712,8 @@ std::string ToOciConfigJson(const ContainerSpec& spec) {
   if (spec.default_filesystems) {
     mounts.push_back(FixedMount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}));
     mounts.push_back(FixedMount("/sys", "sysfs", "sysfs", {"ro", "nosuid", "noexec", "nodev"}));
-    mounts.push_back(FixedMount("/dev", "tmpfs", "tmpfs",
-                                {"nosuid", "strictatime", "mode=755", "size=65536k"}));
+    mounts.push_back(
+        FixedMount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
     mounts.push_back(FixedMount("/dev/pts", "devpts", "devpts",
                                 {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}));
     mounts.push_back(FixedMount("/dev/shm", "tmpfs", "shm",
@@ -1725,8 +1765,8 @@ std::string ToOciConfigJson(const ContainerSpec& spec) {
 
 absl::StatusOr<OciConfig> ParseOciConfig(absl::string_view text, const std::string& bundle_dir) {
   if (text.size() > kMaxOciConfigBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(kPrefix, text.size(), " bytes, more than ",
-                                                   kMaxOciConfigBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat(kPrefix, text.size(), " bytes, more than ", kMaxOciConfigBytes));
   }
   PathRules rules;
   rules.allow_dotdot = true;
@@ -1750,8 +1790,8 @@ absl::StatusOr<OciConfig> ParseOciConfig(absl::string_view text, const std::stri
   if (out.spec.seccomp) {
     size_t size = SeccompJson(*out.spec.seccomp).dump().size();
     if (size > kMaxSeccompProfileBytes) {
-      return Bad("linux.seccomp", absl::StrCat("normalized, ", size, " bytes, more than ",
-                                               kMaxSeccompProfileBytes));
+      return Bad("linux.seccomp",
+                 absl::StrCat("normalized, ", size, " bytes, more than ", kMaxSeccompProfileBytes));
     }
   }
   if (HasLandlockPolicy(out.spec.landlock)) {
@@ -1763,8 +1803,8 @@ absl::StatusOr<OciConfig> ParseOciConfig(absl::string_view text, const std::stri
   }
   size_t size = ToOciConfigJson(out.spec).size();
   if (size > kMaxOciConfigBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kPrefix, "normalized, ", size, " bytes, more than ", kMaxOciConfigBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat(kPrefix, "normalized, ", size, " bytes, more than ", kMaxOciConfigBytes));
   }
   return out;
 }
@@ -1826,8 +1866,8 @@ absl::StatusOr<OciConfig> LoadOciBundle(const std::string& bundle_dir) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
   }
   if (static_cast<uint64_t>(st.st_size) > kMaxOciConfigBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", st.st_size, " bytes, more than ",
-                                                   kMaxOciConfigBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", st.st_size, " bytes, more than ", kMaxOciConfigBytes));
   }
   absl::StatusOr<std::string> text = ReadFdToString(fd.get(), kMaxOciConfigBytes);
   if (!text.ok()) return Annotate(text.status(), path);

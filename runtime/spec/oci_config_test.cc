@@ -328,13 +328,16 @@ const char kPodman[] = R"json({
 )json";
 
 // containerd's CRI plugin, cgroupfs driver: a pause container joining a CNI netns.
-const char kKubernetesCgroupfs[] = R"json({"ociVersion":"1.1.0","process":{"user":{"uid":65532,"gid":65532},"args":["/pause"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"cwd":"/","capabilities":{"bounding":["CAP_CHOWN","CAP_NET_RAW"],"effective":["CAP_CHOWN","CAP_NET_RAW"],"permitted":["CAP_CHOWN","CAP_NET_RAW"]},"noNewPrivileges":true,"oomScoreAdj":-998},"root":{"path":"/run/containerd/io.containerd.runtime.v2.task/k8s.io/abc/rootfs","readonly":true},"mounts":[{"destination":"/proc","type":"proc","source":"proc","options":["nosuid","noexec","nodev"]},{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},{"destination":"/dev/shm","type":"bind","source":"/run/containerd/io.containerd.grpc.v1.cri/sandboxes/abc/shm","options":["rbind","ro","nosuid","nodev","noexec"]},{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]},{"destination":"/sys/fs/cgroup","type":"cgroup2","source":"cgroup","options":["nosuid","noexec","nodev","relatime","ro"]},{"destination":"/var/run/secrets/kubernetes.io/serviceaccount","type":"bind","source":"/var/lib/kubelet/pods/1234/volumes/kubernetes.io~projected/kube-api-access-xyz","options":["rbind","rprivate","ro"]}],"annotations":{"io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.sandbox-id":"abc"},"linux":{"sysctl":{"net.ipv4.ip_unprivileged_port_start":"0"},"resources":{"devices":[{"allow":false,"access":"rwm"}],"cpu":{"shares":2}},"cgroupsPath":"/kubepods/besteffort/pod1234-5678/abcdef0123456789","namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network","path":"/var/run/netns/cni-1234-5678"}],"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write","exit_group"],"action":"SCMP_ACT_ALLOW"}]},"maskedPaths":["/proc/acpi","/proc/kcore"],"readonlyPaths":["/proc/bus","/proc/sys"]}})json";
+const char kKubernetesCgroupfs[] =
+    R"json({"ociVersion":"1.1.0","process":{"user":{"uid":65532,"gid":65532},"args":["/pause"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"cwd":"/","capabilities":{"bounding":["CAP_CHOWN","CAP_NET_RAW"],"effective":["CAP_CHOWN","CAP_NET_RAW"],"permitted":["CAP_CHOWN","CAP_NET_RAW"]},"noNewPrivileges":true,"oomScoreAdj":-998},"root":{"path":"/run/containerd/io.containerd.runtime.v2.task/k8s.io/abc/rootfs","readonly":true},"mounts":[{"destination":"/proc","type":"proc","source":"proc","options":["nosuid","noexec","nodev"]},{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},{"destination":"/dev/shm","type":"bind","source":"/run/containerd/io.containerd.grpc.v1.cri/sandboxes/abc/shm","options":["rbind","ro","nosuid","nodev","noexec"]},{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]},{"destination":"/sys/fs/cgroup","type":"cgroup2","source":"cgroup","options":["nosuid","noexec","nodev","relatime","ro"]},{"destination":"/var/run/secrets/kubernetes.io/serviceaccount","type":"bind","source":"/var/lib/kubelet/pods/1234/volumes/kubernetes.io~projected/kube-api-access-xyz","options":["rbind","rprivate","ro"]}],"annotations":{"io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.sandbox-id":"abc"},"linux":{"sysctl":{"net.ipv4.ip_unprivileged_port_start":"0"},"resources":{"devices":[{"allow":false,"access":"rwm"}],"cpu":{"shares":2}},"cgroupsPath":"/kubepods/besteffort/pod1234-5678/abcdef0123456789","namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network","path":"/var/run/netns/cni-1234-5678"}],"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write","exit_group"],"action":"SCMP_ACT_ALLOW"}]},"maskedPaths":["/proc/acpi","/proc/kcore"],"readonlyPaths":["/proc/bus","/proc/sys"]}})json";
 
 // systemd cgroup driver, a user namespace, relative bind sources, -1 "unlimited" resources.
-const char kSystemdUserns[] = R"json({"ociVersion":"1.0.2","process":{"user":{"uid":0,"gid":0},"args":["nginx","-g","daemon off;"],"cwd":"/","capabilities":{"bounding":["CAP_NET_BIND_SERVICE"],"effective":["CAP_NET_BIND_SERVICE"],"permitted":["CAP_NET_BIND_SERVICE"],"inheritable":["CAP_NET_BIND_SERVICE"],"ambient":[]},"rlimits":[{"type":"RLIMIT_CORE","soft":0,"hard":18446744073709551615}]},"root":{"path":"rootfs"},"mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/data","source":"volumes/data","options":["rbind","rw"]},{"destination":"/cfg","type":"none","source":"./cfg/../cfg","options":["bind","ro","suid","dev","exec"]}],"linux":{"uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"gidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"cgroupsPath":"kubepods-burstable-pod1234_5678.slice:cri-containerd:0123abcd","namespaces":[{"type":"pid"},{"type":"mount"},{"type":"user"},{"type":"uts"},{"type":"time"}],"resources":{"memory":{"limit":-1,"swap":-1},"cpu":{"quota":-1,"period":0},"pids":{"limit":-1}},"sysctl":{"kernel/hostname":"n1"}},"hooks":{"createContainer":[{"path":"/usr/local/bin/hook","timeout":5}],"startContainer":[{"path":"/bin/true"}],"poststart":[{"path":"/bin/true","args":["true"]}]}})json";
+const char kSystemdUserns[] =
+    R"json({"ociVersion":"1.0.2","process":{"user":{"uid":0,"gid":0},"args":["nginx","-g","daemon off;"],"cwd":"/","capabilities":{"bounding":["CAP_NET_BIND_SERVICE"],"effective":["CAP_NET_BIND_SERVICE"],"permitted":["CAP_NET_BIND_SERVICE"],"inheritable":["CAP_NET_BIND_SERVICE"],"ambient":[]},"rlimits":[{"type":"RLIMIT_CORE","soft":0,"hard":18446744073709551615}]},"root":{"path":"rootfs"},"mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/data","source":"volumes/data","options":["rbind","rw"]},{"destination":"/cfg","type":"none","source":"./cfg/../cfg","options":["bind","ro","suid","dev","exec"]}],"linux":{"uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"gidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"cgroupsPath":"kubepods-burstable-pod1234_5678.slice:cri-containerd:0123abcd","namespaces":[{"type":"pid"},{"type":"mount"},{"type":"user"},{"type":"uts"},{"type":"time"}],"resources":{"memory":{"limit":-1,"swap":-1},"cpu":{"quota":-1,"period":0},"pids":{"limit":-1}},"sysctl":{"kernel/hostname":"n1"}},"hooks":{"createContainer":[{"path":"/usr/local/bin/hook","timeout":5}],"startContainer":[{"path":"/bin/true"}],"poststart":[{"path":"/bin/true","args":["true"]}]}})json";
 
 // nucleus's own annotations.
-const char kLandlock[] = R"json({"ociVersion":"1.1.0","process":{"args":["agent","--task","t"],"cwd":"/work","capabilities":{}},"root":{"path":"/srv/rootfs","readonly":true},"mounts":[{"destination":"/work","type":"bind","source":"/srv/work","options":["rbind","nosuid","nodev"]},{"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","size=1g"]}],"linux":{"namespaces":[{"type":"mount"},{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["ptrace","bpf"],"action":"SCMP_ACT_ERRNO"},{"name":"keyctl","action":"SCMP_ACT_KILL_PROCESS"}]}},"annotations":{"run.nucleus.init":"true","run.nucleus.landlock":"strict","run.nucleus.landlock.policy":"{\"paths\":[{\"path\":\"/usr\",\"access\":\"rx\"},{\"path\":\"/work\",\"access\":[\"ro\",\"write_file\",\"make_reg\"]}],\"tcp_connect\":[443,80],\"scope\":[\"signal\"]}"}})json";
+const char kLandlock[] =
+    R"json({"ociVersion":"1.1.0","process":{"args":["agent","--task","t"],"cwd":"/work","capabilities":{}},"root":{"path":"/srv/rootfs","readonly":true},"mounts":[{"destination":"/work","type":"bind","source":"/srv/work","options":["rbind","nosuid","nodev"]},{"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","size=1g"]}],"linux":{"namespaces":[{"type":"mount"},{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["ptrace","bpf"],"action":"SCMP_ACT_ERRNO"},{"name":"keyctl","action":"SCMP_ACT_KILL_PROCESS"}]}},"annotations":{"run.nucleus.init":"true","run.nucleus.landlock":"strict","run.nucleus.landlock.policy":"{\"paths\":[{\"path\":\"/usr\",\"access\":\"rx\"},{\"path\":\"/work\",\"access\":[\"ro\",\"write_file\",\"make_reg\"]}],\"tcp_connect\":[443,80],\"scope\":[\"signal\"]}"}})json";
 
 absl::StatusOr<OciConfig> Parse(absl::string_view text) { return ParseOciConfig(text, kBundle); }
 absl::StatusOr<OciConfig> ParseJson(const Json& j) { return ParseOciConfig(j.dump(), kBundle); }
@@ -382,8 +385,9 @@ TEST(OciConfigTest, RuncSpecFieldByField) {
   EXPECT_EQ(p.gid, 0u);
   EXPECT_THAT(p.additional_gids, IsEmpty());
   EXPECT_THAT(p.args, ElementsAre("sh"));
-  EXPECT_THAT(p.env, ElementsAre("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                                 "TERM=xterm"));
+  EXPECT_THAT(p.env,
+              ElementsAre("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                          "TERM=xterm"));
   EXPECT_EQ(p.cwd, "/");
   EXPECT_THAT(p.capabilities, ElementsAre(CAP_KILL, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE));
   ASSERT_THAT(p.rlimits, SizeIs(1));
@@ -439,8 +443,8 @@ TEST(OciConfigTest, RuncSpecFieldByField) {
   EXPECT_EQ(s.cgroup_name, "");
   EXPECT_THAT(s.masked_paths, SizeIs(10));
   EXPECT_THAT(s.masked_paths, Contains("/proc/kcore"));
-  EXPECT_THAT(s.readonly_paths,
-              ElementsAre("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"));
+  EXPECT_THAT(s.readonly_paths, ElementsAre("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                            "/proc/sysrq-trigger"));
   EXPECT_THAT(s.sysctl, IsEmpty());
   EXPECT_THAT(s.devices, IsEmpty());
   EXPECT_TRUE(s.hooks.empty());
@@ -631,8 +635,7 @@ TEST(OciConfigTest, NucleusAnnotations) {
   ASSERT_THAT(ll.paths, SizeIs(2));
   EXPECT_EQ(ll.paths[0].path, "/usr");
   EXPECT_EQ(ll.paths[0].access, landlock::kFsReadExec);
-  EXPECT_EQ(ll.paths[1].access,
-            landlock::kFsRead | landlock::kFsWriteFile | landlock::kFsMakeReg);
+  EXPECT_EQ(ll.paths[1].access, landlock::kFsRead | landlock::kFsWriteFile | landlock::kFsMakeReg);
   EXPECT_TRUE(ll.restrict_tcp_connect);
   EXPECT_THAT(ll.tcp_connect, ElementsAre(80, 443));
   EXPECT_FALSE(ll.restrict_tcp_bind);
@@ -797,8 +800,8 @@ TEST(OciConfigTest, MountOptions) {
 
 // The spec's rootfsPropagation values include "unbindable" (the OCI suite sets it).
 TEST(OciConfigTest, RootfsPropagationTakesEverySpecValue) {
-  for (const char* p : {"private", "rprivate", "slave", "rslave", "shared", "rshared",
-                        "unbindable", "runbindable"}) {
+  for (const char* p : {"private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable",
+                        "runbindable"}) {
     Json j = Minimal();
     j["linux"]["rootfsPropagation"] = p;
     ASSERT_OK_AND_ASSIGN(OciConfig config, ParseJson(j));
@@ -905,11 +908,11 @@ TEST(OciConfigTest, SysctlNeedsItsNamespace) {
                           {"kernel.domainname", "example"},
                           {"net/ipv4/conf/eth0.100/forwarding", "1"}};
   ASSERT_OK_AND_ASSIGN(OciConfig config, ParseJson(j));
-  EXPECT_THAT(config.spec.sysctl, ElementsAre(Pair("fs.mqueue.msg_max", "20"),
-                                              Pair("kernel.domainname", "example"),
-                                              Pair("kernel.sem", "250 32000 32 128"),
-                                              Pair("net.core.somaxconn", "1024"),
-                                              Pair("net/ipv4/conf/eth0.100/forwarding", "1")));
+  EXPECT_THAT(
+      config.spec.sysctl,
+      ElementsAre(Pair("fs.mqueue.msg_max", "20"), Pair("kernel.domainname", "example"),
+                  Pair("kernel.sem", "250 32000 32 128"), Pair("net.core.somaxconn", "1024"),
+                  Pair("net/ipv4/conf/eth0.100/forwarding", "1")));
 }
 
 // Every error: InvalidArgument, one line, "config.json: " + the JSON path + the value.
@@ -926,16 +929,19 @@ TEST(OciConfigTest, Errors) {
       {[](Json& j) { j["process"] = "x"; }, "process: expected an object, got 'x'"},
       {[](Json& j) { j["process"]["args"] = Json::array(); }, "process.args: is empty"},
       {[](Json& j) { j["process"]["args"] = "sh"; }, "process.args: expected an array, got 'sh'"},
-      {[](Json& j) { j["process"]["args"] = {"sh", 5}; },
+      {[](Json& j) {
+         j["process"]["args"] = {"sh", 5};
+       },
        "process.args[1]: expected a string, got 5"},
       {[](Json& j) { j["process"]["args"] = {std::string("s\0h", 3)}; },
        "process.args[0]: 's\\000h' contains a NUL byte"},
-      {[](Json& j) { j["process"]["env"] = {"A=1", "FOO"}; },
+      {[](Json& j) {
+         j["process"]["env"] = {"A=1", "FOO"};
+       },
        "process.env[1]: 'FOO' is not KEY=VALUE"},
       {[](Json& j) { j["process"]["env"] = {"=x"}; }, "process.env[0]: '=x' is not KEY=VALUE"},
       {[](Json& j) { j["process"].erase("cwd"); }, "process.cwd: is missing"},
-      {[](Json& j) { j["process"]["cwd"] = "rel"; },
-       "process.cwd: 'rel' is not an absolute path"},
+      {[](Json& j) { j["process"]["cwd"] = "rel"; }, "process.cwd: 'rel' is not an absolute path"},
       {[](Json& j) { j["process"]["cwd"] = "/a/../b"; }, "process.cwd: '/a/../b' contains a '..'"},
       {[](Json& j) { j["process"]["user"]["uid"] = -1; },
        "process.user.uid: -1 is not a uid (0..4294967294)"},
@@ -944,29 +950,42 @@ TEST(OciConfigTest, Errors) {
       {[](Json& j) { j["process"]["user"]["uid"] = 1.5; }, "process.user.uid: 1.5 is not a uid"},
       {[](Json& j) { j["process"]["user"]["gid"] = "0"; },
        "process.user.gid: expected an integer, got '0'"},
-      {[](Json& j) { j["process"]["user"]["additionalGids"] = {1, -5}; },
+      {[](Json& j) {
+         j["process"]["user"]["additionalGids"] = {1, -5};
+       },
        "process.user.additionalGids[1]: -5 is not a gid"},
       {[](Json& j) { j["process"]["terminal"] = "yes"; },
        "process.terminal: expected true or false, got 'yes'"},
-      {[](Json& j) { j["process"]["capabilities"]["effective"] = {"CAP_CHOWN", "CAP_FOO"}; },
+      {[](Json& j) {
+         j["process"]["capabilities"]["effective"] = {"CAP_CHOWN", "CAP_FOO"};
+       },
        "process.capabilities.effective[1]: 'CAP_FOO' is not a capability"},
       {[](Json& j) { j["process"]["capabilities"]["bounding"] = {"CAP_5"}; },
        "process.capabilities.bounding[0]: 'CAP_5' is not a capability"},
-      {[](Json& j) { j["process"]["rlimits"] = {{{"type", "RLIMIT_FOO"}, {"soft", 1}, {"hard", 1}}}; },
+      {[](Json& j) {
+         j["process"]["rlimits"] = {{{"type", "RLIMIT_FOO"}, {"soft", 1}, {"hard", 1}}};
+       },
        "process.rlimits[0].type: 'RLIMIT_FOO' is not an rlimit type"},
-      {[](Json& j) { j["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 9}, {"hard", 1}}}; },
+      {[](Json& j) {
+         j["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 9}, {"hard", 1}}};
+       },
        "process.rlimits[0]: soft limit 9 is above hard limit 1"},
       {[](Json& j) {
          j["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 1}, {"hard", 1}},
                                     {{"type", "RLIMIT_NOFILE"}, {"soft", 1}, {"hard", 1}}};
        },
        "process.rlimits[1].type: 'RLIMIT_NOFILE' is listed twice"},
-      {[](Json& j) { j["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 1}}}; },
+      {[](Json& j) {
+         j["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 1}}};
+       },
        "process.rlimits[0].hard: is missing"},
       {[](Json& j) { j["process"]["oomScoreAdj"] = 1001; },
        "process.oomScoreAdj: 1001 is not an OOM score adjustment"},
       {[](Json& j) { j.erase("root"); }, "root: is missing"},
-      {[](Json& j) { j["root"] = {{"readonly", true}}; }, "root.path: is missing"},
+      {[](Json& j) {
+         j["root"] = {{"readonly", true}};
+       },
+       "root.path: is missing"},
       {[](Json& j) { j["root"]["readonly"] = "yes"; }, "root.readonly: expected true or false"},
       {[](Json& j) {
          j["hostname"] = "bad host";
@@ -974,27 +993,39 @@ TEST(OciConfigTest, Errors) {
        },
        "hostname: 'bad host' is not a hostname"},
       {[](Json& j) { j["hostname"] = "web"; }, "hostname: 'web' needs a uts namespace"},
-      {[](Json& j) { j["mounts"] = {{{"destination", "rel/x"}, {"type", "tmpfs"}}}; },
+      {[](Json& j) {
+         j["mounts"] = {{{"destination", "rel/x"}, {"type", "tmpfs"}}};
+       },
        "mounts[0].destination: 'rel/x' is not an absolute path"},
-      {[](Json& j) { j["mounts"] = {{{"type", "tmpfs"}}}; }, "mounts[0].destination: is missing"},
-      {[](Json& j) { j["mounts"] = {{{"destination", "/"}, {"type", "tmpfs"}}}; },
+      {[](Json& j) {
+         j["mounts"] = {{{"type", "tmpfs"}}};
+       },
+       "mounts[0].destination: is missing"},
+      {[](Json& j) {
+         j["mounts"] = {{{"destination", "/"}, {"type", "tmpfs"}}};
+       },
        "mounts[0].destination: '/' would cover the container's root"},
       {[](Json& j) {
          j["mounts"] = {{{"destination", "/x"}, {"type", "tmpfs"}},
                         {{"destination", "/y"}, {"type", "overlay"}, {"source", "overlay"}}};
        },
        "mounts[1].type: 'overlay' is not a supported mount type"},
-      {[](Json& j) { j["mounts"] = {{{"destination", "/x"}, {"source", "/h"}}}; },
+      {[](Json& j) {
+         j["mounts"] = {{{"destination", "/x"}, {"source", "/h"}}};
+       },
        "mounts[0].type: '' is not a supported mount type"},
       {[](Json& j) {
          j["mounts"] = {{{"destination", "/x"}, {"type", "proc"}, {"source", "a b"}}};
        },
        "mounts[0].source: 'a b' is not a filesystem source"},
       {[](Json& j) {
-         j["mounts"] = {{{"destination", "/x"}, {"type", "tmpfs"}, {"source", std::string(257, 's')}}};
+         j["mounts"] = {
+             {{"destination", "/x"}, {"type", "tmpfs"}, {"source", std::string(257, 's')}}};
        },
        "mounts[0].source: 'sssssssssssssss"},
-      {[](Json& j) { j["mounts"] = {{{"destination", "/x"}, {"type", "bind"}}}; },
+      {[](Json& j) {
+         j["mounts"] = {{{"destination", "/x"}, {"type", "bind"}}};
+       },
        "mounts[0].source: is missing"},
       {[](Json& j) {
          j["mounts"] = {{{"destination", "/x"}, {"type", "tmpfs"}, {"options", {"size=50%"}}}};
@@ -1009,7 +1040,9 @@ TEST(OciConfigTest, Errors) {
        },
        "mounts[0].options[0]: 'uid=0,gid=0' is not a mount option"},
       {[](Json& j) {
-         j["mounts"] = {{{"destination", "/x"}, {"type", "bind"}, {"source", "/h"},
+         j["mounts"] = {{{"destination", "/x"},
+                         {"type", "bind"},
+                         {"source", "/h"},
                          {"uidMappings", {{{"containerID", 0}, {"hostID", 1}, {"size", 1}}}}}};
        },
        "mounts[0].uidMappings: idmapped mounts are not supported"},
@@ -1017,16 +1050,26 @@ TEST(OciConfigTest, Errors) {
          j["linux"]["namespaces"] = {{{"type", "mount"}}, {{"type", "pid"}}, {{"type", "foo"}}};
        },
        "linux.namespaces[2].type: 'foo' is not a namespace type"},
-      {[](Json& j) { j["linux"]["namespaces"] = {{{"type", "mount"}}, {{"type", "mount"}}}; },
+      {[](Json& j) {
+         j["linux"]["namespaces"] = {{{"type", "mount"}}, {{"type", "mount"}}};
+       },
        "linux.namespaces[1].type: 'mount' is listed twice"},
-      {[](Json& j) { j["linux"]["namespaces"] = {{{"type", "pid"}}}; },
+      {[](Json& j) {
+         j["linux"]["namespaces"] = {{{"type", "pid"}}};
+       },
        "linux.namespaces: nucleus needs a mount namespace"},
       {[](Json& j) { j.erase("linux"); }, "linux.namespaces: nucleus needs a mount namespace"},
-      {[](Json& j) { j["linux"]["namespaces"] = {{{"type", "mount"}, {"path", "proc/1/ns/mnt"}}}; },
+      {[](Json& j) {
+         j["linux"]["namespaces"] = {{{"type", "mount"}, {"path", "proc/1/ns/mnt"}}};
+       },
        "linux.namespaces[0].path: 'proc/1/ns/mnt' is not an absolute path"},
-      {[](Json& j) { j["linux"]["namespaces"].push_back({{"type", "user"}}); },
+      {[](Json& j) {
+         j["linux"]["namespaces"].push_back({{"type", "user"}});
+       },
        "linux.uidMappings: a new user namespace needs uid mappings"},
-      {[](Json& j) { j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}}; },
+      {[](Json& j) {
+         j["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}};
+       },
        "linux.uidMappings: needs a user namespace"},
       {[](Json& j) {
          j["linux"]["namespaces"].push_back({{"type", "user"}});
@@ -1047,9 +1090,13 @@ TEST(OciConfigTest, Errors) {
        },
        "linux.resources.memory.swap: is memory plus swap, so it cannot be below "
        "linux.resources.memory.limit"},
-      {[](Json& j) { j["linux"]["resources"]["memory"] = {{"swap", 1 << 30}}; },
+      {[](Json& j) {
+         j["linux"]["resources"]["memory"] = {{"swap", 1 << 30}};
+       },
        "linux.resources.memory.swap: needs linux.resources.memory.limit"},
-      {[](Json& j) { j["linux"]["resources"]["memory"] = {{"limit", 1 << 20}}; },
+      {[](Json& j) {
+         j["linux"]["resources"]["memory"] = {{"limit", 1 << 20}};
+       },
        "linux.resources.memory.limit: 1048576 is below the minimum, 6 MiB (6291456)"},
       {[](Json& j) { j["linux"]["resources"]["cpu"]["shares"] = 1; },
        "linux.resources.cpu.shares: 1 is not a CPU share count"},
@@ -1064,9 +1111,9 @@ TEST(OciConfigTest, Errors) {
       {[](Json& j) { j["linux"]["resources"]["blockIO"]["weight"] = 5; },
        "linux.resources.blockIO.weight: 5 is not an I/O weight"},
       {[](Json& j) {
-         j["linux"]["resources"]["devices"] = {{{"allow", false}, {"access", "rwm"}},
-                                              {{"allow", false}, {"type", "c"}, {"major", 1},
-                                               {"access", "rwm"}}};
+         j["linux"]["resources"]["devices"] = {
+             {{"allow", false}, {"access", "rwm"}},
+             {{"allow", false}, {"type", "c"}, {"major", 1}, {"access", "rwm"}}};
        },
        "linux.resources.devices[1]: only a deny-all rule is supported among deny rules"},
       {[](Json& j) {
@@ -1081,9 +1128,13 @@ TEST(OciConfigTest, Errors) {
          j["linux"]["resources"]["devices"] = {{{"allow", true}, {"type", "p"}, {"access", "r"}}};
        },
        "linux.resources.devices[0].type: 'p' is not a device type (a, c, b)"},
-      {[](Json& j) { j["linux"]["resources"]["devices"] = {{{"allow", true}, {"type", "c"}}}; },
+      {[](Json& j) {
+         j["linux"]["resources"]["devices"] = {{{"allow", true}, {"type", "c"}}};
+       },
        "linux.resources.devices[0].access: is missing"},
-      {[](Json& j) { j["linux"]["resources"]["devices"] = {{{"type", "c"}}}; },
+      {[](Json& j) {
+         j["linux"]["resources"]["devices"] = {{{"type", "c"}}};
+       },
        "linux.resources.devices[0].allow: is missing"},
       {[](Json& j) { j["linux"]["cgroupsPath"] = "/a/../b"; },
        "linux.cgroupsPath: '/a/../b' contains a '..' component"},
@@ -1095,18 +1146,25 @@ TEST(OciConfigTest, Errors) {
        "linux.cgroupsPath: 'docker:p:n' does not start with a systemd slice"},
       {[](Json& j) { j["linux"]["cgroupsPath"] = "a--b.slice:p:n"; },
        "linux.cgroupsPath: 'a--b.slice:p:n' does not start with a systemd slice"},
-      {[](Json& j) { j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_FOO"}}; },
+      {[](Json& j) {
+         j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_FOO"}};
+       },
        "linux.seccomp: defaultAction: 'SCMP_ACT_FOO' is not a seccomp action"},
       {[](Json& j) {
-         j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                                  {"syscalls", {{{"names", {"read"}}, {"action", "SCMP_ACT_FOO"}}}}};
+         j["linux"]["seccomp"] = {
+             {"defaultAction", "SCMP_ACT_ALLOW"},
+             {"syscalls", {{{"names", {"read"}}, {"action", "SCMP_ACT_FOO"}}}}};
        },
        "linux.seccomp: syscalls[0].action: 'SCMP_ACT_FOO' is not a seccomp action"},
-      {[](Json& j) { j["linux"]["seccomp"] = {{"syscalls", Json::array()}}; },
+      {[](Json& j) {
+         j["linux"]["seccomp"] = {{"syscalls", Json::array()}};
+       },
        "linux.seccomp: defaultAction: is missing"},
       {[](Json& j) { j["linux"]["seccomp"] = "unconfined"; },
        "linux.seccomp: expected an object, got 'unconfined'"},
-      {[](Json& j) { j["linux"]["maskedPaths"] = {"/proc/kcore", "proc/keys"}; },
+      {[](Json& j) {
+         j["linux"]["maskedPaths"] = {"/proc/kcore", "proc/keys"};
+       },
        "linux.maskedPaths[1]: 'proc/keys' is not an absolute path"},
       {[](Json& j) { j["linux"]["readonlyPaths"] = {"/proc/../sys"}; },
        "linux.readonlyPaths[0]: '/proc/../sys' contains a '..' component"},
@@ -1115,16 +1173,22 @@ TEST(OciConfigTest, Errors) {
          j["linux"]["sysctl"] = {{"vm.swappiness", "10"}};
        },
        "linux.sysctl['vm.swappiness']: not a namespaced sysctl"},
-      {[](Json& j) { j["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}}; },
+      {[](Json& j) {
+         j["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
+       },
        "linux.sysctl['net.ipv4.ip_forward']: needs a network namespace"},
-      {[](Json& j) { j["linux"]["sysctl"] = {{"kernel.shmmax", "1"}}; },
+      {[](Json& j) {
+         j["linux"]["sysctl"] = {{"kernel.shmmax", "1"}};
+       },
        "linux.sysctl['kernel.shmmax']: needs an ipc namespace"},
       {[](Json& j) {
          j["linux"]["namespaces"].push_back({{"type", "network"}});
          j["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1\n2"}};
        },
        "linux.sysctl['net.ipv4.ip_forward']: '1\\n2' is not a sysctl value"},
-      {[](Json& j) { j["linux"]["sysctl"] = {{"net..x", "1"}}; },
+      {[](Json& j) {
+         j["linux"]["sysctl"] = {{"net..x", "1"}};
+       },
        "linux.sysctl['net..x']: is not a sysctl name"},
       {[](Json& j) { j["linux"]["rootfsPropagation"] = "bogus"; },
        "linux.rootfsPropagation: 'bogus' is not a propagation"},
@@ -1141,35 +1205,55 @@ TEST(OciConfigTest, Errors) {
        },
        "linux.devices[0].major: -1 is not a device number"},
       {[](Json& j) {
-         j["linux"]["devices"] = {{{"path", "/dev/x"}, {"type", "c"}, {"major", 1}, {"minor", 3},
-                                   {"fileMode", 65535}}};
+         j["linux"]["devices"] = {
+             {{"path", "/dev/x"}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"fileMode", 65535}}};
        },
        "linux.devices[0].fileMode: 65535 is not a permission mode"},
-      {[](Json& j) { j["hooks"]["prestart"] = {{{"path", "hook"}}}; },
+      {[](Json& j) {
+         j["hooks"]["prestart"] = {{{"path", "hook"}}};
+       },
        "hooks.prestart[0].path: 'hook' is not an absolute path"},
-      {[](Json& j) { j["hooks"]["poststop"] = {{{"path", "/h"}, {"timeout", 0}}}; },
+      {[](Json& j) {
+         j["hooks"]["poststop"] = {{{"path", "/h"}, {"timeout", 0}}};
+       },
        "hooks.poststop[0].timeout: 0 is not a timeout"},
-      {[](Json& j) { j["hooks"]["createRuntime"] = {{{"path", "/h"}, {"env", {"X"}}}}; },
+      {[](Json& j) {
+         j["hooks"]["createRuntime"] = {{{"path", "/h"}, {"env", {"X"}}}};
+       },
        "hooks.createRuntime[0].env[0]: 'X' is not KEY=VALUE"},
-      {[](Json& j) { j["annotations"] = {{"a", 1}}; },
+      {[](Json& j) {
+         j["annotations"] = {{"a", 1}};
+       },
        "annotations['a']: expected a string, got 1"},
-      {[](Json& j) { j["annotations"] = {{"run.nucleus.landlock", "maybe"}}; },
+      {[](Json& j) {
+         j["annotations"] = {{"run.nucleus.landlock", "maybe"}};
+       },
        "annotations['run.nucleus.landlock']: 'maybe' is not off, best-effort or strict"},
-      {[](Json& j) { j["annotations"] = {{"run.nucleus.init", "yes"}}; },
+      {[](Json& j) {
+         j["annotations"] = {{"run.nucleus.init", "yes"}};
+       },
        "annotations['run.nucleus.init']: 'yes' is not true or false"},
       {[](Json& j) {
-         j["annotations"] = {{"run.nucleus.landlock.policy",
-                              R"({"paths": [{"path": "/x", "access": "wrte"}]})"}};
+         j["annotations"] = {
+             {"run.nucleus.landlock.policy", R"({"paths": [{"path": "/x", "access": "wrte"}]})"}};
        },
        "annotations['run.nucleus.landlock.policy']: paths[0].access: 'wrte' is not a Landlock "
        "access right"},
-      {[](Json& j) { j["annotations"] = {{"run.nucleus.landlok", "strict"}}; },
+      {[](Json& j) {
+         j["annotations"] = {{"run.nucleus.landlok", "strict"}};
+       },
        "annotations['run.nucleus.landlok']: is not a nucleus annotation"},
-      {[](Json& j) { j["annotations"] = {{"run.nucleus.backend", "kata"}}; },
+      {[](Json& j) {
+         j["annotations"] = {{"run.nucleus.backend", "kata"}};
+       },
        "annotations['run.nucleus.backend']: 'kata' is not native, gvisor or auto"},
-      {[](Json& j) { j["annotations"] = {{"run.nucleus.gvisor.platform", "xen"}}; },
+      {[](Json& j) {
+         j["annotations"] = {{"run.nucleus.gvisor.platform", "xen"}};
+       },
        "annotations['run.nucleus.gvisor.platform']: 'xen' is not auto, kvm, systrap or ptrace"},
-      {[](Json& j) { j["annotations"] = {{"run.nucleus.gvisor.network", "bridge"}}; },
+      {[](Json& j) {
+         j["annotations"] = {{"run.nucleus.gvisor.network", "bridge"}};
+       },
        "annotations['run.nucleus.gvisor.network']: 'bridge' is not none, sandbox or host"},
   };
   ASSERT_GE(cases.size(), 25u);
@@ -1189,7 +1273,8 @@ TEST(OciConfigTest, Errors) {
 }
 
 TEST(OciConfigTest, TextLevelErrors) {
-  EXPECT_THAT(Parse("{\"ociVersion\": "), StatusIs(kInvalid, StartsWith("config.json: not JSON: ")));
+  EXPECT_THAT(Parse("{\"ociVersion\": "),
+              StatusIs(kInvalid, StartsWith("config.json: not JSON: ")));
   EXPECT_THAT(Parse("[]"), StatusIs(kInvalid, Eq("config.json: expected an object at the top "
                                                  "level, got an array")));
   EXPECT_THAT(Parse(std::string(100, '[') + std::string(100, ']')),
@@ -1283,8 +1368,7 @@ TEST(OciConfigTest, WriterForAFlagsSpec) {
   EXPECT_EQ(j["ociVersion"], "1.0.2");
   EXPECT_EQ(j["root"]["path"], "/");
   EXPECT_EQ(j["root"]["readonly"], true);
-  EXPECT_EQ(j["process"]["capabilities"]["bounding"],
-            Json({"CAP_CHOWN", "CAP_NET_ADMIN"}));
+  EXPECT_EQ(j["process"]["capabilities"]["bounding"], Json({"CAP_CHOWN", "CAP_NET_ADMIN"}));
   EXPECT_EQ(j["process"]["capabilities"]["ambient"], j["process"]["capabilities"]["bounding"]);
   EXPECT_EQ(j["process"]["rlimits"][0]["type"], "RLIMIT_NOFILE");
   EXPECT_EQ(j["process"]["noNewPrivileges"], true);
@@ -1368,8 +1452,7 @@ TEST_F(BundleTest, Loads) {
 
 TEST_F(BundleTest, MissingFile) {
   EXPECT_THAT(LoadOciBundle(dir_),
-              StatusIs(absl::StatusCode::kNotFound,
-                       Eq(config_ + ": No such file or directory")));
+              StatusIs(absl::StatusCode::kNotFound, Eq(config_ + ": No such file or directory")));
 }
 
 TEST_F(BundleTest, SymlinkRefused) {

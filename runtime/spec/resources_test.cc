@@ -26,8 +26,7 @@ TEST(ValidateResourcesTest, TheSameRulesNamedAsEachFrontEndNamesThem) {
 
     r.memory = 1 << 20;
     EXPECT_THAT(ValidateResources(r),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         ::testing::StartsWith(memory + ": ")));
+                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::StartsWith(memory + ": ")));
     r.memory = kMinMemoryBytes;
     EXPECT_OK(ValidateResources(r));
 
@@ -46,14 +45,15 @@ TEST(ValidateResourcesTest, TheSameRulesNamedAsEachFrontEndNamesThem) {
     ResourcesSpec v = With(naming);
     v.memory = 64 << 20;
     v.memory_reservation = 128 << 20;
-    EXPECT_THAT(ValidateResources(v),
-                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("cannot be above")));
+    EXPECT_THAT(ValidateResources(v), StatusIs(absl::StatusCode::kInvalidArgument,
+                                               ::testing::HasSubstr("cannot be above")));
   }
   ResourcesSpec w;
   w.cpu_shares = 2;
   w.cpu_weight = 2;
-  EXPECT_THAT(ValidateResources(w), StatusIs(absl::StatusCode::kInvalidArgument,
-                                             Eq("--cpu-weight: conflicts with --cpu-shares (give one)")));
+  EXPECT_THAT(ValidateResources(w),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       Eq("--cpu-weight: conflicts with --cpu-shares (give one)")));
 }
 
 TEST(ResourceNameTest, EveryFieldHasBothNames) {

@@ -12,8 +12,8 @@ namespace nucleus {
 
 // `run -d --readiness-*`: how the monitor tells that the container is ready.
 struct ReadinessProbe {
-  std::string exec;   // `/bin/sh -c EXEC` inside the container; exit 0 = ready
-  int tcp_port = 0;   // connect to 127.0.0.1:PORT (or [::1]) in the container's network
+  std::string exec;        // `/bin/sh -c EXEC` inside the container; exit 0 = ready
+  int tcp_port = 0;        // connect to 127.0.0.1:PORT (or [::1]) in the container's network
   bool sd_notify = false;  // the workload sends READY=1 to $NOTIFY_SOCKET itself
   absl::Duration interval = absl::Milliseconds(500);
   absl::Duration timeout = absl::Seconds(5);

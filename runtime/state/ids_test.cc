@@ -27,16 +27,16 @@ TEST(ValidateContainerIdTest, RejectsUnsafeNames) {
   for (const std::string& bad :
        {""s, "."s, ".."s, "../x"s, "a/b"s, "/abs"s, ".hidden"s, "-x"s, "_x"s, "a b"s, "a\nb"s,
         "a\0b"s, "é"s, "a:b"s, "a*"s, std::string(129, 'a')}) {
-    EXPECT_THAT(ValidateContainerId(bad), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                   HasSubstr("container ID")))
+    EXPECT_THAT(ValidateContainerId(bad),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("container ID")))
         << bad;
   }
-  EXPECT_THAT(ValidateContainerId("a/b"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                   HasSubstr("'/' is not allowed")));
+  EXPECT_THAT(ValidateContainerId("a/b"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'/' is not allowed")));
   EXPECT_THAT(ValidateContainerId(std::string(129, 'a')),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("longer than 128")));
-  EXPECT_THAT(ValidateContainerName(".."), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                    HasSubstr("container name '..'")));
+  EXPECT_THAT(ValidateContainerName(".."),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("container name '..'")));
   // NUL is shown escaped, never truncating the message.
   EXPECT_THAT(ValidateContainerId(std::string("a\0b", 3)),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\\000")));
@@ -55,9 +55,10 @@ TEST(GenerateContainerIdTest, HexOfRequestedLengthAndValid) {
     }
   }
   EXPECT_EQ(seen.size(), 200u);
-  EXPECT_THAT(GenerateContainerId(11), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                HasSubstr("[12, 64]")));
-  EXPECT_THAT(GenerateContainerId(65), StatusIs(absl::StatusCode::kInvalidArgument, "container ID length 65 is not in [12, 64]"));
+  EXPECT_THAT(GenerateContainerId(11),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("[12, 64]")));
+  EXPECT_THAT(GenerateContainerId(65), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                "container ID length 65 is not in [12, 64]"));
 }
 
 TEST(ResolveContainerRefTest, ExactIdThenExactNameThenUniquePrefix) {
@@ -74,14 +75,14 @@ TEST(ResolveContainerRefTest, ExactIdThenExactNameThenUniquePrefix) {
   // Names are never prefix-matched.
   EXPECT_THAT(ResolveContainerRef("d", known),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("no such container: 'd'")));
-  EXPECT_THAT(ResolveContainerRef("ab", known),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       AllOf(HasSubstr("'ab' is ambiguous"), HasSubstr("abc123"),
-                             HasSubstr("abd456"))));
-  EXPECT_THAT(ResolveContainerRef("", known), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                       HasSubstr("empty")));
-  EXPECT_THAT(ResolveContainerRef("x", {}), StatusIs(absl::StatusCode::kNotFound,
-                                                     HasSubstr("no such container")));
+  EXPECT_THAT(
+      ResolveContainerRef("ab", known),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               AllOf(HasSubstr("'ab' is ambiguous"), HasSubstr("abc123"), HasSubstr("abd456"))));
+  EXPECT_THAT(ResolveContainerRef("", known),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty")));
+  EXPECT_THAT(ResolveContainerRef("x", {}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no such container")));
 }
 
 TEST(ResolveContainerRefTest, ManyCandidatesAreElided) {

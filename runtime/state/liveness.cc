@@ -11,7 +11,6 @@
 #include "runtime/util/pidfd.h"
 #include "runtime/util/status.h"
 
-
 namespace nucleus {
 
 absl::StatusOr<uint64_t> ReadStartTime(pid_t pid, const std::string& proc_root) {

@@ -42,13 +42,17 @@ TEST(LivenessTest, ReapedChildIsGone) {
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_OK_AND_ASSIGN(bool same, IsSameProcess(child, start));
   EXPECT_FALSE(same);
-  EXPECT_THAT(OpenVerifiedPidfd(child, start).status(), StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(OpenVerifiedPidfd(child, start).status(),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
 }
 
 TEST(LivenessTest, PidZeroNeverMeansSelf) {
-  EXPECT_THAT(ReadStartTime(0).status(), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
-  EXPECT_THAT(IsSameProcess(0, 1).status(), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
-  EXPECT_THAT(OpenVerifiedPidfd(-1, 1).status(), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_THAT(ReadStartTime(0).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_THAT(IsSameProcess(0, 1).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_THAT(OpenVerifiedPidfd(-1, 1).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
 }
 
 TEST(LivenessTest, FakeProcTree) {

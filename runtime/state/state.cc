@@ -22,8 +22,8 @@ constexpr int kMaxSignal = 64;  // SIGRTMAX on Linux
 // Years outside [1970, 9999] are refused: RFC 3339 has four-digit years, and absl would
 // otherwise accept "infinite-future" and far-off years that do not format back the same.
 const absl::Time kMinTime = absl::UnixEpoch();
-const absl::Time kMaxTime = absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0),
-                                            absl::UTCTimeZone());
+const absl::Time kMaxTime =
+    absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
 
 std::string Rfc3339(absl::Time t) {
   // "Z" rather than RFC3339_full's "+00:00": what runc and docker write.
@@ -140,18 +140,16 @@ class Reader {
   std::string prefix_;
 };
 
-
 absl::StatusOr<ContainerStatus> ParseStatus(const Json& v) {
-  static constexpr ContainerStatus kAll[] = {
-      ContainerStatus::kCreating, ContainerStatus::kCreated, ContainerStatus::kRunning,
-      ContainerStatus::kPaused, ContainerStatus::kStopped};
+  static constexpr ContainerStatus kAll[] = {ContainerStatus::kCreating, ContainerStatus::kCreated,
+                                             ContainerStatus::kRunning, ContainerStatus::kPaused,
+                                             ContainerStatus::kStopped};
   if (v.is_string()) {
     for (ContainerStatus s : kAll) {
       if (v.get_ref<const std::string&>() == ContainerStatusName(s)) return s;
     }
   }
-  return BadValue("status", v,
-                  "is not a status (creating, created, running, paused, stopped)");
+  return BadValue("status", v, "is not a status (creating, created, running, paused, stopped)");
 }
 
 absl::StatusOr<ExitRecord> ParseExit(const Json& v) {
@@ -181,8 +179,7 @@ absl::StatusOr<ExitRecord> ParseExit(const Json& v) {
     n = 0;
     RETURN_IF_ERROR(r.Int("signal", false, 0, 0, "is not 0 for an exit", &n));
   } else {
-    RETURN_IF_ERROR(
-        r.Int("signal", true, 1, kMaxSignal, "is not a signal number (1-64)", &n));
+    RETURN_IF_ERROR(r.Int("signal", true, 1, kMaxSignal, "is not a signal number (1-64)", &n));
     e.signal = static_cast<int>(n);
     n = 0;
     RETURN_IF_ERROR(r.Int("code", false, 0, 0, "is not 0 for a signal death", &n));
@@ -237,8 +234,8 @@ std::string Dump(const Json& j) {
 // The text as a JSON object (size-capped; a parse error on one line, without nlohmann's tag).
 absl::StatusOr<Json> ParseRoot(absl::string_view text) {
   if (text.size() > kMaxStateJsonBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "state.json: ", text.size(), " bytes, more than ", kMaxStateJsonBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("state.json: ", text.size(), " bytes, more than ", kMaxStateJsonBytes));
   }
   Json root;
   try {
@@ -293,11 +290,16 @@ absl::Status ParseHealth(const Json& h, ContainerState* s) {
 
 const char* ContainerStatusName(ContainerStatus s) {
   switch (s) {
-    case ContainerStatus::kCreating: return "creating";
-    case ContainerStatus::kCreated: return "created";
-    case ContainerStatus::kRunning: return "running";
-    case ContainerStatus::kPaused: return "paused";
-    case ContainerStatus::kStopped: return "stopped";
+    case ContainerStatus::kCreating:
+      return "creating";
+    case ContainerStatus::kCreated:
+      return "created";
+    case ContainerStatus::kRunning:
+      return "running";
+    case ContainerStatus::kPaused:
+      return "paused";
+    case ContainerStatus::kStopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -308,11 +310,16 @@ const char* StateBackendName(StateBackend b) {
 
 const char* ExitKindName(ExitRecord::Kind k) {
   switch (k) {
-    case ExitRecord::Kind::kExited: return "exited";
-    case ExitRecord::Kind::kSignaled: return "signaled";
-    case ExitRecord::Kind::kOom: return "oom";
-    case ExitRecord::Kind::kSeccompKill: return "seccomp";
-    case ExitRecord::Kind::kTimeout: return "timeout";
+    case ExitRecord::Kind::kExited:
+      return "exited";
+    case ExitRecord::Kind::kSignaled:
+      return "signaled";
+    case ExitRecord::Kind::kOom:
+      return "oom";
+    case ExitRecord::Kind::kSeccompKill:
+      return "seccomp";
+    case ExitRecord::Kind::kTimeout:
+      return "timeout";
   }
   return "unknown";
 }
@@ -323,17 +330,14 @@ bool ContainerState::operator==(const ContainerState& o) const {
          rootfs == o.rootfs && annotations == o.annotations && created == o.created &&
          backend == o.backend && exit == o.exit && cgroup_paths == o.cgroup_paths &&
          log_path == o.log_path && restart_count == o.restart_count && ready == o.ready &&
-         stop_requested == o.stop_requested &&
-         health_status == o.health_status &&
+         stop_requested == o.stop_requested && health_status == o.health_status &&
          health_failing_streak == o.health_failing_streak &&
          health_last_output == o.health_last_output;
 }
 
 std::string ToJson(const ContainerState& state) { return Dump(ToJsonObject(state, false)); }
 
-std::string ToOciStateJson(const ContainerState& state) {
-  return Dump(ToJsonObject(state, true));
-}
+std::string ToOciStateJson(const ContainerState& state) { return Dump(ToJsonObject(state, true)); }
 
 absl::StatusOr<ContainerState> ParseStateJson(absl::string_view text) {
   ASSIGN_OR_RETURN(Json root, ParseRoot(text));
@@ -363,9 +367,9 @@ absl::StatusOr<ContainerState> ParseStateJson(absl::string_view text) {
   int64_t n = 0;
   RETURN_IF_ERROR(r.Int("pid", true, 0, kMaxPid, "is not a pid", &n));
   s.pid = static_cast<pid_t>(n);
-  if (s.pid == 0 && (s.status == ContainerStatus::kCreated ||
-                     s.status == ContainerStatus::kRunning ||
-                     s.status == ContainerStatus::kPaused)) {
+  if (s.pid == 0 &&
+      (s.status == ContainerStatus::kCreated || s.status == ContainerStatus::kRunning ||
+       s.status == ContainerStatus::kPaused)) {
     return Bad("pid", absl::StrCat("0 but status is ", ContainerStatusName(s.status)));
   }
   RETURN_IF_ERROR(r.Uint64("pidStartTime", "is not a start time", &s.pid_start_time));
@@ -376,10 +380,9 @@ absl::StatusOr<ContainerState> ParseStateJson(absl::string_view text) {
   std::string created;
   RETURN_IF_ERROR(r.String("created", true, &created));
   std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, created, &s.created, &err) ||
-      s.created < kMinTime || s.created >= kMaxTime) {
-    return BadValue("created", *r.Find("created"),
-                    "is not an RFC 3339 time between 1970 and 9999");
+  if (!absl::ParseTime(absl::RFC3339_full, created, &s.created, &err) || s.created < kMinTime ||
+      s.created >= kMaxTime) {
+    return BadValue("created", *r.Find("created"), "is not an RFC 3339 time between 1970 and 9999");
   }
 
   if (const Json* b = r.Find("backend"); b != nullptr) {
@@ -404,8 +407,7 @@ absl::StatusOr<ContainerState> ParseStateJson(absl::string_view text) {
   }
   RETURN_IF_ERROR(r.AbsPath("logPath", false, &s.log_path));
   n = 0;
-  RETURN_IF_ERROR(
-      r.Int("restartCount", false, 0, INT_MAX, "is not a restart count", &n));
+  RETURN_IF_ERROR(r.Int("restartCount", false, 0, INT_MAX, "is not a restart count", &n));
   s.restart_count = static_cast<int>(n);
   RETURN_IF_ERROR(r.Bool("ready", &s.ready));
   RETURN_IF_ERROR(r.Bool("stopRequested", &s.stop_requested));

@@ -65,11 +65,11 @@ struct ExitRecord {
 const char* ExitKindName(ExitRecord::Kind k);  // "exited", "signaled", "oom", "seccomp", "timeout"
 
 struct ContainerState {
-  std::string oci_version = kOciVersion;          // "ociVersion"; parse accepts any "1.x"
-  std::string id;                                 // "id", ValidateContainerId
-  std::string name;                               // "name", optional, ValidateContainerName
+  std::string oci_version = kOciVersion;                // "ociVersion"; parse accepts any "1.x"
+  std::string id;                                       // "id", ValidateContainerId
+  std::string name;                                     // "name", optional, ValidateContainerName
   ContainerStatus status = ContainerStatus::kCreating;  // "status"
-  pid_t pid = 0;                                  // "pid": host pid of the first process; 0 none
+  pid_t pid = 0;                // "pid": host pid of the first process; 0 none
   uint64_t pid_start_time = 0;  // "pidStartTime": /proc/PID/stat field 22, clock ticks
   std::string bundle;           // "bundle": absolute; required by OCI
   std::string rootfs;           // "rootfs": absolute or empty
@@ -79,8 +79,8 @@ struct ContainerState {
   std::optional<ExitRecord> exit;                  // "exit": present once stopped
   // "cgroupPaths": controller (or "unified" for cgroup v2) -> absolute cgroupfs path.
   std::map<std::string, std::string> cgroup_paths;
-  std::string log_path;                            // "logPath": absolute or empty
-  int restart_count = 0;                           // "restartCount": 0..INT32_MAX
+  std::string log_path;   // "logPath": absolute or empty
+  int restart_count = 0;  // "restartCount": 0..INT32_MAX
   // "ready": the readiness probe (`run -d --readiness-*`) passed; absent = false.
   bool ready = false;
   // "stopRequested": `stop` or `kill` (SIGTERM, SIGKILL) ended it: the monitor does not

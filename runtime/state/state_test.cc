@@ -29,7 +29,8 @@ ContainerState Full() {
   s.stop_requested = true;
   s.backend = StateBackend::kGvisor;
   s.exit = ExitRecord{ExitRecord::Kind::kOom, 0, 9, "out of memory (limit 32 MiB)"};
-  s.cgroup_paths = {{"unified", "/sys/fs/cgroup/nucleus/web"}, {"memory", "/sys/fs/cgroup/memory/x"}};
+  s.cgroup_paths = {{"unified", "/sys/fs/cgroup/nucleus/web"},
+                    {"memory", "/sys/fs/cgroup/memory/x"}};
   s.log_path = "/run/nucleus/3f2a9c0d1e4b/log";
   s.restart_count = 3;
   return s;
@@ -37,12 +38,9 @@ ContainerState Full() {
 
 // A minimal valid state.json with one field replaced (or removed, value == nullptr).
 std::string With(const std::string& key, const char* value) {
-  std::string fields[][2] = {{"ociVersion", "\"1.0.2\""},
-                             {"id", "\"abc\""},
-                             {"status", "\"running\""},
-                             {"pid", "42"},
-                             {"bundle", "\"/b\""},
-                             {"created", "\"2024-05-01T12:00:00Z\""}};
+  std::string fields[][2] = {{"ociVersion", "\"1.0.2\""}, {"id", "\"abc\""},
+                             {"status", "\"running\""},   {"pid", "42"},
+                             {"bundle", "\"/b\""},        {"created", "\"2024-05-01T12:00:00Z\""}};
   std::string out = "{";
   bool replaced = false;
   for (auto& f : fields) {
@@ -68,9 +66,9 @@ TEST(StateJsonTest, RoundTripFull) {
 }
 
 TEST(StateJsonTest, RoundTripMinimalAndEveryStatus) {
-  for (ContainerStatus st : {ContainerStatus::kCreating, ContainerStatus::kCreated,
-                             ContainerStatus::kRunning, ContainerStatus::kPaused,
-                             ContainerStatus::kStopped}) {
+  for (ContainerStatus st :
+       {ContainerStatus::kCreating, ContainerStatus::kCreated, ContainerStatus::kRunning,
+        ContainerStatus::kPaused, ContainerStatus::kStopped}) {
     ContainerState s;
     s.id = "a";
     s.status = st;
@@ -97,8 +95,7 @@ TEST(StateJsonTest, OciSubset) {
 }
 
 TEST(StateJsonTest, UnknownFieldsIgnoredNullMapsAccepted) {
-  ASSERT_OK_AND_ASSIGN(ContainerState s,
-                       ParseStateJson(With("future", "{\"x\":[1,2,{}]}")));
+  ASSERT_OK_AND_ASSIGN(ContainerState s, ParseStateJson(With("future", "{\"x\":[1,2,{}]}")));
   EXPECT_EQ(s.id, "abc");
   EXPECT_EQ(s.status, ContainerStatus::kRunning);
   EXPECT_EQ(s.backend, StateBackend::kNative);
@@ -175,8 +172,7 @@ TEST(StateJsonTest, EveryErrorNamesPathAndValue) {
       {"exit", "{\"kind\":\"timeout\",\"signal\":9,\"reason\":7}",
        "state.json: exit.reason: 7 is not a string"},
       {"restartCount", "-1", "state.json: restartCount: -1 is not a restart count"},
-      {"restartCount", "2147483648",
-       "state.json: restartCount: 2147483648 is not a restart count"},
+      {"restartCount", "2147483648", "state.json: restartCount: 2147483648 is not a restart count"},
   };
   for (const BadCase& c : cases) {
     std::string text = With(c.key, c.value);
@@ -187,19 +183,20 @@ TEST(StateJsonTest, EveryErrorNamesPathAndValue) {
 }
 
 TEST(StateJsonTest, NotJsonNotObjectTooBig) {
-  EXPECT_THAT(ParseStateJson(""), StatusIs(absl::StatusCode::kInvalidArgument,
-                                           HasSubstr("state.json: not JSON: ")));
+  EXPECT_THAT(ParseStateJson(""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("state.json: not JSON: ")));
   EXPECT_THAT(ParseStateJson("{\"id\":"), StatusIs(absl::StatusCode::kInvalidArgument,
                                                    HasSubstr("state.json: not JSON: parse error")));
   EXPECT_THAT(ParseStateJson("[1,2]"), StatusIs(absl::StatusCode::kInvalidArgument,
                                                 "state.json: '[1,2]' is not a JSON object"));
-  EXPECT_THAT(ParseStateJson("\"x\""), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                "state.json: 'x' is not a JSON object"));
+  EXPECT_THAT(ParseStateJson("\"x\""),
+              StatusIs(absl::StatusCode::kInvalidArgument, "state.json: 'x' is not a JSON object"));
   std::string big = With("pad", ("\"" + std::string(kMaxStateJsonBytes, 'x') + "\"").c_str());
-  EXPECT_THAT(ParseStateJson(big), StatusIs(absl::StatusCode::kInvalidArgument,
-                                            HasSubstr("more than 1048576")));
+  EXPECT_THAT(ParseStateJson(big),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more than 1048576")));
   // Just under the bound parses.
-  std::string fits = With("pad", ("\"" + std::string(kMaxStateJsonBytes - 200, 'x') + "\"").c_str());
+  std::string fits =
+      With("pad", ("\"" + std::string(kMaxStateJsonBytes - 200, 'x') + "\"").c_str());
   EXPECT_OK(ParseStateJson(fits));
 }
 

@@ -97,12 +97,11 @@ absl::Status CheckOwnedDir(int fd, absl::string_view what) {
   }
   if (st.st_uid != geteuid()) {
     return absl::PermissionDeniedError(absl::StrCat(what, ": owned by uid ", st.st_uid,
-                                                    ", not by the caller (uid ", geteuid(),
-                                                    ")"));
+                                                    ", not by the caller (uid ", geteuid(), ")"));
   }
   if ((st.st_mode & 022) != 0) {
-    return absl::PermissionDeniedError(absl::StrFormat(
-        "%s: writable by group or others (mode %04o)", what, st.st_mode & 07777));
+    return absl::PermissionDeniedError(
+        absl::StrFormat("%s: writable by group or others (mode %04o)", what, st.st_mode & 07777));
   }
   return absl::OkStatus();
 }
@@ -176,8 +175,7 @@ absl::StatusOr<UniqueFd> StateStore::OpenContainerDir(absl::string_view id) cons
     }
     if (errno == ELOOP || errno == ENOTDIR) {
       return absl::FailedPreconditionError(
-          absl::StrCat("container ", id, ": ", root_, "/", id,
-                       " is a symlink or not a directory"));
+          absl::StrCat("container ", id, ": ", root_, "/", id, " is a symlink or not a directory"));
     }
     return ErrnoStatus("openat", absl::StrCat(root_, "/", id));
   }
@@ -211,8 +209,8 @@ absl::StatusOr<ContainerLock> StateStore::Create(absl::string_view id, bool dura
     return ErrnoStatus("flock", absl::StrCat(scratch_path, "/", kLockFile));
   }
   std::string name(id);
-  if (renameat2(root_fd_.get(), scratch.c_str(), root_fd_.get(), name.c_str(),
-                RENAME_NOREPLACE) != 0) {
+  if (renameat2(root_fd_.get(), scratch.c_str(), root_fd_.get(), name.c_str(), RENAME_NOREPLACE) !=
+      0) {
     if (errno == EEXIST) {
       return absl::AlreadyExistsError(absl::StrCat("container ID already exists: ", id));
     }
@@ -233,8 +231,8 @@ absl::StatusOr<ContainerLock> StateStore::Lock(absl::string_view id, absl::Durat
   int fd = openat(dir.get(), kLockFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) {
-      return absl::NotFoundError(absl::StrCat("container ID does not exist: ", id,
-                                              " (being removed)"));
+      return absl::NotFoundError(
+          absl::StrCat("container ID does not exist: ", id, " (being removed)"));
     }
     if (errno == ELOOP) {
       return absl::FailedPreconditionError(absl::StrCat(lock_path, ": a symlink; refusing it"));
@@ -269,8 +267,8 @@ absl::StatusOr<ContainerLock> StateStore::Lock(absl::string_view id, absl::Durat
   }
   // The holder we waited for may have removed the container.
   if (Unlinked(lock.get()) || Unlinked(dir.get())) {
-    return absl::NotFoundError(absl::StrCat("container ID does not exist: ", id,
-                                            " (removed while waiting for its lock)"));
+    return absl::NotFoundError(
+        absl::StrCat("container ID does not exist: ", id, " (removed while waiting for its lock)"));
   }
   return ContainerLock(std::string(id), std::move(dir), std::move(lock));
 }
@@ -278,8 +276,8 @@ absl::StatusOr<ContainerLock> StateStore::Lock(absl::string_view id, absl::Durat
 absl::Status StateStore::Save(const ContainerLock& lock, const ContainerState& state,
                               bool durable) {
   if (state.id != lock.id()) {
-    return absl::InvalidArgumentError(absl::StrCat("Save: state of container ", state.id,
-                                                   " under the lock of ", lock.id()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Save: state of container ", state.id, " under the lock of ", lock.id()));
   }
   return WriteFile(lock, kStateFile, ToJson(state), durable);
 }
@@ -345,8 +343,8 @@ absl::StatusOr<ContainerState> StateStore::Load(absl::string_view id) const {
   int fd = openat(dir.get(), kStateFile, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) {
-      return absl::NotFoundError(absl::StrCat(
-          "container ", id, ": no ", kStateFile, " (a create in progress or interrupted)"));
+      return absl::NotFoundError(absl::StrCat("container ", id, ": no ", kStateFile,
+                                              " (a create in progress or interrupted)"));
     }
     if (errno == ELOOP) {
       return absl::FailedPreconditionError(absl::StrCat(path, ": a symlink; refusing it"));
@@ -364,8 +362,8 @@ absl::StatusOr<ContainerState> StateStore::Load(absl::string_view id) const {
   absl::StatusOr<ContainerState> state = ParseStateJson(*text);
   if (!state.ok()) return Annotate(state.status(), absl::StrCat("container ", id));
   if (state->id != id) {
-    return absl::InvalidArgumentError(absl::StrCat("container ", id, ": state.json: id: ",
-                                                   state->id, " does not match its directory"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "container ", id, ": state.json: id: ", state->id, " does not match its directory"));
   }
   return state;
 }

@@ -89,8 +89,8 @@ class ContainerLock {
 };
 
 struct BrokenEntry {
-  std::string name;     // the directory entry under ROOT
-  absl::Status error;   // why it could not be loaded
+  std::string name;    // the directory entry under ROOT
+  absl::Status error;  // why it could not be loaded
 };
 
 struct StateList {
@@ -110,9 +110,7 @@ class StateStore {
   const std::string& root() const { return root_; }
   // ROOT/ID: where the container's directory is (for paths handed to others, e.g. a backend's
   // files or a socket; nucleus itself opens it with OpenContainerDir).
-  std::string ContainerDirPath(absl::string_view id) const {
-    return absl::StrCat(root_, "/", id);
-  }
+  std::string ContainerDirPath(absl::string_view id) const { return absl::StrCat(root_, "/", id); }
 
   // Validates id (ids.h), creates ID/ atomically, returns its lock held.
   // durable: as Save's (the root directory's fsync).
@@ -126,8 +124,8 @@ class StateStore {
   absl::Status Save(const ContainerLock& lock, const ContainerState& state, bool durable = true);
   // Another file of the container's directory (config.json, ...), written like state.json:
   // NAME.tmp, fsync, rename. name is one plain component chosen by nucleus, not user input.
-  absl::Status WriteFile(const ContainerLock& lock, absl::string_view name,
-                         absl::string_view text, bool durable = true);
+  absl::Status WriteFile(const ContainerLock& lock, absl::string_view name, absl::string_view text,
+                         bool durable = true);
   // Reads ID/NAME (O_NOFOLLOW, a regular file, at most max_bytes). NotFound when missing.
   absl::StatusOr<std::string> ReadFile(absl::string_view id, absl::string_view name,
                                        size_t max_bytes) const;

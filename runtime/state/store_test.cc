@@ -33,9 +33,7 @@ bool Exists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void WriteFile(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 ContainerState StateFor(const std::string& id, int restarts = 0) {
   ContainerState s;
@@ -106,8 +104,8 @@ TEST(StateStoreTest, CreateSaveLoad) {
     ASSERT_OK_AND_ASSIGN(ContainerLock lock, store.Create("web"));
     EXPECT_EQ(lock.id(), "web");
     // Before the first Save the container exists but has no state.
-    EXPECT_THAT(store.Load("web"), StatusIs(absl::StatusCode::kNotFound,
-                                            HasSubstr("no state.json")));
+    EXPECT_THAT(store.Load("web"),
+                StatusIs(absl::StatusCode::kNotFound, HasSubstr("no state.json")));
     ASSERT_OK(store.Save(lock, StateFor("web", 1)));
     EXPECT_THAT(store.Save(lock, StateFor("other")),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("under the lock of web")));
@@ -122,12 +120,14 @@ TEST(StateStoreTest, CreateSaveLoad) {
 
   EXPECT_THAT(store.Create("web").status(),
               StatusIs(absl::StatusCode::kAlreadyExists, "container ID already exists: web"));
-  EXPECT_THAT(store.Create("../web").status(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("container ID")));
-  EXPECT_THAT(store.Load("nope"), StatusIs(absl::StatusCode::kNotFound,
-                                           "container ID does not exist: nope"));
+  EXPECT_THAT(store.Create("../web").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("container ID")));
+  EXPECT_THAT(store.Load("nope"),
+              StatusIs(absl::StatusCode::kNotFound, "container ID does not exist: nope"));
   EXPECT_THAT(store.Lock("nope", absl::ZeroDuration()).status(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("does not exist")));
-  EXPECT_THAT(store.Load("a/../web"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("container ID")));
+  EXPECT_THAT(store.Load("a/../web"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("container ID")));
   // A failed Create leaves no scratch directory behind.
   ASSERT_OK_AND_ASSIGN(StateList list, store.List());
   EXPECT_EQ(list.states.size(), 1u);
@@ -256,9 +256,7 @@ TEST(StateStoreTest, ListReportsBrokenEntries) {
     ASSERT_OK(store.Save(lock, StateFor(id)));
   }
   ASSERT_OK_AND_ASSIGN(ContainerLock nostate, store.Create("nostate"));
-  {
-    ASSERT_OK_AND_ASSIGN(ContainerLock lock, store.Create("garbled"));
-  }
+  { ASSERT_OK_AND_ASSIGN(ContainerLock lock, store.Create("garbled")); }
   WriteFile(store.root() + "/garbled/state.json", "{\"id\": 3");
   {
     ASSERT_OK_AND_ASSIGN(ContainerLock lock, store.Create("wrongid"));
@@ -275,16 +273,17 @@ TEST(StateStoreTest, ListReportsBrokenEntries) {
   EXPECT_EQ(list.states[1].id, "b");
   ASSERT_EQ(list.broken.size(), 5u);
   EXPECT_EQ(list.broken[0].name, "bad name");
-  EXPECT_THAT(list.broken[0].error, StatusIs(absl::StatusCode::kInvalidArgument,
-                                             HasSubstr("' ' is not allowed")));
+  EXPECT_THAT(list.broken[0].error,
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("' ' is not allowed")));
   EXPECT_EQ(list.broken[1].name, "garbled");
   EXPECT_THAT(list.broken[1].error, StatusIs(absl::StatusCode::kInvalidArgument,
                                              HasSubstr("container garbled: state.json: not JSON")));
   EXPECT_EQ(list.broken[2].name, "nostate");
-  EXPECT_THAT(list.broken[2].error, StatusIs(absl::StatusCode::kNotFound, HasSubstr("no state.json")));
+  EXPECT_THAT(list.broken[2].error,
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no state.json")));
   EXPECT_EQ(list.broken[3].name, "plainfile");
-  EXPECT_THAT(list.broken[3].error, StatusIs(absl::StatusCode::kFailedPrecondition,
-                                             HasSubstr("not a directory")));
+  EXPECT_THAT(list.broken[3].error,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not a directory")));
   EXPECT_EQ(list.broken[4].name, "wrongid");
   EXPECT_THAT(list.broken[4].error, StatusIs(absl::StatusCode::kInvalidArgument,
                                              HasSubstr("does not match its directory")));
@@ -301,13 +300,14 @@ TEST(StateStoreTest, RefusesSymlinkedContainerDirAndStateFile) {
                                            HasSubstr("is a symlink or not a directory")));
   EXPECT_THAT(store.Lock("evil", absl::ZeroDuration()).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("symlink")));
-  EXPECT_THAT(store.Create("evil").status(), StatusIs(absl::StatusCode::kAlreadyExists, ::testing::_));
+  EXPECT_THAT(store.Create("evil").status(),
+              StatusIs(absl::StatusCode::kAlreadyExists, ::testing::_));
 
   ASSERT_OK_AND_ASSIGN(ContainerLock lock, store.Create("c"));
-  ASSERT_EQ(symlink((elsewhere + "/state.json").c_str(),
-                    (store.root() + "/c/state.json").c_str()), 0);
-  EXPECT_THAT(store.Load("c"), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                        HasSubstr("state.json: a symlink")));
+  ASSERT_EQ(symlink((elsewhere + "/state.json").c_str(), (store.root() + "/c/state.json").c_str()),
+            0);
+  EXPECT_THAT(store.Load("c"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("state.json: a symlink")));
 }
 
 TEST(StateStoreTest, RemoveDeletesEverythingWithoutFollowingSymlinks) {

@@ -42,8 +42,8 @@ absl::Status WaitReadable(int fd, absl::Time deadline, absl::string_view what) {
     if (left <= absl::ZeroDuration()) {
       return absl::DeadlineExceededError(absl::StrCat("console socket: no ", what, " in time"));
     }
-    const int64_t ms = std::min<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
-                                         1 << 30);
+    const int64_t ms = std::min<int64_t>(
+        absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), 1 << 30);
     pollfd pfd = {fd, POLLIN, 0};
     int r = ::poll(&pfd, 1, static_cast<int>(ms));
     if (r < 0 && errno != EINTR) return ErrnoStatus("poll", "console socket");
@@ -202,8 +202,8 @@ absl::StatusOr<UniqueFd> ReceiveConsoleFd(int listen_fd, absl::Duration timeout,
     return absl::UnavailableError("console socket: peer closed without sending a console fd");
   }
   if (!received) {
-    return absl::InvalidArgumentError(
-        (msg.msg_flags & MSG_CTRUNC) != 0 ? "console socket: control message truncated"
+    return absl::InvalidArgumentError((msg.msg_flags & MSG_CTRUNC) != 0
+                                          ? "console socket: control message truncated"
                                           : "console socket: message carried no fd");
   }
   if (name != nullptr) {
@@ -242,7 +242,7 @@ absl::Status RelayPty(int master_fd, int in_fd, int out_fd, int stop_fd, int win
 
   std::string to_master, to_out;
   bool in_open = in_fd >= 0;
-  int eof_chars = 0;      // VEOF bytes still to send after in_fd's EOF
+  int eof_chars = 0;  // VEOF bytes still to send after in_fd's EOF
   char last_input = '\n';
   bool master_hup = false;  // writes to the master are pointless
   bool master_eof = false;
@@ -251,9 +251,8 @@ absl::Status RelayPty(int master_fd, int in_fd, int out_fd, int stop_fd, int win
   // Reads the master into to_out (up to `limit` buffered). Sets master_eof on EIO/EOF.
   auto read_master = [&](size_t limit) {
     while (to_out.size() < limit) {
-      ssize_t n = RetryEintr([&] {
-        return ::read(master_fd, buf, std::min(sizeof(buf), limit - to_out.size()));
-      });
+      ssize_t n = RetryEintr(
+          [&] { return ::read(master_fd, buf, std::min(sizeof(buf), limit - to_out.size())); });
       if (n < 0 && errno == EAGAIN) return;
       // EIO: every slave fd is closed (Linux never returns 0 for a pty master, but be safe).
       if (n <= 0) {

@@ -112,8 +112,7 @@ TEST(ConsoleSocketTest, SendsPtyFdAndName) {
   ASSERT_OK_AND_ASSIGN(Pty pty, OpenPty());
   ASSERT_OK(SendConsoleFd(path, pty.master.get(), pty.slave_name));
   std::string name;
-  ASSERT_OK_AND_ASSIGN(UniqueFd got,
-                       ReceiveConsoleFd(listener.get(), absl::Seconds(5), &name));
+  ASSERT_OK_AND_ASSIGN(UniqueFd got, ReceiveConsoleFd(listener.get(), absl::Seconds(5), &name));
   EXPECT_EQ(name, pty.slave_name);
   EXPECT_TRUE(isatty(got.get()));
   EXPECT_TRUE(IsCloexec(got.get()));

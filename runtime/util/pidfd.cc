@@ -56,11 +56,11 @@ bool WaitExited(int pidfd, absl::Duration timeout) {
   for (;;) {
     struct pollfd p = {pidfd, POLLIN, 0};
     const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
-    const int ms = timeout == absl::InfiniteDuration()
-                       ? -1
-                       : static_cast<int>(std::min<int64_t>(
-                             absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
-                             1 << 30));
+    const int ms =
+        timeout == absl::InfiniteDuration()
+            ? -1
+            : static_cast<int>(std::min<int64_t>(
+                  absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), 1 << 30));
     int n = ::poll(&p, 1, ms);
     if (n > 0) return true;
     if (n == 0) return false;

@@ -24,8 +24,7 @@ std::string Printable(absl::string_view arg) {
 absl::Status ErrnoStatus(absl::string_view call, absl::string_view arg, int err) {
   // absl::ErrnoToStatus picks the code; the message is ours so it reads like strace.
   const absl::Status mapped = absl::ErrnoToStatus(err, "");
-  std::string msg =
-      arg.empty() ? std::string(call) : absl::StrCat(call, "(", Printable(arg), ")");
+  std::string msg = arg.empty() ? std::string(call) : absl::StrCat(call, "(", Printable(arg), ")");
   return absl::Status(mapped.code(), absl::StrCat(msg, ": ", strerror(err)));
 }
 

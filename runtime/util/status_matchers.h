@@ -26,8 +26,7 @@ MATCHER_P2(StatusIs, code, message_matcher, "") {
   const absl::Status& s = ::nucleus::testing::GetStatus(arg);
   *result_listener << "status is " << s.ToString();
   return s.code() == code &&
-         ::testing::ExplainMatchResult(message_matcher, std::string(s.message()),
-                                       result_listener);
+         ::testing::ExplainMatchResult(message_matcher, std::string(s.message()), result_listener);
 }
 
 MATCHER(IsOk, "") {
@@ -44,10 +43,10 @@ MATCHER(IsOk, "") {
 
 #define NUCLEUS_TEST_CONCAT_INNER_(a, b) a##b
 #define NUCLEUS_TEST_CONCAT_(a, b) NUCLEUS_TEST_CONCAT_INNER_(a, b)
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                             \
-  auto NUCLEUS_TEST_CONCAT_(statusor_, __LINE__) = (expr);                          \
-  ASSERT_TRUE(NUCLEUS_TEST_CONCAT_(statusor_, __LINE__).ok())                       \
-      << NUCLEUS_TEST_CONCAT_(statusor_, __LINE__).status().ToString();             \
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                 \
+  auto NUCLEUS_TEST_CONCAT_(statusor_, __LINE__) = (expr);              \
+  ASSERT_TRUE(NUCLEUS_TEST_CONCAT_(statusor_, __LINE__).ok())           \
+      << NUCLEUS_TEST_CONCAT_(statusor_, __LINE__).status().ToString(); \
   lhs = std::move(NUCLEUS_TEST_CONCAT_(statusor_, __LINE__)).value()
 
 #endif  // NUCLEUS_RUNTIME_UTIL_STATUS_MATCHERS_H_

@@ -29,8 +29,7 @@ TEST(ErrnoStatusTest, NoArgument) {
 // An untrusted path with a newline must not split the one-line error (flags_fuzz found it).
 TEST(ErrnoStatusTest, EscapesControlCharactersInTheArgument) {
   EXPECT_THAT(ErrnoStatus("stat", "/a\nb", ENOENT),
-              StatusIs(absl::StatusCode::kNotFound,
-                       Eq("stat(/a\\nb): No such file or directory")));
+              StatusIs(absl::StatusCode::kNotFound, Eq("stat(/a\\nb): No such file or directory")));
 }
 
 TEST(AnnotateTest, PrefixesContextAndKeepsCode) {

@@ -265,8 +265,8 @@ bool Finished::Succeeded() const {
 }
 
 absl::StatusOr<Spawned> Spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
-  const std::string& path = options.program.empty() ? (argv.empty() ? options.program : argv[0])
-                                                    : options.program;
+  const std::string& path =
+      options.program.empty() ? (argv.empty() ? options.program : argv[0]) : options.program;
   if (argv.empty() || path.empty() || path[0] != '/') {
     return absl::InvalidArgumentError("spawn: the program must be an absolute path");
   }
@@ -288,7 +288,8 @@ absl::StatusOr<Spawned> Spawn(const std::vector<std::string>& argv, const SpawnO
   return SpawnChild(a, options, path.c_str());
 }
 
-absl::StatusOr<Spawned> SpawnFunction(const std::function<int()>& body, const SpawnOptions& options) {
+absl::StatusOr<Spawned> SpawnFunction(const std::function<int()>& body,
+                                      const SpawnOptions& options) {
   ChildArgs a;
   a.body = &body;
   return SpawnChild(a, options, "a child process");
@@ -330,9 +331,8 @@ absl::StatusOr<Finished> Collect(Spawned& child, UniqueFd in, UniqueFd out, Uniq
         f.timed_out = true;
         break;
       }
-      timeout_ms = static_cast<int>(
-          std::min<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
-                            1 << 30));
+      timeout_ms = static_cast<int>(std::min<int64_t>(
+          absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), 1 << 30));
     }
     // Without a pidfd (Linux < 5.3): waitpid(WNOHANG) every 10 ms.
     if (!child.pidfd.valid()) timeout_ms = timeout_ms < 0 ? 10 : std::min(timeout_ms, 10);
@@ -393,13 +393,14 @@ absl::StatusOr<Finished> Collect(Spawned& child, UniqueFd in, UniqueFd out, Uniq
 }
 
 absl::StatusOr<Finished> RunCommand(const std::vector<std::string>& argv, SpawnOptions spawn,
-                             const RunOptions& options) {
+                                    const RunOptions& options) {
   return RunWith([&](SpawnOptions& o) { return Spawn(argv, o); }, std::move(spawn), options);
 }
 
 absl::StatusOr<Finished> RunFunction(const std::function<int()>& body, SpawnOptions spawn,
-                                 const RunOptions& options) {
-  return RunWith([&](SpawnOptions& o) { return SpawnFunction(body, o); }, std::move(spawn), options);
+                                     const RunOptions& options) {
+  return RunWith([&](SpawnOptions& o) { return SpawnFunction(body, o); }, std::move(spawn),
+                 options);
 }
 
 std::string DescribeWaitStatus(int wstatus) {

@@ -5,11 +5,11 @@
 // The child, between clone and execve (util/child_steps, async-signal-safe):
 //   its own process group (new_process_group), every signal disposition back to default,
 //   stdio from the options (each fd lifted above 2 first, so no dup2 clobbers another), every
-//   other descriptor closed (a program's; a function keeps ours), PR_SET_PDEATHSIG (die_with_parent), the gates (admit, gate_fd),
-//   setns into another process's namespaces (a PID namespace: the child forks once more and
-//   relays its child's end), chdir, signals unblocked, execve. A step that fails is reported
-//   to the parent over a close-on-exec pipe ("exec: No such file or directory", the errno's
-//   status code) and the child exits 127.
+//   other descriptor closed (a program's; a function keeps ours), PR_SET_PDEATHSIG
+//   (die_with_parent), the gates (admit, gate_fd), setns into another process's namespaces (a PID
+//   namespace: the child forks once more and relays its child's end), chdir, signals unblocked,
+//   execve. A step that fails is reported to the parent over a close-on-exec pipe ("exec: No such
+//   file or directory", the errno's status code) and the child exits 127.
 //
 // Contract:
 //  - Spawn / SpawnFunction: the child runs; the caller reaps it (Collect, WaitPidfd). Spawned.pidfd
@@ -18,13 +18,15 @@
 //  - admit(pid, cloned_into_cgroup) runs in the parent while the child waits before its
 //    first set-up step (a cgroup move: nothing of the program runs outside the group); an
 //    error ends the child before it runs anything, reaped, and is returned.
-//  - Collect / RunCommand / RunFunction: feed stdin_data, keep the first `keep` bytes of each of stdout and
+//  - Collect / RunCommand / RunFunction: feed stdin_data, keep the first `keep` bytes of each of
+//  stdout and
 //    stderr, until the child exits (then what is buffered is read, without waiting for an EOF
 //    that a process it left behind may hold off), or until the timeout: the child is then
 //    killed (SIGKILL, with its process group when it leads one), reaped, and timed_out is set.
 //    Nothing is left behind either way. The status is an error only for a system call of
 //    ours that failed or a set-up step of the child that failed (its errno's code).
-//  - SpawnFunction / RunFunction bodies run in a forked copy of the caller: they may allocate only if
+//  - SpawnFunction / RunFunction bodies run in a forked copy of the caller: they may allocate only
+//  if
 //    the caller has no other thread that could hold a lock at the fork.
 //
 //   ASSIGN_OR_RETURN(Finished f, RunCommand({"/usr/bin/runsc", "--version"}, {}, {.timeout = 2s}));
@@ -49,9 +51,9 @@
 namespace nucleus {
 
 struct SpawnOptions {
-  std::string program;                        // the file to exec; "" argv[0] (absolute)
+  std::string program;                            // the file to exec; "" argv[0] (absolute)
   const std::vector<std::string>* env = nullptr;  // nullptr: ours
-  int stdin_fd = -1;                          // -1: ours (RunCommand and RunFunction make pipes)
+  int stdin_fd = -1;  // -1: ours (RunCommand and RunFunction make pipes)
   int stdout_fd = -1;
   int stderr_fd = -1;
   // The child leads a process group of its own (pgid = pid), so that kill(-pid) ends it with
@@ -80,7 +82,8 @@ struct Spawned {
 
 absl::StatusOr<Spawned> Spawn(const std::vector<std::string>& argv, const SpawnOptions& options);
 // The child runs body() after its set-up and exits with what it returns.
-absl::StatusOr<Spawned> SpawnFunction(const std::function<int()>& body, const SpawnOptions& options);
+absl::StatusOr<Spawned> SpawnFunction(const std::function<int()>& body,
+                                      const SpawnOptions& options);
 
 struct RunOptions {
   absl::string_view stdin_data;  // the child's stdin: this, then EOF (EPIPE ignored)
@@ -100,9 +103,9 @@ absl::StatusOr<Finished> Collect(Spawned& child, UniqueFd in, UniqueFd out, Uniq
                                  bool kill_group, const RunOptions& options);
 // Spawn (or SpawnFunction) with stdio pipes (the options' stdio fds are ignored), then Collect.
 absl::StatusOr<Finished> RunCommand(const std::vector<std::string>& argv, SpawnOptions spawn,
-                             const RunOptions& options);
+                                    const RunOptions& options);
 absl::StatusOr<Finished> RunFunction(const std::function<int()>& body, SpawnOptions spawn,
-                                 const RunOptions& options);
+                                     const RunOptions& options);
 
 // "exited 3", "killed by signal 9 (SIGKILL)".
 std::string DescribeWaitStatus(int wstatus);

@@ -19,10 +19,10 @@
 namespace nucleus {
 namespace {
 
+using ::nucleus::testing::StatusIs;
 using ::testing::Eq;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-using ::nucleus::testing::StatusIs;
 
 bool Alive(pid_t pid) { return ::kill(pid, 0) == 0; }
 
@@ -69,8 +69,8 @@ TEST(SubprocessTest, KillsTheWholeGroupAtTheDeadline) {
   o.timeout = absl::Milliseconds(300);
   const absl::Time start = absl::Now();
   // The grandchild holds stdout open: the wait must not hang on its EOF either.
-  absl::StatusOr<Finished> f =
-      RunCommand({"/bin/sh", "-c", absl::StrCat("sleep 60 & echo $! > ", pid_file, "; wait")}, s, o);
+  absl::StatusOr<Finished> f = RunCommand(
+      {"/bin/sh", "-c", absl::StrCat("sleep 60 & echo $! > ", pid_file, "; wait")}, s, o);
   ASSERT_OK(f.status());
   EXPECT_TRUE(f->timed_out);
   EXPECT_FALSE(f->Succeeded());
@@ -95,7 +95,8 @@ TEST(SubprocessTest, ReturnsOnceTheChildExitsEvenIfAGrandchildHoldsThePipes) {
   SpawnOptions s;
   s.new_process_group = true;
   const absl::Time start = absl::Now();
-  absl::StatusOr<Finished> f = RunCommand({"/bin/sh", "-c", "echo hi; sleep 30 & echo $! >&2"}, s, {});
+  absl::StatusOr<Finished> f =
+      RunCommand({"/bin/sh", "-c", "echo hi; sleep 30 & echo $! >&2"}, s, {});
   ASSERT_OK(f.status());
   EXPECT_TRUE(f->Succeeded());
   EXPECT_EQ(f->out, "hi\n");
@@ -130,10 +131,10 @@ TEST(SubprocessTest, GivesTheChildOnlyItsStdioAndTheEnvironmentAsked) {
   std::vector<std::string> env = {"ONLY=this"};
   SpawnOptions s;
   s.env = &env;
-  absl::StatusOr<Finished> f =
-      RunCommand({"/bin/sh", "-c", absl::StrCat("env; ls /proc/self/fd; [ -e /proc/self/fd/", leak,
-                                         " ] && echo LEAK")},
-          s, {});
+  absl::StatusOr<Finished> f = RunCommand(
+      {"/bin/sh", "-c",
+       absl::StrCat("env; ls /proc/self/fd; [ -e /proc/self/fd/", leak, " ] && echo LEAK")},
+      s, {});
   ::close(leak);
   ASSERT_OK(f.status());
   EXPECT_THAT(f->out, HasSubstr("ONLY=this"));
@@ -229,7 +230,11 @@ TEST(SubprocessTest, RunFunctionRunsTheFunctionInAChild) {
   EXPECT_TRUE(f->Succeeded());
   RunOptions o;
   o.timeout = absl::Milliseconds(100);
-  f = RunFunction([]() -> int { for (;;) ::pause(); }, {}, o);
+  f = RunFunction(
+      []() -> int {
+        for (;;) ::pause();
+      },
+      {}, o);
   ASSERT_OK(f.status());
   EXPECT_TRUE(f->timed_out);
   EXPECT_THAT(DescribeWaitStatus(f->wstatus), Eq("killed by signal 9 (SIGKILL)"));

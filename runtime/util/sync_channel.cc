@@ -45,8 +45,8 @@ absl::Status SyncErrorToStatus(const SyncMessage& msg) {
   m.detail[sizeof(m.detail) - 1] = '\0';
   if (m.err == 0) {
     // No errno: the step is a sentence about the detail ("'/evil/x': leads out of ...").
-    return absl::FailedPreconditionError(
-        m.detail[0] ? absl::StrCat("'", m.detail, "': ", m.step) : std::string(m.step));
+    return absl::FailedPreconditionError(m.detail[0] ? absl::StrCat("'", m.detail, "': ", m.step)
+                                                     : std::string(m.step));
   }
   std::string call = m.detail[0] ? absl::StrCat(m.step, "(", m.detail, ")") : m.step;
   return ErrnoStatus(call, "", m.err);
@@ -109,8 +109,8 @@ absl::Status SyncWaitExec(int fd, int* exit_code) {
   if (n < 0) return ErrnoStatus("recv", "sync socket");
   if (n == 0) return absl::OkStatus();  // peer's end closed on execve (O_CLOEXEC)
   if (msg.kind != SyncKind::kError) {
-    return absl::InternalError(absl::StrCat("sync socket: unexpected message ",
-                                            static_cast<uint32_t>(msg.kind)));
+    return absl::InternalError(
+        absl::StrCat("sync socket: unexpected message ", static_cast<uint32_t>(msg.kind)));
   }
   if (exit_code) *exit_code = msg.exit_code;
   return SyncErrorToStatus(msg);

@@ -27,23 +27,23 @@
 namespace nucleus {
 
 enum class SyncKind : uint32_t {
-  kError = 1,       // child -> parent: a setup step failed (step, errno, detail)
-  kNeedIdMaps = 2,  // child -> parent: user namespace made, please write the id maps
-  kGo = 3,          // parent -> child: proceed
-  kReady = 4,       // child -> parent: fully set up, about to wait for start / exec
-  kAbort = 5,       // parent -> child: give up and _exit
-  kCgroupReady = 6, // parent -> child: you are in the container's cgroup(s) in every hierarchy
-  kDetach = 7,      // parent -> child (instead of kGo at the start gate): I am leaving; stop
-                    // dying with me and wait for a `start` on the start socket
-  kConsole = 8,     // child -> parent: the pty master, attached with SCM_RIGHTS
+  kError = 1,        // child -> parent: a setup step failed (step, errno, detail)
+  kNeedIdMaps = 2,   // child -> parent: user namespace made, please write the id maps
+  kGo = 3,           // parent -> child: proceed
+  kReady = 4,        // child -> parent: fully set up, about to wait for start / exec
+  kAbort = 5,        // parent -> child: give up and _exit
+  kCgroupReady = 6,  // parent -> child: you are in the container's cgroup(s) in every hierarchy
+  kDetach = 7,       // parent -> child (instead of kGo at the start gate): I am leaving; stop
+                     // dying with me and wait for a `start` on the start socket
+  kConsole = 8,      // child -> parent: the pty master, attached with SCM_RIGHTS
 };
 
 struct SyncMessage {
   SyncKind kind;
-  int32_t err;          // errno for kError
-  int32_t exit_code;    // suggested exit status for kError (125, 126, 127)
-  char step[96];        // "mount /proc", "pivot_root", "execve", or a sentence when err == 0
-  char detail[256];     // the path or argument involved
+  int32_t err;        // errno for kError
+  int32_t exit_code;  // suggested exit status for kError (125, 126, 127)
+  char step[96];      // "mount /proc", "pivot_root", "execve", or a sentence when err == 0
+  char detail[256];   // the path or argument involved
 };
 
 struct SyncPair {
@@ -76,8 +76,7 @@ bool ChildSyncWait(int fd, SyncKind kind);
 uint32_t ChildSyncReceive(int fd);
 // Sends {step, detail, err, exit_code}. Never returns an error: if the parent is gone there
 // is nobody to tell.
-void ChildReportError(int fd, const char* step, const char* detail, int err,
-                      int exit_code = 125);
+void ChildReportError(int fd, const char* step, const char* detail, int err, int exit_code = 125);
 
 }  // namespace nucleus
 

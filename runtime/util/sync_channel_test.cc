@@ -48,9 +48,8 @@ TEST(SyncChannelTest, HandshakeThenExecLooksLikeEof) {
 
 TEST(SyncChannelTest, ChildErrorBecomesStatusNamingStep) {
   ASSERT_OK_AND_ASSIGN(SyncPair pair, SyncPair::Create());
-  pid_t pid = ForkChild(pair, [](int fd) {
-    ChildReportError(fd, "mount", "proc, /rootfs/proc", EPERM, 125);
-  });
+  pid_t pid = ForkChild(
+      pair, [](int fd) { ChildReportError(fd, "mount", "proc, /rootfs/proc", EPERM, 125); });
   int code = 0;
   EXPECT_THAT(SyncWaitExec(pair.parent.get(), &code),
               StatusIs(absl::StatusCode::kPermissionDenied,
@@ -63,8 +62,9 @@ TEST(SyncChannelTest, ErrorWhileWaitingForHandshake) {
   ASSERT_OK_AND_ASSIGN(SyncPair pair, SyncPair::Create());
   pid_t pid =
       ForkChild(pair, [](int fd) { ChildReportError(fd, "unshare", "CLONE_NEWUSER", EINVAL); });
-  EXPECT_THAT(SyncWaitFor(pair.parent.get(), SyncKind::kNeedIdMaps),
-              StatusIs(absl::StatusCode::kInvalidArgument, Eq("unshare(CLONE_NEWUSER): Invalid argument")));
+  EXPECT_THAT(
+      SyncWaitFor(pair.parent.get(), SyncKind::kNeedIdMaps),
+      StatusIs(absl::StatusCode::kInvalidArgument, Eq("unshare(CLONE_NEWUSER): Invalid argument")));
   waitpid(pid, nullptr, 0);
 }
 

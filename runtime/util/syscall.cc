@@ -46,7 +46,6 @@ void RemoveContents(int dirfd, dev_t dev) {
 
 }  // namespace
 
-
 pid_t Clone3(uint64_t flags, int* pidfd, int* cgroup_fd) {
   auto clone = [&](int cgroup) {
     struct clone_args args = {};

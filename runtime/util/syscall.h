@@ -46,8 +46,7 @@ absl::StatusOr<UniqueFd> Open(const std::string& path, int flags, mode_t mode = 
 absl::StatusOr<UniqueFd> OpenAt(int dirfd, const std::string& path, int flags, mode_t mode = 0);
 
 // Reads the whole file (up to max_bytes; more is an error) into a string.
-absl::StatusOr<std::string> ReadFileToString(const std::string& path,
-                                             size_t max_bytes = 16 << 20);
+absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes = 16 << 20);
 // Reads all of fd from its current offset (up to max_bytes).
 absl::StatusOr<std::string> ReadFdToString(int fd, size_t max_bytes = 16 << 20);
 // Opens path O_WRONLY (O_CREAT|O_TRUNC when create) and writes contents in full.

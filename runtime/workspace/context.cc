@@ -51,8 +51,8 @@ class Walker {
         return Error(rel, ErrnoStatus("stat").message());
       }
       if (++count_ > spec_.max_files) {
-        return Error(rel, absl::StrCat("more than ", spec_.max_files,
-                                       " entries (--context-limit files=N)"));
+        return Error(
+            rel, absl::StrCat("more than ", spec_.max_files, " entries (--context-limit files=N)"));
       }
       if (S_ISDIR(st.st_mode)) {
         if (depth + 1 > spec_.max_depth) {
@@ -60,16 +60,16 @@ class Walker {
                                          " directory levels (--context-limit depth=N)"));
         }
         ++walk_.dirs;
-        UniqueFd sub(::openat(src_fd, name.c_str(),
-                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        UniqueFd sub(
+            ::openat(src_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!sub.valid()) return Error(rel, ErrnoStatus("open").message());
         UniqueFd dest_sub;
         if (dest_fd >= 0) {
           if (::mkdirat(dest_fd, name.c_str(), 0700) != 0) {
             return Error(rel, ErrnoStatus("mkdir in the workspace").message());
           }
-          dest_sub.Reset(::openat(dest_fd, name.c_str(),
-                                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+          dest_sub.Reset(
+              ::openat(dest_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
           if (!dest_sub.valid()) return Error(rel, ErrnoStatus("open in the workspace").message());
         }
         RETURN_IF_ERROR(Dir(sub.get(), dest_sub.get(), rel, depth + 1));
@@ -125,8 +125,8 @@ class Walker {
   absl::Status File(int src_fd, int dest_fd, const std::string& name, const std::string& rel,
                     mode_t mode) {
     // O_NONBLOCK: an entry swapped for a FIFO after the lstat must not hang the walk.
-    UniqueFd in(::openat(src_fd, name.c_str(),
-                         O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    UniqueFd in(
+        ::openat(src_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (!in.valid()) return Error(rel, ErrnoStatus("open").message());
     struct stat st;
     if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -221,8 +221,8 @@ absl::StatusOr<ContextWalk> WalkContext(const ContextSpec& spec, int dest_dirfd,
                                         gid_t gid, bool hash) {
   UniqueFd root(::open(spec.source.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!root.valid()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--context ", Quote(spec.source), ": ", ErrnoStatus("open").message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--context ", Quote(spec.source), ": ", ErrnoStatus("open").message()));
   }
   Walker w(spec, uid, gid, hash);
   RETURN_IF_ERROR(w.Dir(root.get(), dest_dirfd, "", 0));
@@ -287,8 +287,8 @@ absl::Status FinishContext(const ContextSpec& spec, const ContextWalk& walk) {
     }
     absl::Status checked = CheckManifest(walk.sha256, *text);
     if (!checked.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--verify-context ", Quote(spec.verify),
-                                                     ": ", checked.message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--verify-context ", Quote(spec.verify), ": ", checked.message()));
     }
   }
   if (!spec.manifest.empty()) {

@@ -51,8 +51,8 @@ bool ContextExcluded(const ContextSpec& spec, absl::string_view rel);
 
 struct ContextWalk {
   uint64_t files = 0, dirs = 0, symlinks = 0, bytes = 0;
-  std::vector<std::string> excluded;  // relative paths, as met (a directory: not descended)
-  std::vector<std::string> special;   // sockets, FIFOs, devices: left out
+  std::vector<std::string> excluded;          // relative paths, as met (a directory: not descended)
+  std::vector<std::string> special;           // sockets, FIFOs, devices: left out
   std::map<std::string, std::string> sha256;  // relative path -> hex, regular files (hash)
 };
 

@@ -151,8 +151,8 @@ TEST(ContextTest, ManifestRoundTripAndCheck) {
   EXPECT_OK(CheckManifest(m, text));
   auto changed = m;
   changed["d/b"] = HashOf("evil");
-  EXPECT_THAT(CheckManifest(changed, text), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                                     HasSubstr("'d/b': sha256 differs")));
+  EXPECT_THAT(CheckManifest(changed, text),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("'d/b': sha256 differs")));
   auto extra = m;
   extra["new"] = HashOf("n");
   EXPECT_THAT(CheckManifest(extra, text), StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -164,8 +164,8 @@ TEST(ContextTest, ManifestRoundTripAndCheck) {
        {std::string("xyz  ./a\n"), HashOf("a") + " ./a\n", HashOf("a") + "  a\n",
         HashOf("a") + "  ./../a\n", HashOf("a") + "  ./a//b\n",
         HashOf("a") + "  ./a\n" + HashOf("b") + "  ./a\n"}) {
-    EXPECT_THAT(ParseManifest(bad), StatusIs(absl::StatusCode::kInvalidArgument,
-                                             HasSubstr("line ")))
+    EXPECT_THAT(ParseManifest(bad),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line ")))
         << bad;
   }
 }

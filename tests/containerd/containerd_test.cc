@@ -39,7 +39,8 @@ constexpr char kNamespace[] = "nucleus-ctrd";
 constexpr char kImage[] = "nucleus.test/busybox:latest";
 
 void SleepS(double s) {
-  struct timespec ts = {static_cast<time_t>(s), static_cast<long>((s - static_cast<long>(s)) * 1e9)};
+  struct timespec ts = {static_cast<time_t>(s),
+                        static_cast<long>((s - static_cast<long>(s)) * 1e9)};
   nanosleep(&ts, nullptr);
 }
 
@@ -54,7 +55,8 @@ class ContainerdTest : public ContainerTest {
   void SetUp() override {
     ContainerTest::SetUp();
     if (IsSkipped()) return;
-    for (const char* bin : {"/usr/bin/containerd", "/usr/bin/ctr", "/usr/bin/containerd-shim-runc-v2"}) {
+    for (const char* bin :
+         {"/usr/bin/containerd", "/usr/bin/ctr", "/usr/bin/containerd-shim-runc-v2"}) {
       if (access(bin, X_OK) != 0) {
         GTEST_SKIP() << bin << " is not installed (Debian's containerd package; tools/setup.sh "
                      << "installs it)";
@@ -66,20 +68,32 @@ class ContainerdTest : public ContainerTest {
     dir_ = tmpl;
     address_ = dir_ + "/containerd.sock";
     runc_root_ = dir_ + "/runc";
-    WriteFile(dir_ + "/config.toml",
-              "version = 2\n"
-              "root = \"" + dir_ + "/root\"\n"
-              "state = \"" + dir_ + "/state\"\n"
-              "disabled_plugins = [\"io.containerd.grpc.v1.cri\", "
-              "\"io.containerd.snapshotter.v1.btrfs\", \"io.containerd.snapshotter.v1.zfs\", "
-              "\"io.containerd.snapshotter.v1.devmapper\", \"io.containerd.snapshotter.v1.aufs\", "
-              "\"io.containerd.internal.v1.tracing\"]\n"
-              "[grpc]\n  address = \"" + address_ + "\"\n"
-              "[ttrpc]\n  address = \"" + address_ + ".ttrpc\"\n"
-              "[debug]\n  address = \"" + dir_ + "/debug.sock\"\n"
-              "[metrics]\n  address = \"\"\n"
-              // Its default is /opt/containerd, made at start.
-              "[plugins.\"io.containerd.internal.v1.opt\"]\n  path = \"" + dir_ + "/opt\"\n");
+    WriteFile(
+        dir_ + "/config.toml",
+        "version = 2\n"
+        "root = \"" +
+            dir_ +
+            "/root\"\n"
+            "state = \"" +
+            dir_ +
+            "/state\"\n"
+            "disabled_plugins = [\"io.containerd.grpc.v1.cri\", "
+            "\"io.containerd.snapshotter.v1.btrfs\", \"io.containerd.snapshotter.v1.zfs\", "
+            "\"io.containerd.snapshotter.v1.devmapper\", \"io.containerd.snapshotter.v1.aufs\", "
+            "\"io.containerd.internal.v1.tracing\"]\n"
+            "[grpc]\n  address = \"" +
+            address_ +
+            "\"\n"
+            "[ttrpc]\n  address = \"" +
+            address_ +
+            ".ttrpc\"\n"
+            "[debug]\n  address = \"" +
+            dir_ +
+            "/debug.sock\"\n"
+            "[metrics]\n  address = \"\"\n"
+            // Its default is /opt/containerd, made at start.
+            "[plugins.\"io.containerd.internal.v1.opt\"]\n  path = \"" +
+            dir_ + "/opt\"\n");
     // The shim's socket goes to /run/containerd/s whatever the config says (containerd 1.6):
     // TearDown removes what this test made there.
     run_containerd_existed_ = PathExists("/run/containerd");
@@ -94,8 +108,10 @@ class ContainerdTest : public ContainerTest {
       StopContainerdAndShims();
       // Whatever a failed test left mounted under our directory (rootfs overlays), then it.
       RunCommand({"/bin/sh", "-c",
-                  "grep -o ' " + dir_ + "/[^ ]*' /proc/self/mountinfo | sort -r | "
-                  "xargs -r -n1 umount -l; rm -rf " + dir_});
+                  "grep -o ' " + dir_ +
+                      "/[^ ]*' /proc/self/mountinfo | sort -r | "
+                      "xargs -r -n1 umount -l; rm -rf " +
+                      dir_});
       if (!run_containerd_s_existed_) rmdir("/run/containerd/s");
       if (!run_containerd_existed_) {
         rmdir("/run/containerd");
@@ -136,7 +152,8 @@ class ContainerdTest : public ContainerTest {
         FAIL() << "containerd exited at start: " << ReadFile(log).value_or("");
       }
       if (PathExists(address_) && Ctr({"version"}, 5).exit_code == 0) return;
-      if (Now() > deadline) FAIL() << "containerd did not serve within 20 s: " << ReadFile(log).value_or("");
+      if (Now() > deadline)
+        FAIL() << "containerd did not serve within 20 s: " << ReadFile(log).value_or("");
       SleepS(0.05);
     }
   }
@@ -156,7 +173,8 @@ class ContainerdTest : public ContainerTest {
         {"rootfs", {{"type", "layers"}, {"diff_ids", {"sha256:" + layer_digest}}}}};
     WriteFile(img + "/config.json", config.dump());
     std::string config_digest = Sha256(img + "/config.json");
-    ASSERT_EQ(rename((img + "/config.json").c_str(), (img + "/" + config_digest + ".json").c_str()), 0);
+    ASSERT_EQ(rename((img + "/config.json").c_str(), (img + "/" + config_digest + ".json").c_str()),
+              0);
     nlohmann::json manifest = nlohmann::json::array(
         {{{"Config", config_digest + ".json"}, {"RepoTags", {kImage}}, {"Layers", {"layer.tar"}}}});
     WriteFile(img + "/manifest.json", manifest.dump());
@@ -185,8 +203,8 @@ class ContainerdTest : public ContainerTest {
   // platform: `auto` picks KVM wherever /dev/kvm opens, which Debian 12's runsc does not
   // always run on).
   std::vector<std::string> RunArgs(bool gvisor, std::vector<std::string> extra) {
-    std::vector<std::string> a = {"run", "--runc-binary", NucleusPath(), "--runc-root", runc_root_,
-                                  "--fifo-dir", dir_ + "/fifo"};
+    std::vector<std::string> a = {"run",      "--runc-binary", NucleusPath(), "--runc-root",
+                                  runc_root_, "--fifo-dir",    dir_ + "/fifo"};
     if (gvisor) {
       a.insert(a.end(), {"--annotation", "run.nucleus.backend=gvisor", "--annotation",
                          "run.nucleus.gvisor.platform=ptrace"});
@@ -277,11 +295,11 @@ class ContainerdTest : public ContainerTest {
     const std::string data = dir_ + "/data-" + id;
     ASSERT_EQ(mkdir(data.c_str(), 0755), 0);
     const std::string count = data + "/count";
-    RunResult run = Ctr(RunArgs(gvisor, {"-d", "--mount",
-                                         "type=bind,src=" + data + ",dst=/data,options=rbind:rw",
-                                         kImage, id, "/bin/sh", "-c",
-                                         "trap 'exit 7' TERM; i=0; while true; do i=$((i+1)); "
-                                         "echo $i > /data/count; sleep 0.1; done"}));
+    RunResult run = Ctr(
+        RunArgs(gvisor, {"-d", "--mount", "type=bind,src=" + data + ",dst=/data,options=rbind:rw",
+                         kImage, id, "/bin/sh", "-c",
+                         "trap 'exit 7' TERM; i=0; while true; do i=$((i+1)); "
+                         "echo $i > /data/count; sleep 0.1; done"}));
     ASSERT_EQ(run.exit_code, 0) << run;
     double deadline = Now() + 10;
     while (ReadNumber(count) < 2 && Now() < deadline) SleepS(0.05);
@@ -291,8 +309,8 @@ class ContainerdTest : public ContainerTest {
     EXPECT_THAT(state.out, HasSubstr("\"status\": \"running\"")) << state;
 
     // exec: its output and exit status come back through the shim.
-    RunResult exec = Ctr({"task", "exec", "--fifo-dir", dir_ + "/fifo", "--exec-id", "e1", id, "/bin/sh", "-c",
-                          "echo exec-ok; exit 5"});
+    RunResult exec = Ctr({"task", "exec", "--fifo-dir", dir_ + "/fifo", "--exec-id", "e1", id,
+                          "/bin/sh", "-c", "echo exec-ok; exit 5"});
     EXPECT_EQ(exec.exit_code, 5) << exec;
     EXPECT_THAT(exec.out, HasSubstr("exec-ok")) << exec;
     RunResult ps = Ctr({"task", "ps", id});
@@ -311,7 +329,8 @@ class ContainerdTest : public ContainerTest {
     SleepS(1.0);
     long after = ReadNumber(count);
     EXPECT_EQ(before, after) << "the counter advanced while the container was paused";
-    RunResult exec_paused = Ctr({"task", "exec", "--fifo-dir", dir_ + "/fifo", "--exec-id", "e2", id, "/bin/true"}, 20);
+    RunResult exec_paused =
+        Ctr({"task", "exec", "--fifo-dir", dir_ + "/fifo", "--exec-id", "e2", id, "/bin/true"}, 20);
     EXPECT_NE(exec_paused.exit_code, 0) << "exec in a paused container: " << exec_paused;
 
     // resume: it counts again.
@@ -324,9 +343,9 @@ class ContainerdTest : public ContainerTest {
 
     // update: containerd's Tasks.Update -> the shim -> `nucleus update --resources -`.
     const long limit = 48L << 20;
-    RunResult update = RunCommand(
-        {"/usr/bin/python3", Runfile("tests/containerd/update_task.py"), address_, kNamespace, id,
-         "{\"memory\":{\"limit\":" + std::to_string(limit) + "}}"});
+    RunResult update =
+        RunCommand({"/usr/bin/python3", Runfile("tests/containerd/update_task.py"), address_,
+                    kNamespace, id, "{\"memory\":{\"limit\":" + std::to_string(limit) + "}}"});
     if (update.exit_code == 2) {
       ADD_FAILURE() << "python3-grpcio is missing (tools/setup.sh installs it): " << update;
     } else {
@@ -374,9 +393,9 @@ class ContainerdTest : public ContainerTest {
 
   // Foreground: output and exit status; /proc/version tells the backends apart.
   void Foreground(bool gvisor) {
-    RunResult r = Ctr(RunArgs(gvisor, {"--rm", kImage, gvisor ? "fg-gvisor" : "fg-native",
-                                       "/bin/sh", "-c",
-                                       "echo hello from nucleus; cat /proc/version; exit 3"}));
+    RunResult r =
+        Ctr(RunArgs(gvisor, {"--rm", kImage, gvisor ? "fg-gvisor" : "fg-native", "/bin/sh", "-c",
+                             "echo hello from nucleus; cat /proc/version; exit 3"}));
     EXPECT_EQ(r.exit_code, 3) << r;
     EXPECT_THAT(r.out, HasSubstr("hello from nucleus")) << r;
     std::string host = ReadFile("/proc/version").value_or("?");

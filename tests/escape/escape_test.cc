@@ -83,9 +83,9 @@ std::vector<Attempt> ParseAttempts(const std::string& out) {
     size_t verdict_end = line.find(' ', name_end + 1);
     Attempt a;
     a.name = line.substr(7, name_end - 7);
-    a.verdict = line.substr(name_end + 1, verdict_end == std::string::npos
-                                              ? std::string::npos
-                                              : verdict_end - name_end - 1);
+    a.verdict =
+        line.substr(name_end + 1, verdict_end == std::string::npos ? std::string::npos
+                                                                   : verdict_end - name_end - 1);
     a.line = line;
     attempts.push_back(a);
   }
@@ -167,8 +167,8 @@ class EscapeTest : public ContainerTest {
     stray_fd_ = -1;
     std::string host_now = HostHostname();
     if (!hostname_before_.empty() && host_now != hostname_before_) {
-      ADD_FAILURE() << "the host's hostname changed: '" << hostname_before_ << "' -> '"
-                    << host_now << "' (restored)";
+      ADD_FAILURE() << "the host's hostname changed: '" << hostname_before_ << "' -> '" << host_now
+                    << "' (restored)";
       sethostname(hostname_before_.data(), hostname_before_.size());
     }
     if (!host_marker_.empty()) unlink(host_marker_.c_str());
@@ -309,11 +309,14 @@ class EscapeTest : public ContainerTest {
   std::vector<std::string> BatteryArgs(const std::string& suid, const std::string& ro_dir,
                                        const std::string& rw_dir,
                                        const std::string& outside_marker) {
-    std::vector<std::string> args = {
-        "--host-pid", std::to_string(sentry_pid_), "--host-comm", kSentryComm,
-        "--abstract", abstract_name_,              "--marker",    host_marker_,
-        "--suid",     suid,                        "--ro-dir",    ro_dir,
-        "--rw-dir",   rw_dir,                      "--host-socket", socket_path_};
+    std::vector<std::string> args = {"--host-pid",    std::to_string(sentry_pid_),
+                                     "--host-comm",   kSentryComm,
+                                     "--abstract",    abstract_name_,
+                                     "--marker",      host_marker_,
+                                     "--suid",        suid,
+                                     "--ro-dir",      ro_dir,
+                                     "--rw-dir",      rw_dir,
+                                     "--host-socket", socket_path_};
     if (!outside_marker.empty()) args.insert(args.end(), {"--marker", outside_marker});
     for (const std::string& m : extra_markers_) args.insert(args.end(), {"--marker", m});
     // The host's own secrets: only where the container's root is the default one (a --rootfs
@@ -327,8 +330,8 @@ class EscapeTest : public ContainerTest {
   //   /escape ARGS
   RunResult RunInRootfs(const Layout& l, const std::vector<std::string>& flags,
                         std::vector<std::string> extra_args = {}) {
-    std::vector<std::string> all = {"--rootfs", l.rootfs, "--ro", l.battery + ":/escape",
-                                    "--ro", l.ro_dir + ":/ro", "--rw", l.rw_dir + ":/rw"};
+    std::vector<std::string> all = {"--rootfs", l.rootfs,          "--ro", l.battery + ":/escape",
+                                    "--ro",     l.ro_dir + ":/ro", "--rw", l.rw_dir + ":/rw"};
     all.insert(all.end(), flags.begin(), flags.end());
     std::vector<std::string> args = BatteryArgs("/escape-suid", "/ro", "/rw", l.outside_marker);
     args.insert(args.end(), extra_args.begin(), extra_args.end());
@@ -446,9 +449,9 @@ TEST_P(EscapeDefaultTest, DefaultContainer) {
   const bool bound_blocked = !host_ids || HostLandlockAbi() >= 9;
   if (bound_blocked) ASSERT_NO_FATAL_FAILURE(BindRootOnlySocket(&flags, &args));
   RunResult r = RunBattery(flags, EscapePath(), args);
-  ExpectAllBlocked(r, what,
-                   bound_blocked ? std::set<std::string>{}
-                                 : std::set<std::string>{"bound_unix_socket"});
+  ExpectAllBlocked(
+      r, what,
+      bound_blocked ? std::set<std::string>{} : std::set<std::string>{"bound_unix_socket"});
   ExpectNoSetIdFiles(rw_dir, what);
   ExpectNoWriteProbes("", what);
   EXPECT_FALSE(PathExists(ro_dir + "/" + kWriteProbeName)) << "wrote into a --ro bind";

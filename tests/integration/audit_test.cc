@@ -36,8 +36,8 @@ class AuditTest : public ContainerTest {
 TEST_F(AuditTest, EventsOfARunAreJsonLinesWithTheirFields) {
   std::string log = TestTmpDir() + "/audit-run.log";
   unlink(log.c_str());
-  RunResult r = RunCommand({NucleusPath(), "--audit-log", log, "run", "--name", "audit-a",
-                            "-e", "DB_PASSWORD=hunter2", "--", "/bin/sh", "-c",
+  RunResult r = RunCommand({NucleusPath(), "--audit-log", log, "run", "--name", "audit-a", "-e",
+                            "DB_PASSWORD=hunter2", "--", "/bin/sh", "-c",
                             "echo --token=abc >/dev/null; exit 3"});
   ASSERT_EQ(r.exit_code, 3) << r;
   std::vector<Json> lines = Lines(log);
@@ -74,8 +74,8 @@ TEST_F(AuditTest, KilledAndUnconfinedAreRecorded) {
 }
 
 TEST_F(AuditTest, BadAuditLogPathIsANucleusError) {
-  RunResult r = RunCommand({NucleusPath(), "--audit-log", "/nonexistent-dir/x.log", "run",
-                            "--", "/bin/true"});
+  RunResult r = RunCommand(
+      {NucleusPath(), "--audit-log", "/nonexistent-dir/x.log", "run", "--", "/bin/true"});
   EXPECT_EQ(r.exit_code, 125) << r;
   EXPECT_THAT(r.err, HasSubstr("--audit-log")) << r;
 }

@@ -34,8 +34,8 @@ void ExpectRefused(const RunResult& r, const std::vector<std::string>& names) {
   EXPECT_FALSE(r.err.empty() || r.err.back() != '\n') << "the line is not terminated" << r;
   EXPECT_THAT(lines[0], StartsWith("nucleus: ")) << r;
   for (const std::string& name : names) {
-    EXPECT_THAT(Lower(lines[0]), HasSubstr(Lower(name))) << "the message does not name '"
-                                                         << name << "'" << r;
+    EXPECT_THAT(Lower(lines[0]), HasSubstr(Lower(name)))
+        << "the message does not name '" << name << "'" << r;
   }
 }
 
@@ -51,9 +51,7 @@ TEST_F(BadInputTest, UnknownFlagWithValue) {
   ExpectRefused(r, {"--no-such-option"});
 }
 
-TEST_F(BadInputTest, MissingCommand) {
-  ExpectRefused(RunNucleus({}), {"command"});
-}
+TEST_F(BadInputTest, MissingCommand) { ExpectRefused(RunNucleus({}), {"command"}); }
 
 TEST_F(BadInputTest, MissingCommandAfterDoubleDash) {
   ExpectRefused(RunNucleus({"--hostname", "x", "--"}), {"command"});
@@ -98,8 +96,7 @@ TEST_F(BadInputTest, RwOfMissingPathWithDestination) {
 
 TEST_F(BadInputTest, DestinationWithDotDot) {
   std::string src = TestTmpDir();
-  ExpectRefused(RunNucleus({"--ro", src + ":/mnt/../../etc", "--", ProbePath(), "facts"}),
-                {".."});
+  ExpectRefused(RunNucleus({"--ro", src + ":/mnt/../../etc", "--", ProbePath(), "facts"}), {".."});
   ExpectRefused(RunNucleus({"--tmpfs", "/mnt/../../etc", "--", ProbePath(), "facts"}), {".."});
 }
 
@@ -122,8 +119,8 @@ TEST_F(BadInputTest, MissingMountPointOnReadOnlyHostRoot) {
 }
 
 TEST_F(BadInputTest, SensitiveBindSourcesNeedTheirFlag) {
-  for (const std::string& src : {"/", "/etc", "/root", "/run", "/var/run", "/proc/1",
-                                 "/sys/kernel", "/dev", "/boot"}) {
+  for (const std::string& src :
+       {"/", "/etc", "/root", "/run", "/var/run", "/proc/1", "/sys/kernel", "/dev", "/boot"}) {
     RunResult r = RunNucleus({"--ro", src + ":/mnt/x", "--", "/bin/true"});
     ExpectRefused(r, {"--ro", src, "--allow-sensitive-bind"});
   }
@@ -179,8 +176,7 @@ class SymlinkEscapeTest : public ContainerTest {
     // Relative, climbing out with "..".
     std::string up;
     for (int i = 0; i < 32; ++i) up += "../";
-    ASSERT_EQ(symlink((up + host_target_.substr(1)).c_str(), (rootfs_ + "/evil_up").c_str()),
-              0);
+    ASSERT_EQ(symlink((up + host_target_.substr(1)).c_str(), (rootfs_ + "/evil_up").c_str()), 0);
   }
 
   // The host directory the symlinks point at is untouched: still empty.
@@ -195,24 +191,24 @@ class SymlinkEscapeTest : public ContainerTest {
 };
 
 TEST_F(SymlinkEscapeTest, AbsoluteSymlinkToHostDir) {
-  RunResult r = RunNucleus({"--rootfs", rootfs_, "--tmpfs", "/evil/x", "--", "/bin/sh", "-c",
-                            "echo ran"});
+  RunResult r =
+      RunNucleus({"--rootfs", rootfs_, "--tmpfs", "/evil/x", "--", "/bin/sh", "-c", "echo ran"});
   ExpectRefused(r, {"/evil/x", "symlink"});
   ExpectHostTargetUntouched();
 }
 
 TEST_F(SymlinkEscapeTest, AbsoluteSymlinkToEtc) {
   std::string name = UniqueName("nucleus-it-escape");
-  RunResult r = RunNucleus({"--rootfs", rootfs_, "--tmpfs", "/evil_etc/" + name, "--",
-                            "/bin/sh", "-c", "echo ran"});
+  RunResult r = RunNucleus(
+      {"--rootfs", rootfs_, "--tmpfs", "/evil_etc/" + name, "--", "/bin/sh", "-c", "echo ran"});
   ExpectRefused(r, {"/evil_etc/" + name, "symlink"});
   EXPECT_FALSE(PathExists("/etc/" + name)) << "created on the host's /etc";
   if (PathExists("/etc/" + name)) rmdir(("/etc/" + name).c_str());
 }
 
 TEST_F(SymlinkEscapeTest, DotDotSymlinkToHostDir) {
-  RunResult r = RunNucleus({"--rootfs", rootfs_, "--tmpfs", "/evil_up/x", "--", "/bin/sh",
-                            "-c", "echo ran"});
+  RunResult r =
+      RunNucleus({"--rootfs", rootfs_, "--tmpfs", "/evil_up/x", "--", "/bin/sh", "-c", "echo ran"});
   ExpectRefused(r, {"/evil_up/x", "symlink"});
   ExpectHostTargetUntouched();
 }
@@ -220,8 +216,8 @@ TEST_F(SymlinkEscapeTest, DotDotSymlinkToHostDir) {
 TEST_F(SymlinkEscapeTest, BindThroughSymlink) {
   std::string src = TestTmpDir() + "/" + UniqueName("bind-src");
   ASSERT_EQ(mkdir(src.c_str(), 0755), 0);
-  RunResult r = RunNucleus({"--rootfs", rootfs_, "--rw", src + ":/evil_up/data", "--",
-                            "/bin/sh", "-c", "echo ran"});
+  RunResult r = RunNucleus(
+      {"--rootfs", rootfs_, "--rw", src + ":/evil_up/data", "--", "/bin/sh", "-c", "echo ran"});
   ExpectRefused(r, {"/evil_up/data", "symlink"});
   ExpectHostTargetUntouched();
 }

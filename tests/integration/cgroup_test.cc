@@ -108,7 +108,8 @@ TEST_F(CgroupTest, ForkBombIsContainedAndTheHostStillForks) {
   EXPECT_LT(forks, 32) << "the init and the probe count too" << r;
   EXPECT_GT(forks, 10) << r;
   EXPECT_EQ(r.Facts()["fork_error"], "EAGAIN") << r;
-  RunResult host = RunCommand({"/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do /bin/true & done; wait; echo ok"});
+  RunResult host =
+      RunCommand({"/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do /bin/true & done; wait; echo ok"});
   EXPECT_EQ(host.exit_code, 0) << host;
   EXPECT_THAT(host.out, HasSubstr("ok"));
 }
@@ -168,8 +169,8 @@ TEST_F(CgroupTest, ContainerSeesItsOwnCgroupAsRoot) {
 // --userns=host: in a user namespace mknod(2) of a device is refused whatever the
 // capabilities, so only the host's root (with CAP_MKNOD kept) reaches the device rules.
 TEST_F(CgroupTest, MknodWorksButTheNodeCannotBeOpened) {
-  RunResult r = RunProbe({"--userns=host", "--cap-add", "MKNOD"},
-                         {"mknod-open", "/tmp/sda", "b", "8", "0"});
+  RunResult r =
+      RunProbe({"--userns=host", "--cap-add", "MKNOD"}, {"mknod-open", "/tmp/sda", "b", "8", "0"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.Facts()["mknod"], "ok") << r;
   // EPERM from the device controller; every writable mount is also nodev (EACCES).

@@ -69,8 +69,9 @@ TEST_F(GvisorTest, ContextCopyIsAPrivateWorkspace) {
   ASSERT_EQ(mkdir(p.c_str(), 0755), 0) << strerror(errno);
   WriteFile(p + "/README", "readme\n");
   WriteFile(p + "/.env", "TOKEN=leak\n");
-  RunResult r = Run({"--context", p, "--", "/bin/sh", "-c",
-                     "pwd; cat README; test -e .env && echo LEAK; echo new > new.txt; cat new.txt"});
+  RunResult r =
+      Run({"--context", p, "--", "/bin/sh", "-c",
+           "pwd; cat README; test -e .env && echo LEAK; echo new > new.txt; cat new.txt"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(r.out, "/workspace\nreadme\nnew\n") << r;
   EXPECT_FALSE(PathExists(p + "/new.txt"));
@@ -81,11 +82,11 @@ TEST_F(GvisorTest, ContextCopyIsAPrivateWorkspace) {
 TEST_F(GvisorTest, SecretIsAReadOnlyFileOfTheWorkload) {
   std::string src = TestTmpDir() + "/gv-secret";
   WriteFile(src, "gv-s3cret");
-  RunResult r = Run({"--user", "1000:1000", "--secret", src + ":/home/app/token", "--",
-                     "/bin/sh", "-c",
-                     // find, not stat: this runsc answers statx with EINVAL.
-                     "cat /home/app/token; echo; find /home/app/token -perm 0400 -user 1000; "
-                     "echo x > /home/app/token && echo WROTE; true"});
+  RunResult r =
+      Run({"--user", "1000:1000", "--secret", src + ":/home/app/token", "--", "/bin/sh", "-c",
+           // find, not stat: this runsc answers statx with EINVAL.
+           "cat /home/app/token; echo; find /home/app/token -perm 0400 -user 1000; "
+           "echo x > /home/app/token && echo WROTE; true"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_THAT(r.out, HasSubstr("gv-s3cret\n/home/app/token\n")) << r;
   EXPECT_THAT(r.out, Not(HasSubstr("WROTE"))) << r;
@@ -189,7 +190,8 @@ TEST_F(GvisorTest, OutputToAFileKeepsTheCallersOffset) {
   const std::string file = TestTmpDir() + "/gvisor-out.txt";
   const std::string cmd = "{ echo before; " + NucleusPath() +
                           " run --backend gvisor -- /bin/sh -c 'echo out; echo err >&2'; "
-                          "echo after; } >" + file + " 2>&1";
+                          "echo after; } >" +
+                          file + " 2>&1";
   RunResult r = RunCommand({"/bin/sh", "-c", cmd});
   ASSERT_EQ(r.exit_code, 0) << r;
   std::vector<std::string> lines = SplitLines(HostFile(file));
@@ -202,10 +204,9 @@ TEST_F(GvisorTest, OutputToAFileKeepsTheCallersOffset) {
 
   const std::string in = TestTmpDir() + "/gvisor-in.txt";
   std::ofstream(in) << "line1\nline2\n";
-  RunResult read = RunCommand(
-      {"/bin/sh", "-c",
-       "{ read first; echo \"shell: $first\"; " + NucleusPath() +
-           " run --backend gvisor -- /bin/cat 2>/dev/null; } <" + in});
+  RunResult read = RunCommand({"/bin/sh", "-c",
+                               "{ read first; echo \"shell: $first\"; " + NucleusPath() +
+                                   " run --backend gvisor -- /bin/cat 2>/dev/null; } <" + in});
   EXPECT_EQ(read.exit_code, 0) << read;
   EXPECT_EQ(read.out, "shell: line1\nline2\n") << read;
   ::unlink(in.c_str());
@@ -218,9 +219,9 @@ TEST_F(GvisorTest, OutputToAPipeAndATerminal) {
   EXPECT_EQ(piped.out, "to-pipe\n");
   EXPECT_THAT(piped.err, HasSubstr("to-err\n"));
   // util-linux script(1) gives nucleus a pty as stdin, stdout and stderr.
-  RunResult tty = RunCommand({"/usr/bin/script", "-qec",
-                              NucleusPath() + " run --backend gvisor -- /bin/echo on-tty",
-                              "/dev/null"});
+  RunResult tty =
+      RunCommand({"/usr/bin/script", "-qec",
+                  NucleusPath() + " run --backend gvisor -- /bin/echo on-tty", "/dev/null"});
   ASSERT_EQ(tty.exit_code, 0) << tty;
   EXPECT_THAT(tty.out, HasSubstr("on-tty")) << tty;
 }
@@ -253,7 +254,8 @@ TEST_F(GvisorTest, APlatformThatHangsIsProvenBrokenAndPassedOver) {
          "    --platform=systrap) exec sleep 600 ;;\n"
          "  esac\n"
          "done\n"
-         "exec " << real << " \"$@\"\n";
+         "exec "
+      << real << " \"$@\"\n";
   }
   ASSERT_EQ(::chmod(fake.c_str(), 0755), 0);
   const std::set<std::string> caches_before = CacheFiles();

@@ -161,8 +161,8 @@ std::vector<std::string> SplitCommas(const std::string& s) {
   size_t start = 0;
   while (true) {
     size_t comma = s.find(',', start);
-    parts.push_back(s.substr(start, comma == std::string::npos ? std::string::npos
-                                                                : comma - start));
+    parts.push_back(
+        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
@@ -472,8 +472,7 @@ std::string DescribeLeftovers(const HostSnapshot& before, const HostSnapshot& af
     out << "state left behind: " << e << "\n";
   }
   if (before.hostname != after.hostname) {
-    out << "host hostname changed: '" << before.hostname << "' -> '" << after.hostname
-        << "'\n";
+    out << "host hostname changed: '" << before.hostname << "' -> '" << after.hostname << "'\n";
   }
   return out.str();
 }
@@ -517,12 +516,13 @@ void KillAndReapChildren() {
 const std::string& ContainerSkipReason() {
   static const std::string* reason = [] {
     if (geteuid() != 0) {
-      return new std::string("integration tests need root: nucleus creates namespaces, "
-                             "mounts and cgroups (euid=" + std::to_string(geteuid()) + ")");
+      return new std::string(
+          "integration tests need root: nucleus creates namespaces, "
+          "mounts and cgroups (euid=" +
+          std::to_string(geteuid()) + ")");
     }
     int err = InChild([] {
-      return unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) <
-                     0
+      return unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0
                  ? errno
                  : 0;
     });
@@ -548,9 +548,9 @@ std::string UnpackRootfs(const std::string& name) {
     ADD_FAILURE() << "mkdir " << dir << ": " << ErrnoName(errno);
     return dir;
   }
-  RunResult tar = RunCommand({FindTool({"/bin/tar", "/usr/bin/tar"}), "--extract",
-                              "--same-permissions", "--numeric-owner", "--file", RootfsTarPath(),
-                              "--directory", dir});
+  RunResult tar =
+      RunCommand({FindTool({"/bin/tar", "/usr/bin/tar"}), "--extract", "--same-permissions",
+                  "--numeric-owner", "--file", RootfsTarPath(), "--directory", dir});
   EXPECT_EQ(tar.exit_code, 0) << tar;
   return dir;
 }
@@ -558,8 +558,8 @@ std::string UnpackRootfs(const std::string& name) {
 void WriteFile(const std::string& path, const std::string& content) {
   size_t slash = path.rfind('/');
   if (slash != std::string::npos && slash > 0) {
-    RunResult mk = RunCommand({FindTool({"/bin/mkdir", "/usr/bin/mkdir"}), "-p",
-                               path.substr(0, slash)});
+    RunResult mk =
+        RunCommand({FindTool({"/bin/mkdir", "/usr/bin/mkdir"}), "-p", path.substr(0, slash)});
     ASSERT_EQ(mk.exit_code, 0) << mk;
   }
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
@@ -601,8 +601,7 @@ void ContainerTest::SetUpTestSuite() {
 void ContainerTest::SetUp() {
   const std::string& reason = ContainerSkipReason();
   if (!reason.empty()) GTEST_SKIP() << reason;
-  ASSERT_EQ(access(NucleusPath().c_str(), X_OK), 0) << "nucleus binary missing: "
-                                                     << NucleusPath();
+  ASSERT_EQ(access(NucleusPath().c_str(), X_OK), 0) << "nucleus binary missing: " << NucleusPath();
   ASSERT_EQ(access(ProbePath().c_str(), X_OK), 0) << "probe missing: " << ProbePath();
   std::vector<std::string> children = ChildProcesses();
   if (!children.empty()) KillAndReapChildren();  // reported by the test that leaked them
@@ -615,7 +614,8 @@ void ContainerTest::TearDown() {
   HostSnapshot after = HostSnapshot::Take();
   std::string leftovers = DescribeLeftovers(before_, after);
   std::vector<std::string> children = ChildProcesses();
-  for (const std::string& c : children) leftovers += "process left behind (pid comm state): " + c + "\n";
+  for (const std::string& c : children)
+    leftovers += "process left behind (pid comm state): " + c + "\n";
   EXPECT_EQ(leftovers, "") << "the test's containers left things behind on the host";
   if (!children.empty()) KillAndReapChildren();
 }

@@ -51,8 +51,8 @@ inline constexpr uid_t kContainerRootOnHost = 100000;
 std::string MakeHostDir(const std::string& prefix, uid_t owner = 0);
 // The default root holds the host's programs, not the test's: for `nucleus ... run [FLAGS]
 // -- /abs/path/prog ...` without --rootfs or --host-root, where prog exists on the host and
-// is not under /usr, /bin, /sbin, /lib* or /etc, inserts `--ro /abs/path` after `run`. Subprocess::Start (and so RunCommand,
-// RunNucleus, Nucleus) applies it to every command line.
+// is not under /usr, /bin, /sbin, /lib* or /etc, inserts `--ro /abs/path` after `run`.
+// Subprocess::Start (and so RunCommand, RunNucleus, Nucleus) applies it to every command line.
 std::vector<std::string> WithTestProgramBound(const std::vector<std::string>& argv);
 
 // ---- key=value output ----
@@ -87,8 +87,8 @@ std::vector<std::string> ChildEnvironment(const RunOptions& options);
 
 struct RunResult {
   std::vector<std::string> argv;
-  int exit_code = -1;    // WEXITSTATUS, or -1 when killed by a signal
-  int term_signal = 0;   // WTERMSIG when killed by a signal
+  int exit_code = -1;   // WEXITSTATUS, or -1 when killed by a signal
+  int term_signal = 0;  // WTERMSIG when killed by a signal
   bool timed_out = false;
   // The process exited but something else kept its stdout/stderr open (a leaked process).
   bool pipes_held_open = false;
@@ -150,10 +150,10 @@ RunResult RunCommand(const std::vector<std::string>& argv, const RunOptions& opt
 
 // What a container run could leave behind on the host.
 struct HostSnapshot {
-  std::set<std::string> mounts;       // lines of /proc/self/mountinfo
-  std::set<std::string> cgroups;      // dirs under /sys/fs/cgroup (depth <= 4) with "nucleus"
-  std::set<std::string> run_state;    // entries under /run/nucleus (depth <= 4)
-  std::set<std::string> empty_dirs;   // the subset of run_state that are empty directories
+  std::set<std::string> mounts;      // lines of /proc/self/mountinfo
+  std::set<std::string> cgroups;     // dirs under /sys/fs/cgroup (depth <= 4) with "nucleus"
+  std::set<std::string> run_state;   // entries under /run/nucleus (depth <= 4)
+  std::set<std::string> empty_dirs;  // the subset of run_state that are empty directories
   std::string hostname;
 
   static HostSnapshot Take();

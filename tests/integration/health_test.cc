@@ -29,10 +29,9 @@ class HealthTest : public ContainerTest {
 TEST_F(HealthTest, UnhealthyIsKilledAfterExactlyTheRetries) {
   std::string audit = TestTmpDir() + "/health-audit.log";
   unlink(audit.c_str());
-  RunResult r = Nucleus({"--audit-log", audit, "run", "-d", "--name", "health-bad",
-                         "--health-cmd", "echo sick; exit 1", "--health-interval", "100ms",
-                         "--health-retries", "3", "--health-on-failure", "kill", "--",
-                         "sleep", "100"});
+  RunResult r = Nucleus({"--audit-log", audit, "run", "-d", "--name", "health-bad", "--health-cmd",
+                         "echo sick; exit 1", "--health-interval", "100ms", "--health-retries", "3",
+                         "--health-on-failure", "kill", "--", "sleep", "100"});
   ASSERT_EQ(r.exit_code, 0) << r;
   RunResult w = Nucleus({"wait", "--timeout", "20s", "health-bad"});
   EXPECT_EQ(w.out, "137\n") << w;
@@ -74,10 +73,10 @@ TEST_F(HealthTest, BecomesHealthyAndShowsInPs) {
 }
 
 TEST_F(HealthTest, FailuresInTheStartPeriodDoNotCount) {
-  RunResult r = Nucleus({"run", "-d", "--name", "health-start", "--health-cmd", "exit 1",
-                         "--health-interval", "100ms", "--health-retries", "1",
-                         "--health-start-period", "60s", "--health-on-failure", "kill", "--",
-                         "sleep", "100"});
+  RunResult r =
+      Nucleus({"run", "-d", "--name", "health-start", "--health-cmd", "exit 1", "--health-interval",
+               "100ms", "--health-retries", "1", "--health-start-period", "60s",
+               "--health-on-failure", "kill", "--", "sleep", "100"});
   ASSERT_EQ(r.exit_code, 0) << r;
   usleep(800 * 1000);
   Json st = InspectContainer("health-start");
@@ -90,8 +89,8 @@ TEST_F(HealthTest, BadHealthFlags) {
   RunResult a = Nucleus({"run", "--health-cmd", "true", "--", "/bin/true"});
   EXPECT_EQ(a.exit_code, 125) << a;
   EXPECT_THAT(a.err, HasSubstr("need -d")) << a;
-  RunResult b = Nucleus({"run", "-d", "--health-cmd", "true", "--health-on-failure", "reboot",
-                         "--", "/bin/true"});
+  RunResult b = Nucleus(
+      {"run", "-d", "--health-cmd", "true", "--health-on-failure", "reboot", "--", "/bin/true"});
   EXPECT_EQ(b.exit_code, 125) << b;
   EXPECT_THAT(b.err, HasSubstr("--health-on-failure")) << b;
 }

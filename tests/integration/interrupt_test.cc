@@ -28,8 +28,8 @@ class InterruptTest : public ContainerTest {
   // gets the signal.
   void StartSleeper(Subprocess* p, const std::string& name) {
     std::string error;
-    ASSERT_TRUE(p->Start({NucleusPath(), "run", "--name", name, "--memory", "32m", "--",
-                          "/bin/sh", "-c", "echo started; exec sleep 100"},
+    ASSERT_TRUE(p->Start({NucleusPath(), "run", "--name", name, "--memory", "32m", "--", "/bin/sh",
+                          "-c", "echo started; exec sleep 100"},
                          {}, &error))
         << error;
     ASSERT_TRUE(p->WaitForStdout("started", 20)) << "the container did not start";

@@ -83,8 +83,7 @@ TEST_F(LandlockTest, PolicyDeniesWriteThatTheMountAllows) {
   EXPECT_EQ(tmp.Facts()["write"], "ok") << tmp;
 
   // The same run without Landlock: the writable rootfs lets the write through.
-  RunResult off =
-      RunInRootfs({"--landlock=off", "--landlock-policy", policy}, {"write", "/etc/x"});
+  RunResult off = RunInRootfs({"--landlock=off", "--landlock-policy", policy}, {"write", "/etc/x"});
   EXPECT_EQ(off.exit_code, 0) << off;
   EXPECT_EQ(off.Facts()["write"], "ok") << off;
   EXPECT_THAT(off.err, HasSubstr("nucleus: warning: landlock: disabled (--landlock=off)")) << off;
@@ -143,8 +142,7 @@ TEST_F(LandlockTest, AllowTcpBindAllowsExactlyThosePorts) {
 TEST_F(LandlockTest, AllowTcpConnectAllowsExactlyThosePorts) {
   if (abi_ < 4) GTEST_SKIP() << "Landlock ABI " << abi_ << " has no network rules";
   // Nothing listens: an allowed connect reaches the stack and is refused by it.
-  RunResult allowed =
-      RunProbe({"--allow-tcp-connect", "443,8443"}, {"tcp-connect", "8443"});
+  RunResult allowed = RunProbe({"--allow-tcp-connect", "443,8443"}, {"tcp-connect", "8443"});
   EXPECT_EQ(allowed.Facts()["tcp_connect"], "ECONNREFUSED") << allowed;
   RunResult other = RunProbe({"--allow-tcp-connect", "443,8443"}, {"tcp-connect", "8444"});
   EXPECT_EQ(other.Facts()["tcp_connect"], "EACCES") << other;
@@ -278,9 +276,9 @@ TEST_F(HostSocketTest, SocketFlagAllowsExactlyThatSocket) {
   EXPECT_EQ(Connect({"--socket", dir_ + "/root.sock:/run/app.sock"}, "/run/app.sock", &warned),
             "EACCES");
   EXPECT_THAT(warned.err, HasSubstr("(host uid 100000) may not connect")) << warned;
-  EXPECT_EQ(Connect({"--userns=host", "--socket", dir_ + "/root.sock:/run/app.sock"},
-                    "/run/app.sock"),
-            "ok");
+  EXPECT_EQ(
+      Connect({"--userns=host", "--socket", dir_ + "/root.sock:/run/app.sock"}, "/run/app.sock"),
+      "ok");
   if (abi_ >= 9) {
     // Its neighbour in the same host directory, bound too, stays refused.
     EXPECT_EQ(Connect({"--userns=host", "--socket", dir_ + "/root.sock:/run/app.sock", "--ro",

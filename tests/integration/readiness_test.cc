@@ -35,9 +35,9 @@ class ReadinessTest : public ContainerTest {
 TEST_F(ReadinessTest, TcpReadinessPassesOnlyOnceTheServiceListens) {
   // The service listens only after 1.5 s; run -d must not return before.
   double start = Now();
-  RunResult r = Nucleus({"run", "-d", "--name", "ready-tcp", "--readiness-tcp", "18080",
-                         "--readiness-interval", "100ms", "--", ProbePath(), "serve", "18080",
-                         "1500"});
+  RunResult r =
+      Nucleus({"run", "-d", "--name", "ready-tcp", "--readiness-tcp", "18080",
+               "--readiness-interval", "100ms", "--", ProbePath(), "serve", "18080", "1500"});
   double took = Now() - start;
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_GE(took, 1.4) << "returned before the service listened";
@@ -67,10 +67,10 @@ TEST_F(ReadinessTest, AServiceThatNeverListensTimesOutWithTheReason) {
 TEST_F(ReadinessTest, ExecProbeRunsInsideTheContainerAsItsUser) {
   // Ready once the workload made /tmp/ok (its private /tmp: the probe must be inside) and
   // only if the probe runs as the container's user.
-  RunResult r = Nucleus({"run", "-d", "--name", "ready-exec", "--user", "1000:1000",
-                         "--readiness-exec", "test \"$(id -u)\" = 1000 && test -e /tmp/ok",
-                         "--readiness-interval", "100ms", "--", "/bin/sh", "-c",
-                         "sleep 0.5; touch /tmp/ok; sleep 100"});
+  RunResult r =
+      Nucleus({"run", "-d", "--name", "ready-exec", "--user", "1000:1000", "--readiness-exec",
+               "test \"$(id -u)\" = 1000 && test -e /tmp/ok", "--readiness-interval", "100ms", "--",
+               "/bin/sh", "-c", "sleep 0.5; touch /tmp/ok; sleep 100"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_EQ(Nucleus({"wait", "--ready", "--timeout", "1s", "ready-exec"}).exit_code, 0);
   EXPECT_EQ(Nucleus({"rm", "-f", "ready-exec"}).exit_code, 0);

@@ -132,8 +132,7 @@ TEST_F(RunTest, RootHasNoHostSupplementaryGroups) {
   KeyValues f = r.Facts();
   EXPECT_EQ(f["uid"], "0") << r;
   EXPECT_EQ(f["gid"], "0") << r;
-  EXPECT_THAT(f["groups"], AnyOf("", "0")) << "setgroups() did not replace the host's groups"
-                                           << r;
+  EXPECT_THAT(f["groups"], AnyOf("", "0")) << "setgroups() did not replace the host's groups" << r;
 }
 
 TEST_F(RunTest, DefaultUserHasNoHostSupplementaryGroups) {
@@ -228,8 +227,7 @@ TEST_F(RunTest, DefaultRootIsReadOnly) {
 TEST_F(RunTest, HostRootIsReadOnly) {
   std::string target = TestTmpDir() + "/" + UniqueName("host-root-write");
   // --userns=host: the test's tree is below /root (0700), out of the mapped root's reach.
-  RunResult w =
-      RunNucleus({"--host-root", "--userns=host", "--", ProbePath(), "write", target});
+  RunResult w = RunNucleus({"--host-root", "--userns=host", "--", ProbePath(), "write", target});
   EXPECT_EQ(w.Facts()["write"], "EROFS") << w;
   EXPECT_THAT(w.err, HasSubstr("--host-root: the container sees the host's whole /")) << w;
   EXPECT_FALSE(PathExists(target)) << "the container wrote to the host's disk";
@@ -246,9 +244,11 @@ TEST_F(RunTest, SecretIsAReadOnlyInMemoryFileOfTheWorkload) {
       {"--user", "1000:1000", "--secret", src + ":/home/app/token", "--secret", src, "--",
        "/bin/sh", "-c",
        "stat -c 'mode=%a owner=%u:%g' /home/app/token; echo; cat /home/app/token; echo; "
-       "cat /run/secrets/" + name + "; echo; grep ' /home/app/token ' /proc/self/mountinfo; "
-       "echo x > /home/app/token && echo WROTE; cp /bin/true /home/app/token 2>/dev/null && "
-       "echo COPIED; true"});
+       "cat /run/secrets/" +
+           name +
+           "; echo; grep ' /home/app/token ' /proc/self/mountinfo; "
+           "echo x > /home/app/token && echo WROTE; cp /bin/true /home/app/token 2>/dev/null && "
+           "echo COPIED; true"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_THAT(r.out, HasSubstr("mode=400 owner=1000:1000")) << r;
   EXPECT_THAT(r.out, HasSubstr("\ns3cret-" + name + "\ns3cret-" + name + "\n")) << r;
@@ -305,12 +305,12 @@ std::string MakeProject(const std::string& name) {
 // is never written.
 TEST_F(RunTest, ContextCopyIsAPrivateWorkspaceWithoutSecrets) {
   std::string p = MakeProject("ctx-copy");
-  RunResult r = RunNucleus(
-      {"--context", p, "--", "/bin/sh", "-c",
-       "pwd; cat README src/a.py; for f in .git .env id.key node_modules; do "
-       "test -e $f && echo LEAK $f; done; cat link >/dev/null 2>&1 || echo link-dead; "
-       "echo changed > README; echo new > new.txt; cat README; cp /bin/true t; ./t; "
-       "echo exec=$?"});
+  RunResult r =
+      RunNucleus({"--context", p, "--", "/bin/sh", "-c",
+                  "pwd; cat README src/a.py; for f in .git .env id.key node_modules; do "
+                  "test -e $f && echo LEAK $f; done; cat link >/dev/null 2>&1 || echo link-dead; "
+                  "echo changed > README; echo new > new.txt; cat README; cp /bin/true t; ./t; "
+                  "echo exec=$?"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_THAT(r.out, HasSubstr("/workspace\nreadme\nprint(1)\n")) << r;
   EXPECT_THAT(r.out, Not(HasSubstr("LEAK"))) << r;
@@ -346,9 +346,9 @@ TEST_F(RunTest, ContextBindMasksTheExcludedEntries) {
   std::string p = MakeProject("ctx-bind");
   // Writes reach the host as the container root's host uid: the directory must be its.
   ASSERT_EQ(chown(p.c_str(), kContainerRootOnHost, kContainerRootOnHost), 0) << strerror(errno);
-  RunResult r = RunNucleus(
-      {"--context", p, "--context-mode", "bind", "--", "/bin/sh", "-c",
-       "cat .env id.key; echo; ls -A .git node_modules; echo from-container > out.txt"});
+  RunResult r =
+      RunNucleus({"--context", p, "--context-mode", "bind", "--", "/bin/sh", "-c",
+                  "cat .env id.key; echo; ls -A .git node_modules; echo from-container > out.txt"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_THAT(r.out, Not(HasSubstr("TOKEN"))) << r;
   EXPECT_THAT(r.out, Not(HasSubstr("KEY"))) << r;
@@ -548,14 +548,14 @@ TEST_F(RunTest, UsernsHostAndKeepIdChooseWhoseFilesTheWritesAre) {
   EXPECT_EQ(st.st_uid, 0u);
   // At /data: uid 1000 cannot traverse the default root's /root (0700) to the test's tree.
   std::string users = MakeHostDir("rw-keep-id", 1000);
-  RunResult keep = RunNucleus({"--userns=keep-id", "--user", "1000:1000", "--rw",
-                               users + ":/data", "--", "/bin/sh", "-c", "echo x > /data/f"});
+  RunResult keep = RunNucleus({"--userns=keep-id", "--user", "1000:1000", "--rw", users + ":/data",
+                               "--", "/bin/sh", "-c", "echo x > /data/f"});
   ASSERT_EQ(keep.exit_code, 0) << keep;
   ASSERT_EQ(stat((users + "/f").c_str(), &st), 0) << strerror(errno);
   EXPECT_EQ(st.st_uid, 1000u);
   EXPECT_EQ(st.st_gid, 1000u);
-  RunResult ids = RunNucleus({"--userns=keep-id", "--user", "1000:1000", "--", "/bin/cat",
-                              "/proc/self/uid_map"});
+  RunResult ids = RunNucleus(
+      {"--userns=keep-id", "--user", "1000:1000", "--", "/bin/cat", "/proc/self/uid_map"});
   ASSERT_EQ(ids.exit_code, 0) << ids;
   EXPECT_THAT(ids.out, ContainsRegex("1000 +1000 +1\n")) << ids;
   EXPECT_THAT(ids.out, ContainsRegex("0 +100000 +1000\n")) << ids;
@@ -715,8 +715,7 @@ TEST_F(RootfsTest, TmpfsWritableAndBounded) {
 // Non-root identities run on the rootfs: on the host root the probe lives under /root (0700),
 // which uid 1000 cannot traverse; bound at /probe it can run.
 TEST_F(RootfsTest, UserGroupAndAdditionalGroups) {
-  RunResult r = Probe({"--user", "1000:1000", "--group-add", "2000"}, {"facts"},
-                      WithHostGroups());
+  RunResult r = Probe({"--user", "1000:1000", "--group-add", "2000"}, {"facts"}, WithHostGroups());
   ASSERT_EQ(r.exit_code, 0) << r;
   KeyValues f = r.Facts();
   EXPECT_EQ(f["uid"], "1000") << r;
@@ -742,8 +741,8 @@ TEST_F(RootfsTest, CapAddForNonRootStaysInBoundingSet) {
 }
 
 TEST_F(RootfsTest, UserFromRootfs) {
-  RunResult r = RunNucleus({"--rootfs", rootfs_, "--user", "1000:1000", "--group-add", "2000",
-                            "--", "/bin/id"});
+  RunResult r = RunNucleus(
+      {"--rootfs", rootfs_, "--user", "1000:1000", "--group-add", "2000", "--", "/bin/id"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_THAT(r.out, HasSubstr("uid=1000(app)")) << r;
   EXPECT_THAT(r.out, HasSubstr("gid=1000(app)")) << r;
@@ -846,16 +845,15 @@ TEST_F(RunTest, SeccompProfileDenyingMkdirUsesItsErrno) {
 
 TEST_F(RunTest, SeccompLogLetsADeniedCallThrough) {
   std::string path = SeccompProfileFile("deny-mkdir-log", kDenyMkdirProfile);
-  RunResult r = RunNucleus(
-      {"--seccomp-profile", path, "--seccomp-log", "--", "/bin/mkdir", "/tmp/d"});
+  RunResult r =
+      RunNucleus({"--seccomp-profile", path, "--seccomp-log", "--", "/bin/mkdir", "/tmp/d"});
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_THAT(r.err, HasSubstr("log-only")) << r;
 }
 
 TEST_F(RunTest, DefaultProfileDeniesUnshareWithEpermAndTheProgramGoesOn) {
   if (!PathExists("/usr/bin/unshare")) GTEST_SKIP() << "no /usr/bin/unshare on this host";
-  RunResult r = RunNucleus({"--", "/bin/sh", "-c",
-                            "/usr/bin/unshare -U /bin/true; echo after=$?"});
+  RunResult r = RunNucleus({"--", "/bin/sh", "-c", "/usr/bin/unshare -U /bin/true; echo after=$?"});
   EXPECT_EQ(r.exit_code, 0) << r;
   EXPECT_THAT(r.out, HasSubstr("after=1")) << r;
   EXPECT_THAT(r.err, HasSubstr("Operation not permitted")) << r;

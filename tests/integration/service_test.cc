@@ -118,8 +118,7 @@ TEST_F(ServiceTest, RelaysTheWorkloadsNotificationsToTheNotifySocket) {
   // Only what the bridge relays, re-serialised, one datagram per wake-up; MAINPID, unknown
   // keys and the malformed datagram never reach systemd.
   std::vector<std::string> got = systemd.Receive(500);
-  EXPECT_THAT(got, ::testing::ElementsAre("READY=1\nSTATUS=serving", "WATCHDOG=1",
-                                          "STOPPING=1"))
+  EXPECT_THAT(got, ::testing::ElementsAre("READY=1\nSTATUS=serving", "WATCHDOG=1", "STOPPING=1"))
       << r;
   EXPECT_THAT(r.err, HasSubstr("sd_notify: refused: pid ")) << r;
   EXPECT_THAT(r.err, HasSubstr("'not a notification' is not KEY=VALUE")) << r;
@@ -135,9 +134,9 @@ TEST_F(ServiceTest, HostileNotifySocketValuesAreRefused) {
         std::string("relative.sock"), std::string("vsock:2:9999"), link}) {
     RunOptions opts;
     opts.set_env = {"NOTIFY_SOCKET=" + bad};
-    RunResult ok = Nucleus({"run", "--", "/usr/bin/python3", "-c",
-                            "import os; print(os.environ['NOTIFY_SOCKET'])"},
-                           opts);
+    RunResult ok = Nucleus(
+        {"run", "--", "/usr/bin/python3", "-c", "import os; print(os.environ['NOTIFY_SOCKET'])"},
+        opts);
     // The run goes on without relaying, says so in one line, and the container never sees
     // the host's value.
     EXPECT_EQ(ok.exit_code, 0) << ok;
@@ -150,8 +149,8 @@ TEST_F(ServiceTest, HostileNotifySocketValuesAreRefused) {
 }
 
 TEST_F(ServiceTest, ReadinessSdNotifyGatesRunDetached) {
-  std::vector<std::string> run = {"run", "-d", "--name", "sdn-ready", "--readiness-sd-notify",
-                                  "--", "/bin/sh", "-c"};
+  std::vector<std::string> run = {"run", "-d",      "--name", "sdn-ready", "--readiness-sd-notify",
+                                  "--",  "/bin/sh", "-c"};
   run.push_back(
       "sleep 0.5; /usr/bin/python3 -c \"import os, socket; "
       "socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b'READY=1', "
@@ -164,9 +163,9 @@ TEST_F(ServiceTest, ReadinessSdNotifyGatesRunDetached) {
   EXPECT_EQ(Nucleus({"rm", "-f", "sdn-ready"}).exit_code, 0);
 
   // Never says READY=1: run -d fails with the reason and the container is gone.
-  RunResult never = Nucleus({"run", "-d", "--name", "sdn-never", "--readiness-sd-notify",
-                             "--readiness-retries", "3", "--readiness-interval", "100ms", "--",
-                             "sleep", "100"});
+  RunResult never =
+      Nucleus({"run", "-d", "--name", "sdn-never", "--readiness-sd-notify", "--readiness-retries",
+               "3", "--readiness-interval", "100ms", "--", "sleep", "100"});
   EXPECT_EQ(never.exit_code, 125) << never;
   EXPECT_THAT(never.err, HasSubstr("no READY=1 on $NOTIFY_SOCKET within 300ms")) << never;
   EXPECT_TRUE(InspectUntil("sdn-never", [](const Json& j) { return j["status"] == "stopped"; }));
@@ -195,8 +194,8 @@ TEST_F(ServiceTest, ForegroundReadinessTellsSystemdReady) {
 TEST_F(ServiceTest, OnFailureRestartsAtMostMaxTimes) {
   std::string audit = TestTmpDir() + "/restart-audit.log";
   unlink(audit.c_str());
-  RunResult r = Nucleus({"--audit-log", audit, "run", "-d", "--name", "restart-max",
-                         "--restart", "on-failure:2", "--", "/bin/sh", "-c", "echo run; exit 3"});
+  RunResult r = Nucleus({"--audit-log", audit, "run", "-d", "--name", "restart-max", "--restart",
+                         "on-failure:2", "--", "/bin/sh", "-c", "echo run; exit 3"});
   ASSERT_EQ(r.exit_code, 0) << r;
   ASSERT_TRUE(InspectUntil("restart-max", [](const Json& j) {
     return j["restartCount"] == 2 && j["status"] == "stopped";
@@ -222,7 +221,8 @@ TEST_F(ServiceTest, OnFailureRestartsAtMostMaxTimes) {
   // A clean exit is not a failure.
   r = Nucleus({"run", "-d", "--name", "restart-clean", "--restart", "on-failure", "--", "true"});
   ASSERT_EQ(r.exit_code, 0) << r;
-  ASSERT_TRUE(InspectUntil("restart-clean", [](const Json& j) { return j["status"] == "stopped"; }));
+  ASSERT_TRUE(
+      InspectUntil("restart-clean", [](const Json& j) { return j["status"] == "stopped"; }));
   usleep(300 * 1000);
   EXPECT_EQ(InspectContainer("restart-clean")["restartCount"], 0);
   EXPECT_EQ(Nucleus({"rm", "restart-clean"}).exit_code, 0);
@@ -247,10 +247,10 @@ TEST_F(ServiceTest, AlwaysRestartsUntilStopped) {
 TEST_F(ServiceTest, UnhealthyIsRestarted) {
   // Healthy while /tmp/sick is absent; each run makes it sick after 0.3 s (a fresh /tmp each
   // run), so each run is killed after exactly 2 failures and started again.
-  RunResult r = Nucleus({"run", "-d", "--name", "health-restart", "--health-cmd",
-                         "test ! -e /tmp/sick", "--health-interval", "100ms", "--health-retries",
-                         "2", "--health-on-failure", "restart", "--", "/bin/sh", "-c",
-                         "sleep 0.3; touch /tmp/sick; sleep 100"});
+  RunResult r =
+      Nucleus({"run", "-d", "--name", "health-restart", "--health-cmd", "test ! -e /tmp/sick",
+               "--health-interval", "100ms", "--health-retries", "2", "--health-on-failure",
+               "restart", "--", "/bin/sh", "-c", "sleep 0.3; touch /tmp/sick; sleep 100"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_TRUE(InspectUntil("health-restart", [](const Json& j) { return j["restartCount"] >= 2; }))
       << InspectContainer("health-restart").dump();

@@ -118,8 +118,7 @@ TEST_F(ConfigTest, EnvironmentAndCwd) {
   EXPECT_THAT(vars, Contains("EMPTY="));
   for (const std::string& v : vars) {
     std::string key = v.substr(0, v.find('='));
-    EXPECT_THAT(key, Not(::testing::AnyOf("TEST_TMPDIR", "TEST_SRCDIR", "RUNFILES_DIR",
-                                          "TERM")))
+    EXPECT_THAT(key, Not(::testing::AnyOf("TEST_TMPDIR", "TEST_SRCDIR", "RUNFILES_DIR", "TERM")))
         << "the runtime's environment leaked into the container: " << v;
   }
   char cwd[256] = {0};
@@ -154,8 +153,7 @@ TEST_F(ConfigTest, RootAndMounts) {
                          "touch /tmp/w && echo tmp-writable; "
                          "stat -c %a /tmp/scratch; "
                          "grep ' /tmp/scratch ' /proc/self/mountinfo | grep -c noexec");
-  EXPECT_EQ(out,
-            "from the host\nroot-ro\ndata-ro\ntmp-writable\n700\n1\n");
+  EXPECT_EQ(out, "from the host\nroot-ro\ndata-ro\ntmp-writable\n700\n1\n");
   EXPECT_FALSE(PathExists(host + "/x"));
   ForceDelete(id);
   EXPECT_THAT(RootEntries(), IsEmpty());
@@ -173,13 +171,13 @@ TEST_F(ConfigTest, MaskedAndReadonlyPaths) {
                                 {"options", {"size=1m"}}});
   b.Write();
   ASSERT_GT(CreateStart(b, id), 0);
-  std::string out = Exec(
-      id,
-      "wc -c < /proc/keys; ls -A /sys/firmware | wc -l; "
-      "echo x > /proc/sys/kernel/hostname 2>/dev/null && echo sys-writable || echo sys-ro; "
-      "echo x > /proc/sysrq-trigger 2>/dev/null && echo sysrq-writable || echo sysrq-ro; "
-      "test -e /etc/secret && echo secret-exists || echo secret-absent; "
-      "touch /tmp/ro/x 2>/dev/null && echo tmpro-writable || echo tmpro-ro; hostname");
+  std::string out =
+      Exec(id,
+           "wc -c < /proc/keys; ls -A /sys/firmware | wc -l; "
+           "echo x > /proc/sys/kernel/hostname 2>/dev/null && echo sys-writable || echo sys-ro; "
+           "echo x > /proc/sysrq-trigger 2>/dev/null && echo sysrq-writable || echo sysrq-ro; "
+           "test -e /etc/secret && echo secret-exists || echo secret-absent; "
+           "touch /tmp/ro/x 2>/dev/null && echo tmpro-writable || echo tmpro-ro; hostname");
   // A masked path that does not exist in the rootfs is skipped (runc's behaviour).
   EXPECT_EQ(out, "0\n0\nsys-ro\nsysrq-ro\nsecret-absent\ntmpro-ro\noci-box\n");
   ForceDelete(id);

@@ -65,8 +65,9 @@ TEST_F(CrashTest, KillDuringCreate) {
   b.config["linux"]["cgroupsPath"] = "/nucleus/" + cgroup_name;
   b.config["hooks"]["createRuntime"] = Json::array(
       {{{"path", "/bin/sh"},
-        {"args", {"sh", "-c", "echo $$ > " + marker + ".tmp && mv " + marker + ".tmp " +
-                                  marker + "; exec sleep 30"}},
+        {"args",
+         {"sh", "-c",
+          "echo $$ > " + marker + ".tmp && mv " + marker + ".tmp " + marker + "; exec sleep 30"}},
         {"env", {"PATH=/usr/bin:/bin"}}}});
   b.Write();
 
@@ -125,9 +126,9 @@ TEST_F(CrashTest, KillForegroundRun) {
   const std::string name = Id("crashrun");
   Subprocess run;
   std::string error;
-  ASSERT_TRUE(run.Start(OciArgv({"run", "--name", name, "--rootfs", rootfs(), "--read-only",
-                                 "--", "sleep", "100"}),
-                        {}, &error))
+  ASSERT_TRUE(run.Start(
+      OciArgv({"run", "--name", name, "--rootfs", rootfs(), "--read-only", "--", "sleep", "100"}),
+      {}, &error))
       << error;
   Protect(run.pid());
   bool running = WaitForStatus(name, "running", 10);
@@ -155,8 +156,8 @@ TEST_F(CrashTest, KillForegroundRun) {
 // (d) SIGKILL the `run -d` monitor (the container's parent), then `rm -f`.
 TEST_F(CrashTest, KillDetachedMonitor) {
   const std::string name = Id("crashmon");
-  RunResult r = Oci({"run", "-d", "--name", name, "--rootfs", rootfs(), "--read-only", "--",
-                     "sleep", "100"});
+  RunResult r =
+      Oci({"run", "-d", "--name", name, "--rootfs", rootfs(), "--read-only", "--", "sleep", "100"});
   ASSERT_EQ(r.exit_code, 0) << r;
   ASSERT_FALSE(SplitLines(r.out).empty()) << r;
   const std::string id = SplitLines(r.out)[0];
@@ -183,9 +184,10 @@ TEST_F(CrashTest, KillDetachedMonitor) {
 // window in which the test kills nucleus); later runs return at once.
 Json SleepOnceHook(const std::string& marker) {
   return {{"path", "/bin/sh"},
-          {"args", {"sh", "-c",
-                    "[ -e " + marker + " ] && exit 0; echo $$ > " + marker + ".tmp && mv " +
-                        marker + ".tmp " + marker + "; exec sleep 30"}},
+          {"args",
+           {"sh", "-c",
+            "[ -e " + marker + " ] && exit 0; echo $$ > " + marker + ".tmp && mv " + marker +
+                ".tmp " + marker + "; exec sleep 30"}},
           {"env", {"PATH=/usr/bin:/bin"}}};
 }
 

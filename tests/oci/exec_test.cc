@@ -109,9 +109,8 @@ TEST_F(ExecTest, SeesTheContainersNamespaces) {
 TEST_F(ExecTest, EnvCwdUser) {
   const std::string id = Id("execenv");
   ASSERT_GT(StartSleeper(id), 0);
-  RunResult r = Oci({"exec", "--env", "FOO=bar", "--env", "PATH=/bin", "--cwd", "/etc",
-                     "--user", "1000:1000", id, "/bin/sh", "-c",
-                     "echo $FOO; echo $PATH; pwd; id -u; id -g"});
+  RunResult r = Oci({"exec", "--env", "FOO=bar", "--env", "PATH=/bin", "--cwd", "/etc", "--user",
+                     "1000:1000", id, "/bin/sh", "-c", "echo $FOO; echo $PATH; pwd; id -u; id -g"});
   ASSERT_EQ(r.exit_code, 0) << r;
   std::vector<std::string> lines = SplitLines(r.out);
   ASSERT_EQ(lines.size(), 5u) << r;

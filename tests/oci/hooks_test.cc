@@ -119,7 +119,7 @@ TEST_F(HooksTest, AllHooksInOrderWithTheState) {
   // createRuntime hook configures its network namespace through /proc/PID/ns/net.
   // startContainer sees it created, poststart running, poststop stopped.
   const char* want_status[] = {"creating|created", "creating|created", "creating|created",
-                               "created", "running", "stopped"};
+                               "created",          "running",          "stopped"};
   for (size_t i = 0; i < calls.size(); ++i) {
     SCOPED_TRACE(calls[i].name);
     const Json& s = calls[i].state;
@@ -254,11 +254,14 @@ TEST_F(HooksTest, CreateContainerHookRunsInTheContainerNamespaces) {
   const std::string id = Id("cchook");
   std::string record = dir() + "/create-container-ns";
   Bundle b = MakeBundle({"sleep", "100"});
-  b.config["hooks"]["createContainer"] = Json::array(
-      {{{"path", "/bin/sh"},
-        {"args", {"sh", "-c", "for n in uts ipc net pid; do readlink /proc/self/ns/$n; "
-                              "done > " + record}},
-        {"env", {"PATH=/usr/bin:/bin"}}}});
+  b.config["hooks"]["createContainer"] =
+      Json::array({{{"path", "/bin/sh"},
+                    {"args",
+                     {"sh", "-c",
+                      "for n in uts ipc net pid; do readlink /proc/self/ns/$n; "
+                      "done > " +
+                          record}},
+                    {"env", {"PATH=/usr/bin:/bin"}}}});
   b.Write();
   RunResult r = Oci({"create", "--bundle", b.dir, id});
   ASSERT_EQ(r.exit_code, 0) << r;
@@ -291,10 +294,8 @@ TEST_F(HooksTest, StartContainerHookRunsInTheContainer) {
   const std::string id = Id("schook");
   std::string out = MakeDir("out");
   Bundle b = MakeBundle({"sleep", "100"});
-  b.config["mounts"].push_back({{"destination", "/out"},
-                                {"type", "bind"},
-                                {"source", out},
-                                {"options", {"rbind", "rw"}}});
+  b.config["mounts"].push_back(
+      {{"destination", "/out"}, {"type", "bind"}, {"source", out}, {"options", {"rbind", "rw"}}});
   b.config["hooks"]["startContainer"] =
       Json::array({{{"path", "/bin/sh"},
                     {"args", {"sh", "-c", "hostname > /out/start-hook"}},
@@ -315,9 +316,8 @@ TEST_F(HooksTest, StartContainerHookRunsInTheContainer) {
 TEST_F(HooksTest, HookTimeoutFailsCreate) {
   const std::string id = Id("hooktimeout");
   Bundle b = MakeBundle({"sleep", "100"});
-  b.config["hooks"]["createRuntime"] = Json::array({{{"path", "/bin/sleep"},
-                                                     {"args", {"sleep", "30"}},
-                                                     {"timeout", 1}}});
+  b.config["hooks"]["createRuntime"] =
+      Json::array({{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}});
   b.Write();
   double t0 = MonotonicNow();
   RunResult r = Oci({"create", "--bundle", b.dir, id});

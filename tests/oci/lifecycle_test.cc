@@ -57,8 +57,8 @@ TEST_F(LifecycleTest, CreateStartKillDelete) {
   std::string out = MakeDir("out");
   // PID 1 of a PID namespace ignores signals it has no handler for (the kernel's rule, so
   // `sleep` as PID 1 ignores SIGTERM with runc too): the workload traps TERM.
-  Bundle b = MakeBundle({"/bin/sh", "-c",
-                         "trap 'exit 143' TERM; touch /out/started; sleep 100 & wait"});
+  Bundle b =
+      MakeBundle({"/bin/sh", "-c", "trap 'exit 143' TERM; touch /out/started; sleep 100 & wait"});
   BindOut(&b, out);
   std::string pid_file = dir() + "/container.pid";
 
@@ -170,8 +170,8 @@ TEST_F(LifecycleTest, StateJsonFieldsAndTypes) {
   ASSERT_TRUE(st.is_object()) << r;
   std::set<std::string> keys;
   for (auto it = st.begin(); it != st.end(); ++it) keys.insert(it.key());
-  EXPECT_THAT(keys, UnorderedElementsAre("ociVersion", "id", "status", "pid", "bundle",
-                                         "annotations"));
+  EXPECT_THAT(keys,
+              UnorderedElementsAre("ociVersion", "id", "status", "pid", "bundle", "annotations"));
   ASSERT_TRUE(st["ociVersion"].is_string()) << st;
   EXPECT_EQ(st["ociVersion"].get<std::string>().rfind("1.", 0), 0u) << st;
   EXPECT_EQ(st["id"], id);
@@ -455,8 +455,8 @@ TEST_F(LifecycleTest, ListAndPs) {
   RunResult table = Oci({"list"});
   ASSERT_EQ(table.exit_code, 0) << table;
   EXPECT_EQ(SplitLines(table.out).size(), 3u) << table;
-  EXPECT_THAT(table.out, AllOf(HasSubstr(a), HasSubstr(c), HasSubstr("running"),
-                               HasSubstr("created")));
+  EXPECT_THAT(table.out,
+              AllOf(HasSubstr(a), HasSubstr(c), HasSubstr("running"), HasSubstr("created")));
 
   RunResult ps = Oci({"ps", "--format", "json", c});
   ASSERT_EQ(ps.exit_code, 0) << ps;
@@ -493,9 +493,9 @@ TEST_F(LifecycleTest, Features) {
   ASSERT_TRUE(f["mountOptions"].is_array()) << f;
   ASSERT_TRUE(f["linux"].is_object()) << f;
   EXPECT_TRUE(f["linux"]["namespaces"].is_array()) << f;
-  for (const char* a : {"run.nucleus.init", "run.nucleus.landlock", "run.nucleus.landlock.policy",
-                        "run.nucleus.backend", "run.nucleus.gvisor.platform",
-                        "run.nucleus.gvisor.network"}) {
+  for (const char* a :
+       {"run.nucleus.init", "run.nucleus.landlock", "run.nucleus.landlock.policy",
+        "run.nucleus.backend", "run.nucleus.gvisor.platform", "run.nucleus.gvisor.network"}) {
     EXPECT_TRUE(f["annotations"].contains(a)) << a << " in " << f;
   }
   EXPECT_THAT(RootEntries(), IsEmpty());

@@ -109,8 +109,8 @@ RunResult RunReaping(const std::vector<std::string>& argv, const RunOptions& opt
   // stdout and stderr go to files, not pipes: a created container inherits `create`'s stdio
   // (as with runc), so pipes would stay open for the container's whole life.
   static int counter = 0;
-  std::string base = TestTmpDir() + "/oci-io-" + std::to_string(getpid()) + "-" +
-                     std::to_string(++counter);
+  std::string base =
+      TestTmpDir() + "/oci-io-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
   std::string out_path = base + ".out", err_path = base + ".err";
   int out_fd = open(out_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   int err_fd = open(err_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -205,8 +205,8 @@ bool ProcAlive(pid_t pid) {
 
 std::vector<std::string> CgroupDirs(const std::string& parent, const std::string& name) {
   std::vector<std::string> dirs;
-  for (const std::string& pattern : {"/sys/fs/cgroup/*/" + parent + "/" + name,
-                                     "/sys/fs/cgroup/" + parent + "/" + name}) {
+  for (const std::string& pattern :
+       {"/sys/fs/cgroup/*/" + parent + "/" + name, "/sys/fs/cgroup/" + parent + "/" + name}) {
     glob_t g;
     if (glob(pattern.c_str(), 0, nullptr, &g) == 0) {
       for (size_t i = 0; i < g.gl_pathc; ++i) {
@@ -267,8 +267,8 @@ Json DefaultConfig(const std::string& rootfs, const std::vector<std::string>& ar
        {{"terminal", false},
         {"user", {{"uid", 0}, {"gid", 0}}},
         {"args", args},
-        {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                 "TERM=xterm"}},
+        {"env",
+         {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
         {"cwd", "/"},
         {"capabilities",
          {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
@@ -305,7 +305,10 @@ Json DefaultConfig(const std::string& rootfs, const std::vector<std::string>& ar
       {"linux",
        {{"resources", {{"devices", {{{"allow", false}, {"access", "rwm"}}}}}},
         {"namespaces",
-         {{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}},
+         {{{"type", "pid"}},
+          {{"type", "network"}},
+          {{"type", "ipc"}},
+          {{"type", "uts"}},
           {{"type", "mount"}}}},
         {"maskedPaths",
          {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",

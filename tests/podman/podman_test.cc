@@ -44,8 +44,10 @@ class PodmanTest : public ContainerTest {
       RunCommand(Podman({"rmi", "--all", "--force"}), Opts());
       // podman's overlay storage: unmount whatever it left, then remove the tree.
       RunCommand({"/bin/sh", "-c",
-                  "grep -o ' " + *dir_ + "[^ ]*' /proc/self/mountinfo | sort -r | "
-                  "xargs -r -n1 umount -l; rm -rf " + *dir_});
+                  "grep -o ' " + *dir_ +
+                      "[^ ]*' /proc/self/mountinfo | sort -r | "
+                      "xargs -r -n1 umount -l; rm -rf " +
+                      *dir_});
     }
   }
   // conmon double-forks: its processes are reparented to this test (a subreaper) and must be
@@ -69,18 +71,24 @@ class PodmanTest : public ContainerTest {
   }
   static std::vector<std::string> Podman(std::vector<std::string> args) {
     std::vector<std::string> argv = {"/usr/bin/podman",
-                                     "--root", *dir_ + "/storage",
-                                     "--runroot", *dir_ + "/run",
-                                     "--runtime", NucleusPath(),
-                                     "--cgroup-manager", "cgroupfs",
-                                     "--events-backend", "none"};
+                                     "--root",
+                                     *dir_ + "/storage",
+                                     "--runroot",
+                                     *dir_ + "/run",
+                                     "--runtime",
+                                     NucleusPath(),
+                                     "--cgroup-manager",
+                                     "cgroupfs",
+                                     "--events-backend",
+                                     "none"};
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
   }
   // `podman run --rm` with the options every test needs, then IMAGE and the command.
   static RunResult Run(std::vector<std::string> options, std::vector<std::string> cmd) {
-    std::vector<std::string> args = {"run", "--rm", "--network", "none", "--ulimit",
-                                     "nofile=1024:1024", "--ulimit", "nproc=1024:1024"};
+    std::vector<std::string> args = {"run",      "--rm",           "--network",
+                                     "none",     "--ulimit",       "nofile=1024:1024",
+                                     "--ulimit", "nproc=1024:1024"};
     args.insert(args.end(), options.begin(), options.end());
     args.push_back(kImage);
     args.insert(args.end(), cmd.begin(), cmd.end());
@@ -113,14 +121,16 @@ TEST_F(PodmanTest, EnvAndUser) {
 
 TEST_F(PodmanTest, MemoryAndPidsLimitsHold) {
   // 40 background sleeps under --pids-limit 20: forks fail, busybox sh gives up.
-  RunResult pids = Run({"--pids-limit", "20"},
-                       {"/bin/sh", "-c", "i=0; while [ $i -lt 40 ]; do sleep 5 & i=$((i+1)); "
-                                         "done; echo all-forked"});
+  RunResult pids =
+      Run({"--pids-limit", "20"}, {"/bin/sh", "-c",
+                                   "i=0; while [ $i -lt 40 ]; do sleep 5 & i=$((i+1)); "
+                                   "done; echo all-forked"});
   EXPECT_NE(pids.exit_code, 0) << pids;
   EXPECT_THAT(pids.out, ::testing::Not(HasSubstr("all-forked"))) << pids;
   EXPECT_THAT(pids.err, HasSubstr("fork")) << pids;
-  RunResult unlimited = Run({}, {"/bin/sh", "-c", "i=0; while [ $i -lt 40 ]; do sleep 0.2 & "
-                                                  "i=$((i+1)); done; wait; echo all-forked"});
+  RunResult unlimited = Run({}, {"/bin/sh", "-c",
+                                 "i=0; while [ $i -lt 40 ]; do sleep 0.2 & "
+                                 "i=$((i+1)); done; wait; echo all-forked"});
   EXPECT_THAT(unlimited.out, HasSubstr("all-forked")) << unlimited;
   // dd with a 100 MiB buffer under a 32 MiB limit: the OOM killer ends it (137).
   RunResult mem = Run({"--memory", "32m", "--memory-swap", "32m"},
@@ -132,11 +142,21 @@ TEST_F(PodmanTest, MemoryAndPidsLimitsHold) {
 }
 
 TEST_F(PodmanTest, DetachedThenExecStopAndRm) {
-  std::vector<std::string> args = {"run", "-d", "--network", "none", "--ulimit",
-                                   "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
-                                   "--name", "nucleus-podman-d", kImage,
-                                   "/bin/sh", "-c", "trap 'exit 7' TERM; echo up; "
-                                                    "while true; do sleep 0.1; done"};
+  std::vector<std::string> args = {"run",
+                                   "-d",
+                                   "--network",
+                                   "none",
+                                   "--ulimit",
+                                   "nofile=1024:1024",
+                                   "--ulimit",
+                                   "nproc=1024:1024",
+                                   "--name",
+                                   "nucleus-podman-d",
+                                   kImage,
+                                   "/bin/sh",
+                                   "-c",
+                                   "trap 'exit 7' TERM; echo up; "
+                                   "while true; do sleep 0.1; done"};
   RunResult d = RunCommand(Podman(args), Opts());
   ASSERT_EQ(d.exit_code, 0) << d;
   RunResult e = RunCommand(
@@ -145,8 +165,8 @@ TEST_F(PodmanTest, DetachedThenExecStopAndRm) {
   EXPECT_EQ(e.exit_code, 0) << e;
   EXPECT_THAT(e.out, HasSubstr("exec-ok")) << e;
   EXPECT_THAT(e.out, HasSubstr("/bin/sh")) << "PID 1 is the container's process" << e;
-  RunResult code = RunCommand(Podman({"exec", "nucleus-podman-d", "/bin/sh", "-c", "exit 9"}),
-                              Opts());
+  RunResult code =
+      RunCommand(Podman({"exec", "nucleus-podman-d", "/bin/sh", "-c", "exit 9"}), Opts());
   EXPECT_EQ(code.exit_code, 9) << code;
   RunResult logs = RunCommand(Podman({"logs", "nucleus-podman-d"}), Opts());
   EXPECT_THAT(logs.out, HasSubstr("up")) << logs;
@@ -174,17 +194,29 @@ TEST_F(PodmanTest, GvisorBackendByAnnotation) {
   // (podman's default sysctl, ping_group_range, is warned about, not refused: podman shows a
   // runtime's warnings only when it fails.)
 
-  std::vector<std::string> args = {"run", "-d", "--network", "none", "--ulimit",
-                                   "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
-                                   "--annotation", gvisor, "--name", "nucleus-podman-gv", kImage,
-                                   "/bin/sh", "-c", "trap 'exit 7' TERM; echo up; "
-                                                    "while true; do sleep 0.1; done"};
+  std::vector<std::string> args = {"run",
+                                   "-d",
+                                   "--network",
+                                   "none",
+                                   "--ulimit",
+                                   "nofile=1024:1024",
+                                   "--ulimit",
+                                   "nproc=1024:1024",
+                                   "--annotation",
+                                   gvisor,
+                                   "--name",
+                                   "nucleus-podman-gv",
+                                   kImage,
+                                   "/bin/sh",
+                                   "-c",
+                                   "trap 'exit 7' TERM; echo up; "
+                                   "while true; do sleep 0.1; done"};
   RunResult d = RunCommand(Podman(args), Opts());
   ASSERT_EQ(d.exit_code, 0) << d;
-  RunResult code = RunCommand(
-      Podman({"exec", "nucleus-podman-gv", "/bin/sh", "-c", "grep -q 'Linux version' "
-                                                           "/proc/version && exit 9"}),
-      Opts());
+  RunResult code = RunCommand(Podman({"exec", "nucleus-podman-gv", "/bin/sh", "-c",
+                                      "grep -q 'Linux version' "
+                                      "/proc/version && exit 9"}),
+                              Opts());
   EXPECT_EQ(code.exit_code, 9) << code;
   RunResult stop = RunCommand(Podman({"stop", "-t", "5", "nucleus-podman-gv"}), Opts());
   EXPECT_EQ(stop.exit_code, 0) << stop;
