@@ -19,6 +19,7 @@ build_pkgs=(
   libgtest-dev libgmock-dev
   # --config=fuzz / --config=asan: clang 14 with libFuzzer and the sanitizer runtimes.
   clang libclang-rt-14-dev
+  clang-format-14  # tools/lint: the tree stays formatted (.clang-format)
 )
 # Tests, tools/mkrootfs, tools/bench and the runtime's neighbours.
 run_pkgs=(
