@@ -219,6 +219,55 @@ class NativeContainer : public Container {
   bool born_in_groups_ = false;
 };
 
+// The container's cgroup, limits applied, before the child exists: a failure here leaves
+// nothing (the Cgroup's destructor removes what it made). nullptr when it needs none (rootless
+// without limits). The cgroup namespace is then the child's own unshare at step 4
+// (EnterCgroupInChild), once it is in its groups.
+absl::StatusOr<std::unique_ptr<Cgroup>> MakeContainerCgroup(const ContainerSpec& spec,
+                                                            ChildPlan* plan) {
+  ASSIGN_OR_RETURN(bool needs_cgroup, NeedsCgroup(spec, ::geteuid() == 0));
+  if (!needs_cgroup) return std::unique_ptr<Cgroup>();
+  ASSIGN_OR_RETURN(CgroupHierarchies hierarchies, DetectCgroupHierarchies());
+  CgroupConfig config;
+  config.parent = spec.cgroup_parent;
+  config.name = CgroupNameOf(spec);
+  config.resources = spec.resources;
+  config.devices = ContainerDeviceRules();
+  // config.json's linux.resources.devices (allow rules beyond the default list).
+  for (const ResourcesSpec::DeviceAllow& d : spec.resources.device_allow) {
+    config.devices.push_back({d.type, d.major, d.minor, d.access});
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup, CreateCgroup(hierarchies, config));
+  plan->await_cgroup = true;
+  plan->cgroup_namespace = spec.namespaces.cgroup;
+  return cgroup;
+}
+
+// Namespaces joined by path: the child setns()es into them at step 3 (the fds, in the plan,
+// stay open as long as the returned list); a PID namespace is joined here, for the child to
+// be born in it (this process's own PID namespace does not change, only its children's:
+// callers fork nothing else into it but hooks).
+absl::StatusOr<std::vector<NamespaceToJoin>> JoinNamespacesByPath(const ContainerSpec& spec,
+                                                                  ChildPlan* plan) {
+  ASSIGN_OR_RETURN(std::vector<NamespaceToJoin> joins, OpenNamespacesToJoin(spec.namespaces));
+  for (NamespaceToJoin& j : joins) {
+    if (j.type == CLONE_NEWPID) {
+      if (::setns(j.fd.get(), CLONE_NEWPID) != 0) {
+        return ErrnoStatus("setns", absl::StrCat("pid namespace path '", j.path, "'"));
+      }
+      continue;
+    }
+    if (plan->n_join == ChildPlan::kMaxJoin) {  // one per type: cannot happen, never ignored
+      return absl::InternalError(
+          absl::StrCat("more than ", ChildPlan::kMaxJoin, " namespaces to join (", j.path, ")"));
+    }
+    plan->join_fd[plan->n_join] = j.fd.get();
+    plan->join_type[plan->n_join] = j.type;
+    ++plan->n_join;
+  }
+  return joins;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const ContainerSpec& spec,
@@ -261,48 +310,12 @@ absl::StatusOr<std::unique_ptr<Container>> NativeBackend::Create(const Container
   // The cgroup exists, limits applied, before the child does: a failure here leaves nothing
   // (the Cgroup's destructor removes what it made).
   uint64_t clone_flags = CloneFlagsFor(spec.namespaces);
-  std::unique_ptr<Cgroup> cgroup;
-  // Rootless: no group unless limits were asked for (which then fail to be created, clearly).
-  ASSIGN_OR_RETURN(bool needs_cgroup, NeedsCgroup(spec, ::geteuid() == 0));
-  if (needs_cgroup) {
-    ASSIGN_OR_RETURN(CgroupHierarchies hierarchies, DetectCgroupHierarchies());
-    CgroupConfig config;
-    config.parent = spec.cgroup_parent;
-    config.name = CgroupNameOf(spec);
-    config.resources = spec.resources;
-    config.devices = ContainerDeviceRules();
-    // config.json's linux.resources.devices (allow rules beyond the default list).
-    for (const ResourcesSpec::DeviceAllow& d : spec.resources.device_allow) {
-      config.devices.push_back({d.type, d.major, d.minor, d.access});
-    }
-    ASSIGN_OR_RETURN(cgroup, CreateCgroup(hierarchies, config));
-    // The cgroup namespace is the child's own unshare at step 4 (EnterCgroupInChild), once
-    // it is in its groups.
-    clone_flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
-    plan->await_cgroup = true;
-    plan->cgroup_namespace = spec.namespaces.cgroup;
-  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup, MakeContainerCgroup(spec, plan.get()));
+  if (cgroup) clone_flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);  // the child's, at step 4
   int cgroup_fd = cgroup ? cgroup->clone_into_fd() : -1;
 
-  // Namespaces joined by path: the child setns()es into them at step 1c; a PID namespace
-  // is joined here, for the child to be born in it (this process's own PID namespace does
-  // not change, only its children's: callers fork nothing else into it but hooks).
-  ASSIGN_OR_RETURN(std::vector<NamespaceToJoin> joins, OpenNamespacesToJoin(spec.namespaces));
-  for (NamespaceToJoin& j : joins) {
-    if (j.type == CLONE_NEWPID) {
-      if (::setns(j.fd.get(), CLONE_NEWPID) != 0) {
-        return ErrnoStatus("setns", absl::StrCat("pid namespace path '", j.path, "'"));
-      }
-      continue;
-    }
-    if (plan->n_join == ChildPlan::kMaxJoin) {  // one per type: cannot happen, never ignored
-      return absl::InternalError(
-          absl::StrCat("more than ", ChildPlan::kMaxJoin, " namespaces to join (", j.path, ")"));
-    }
-    plan->join_fd[plan->n_join] = j.fd.get();
-    plan->join_type[plan->n_join] = j.type;
-    ++plan->n_join;
-  }
+  // Held open until the clone: the child setns()es into them.
+  ASSIGN_OR_RETURN(std::vector<NamespaceToJoin> joins, JoinNamespacesByPath(spec, plan.get()));
 
   // v1 (hybrid's v1 side): this thread steps into the container's groups for the clone, so
   // that the child is born in them as CLONE_INTO_CGROUP makes it on v2, and the parent
