@@ -587,6 +587,45 @@ Dirs DirsOf(const ContainerRef& ref) {
   return d;
 }
 
+// What runsc cannot take from the spec as it is, made in the bundle: a root built from entries
+// (the default root) as the bundle's rootfs directory, secrets as files bound in, a --context
+// copy as a directory bound (read-write, with the tmpfs's attributes) where the spec has its
+// tmpfs. The spec runsc gets.
+absl::StatusOr<ContainerSpec> StageInBundle(const ContainerSpec& spec, const Dirs& dirs) {
+  ContainerSpec rooted = spec;
+  if (!spec.root_entries.empty()) {
+    rooted.rootfs = dirs.bundle() + "/rootfs";
+    rooted.root_entries.clear();
+    RETURN_IF_ERROR(MaterializeRootEntries(spec.root_entries, rooted.rootfs));
+  }
+  if (!spec.secrets.empty()) {
+    ASSIGN_OR_RETURN(std::vector<MountSpec> binds, StageSecrets(spec, dirs));
+    rooted.secrets.clear();
+    rooted.mounts.insert(rooted.mounts.end(), binds.begin(), binds.end());
+  }
+  if (!spec.context.source.empty()) {
+    const std::string workspace = dirs.bundle() + "/workspace";
+    RETURN_IF_ERROR(MakeDir(workspace));
+    UniqueFd ws(::open(workspace.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!ws.valid()) return ErrnoStatus("open", workspace);
+    if (::fchown(ws.get(), spec.process.uid, spec.process.gid) != 0 ||
+        ::fchmod(ws.get(), 0755) != 0) {
+      return ErrnoStatus("chown", workspace);
+    }
+    const ContextSpec& c = spec.context;
+    ASSIGN_OR_RETURN(ContextWalk walk, WalkContext(c, ws.get(), spec.process.uid, spec.process.gid,
+                                                   !c.manifest.empty() || !c.verify.empty()));
+    RETURN_IF_ERROR(FinishContext(c, walk));
+    for (MountSpec& m : rooted.mounts) {
+      if (m.destination != kWorkspaceDir || m.type != MountSpec::Type::kTmpfs) continue;
+      m.type = MountSpec::Type::kBind;
+      m.source = workspace;
+      m.recursive = false;
+    }
+  }
+  return rooted;
+}
+
 }  // namespace
 
 int ExitCodeForStartError(absl::string_view msg) {
@@ -624,40 +663,7 @@ absl::StatusOr<std::unique_ptr<Container>> GvisorBackend::Create(const Container
     // cleanup on an error path: the error returned is the first
     (void)RemoveDirs(dirs);
   };
-  // A root built from entries (the default root) is a directory of the bundle for runsc.
-  ContainerSpec rooted = spec;
-  if (!spec.root_entries.empty()) {
-    rooted.rootfs = dirs.bundle() + "/rootfs";
-    rooted.root_entries.clear();
-    RETURN_IF_ERROR(MaterializeRootEntries(spec.root_entries, rooted.rootfs));
-  }
-  if (!spec.secrets.empty()) {
-    ASSIGN_OR_RETURN(std::vector<MountSpec> binds, StageSecrets(spec, dirs));
-    rooted.secrets.clear();
-    rooted.mounts.insert(rooted.mounts.end(), binds.begin(), binds.end());
-  }
-  // A --context copy is a directory of the bundle too, bound (read-write, with the tmpfs's
-  // attributes) where the spec has its tmpfs.
-  if (!spec.context.source.empty()) {
-    const std::string workspace = dirs.bundle() + "/workspace";
-    RETURN_IF_ERROR(MakeDir(workspace));
-    UniqueFd ws(::open(workspace.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!ws.valid()) return ErrnoStatus("open", workspace);
-    if (::fchown(ws.get(), spec.process.uid, spec.process.gid) != 0 ||
-        ::fchmod(ws.get(), 0755) != 0) {
-      return ErrnoStatus("chown", workspace);
-    }
-    const ContextSpec& c = spec.context;
-    ASSIGN_OR_RETURN(ContextWalk walk, WalkContext(c, ws.get(), spec.process.uid, spec.process.gid,
-                                                   !c.manifest.empty() || !c.verify.empty()));
-    RETURN_IF_ERROR(FinishContext(c, walk));
-    for (MountSpec& m : rooted.mounts) {
-      if (m.destination != kWorkspaceDir || m.type != MountSpec::Type::kTmpfs) continue;
-      m.type = MountSpec::Type::kBind;
-      m.source = workspace;
-      m.recursive = false;
-    }
-  }
+  ASSIGN_OR_RETURN(ContainerSpec rooted, StageInBundle(spec, dirs));
   std::string platform_warning;
   ASSIGN_OR_RETURN(RunscGlobals g, GlobalsFor(spec, dirs, /*for_create=*/true, &platform_warning));
   UniqueFd bundle_fd(::open(dirs.bundle().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
