@@ -51,9 +51,10 @@ OJson HookJson(const HookSpec& h) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> CheckGvisorSpec(const ContainerSpec& spec,
-                                                         const GvisorConfigOptions& options) {
-  std::vector<std::string> warnings;
+namespace {
+
+// What gVisor cannot do as asked, refused (one line naming the field).
+absl::Status RefuseWhatGvisorCannotDo(const ContainerSpec& spec) {
   const std::string& platform = spec.gvisor_platform;
   if (platform != "auto" && platform != "kvm" && platform != "systrap" && platform != "ptrace") {
     return Refuse("gvisor platform",
@@ -117,20 +118,25 @@ absl::StatusOr<std::vector<std::string>> CheckGvisorSpec(const ContainerSpec& sp
                     absl::StrCat("'", p, "' is outside /proc and /sys, where runsc ignores it"));
     }
   }
-  switch (spec.landlock.mode) {
-    case LandlockSpec::Mode::kOff:
-      break;
-    case LandlockSpec::Mode::kStrict:
-      return Refuse("landlock strict", "Landlock cannot be enforced inside a gVisor sandbox");
-    case LandlockSpec::Mode::kBestEffort:
-      warnings.push_back(
-          spec.landlock.custom_policy || spec.landlock.restrict_tcp_connect ||
-                  spec.landlock.restrict_tcp_bind
-              ? "landlock: the custom policy is not applied under gVisor (best-effort); the "
-                "sandbox's mounts are the file system boundary"
-              : "landlock: not applied under gVisor (best-effort); the sandbox's mounts are the "
-                "file system boundary");
-      break;
+  if (spec.landlock.mode == LandlockSpec::Mode::kStrict) {
+    return Refuse("landlock strict", "Landlock cannot be enforced inside a gVisor sandbox");
+  }
+  return absl::OkStatus();
+}
+
+// What gVisor leaves out, one warning each.
+std::vector<std::string> WhatGvisorLeavesOut(const ContainerSpec& spec,
+                                             const GvisorConfigOptions& options) {
+  std::vector<std::string> warnings;
+  const NamespaceSpec& ns = spec.namespaces;
+  if (spec.landlock.mode == LandlockSpec::Mode::kBestEffort) {
+    warnings.push_back(
+        spec.landlock.custom_policy || spec.landlock.restrict_tcp_connect ||
+                spec.landlock.restrict_tcp_bind
+            ? "landlock: the custom policy is not applied under gVisor (best-effort); the "
+              "sandbox's mounts are the file system boundary"
+            : "landlock: not applied under gVisor (best-effort); the sandbox's mounts are the "
+              "file system boundary");
   }
   if (ns.user && options.root_caller) {
     warnings.push_back(
@@ -160,6 +166,14 @@ absl::StatusOr<std::vector<std::string>> CheckGvisorSpec(const ContainerSpec& sp
         "sandbox (gVisor's own filter still confines the sandbox)");
   }
   return warnings;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> CheckGvisorSpec(const ContainerSpec& spec,
+                                                         const GvisorConfigOptions& options) {
+  RETURN_IF_ERROR(RefuseWhatGvisorCannotDo(spec));
+  return WhatGvisorLeavesOut(spec, options);
 }
 
 // gVisor (runsc 2022) lets a process without CAP_MKNOD make device nodes in its tmpfs. They
