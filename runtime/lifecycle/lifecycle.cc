@@ -264,7 +264,17 @@ absl::Status RequestStop(StateStore& store, const std::string& id) {
 
 }  // namespace
 
+namespace {
+BackendFactory& TestFactory() {
+  static BackendFactory* factory = new BackendFactory();
+  return *factory;
+}
+}  // namespace
+
+void SetBackendFactoryForTesting(BackendFactory factory) { TestFactory() = std::move(factory); }
+
 std::unique_ptr<Backend> BackendFor(const ContainerSpec& spec) {
+  if (TestFactory()) return TestFactory()(spec);
   // kAuto only reaches here from a spec the front end did not resolve (it warns there).
   ContainerSpec::BackendKind kind = spec.backend == ContainerSpec::BackendKind::kAuto
                                         ? ResolveBackend(spec.backend, nullptr)

@@ -54,6 +54,10 @@ absl::StatusOr<ContainerSpec> LoadContainerSpec(const StateStore& store, const s
 // The backend that runs (or ran) the container: spec.backend's (kAuto resolved, unwarned:
 // front ends resolve it first, runtime/backends.h).
 std::unique_ptr<Backend> BackendFor(const ContainerSpec& spec);
+// The test seam: while set, BackendFor returns what `factory` makes (lifecycle_test's fake
+// backend); an empty function restores the real backends. Not thread-safe.
+using BackendFactory = std::function<std::unique_ptr<Backend>(const ContainerSpec&)>;
+void SetBackendFactoryForTesting(BackendFactory factory);
 
 // What the backend needs to find the container again (api.h): spec (kept alive by the
 // caller), its directory in the store (dir_fd open on it), its first process and a verified
