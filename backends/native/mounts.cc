@@ -63,6 +63,40 @@ struct Attrs {
   }
 };
 
+// A mount attribute word (ro, nosuid, noatime, rbind, ...) onto *a; false for any other word.
+bool ApplyAttributeWord(const std::string& opt, Attrs* a) {
+  static constexpr struct {
+    const char* word;
+    void (*apply)(Attrs*);
+  } kWords[] = {
+      {"ro", [](Attrs* x) { x->read_only = true; }},
+      {"rw", [](Attrs* x) { x->read_only = false; }},
+      {"nosuid", [](Attrs* x) { x->nosuid = true; }},
+      {"suid", [](Attrs* x) { x->nosuid = false; }},
+      {"nodev", [](Attrs* x) { x->nodev = true; }},
+      {"dev", [](Attrs* x) { x->nodev = false; }},
+      {"noexec", [](Attrs* x) { x->noexec = true; }},
+      {"exec", [](Attrs* x) { x->noexec = false; }},
+      {"noatime", [](Attrs* x) { x->atime = MOUNT_ATTR_NOATIME; }},
+      {"strictatime", [](Attrs* x) { x->atime = MOUNT_ATTR_STRICTATIME; }},
+      {"relatime", [](Attrs* x) { x->atime = MOUNT_ATTR_RELATIME; }},
+      {"atime", [](Attrs* x) { x->atime = MOUNT_ATTR_RELATIME; }},
+      {"norelatime", [](Attrs* x) { x->atime = MOUNT_ATTR_RELATIME; }},
+      {"nostrictatime", [](Attrs* x) { x->atime = MOUNT_ATTR_RELATIME; }},
+      {"nodiratime", [](Attrs* x) { x->nodiratime = 1; }},
+      {"diratime", [](Attrs* x) { x->nodiratime = 0; }},
+      {"bind", [](Attrs* x) { x->recursive = false; }},
+      {"rbind", [](Attrs* x) { x->recursive = true; }},
+  };
+  for (const auto& w : kWords) {
+    if (opt == w.word) {
+      w.apply(a);
+      return true;
+    }
+  }
+  return false;
+}
+
 // Sorts fs_options into attributes (*attrs) and fsconfig parameters (op->params). Words that
 // mean nothing for this mount are dropped; those that ask for something nucleus does not do
 // per mount (propagation) leave a warning.
@@ -72,66 +106,7 @@ absl::Status SplitFsOptions(const MountSpec& m, bool new_fs, Attrs* attrs, Mount
     if (opt.empty()) continue;
     const size_t eq = opt.find('=');
     if (eq == std::string::npos) {
-      if (opt == "ro") {
-        attrs->read_only = true;
-        continue;
-      }
-      if (opt == "rw") {
-        attrs->read_only = false;
-        continue;
-      }
-      if (opt == "nosuid") {
-        attrs->nosuid = true;
-        continue;
-      }
-      if (opt == "suid") {
-        attrs->nosuid = false;
-        continue;
-      }
-      if (opt == "nodev") {
-        attrs->nodev = true;
-        continue;
-      }
-      if (opt == "dev") {
-        attrs->nodev = false;
-        continue;
-      }
-      if (opt == "noexec") {
-        attrs->noexec = true;
-        continue;
-      }
-      if (opt == "exec") {
-        attrs->noexec = false;
-        continue;
-      }
-      if (opt == "noatime") {
-        attrs->atime = MOUNT_ATTR_NOATIME;
-        continue;
-      }
-      if (opt == "strictatime") {
-        attrs->atime = MOUNT_ATTR_STRICTATIME;
-        continue;
-      }
-      if (opt == "relatime" || opt == "atime" || opt == "norelatime" || opt == "nostrictatime") {
-        attrs->atime = MOUNT_ATTR_RELATIME;
-        continue;
-      }
-      if (opt == "nodiratime") {
-        attrs->nodiratime = 1;
-        continue;
-      }
-      if (opt == "diratime") {
-        attrs->nodiratime = 0;
-        continue;
-      }
-      if (opt == "bind") {
-        attrs->recursive = false;
-        continue;
-      }
-      if (opt == "rbind") {
-        attrs->recursive = true;
-        continue;
-      }
+      if (ApplyAttributeWord(opt, attrs)) continue;
       if (opt == "defaults" || opt == "private" || opt == "rprivate") continue;
       if (opt == "shared" || opt == "rshared" || opt == "slave" || opt == "rslave" ||
           opt == "unbindable" || opt == "runbindable") {
@@ -176,6 +151,30 @@ FsParam Param(const std::string& dst, const char* key, std::string value) {
   return p;
 }
 
+// A bind mount's op: the source must exist (stat'ed as the caller); its attributes set and
+// cleared as the options say.
+absl::StatusOr<MountOp> PlanBind(const MountSpec& m, bool oci, const Attrs& attrs, MountOp op) {
+  op.kind = MountOp::Kind::kBind;
+  op.source = m.source;
+  op.recursive = attrs.recursive;
+  struct stat st;
+  if (::stat(m.source.c_str(), &st) != 0) {
+    int err = errno;
+    if (oci) {
+      return ErrnoStatus(absl::StrCat("mount ", m.destination, ": source '", m.source, "'"), "",
+                         err);
+    }
+    return ErrnoStatus(absl::StrCat(m.read_only ? "--ro" : "--rw", " source '", m.source, "'"), "",
+                       err);
+  }
+  op.source_is_dir = S_ISDIR(st.st_mode);
+  op.read_only = attrs.read_only;
+  op.attr_set = attrs.Set();
+  if (attrs.atime >= 0) op.attr_clr |= MOUNT_ATTR__ATIME;
+  if (attrs.nodiratime == 0) op.attr_clr |= MOUNT_ATTR_NODIRATIME;
+  return op;
+}
+
 absl::StatusOr<MountOp> PlanOne(const ContainerSpec& spec, const MountSpec& m, bool host_cgroup2,
                                 std::vector<std::string>* warnings) {
   const bool oci = !spec.default_filesystems;
@@ -194,27 +193,7 @@ absl::StatusOr<MountOp> PlanOne(const ContainerSpec& spec, const MountSpec& m, b
   const bool new_fs = m.type != MountSpec::Type::kBind;
   RETURN_IF_ERROR(SplitFsOptions(m, new_fs, &attrs, &op, warnings));
 
-  if (!new_fs) {
-    op.kind = MountOp::Kind::kBind;
-    op.source = m.source;
-    op.recursive = attrs.recursive;
-    struct stat st;
-    if (::stat(m.source.c_str(), &st) != 0) {
-      int err = errno;
-      if (oci) {
-        return ErrnoStatus(absl::StrCat("mount ", m.destination, ": source '", m.source, "'"), "",
-                           err);
-      }
-      return ErrnoStatus(absl::StrCat(m.read_only ? "--ro" : "--rw", " source '", m.source, "'"),
-                         "", err);
-    }
-    op.source_is_dir = S_ISDIR(st.st_mode);
-    op.read_only = attrs.read_only;
-    op.attr_set = attrs.Set();
-    if (attrs.atime >= 0) op.attr_clr |= MOUNT_ATTR__ATIME;
-    if (attrs.nodiratime == 0) op.attr_clr |= MOUNT_ATTR_NODIRATIME;
-    return op;
-  }
+  if (!new_fs) return PlanBind(m, oci, attrs, std::move(op));
 
   op.kind = MountOp::Kind::kNewFs;
   // `nucleus run`'s --tmpfs is always writable (its flag parser says so too).
