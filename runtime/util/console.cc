@@ -214,6 +214,110 @@ absl::StatusOr<UniqueFd> ReceiveConsoleFd(int listen_fd, absl::Duration timeout,
   return received;
 }
 
+namespace {
+
+// RelayPty's state between polls: what is buffered each way and what has ended.
+struct PtyRelay {
+  int master_fd, in_fd, out_fd;
+  bool in_is_tty;
+  std::string to_master, to_out;
+  bool in_open;
+  int eof_chars = 0;  // VEOF bytes still to send after in_fd's EOF
+  char last_input = '\n';
+  bool master_hup = false;  // writes to the master are pointless
+  bool master_eof = false;
+  char buf[kChunk];
+
+  // Reads the master into to_out (up to `limit` buffered). Sets master_eof on EIO/EOF.
+  void ReadMaster(size_t limit) {
+    while (to_out.size() < limit) {
+      ssize_t n = RetryEintr(
+          [&] { return ::read(master_fd, buf, std::min(sizeof(buf), limit - to_out.size())); });
+      if (n < 0 && errno == EAGAIN) return;
+      // EIO: every slave fd is closed (Linux never returns 0 for a pty master, but be safe).
+      if (n <= 0) {
+        master_eof = true;
+        return;
+      }
+      to_out.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  // The master is writable: buffered input, else the pending VEOF bytes (in canonical mode).
+  void WriteMaster() {
+    if (!to_master.empty()) {
+      ssize_t n = RetryEintr(
+          [&] { return ::write(master_fd, to_master.data(), std::min(to_master.size(), kChunk)); });
+      if (n > 0) {
+        to_master.erase(0, static_cast<size_t>(n));
+      } else if (n < 0 && errno != EAGAIN) {
+        master_hup = true;  // EIO: the slave side is gone; its output is still read
+        to_master.clear();
+      }
+      return;
+    }
+    termios t;
+    const char veof = ::tcgetattr(master_fd, &t) == 0 && (t.c_lflag & ICANON) != 0
+                          ? static_cast<char>(t.c_cc[VEOF])
+                          : '\0';
+    if (veof == '\0') {
+      eof_chars = 0;
+      return;
+    }
+    ssize_t n = RetryEintr([&] { return ::write(master_fd, &veof, 1); });
+    if (n == 1) --eof_chars;
+    if (n < 0 && errno != EAGAIN) eof_chars = 0;
+  }
+
+  absl::Status ReadInput() {
+    ssize_t n = RetryEintr(
+        [&] { return ::read(in_fd, buf, std::min(sizeof(buf), kMaxBuffered - to_master.size())); });
+    if (n > 0) {
+      to_master.append(buf, static_cast<size_t>(n));
+      last_input = buf[n - 1];
+    } else if (n == 0 || (in_is_tty && errno == EIO)) {
+      // EOF (EIO: a hung-up terminal). From a pipe or file, pass it on as ^D: one after a
+      // newline ends the input, a partial line needs two (the first only flushes it).
+      in_open = false;
+      if (!in_is_tty) eof_chars = last_input == '\n' ? 1 : 2;
+    } else if (errno != EAGAIN) {
+      return ErrnoStatus("read", "relay input");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status WriteOutput() {
+    ssize_t n =
+        RetryEintr([&] { return ::write(out_fd, to_out.data(), std::min(to_out.size(), kChunk)); });
+    if (n > 0) {
+      to_out.erase(0, static_cast<size_t>(n));
+    } else if (n < 0 && errno != EAGAIN) {
+      return ErrnoStatus("write", "relay output");
+    }
+    return absl::OkStatus();
+  }
+
+  // The process is gone, but the slave may still be open (a child it left behind, or our
+  // caller's copy), so no EIO will come: take what the master holds now. A read flushes the
+  // tty layer's pending buffers first, so nothing written before the exit is missed.
+  absl::Status DrainAtStop() {
+    size_t drained = 0;
+    while (!master_eof && drained < kMaxFinalDrain) {
+      const size_t before = to_out.size();
+      ReadMaster(to_out.size() + kChunk);
+      if (to_out.size() == before) break;  // EAGAIN: drained
+      drained += to_out.size() - before;
+      if (to_out.size() >= kMaxBuffered) {
+        RETURN_IF_ERROR(FlushAll(out_fd, to_out));
+        to_out.clear();
+      }
+    }
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace
+
 absl::Status RelayPty(int master_fd, int in_fd, int out_fd, int stop_fd, int winch_fd) {
   termios saved_term;
   const bool in_is_tty = in_fd >= 0 && ::tcgetattr(in_fd, &saved_term) == 0;
@@ -240,130 +344,41 @@ absl::Status RelayPty(int master_fd, int in_fd, int out_fd, int stop_fd, int win
   }
   absl::Cleanup restore_master = [&] { ::fcntl(master_fd, F_SETFL, master_flags); };
 
-  std::string to_master, to_out;
-  bool in_open = in_fd >= 0;
-  int eof_chars = 0;  // VEOF bytes still to send after in_fd's EOF
-  char last_input = '\n';
-  bool master_hup = false;  // writes to the master are pointless
-  bool master_eof = false;
-  char buf[kChunk];
-
-  // Reads the master into to_out (up to `limit` buffered). Sets master_eof on EIO/EOF.
-  auto read_master = [&](size_t limit) {
-    while (to_out.size() < limit) {
-      ssize_t n = RetryEintr(
-          [&] { return ::read(master_fd, buf, std::min(sizeof(buf), limit - to_out.size())); });
-      if (n < 0 && errno == EAGAIN) return;
-      // EIO: every slave fd is closed (Linux never returns 0 for a pty master, but be safe).
-      if (n <= 0) {
-        master_eof = true;
-        return;
-      }
-      to_out.append(buf, static_cast<size_t>(n));
-    }
-  };
-
+  PtyRelay r{master_fd, in_fd, out_fd, in_is_tty, {}, {}, in_fd >= 0};
   for (;;) {
-    const bool want_read = to_out.size() < kMaxBuffered;
-    const bool want_write = !master_hup && (!to_master.empty() || eof_chars > 0);
+    const bool want_read = r.to_out.size() < kMaxBuffered;
+    const bool want_write = !r.master_hup && (!r.to_master.empty() || r.eof_chars > 0);
     pollfd pfds[5];
     // fd -1 is skipped by poll, and unlike events == 0 also gets no POLLHUP: nothing spins.
     pfds[0] = {want_read || want_write ? master_fd : -1,
                static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)), 0};
-    pfds[1] = {in_open && to_master.size() < kMaxBuffered ? in_fd : -1, POLLIN, 0};
-    pfds[2] = {!to_out.empty() ? out_fd : -1, POLLOUT, 0};
+    pfds[1] = {r.in_open && r.to_master.size() < kMaxBuffered ? in_fd : -1, POLLIN, 0};
+    pfds[2] = {!r.to_out.empty() ? out_fd : -1, POLLOUT, 0};
     pfds[3] = {stop_fd, POLLIN, 0};
     pfds[4] = {winch_fd, POLLIN, 0};
-    int r = ::poll(pfds, 5, -1);
-    if (r < 0) {
+    if (::poll(pfds, 5, -1) < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus("poll", "pty relay");
     }
-
     const short m = pfds[0].revents;
-    if (want_read && (m & (POLLIN | POLLHUP | POLLERR)) != 0) read_master(kMaxBuffered);
-    if ((m & (POLLHUP | POLLERR)) != 0) master_hup = true;
-    if (want_write && !master_hup && (m & POLLOUT) != 0) {
-      if (!to_master.empty()) {
-        ssize_t n = RetryEintr([&] {
-          return ::write(master_fd, to_master.data(), std::min(to_master.size(), kChunk));
-        });
-        if (n > 0) {
-          to_master.erase(0, static_cast<size_t>(n));
-        } else if (n < 0 && errno != EAGAIN) {
-          master_hup = true;  // EIO: the slave side is gone; its output is still read
-          to_master.clear();
-        }
-      } else {
-        termios t;
-        const char veof = ::tcgetattr(master_fd, &t) == 0 && (t.c_lflag & ICANON) != 0
-                              ? static_cast<char>(t.c_cc[VEOF])
-                              : '\0';
-        if (veof == '\0') {
-          eof_chars = 0;
-        } else {
-          ssize_t n = RetryEintr([&] { return ::write(master_fd, &veof, 1); });
-          if (n == 1) --eof_chars;
-          if (n < 0 && errno != EAGAIN) eof_chars = 0;
-        }
-      }
-    }
-
-    if (pfds[1].fd >= 0 && pfds[1].revents != 0) {
-      ssize_t n = RetryEintr([&] {
-        return ::read(in_fd, buf, std::min(sizeof(buf), kMaxBuffered - to_master.size()));
-      });
-      if (n > 0) {
-        to_master.append(buf, static_cast<size_t>(n));
-        last_input = buf[n - 1];
-      } else if (n == 0 || (in_is_tty && errno == EIO)) {
-        // EOF (EIO: a hung-up terminal). From a pipe or file, pass it on as ^D: one after a
-        // newline ends the input, a partial line needs two (the first only flushes it).
-        in_open = false;
-        if (!in_is_tty) eof_chars = last_input == '\n' ? 1 : 2;
-      } else if (errno != EAGAIN) {
-        return ErrnoStatus("read", "relay input");
-      }
-    }
-
-    if (pfds[2].fd >= 0 && pfds[2].revents != 0) {
-      ssize_t n = RetryEintr(
-          [&] { return ::write(out_fd, to_out.data(), std::min(to_out.size(), kChunk)); });
-      if (n > 0) {
-        to_out.erase(0, static_cast<size_t>(n));
-      } else if (n < 0 && errno != EAGAIN) {
-        return ErrnoStatus("write", "relay output");
-      }
-    }
-
+    if (want_read && (m & (POLLIN | POLLHUP | POLLERR)) != 0) r.ReadMaster(kMaxBuffered);
+    if ((m & (POLLHUP | POLLERR)) != 0) r.master_hup = true;
+    if (want_write && !r.master_hup && (m & POLLOUT) != 0) r.WriteMaster();
+    if (pfds[1].fd >= 0 && pfds[1].revents != 0) RETURN_IF_ERROR(r.ReadInput());
+    if (pfds[2].fd >= 0 && pfds[2].revents != 0) RETURN_IF_ERROR(r.WriteOutput());
     if (winch_fd >= 0 && pfds[4].revents != 0) {
       signalfd_siginfo info[8];
       ssize_t n = RetryEintr([&] { return ::read(winch_fd, info, sizeof(info)); });
       if (n < 0 && errno != EAGAIN) return ErrnoStatus("read", "SIGWINCH signalfd");
       copy_size();
     }
-
-    if (master_eof) break;
+    if (r.master_eof) break;
     if (stop_fd >= 0 && pfds[3].revents != 0) {
-      // The process is gone, but the slave may still be open (a child it left behind, or
-      // our caller's copy), so no EIO will come: take what the master holds now. A read
-      // flushes the tty layer's pending buffers first, so nothing written before the exit
-      // is missed.
-      size_t drained = 0;
-      while (!master_eof && drained < kMaxFinalDrain) {
-        const size_t before = to_out.size();
-        read_master(to_out.size() + kChunk);
-        if (to_out.size() == before) break;  // EAGAIN: drained
-        drained += to_out.size() - before;
-        if (to_out.size() >= kMaxBuffered) {
-          RETURN_IF_ERROR(FlushAll(out_fd, to_out));
-          to_out.clear();
-        }
-      }
+      RETURN_IF_ERROR(r.DrainAtStop());
       break;
     }
   }
-  return FlushAll(out_fd, to_out);
+  return FlushAll(out_fd, r.to_out);
 }
 
 }  // namespace nucleus
