@@ -57,6 +57,7 @@ constexpr char kAnnGvisorNetwork[] = "run.nucleus.gvisor.network";
 constexpr int64_t kMaxPids = 4194304;  // PID_MAX_LIMIT: pids.max refuses more
 constexpr uint64_t kDefaultCpuPeriod = 100000;
 constexpr uint64_t kMaxInt64 = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
 // ---- errors and JSON access ----
 
@@ -1032,105 +1033,10 @@ class Parser {
     RETURN_IF_ERROR(CheckObject(*res, base));
     ResourcesSpec& r = out_.spec.resources;
     r.naming = ResourcesSpec::Naming::kOci;
-    const int64_t kMax = std::numeric_limits<int64_t>::max();
-
-    if (const Json* mem = Field(*res, "memory")) {
-      const std::string path = At(base, "memory");
-      RETURN_IF_ERROR(CheckObject(*mem, path));
-      // runc: 0 is "not set"; -1 is unlimited.
-      if (const Json* v = Field(*mem, "limit")) {
-        ASSIGN_OR_RETURN(int64_t n, GetInt(*v, At(path, "limit"), -1, kMax,
-                                           "a memory limit (bytes; -1: unlimited)"));
-        if (n > 0) r.memory = static_cast<uint64_t>(n);
-      }
-      if (const Json* v = Field(*mem, "reservation")) {
-        ASSIGN_OR_RETURN(int64_t n, GetInt(*v, At(path, "reservation"), -1, kMax,
-                                           "a memory reservation (bytes; -1: none)"));
-        if (n > 0) r.memory_reservation = static_cast<uint64_t>(n);
-      }
-      if (const Json* v = Field(*mem, "swap")) {
-        ASSIGN_OR_RETURN(int64_t n, GetInt(*v, At(path, "swap"), -1, kMax,
-                                           "a memory+swap limit (bytes; -1: unlimited)"));
-        if (n != 0) r.memory_swap = n;
-      }
-      for (const char* key : {"kernel", "kernelTCP", "swappiness", "disableOOMKiller"}) {
-        WarnIfSet(*mem, key, path);
-      }
-    }
-
-    if (const Json* cpu = Field(*res, "cpu")) {
-      const std::string path = At(base, "cpu");
-      RETURN_IF_ERROR(CheckObject(*cpu, path));
-      if (const Json* v = Field(*cpu, "shares")) {
-        ASSIGN_OR_RETURN(uint64_t n, GetUint(*v, At(path, "shares"), 262144,
-                                             "a CPU share count (2..262144; 0: unset)"));
-        if (n == 1)
-          return Bad(At(path, "shares"), "1 is not a CPU share count (2..262144; 0: unset)");
-        if (n > 0) r.cpu_shares = n;
-      }
-      if (const Json* v = Field(*cpu, "period")) {
-        ASSIGN_OR_RETURN(uint64_t n, GetUint(*v, At(path, "period"), 1000000,
-                                             "a CFS period (1000..1000000 us)"));
-        if (n != 0 && n < 1000) {
-          return Bad(At(path, "period"),
-                     absl::StrCat(n, " is not a CFS period (1000..1000000 us)"));
-        }
-        r.cpu_period_us = n == 0 ? kDefaultCpuPeriod : n;
-      }
-      if (const Json* v = Field(*cpu, "quota")) {
-        ASSIGN_OR_RETURN(int64_t n, GetInt(*v, At(path, "quota"), -1, kMax,
-                                           "a CFS quota (at least 1000 us; -1: none)"));
-        if (n > 0 && n < 1000) {
-          return Bad(At(path, "quota"), absl::StrCat(n,
-                                                     " is not a CFS quota (at least 1000 us; "
-                                                     "-1: none)"));
-        }
-        if (n > 0) r.cpu_quota_us = static_cast<uint64_t>(n);
-      }
-      for (const auto& [key, dst] :
-           {std::make_pair("cpus", &r.cpuset_cpus), std::make_pair("mems", &r.cpuset_mems)}) {
-        const Json* v = Field(*cpu, key);
-        if (v == nullptr) continue;
-        ASSIGN_OR_RETURN(std::string list, GetString(*v, At(path, key)));
-        if (list.empty()) continue;
-        RETURN_IF_ERROR(ValidateCpuList(list, Label(At(path, key))));
-        *dst = std::move(list);
-      }
-      for (const char* key : {"realtimeRuntime", "realtimePeriod", "idle", "burst"}) {
-        WarnIfSet(*cpu, key, path);
-      }
-    }
-
-    if (const Json* pids = Field(*res, "pids")) {
-      const std::string path = At(base, "pids");
-      RETURN_IF_ERROR(CheckObject(*pids, path));
-      if (const Json* v = Field(*pids, "limit")) {
-        ASSIGN_OR_RETURN(
-            int64_t n, GetInt(*v, At(path, "limit"), std::numeric_limits<int64_t>::min(), kMaxPids,
-                              "a process limit (at most 4194304; <= 0: unlimited)"));
-        if (n > 0) r.pids_limit = n;
-      }
-    }
-
-    if (const Json* blkio = Field(*res, "blockIO")) {
-      const std::string path = At(base, "blockIO");
-      RETURN_IF_ERROR(CheckObject(*blkio, path));
-      if (const Json* v = Field(*blkio, "weight")) {
-        ASSIGN_OR_RETURN(uint64_t n, GetUint(*v, At(path, "weight"), 1000,
-                                             "an I/O weight (10..1000; 0: unset)"));
-        if (n != 0 && n < 10) {
-          return Bad(At(path, "weight"),
-                     absl::StrCat(n, " is not an I/O weight (10..1000; 0: unset)"));
-        }
-        if (n > 0) r.blkio_weight = static_cast<uint16_t>(n);
-      }
-      for (const char* key :
-           {"leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
-            "throttleReadIOPSDevice", "throttleWriteIOPSDevice"}) {
-        WarnIfSet(*blkio, key, path);
-      }
-    }
-
+    if (const Json* mem = Field(*res, "memory")) RETURN_IF_ERROR(ParseMemory(*mem, base, r));
+    if (const Json* cpu = Field(*res, "cpu")) RETURN_IF_ERROR(ParseCpu(*cpu, base, r));
+    if (const Json* pids = Field(*res, "pids")) RETURN_IF_ERROR(ParsePids(*pids, base, r));
+    if (const Json* blkio = Field(*res, "blockIO")) RETURN_IF_ERROR(ParseBlockIo(*blkio, base, r));
     if (const Json* devices = Field(*res, "devices")) {
       RETURN_IF_ERROR(ParseDeviceRules(*devices, At(base, "devices")));
     }
@@ -1140,6 +1046,110 @@ class Parser {
     // The rules across fields, as `run` has them (spec/resources.h).
     if (absl::Status v = ValidateResources(r); !v.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(kPrefix, v.message()));
+    }
+    return absl::OkStatus();
+  }
+
+  // linux.resources.memory.
+  absl::Status ParseMemory(const Json& mem, const std::string& base, ResourcesSpec& r) {
+    const std::string path = At(base, "memory");
+    RETURN_IF_ERROR(CheckObject(mem, path));
+    // runc: 0 is "not set"; -1 is unlimited.
+    if (const Json* v = Field(mem, "limit")) {
+      ASSIGN_OR_RETURN(int64_t n, GetInt(*v, At(path, "limit"), -1, kMax,
+                                         "a memory limit (bytes; -1: unlimited)"));
+      if (n > 0) r.memory = static_cast<uint64_t>(n);
+    }
+    if (const Json* v = Field(mem, "reservation")) {
+      ASSIGN_OR_RETURN(int64_t n, GetInt(*v, At(path, "reservation"), -1, kMax,
+                                         "a memory reservation (bytes; -1: none)"));
+      if (n > 0) r.memory_reservation = static_cast<uint64_t>(n);
+    }
+    if (const Json* v = Field(mem, "swap")) {
+      ASSIGN_OR_RETURN(int64_t n, GetInt(*v, At(path, "swap"), -1, kMax,
+                                         "a memory+swap limit (bytes; -1: unlimited)"));
+      if (n != 0) r.memory_swap = n;
+    }
+    for (const char* key : {"kernel", "kernelTCP", "swappiness", "disableOOMKiller"}) {
+      WarnIfSet(mem, key, path);
+    }
+    return absl::OkStatus();
+  }
+
+  // linux.resources.cpu.
+  absl::Status ParseCpu(const Json& cpu, const std::string& base, ResourcesSpec& r) {
+    const std::string path = At(base, "cpu");
+    RETURN_IF_ERROR(CheckObject(cpu, path));
+    if (const Json* v = Field(cpu, "shares")) {
+      ASSIGN_OR_RETURN(uint64_t n, GetUint(*v, At(path, "shares"), 262144,
+                                           "a CPU share count (2..262144; 0: unset)"));
+      if (n == 1)
+        return Bad(At(path, "shares"), "1 is not a CPU share count (2..262144; 0: unset)");
+      if (n > 0) r.cpu_shares = n;
+    }
+    if (const Json* v = Field(cpu, "period")) {
+      ASSIGN_OR_RETURN(uint64_t n,
+                       GetUint(*v, At(path, "period"), 1000000, "a CFS period (1000..1000000 us)"));
+      if (n != 0 && n < 1000) {
+        return Bad(At(path, "period"), absl::StrCat(n, " is not a CFS period (1000..1000000 us)"));
+      }
+      r.cpu_period_us = n == 0 ? kDefaultCpuPeriod : n;
+    }
+    if (const Json* v = Field(cpu, "quota")) {
+      ASSIGN_OR_RETURN(int64_t n, GetInt(*v, At(path, "quota"), -1, kMax,
+                                         "a CFS quota (at least 1000 us; -1: none)"));
+      if (n > 0 && n < 1000) {
+        return Bad(At(path, "quota"), absl::StrCat(n,
+                                                   " is not a CFS quota (at least 1000 us; "
+                                                   "-1: none)"));
+      }
+      if (n > 0) r.cpu_quota_us = static_cast<uint64_t>(n);
+    }
+    for (const auto& [key, dst] :
+         {std::make_pair("cpus", &r.cpuset_cpus), std::make_pair("mems", &r.cpuset_mems)}) {
+      const Json* v = Field(cpu, key);
+      if (v == nullptr) continue;
+      ASSIGN_OR_RETURN(std::string list, GetString(*v, At(path, key)));
+      if (list.empty()) continue;
+      RETURN_IF_ERROR(ValidateCpuList(list, Label(At(path, key))));
+      *dst = std::move(list);
+    }
+    for (const char* key : {"realtimeRuntime", "realtimePeriod", "idle", "burst"}) {
+      WarnIfSet(cpu, key, path);
+    }
+    return absl::OkStatus();
+  }
+
+  // linux.resources.pids.
+  absl::Status ParsePids(const Json& pids, const std::string& base, ResourcesSpec& r) {
+    const std::string path = At(base, "pids");
+    RETURN_IF_ERROR(CheckObject(pids, path));
+    if (const Json* v = Field(pids, "limit")) {
+      ASSIGN_OR_RETURN(int64_t n,
+                       GetInt(*v, At(path, "limit"), std::numeric_limits<int64_t>::min(), kMaxPids,
+                              "a process limit (at most 4194304; <= 0: unlimited)"));
+      if (n > 0) r.pids_limit = n;
+    }
+    return absl::OkStatus();
+  }
+
+  // linux.resources.blockIO.
+  absl::Status ParseBlockIo(const Json& blkio, const std::string& base, ResourcesSpec& r) {
+    const std::string path = At(base, "blockIO");
+    RETURN_IF_ERROR(CheckObject(blkio, path));
+    if (const Json* v = Field(blkio, "weight")) {
+      ASSIGN_OR_RETURN(uint64_t n,
+                       GetUint(*v, At(path, "weight"), 1000, "an I/O weight (10..1000; 0: unset)"));
+      if (n != 0 && n < 10) {
+        return Bad(At(path, "weight"),
+                   absl::StrCat(n, " is not an I/O weight (10..1000; 0: unset)"));
+      }
+      if (n > 0) r.blkio_weight = static_cast<uint16_t>(n);
+    }
+    for (const char* key :
+         {"leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
+          "throttleReadIOPSDevice", "throttleWriteIOPSDevice"}) {
+      WarnIfSet(blkio, key, path);
     }
     return absl::OkStatus();
   }
