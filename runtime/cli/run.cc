@@ -407,6 +407,16 @@ int RunDetached(const RunRequest& req) {
   return 0;
 }
 
+// Where the sd_notify bridge relays the workload's notifications: systemd's socket, except
+// from a gVisor sandbox (no socket can be passed in), which is warned.
+std::string NotifyUpstream(const std::string& systemd, const ContainerSpec& spec) {
+  if (systemd.empty() || spec.backend != ContainerSpec::BackendKind::kGvisor) return systemd;
+  Warn(
+      "NOTIFY_SOCKET: not relayed into a gVisor sandbox (no socket can be passed in); "
+      "use a readiness probe: nucleus then says READY=1 itself");
+  return "";
+}
+
 // `nucleus run` without -d: the container is this process's child; signals are forwarded,
 // the readiness probe and the sd_notify relay served, and its exit status is ours.
 int RunForeground(RunRequest request) {
@@ -421,13 +431,7 @@ int RunForeground(RunRequest request) {
   // says READY=1 when its readiness probe passes (README "systemd").
   const char* notify_env = ::getenv("NOTIFY_SOCKET");
   const std::string systemd = notify_env ? notify_env : "";
-  std::string upstream = systemd;  // what the bridge relays to
-  if (!upstream.empty() && req->spec.backend == ContainerSpec::BackendKind::kGvisor) {
-    Warn(
-        "NOTIFY_SOCKET: not relayed into a gVisor sandbox (no socket can be passed in); "
-        "use a readiness probe: nucleus then says READY=1 itself");
-    upstream.clear();
-  }
+  const std::string upstream = NotifyUpstream(systemd, req->spec);  // what the bridge relays to
   const bool probe = req->readiness.enabled() && !req->readiness.sd_notify;
   std::unique_ptr<NotifyBridge> bridge;
   std::string bridge_path;
